@@ -1,0 +1,47 @@
+"""Morris elementary effects and moments on models with known answers."""
+
+import numpy as np
+import pytest
+
+from tests.conftest import analyse_in_process, uniform_study
+
+
+def test_morris_linear_model_effects_are_exact(tmp_path):
+    # On the bin-midpoint grid a step of 1 grid unit moves x by (p - 1) / p of its
+    # range, so every elementary effect of c_i x_i is c_i (high - low) (p - 1) / p.
+    c = np.array([1.0, -2.0, 5.0])
+    levels = 4
+    study = uniform_study("linear", "uqscale.testfunctions:linear", 3,
+                          [{"method": "morris", "trajectories": 12, "levels": levels}],
+                          low=0.0, high=2.0, parameters={"coefficients": c.tolist()})
+    result = analyse_in_process(study, tmp_path)[0]["morris"]["y"]
+    effect = c * 2.0 * (levels - 1) / levels
+    np.testing.assert_allclose(result["mu"].values, effect, rtol=1e-9)
+    np.testing.assert_allclose(result["mu_star"].values, np.abs(effect), rtol=1e-9)
+    np.testing.assert_allclose(result["sigma"].values, 0.0, atol=1e-9)
+
+
+def test_moments_of_linear_model_within_standard_error(tmp_path):
+    c = np.array([1.0, 2.0])
+    n = 4000
+    study = uniform_study("linear", "uqscale.testfunctions:linear", 2,
+                          [{"method": "moments", "n": n, "rule": "random",
+                            "quantiles": [0.5]}],
+                          parameters={"coefficients": c.tolist()})
+    result = analyse_in_process(study, tmp_path)[0]["moments"]["y"]
+    variance = np.sum(c**2) / 12
+    assert abs(result["mean"].item() - 1.5) < 5 * np.sqrt(variance / n)
+    # Var of the sample variance ~ (mu4 - sigma^4) / n; bounded by 2 sigma^4 / n here.
+    assert abs(result["variance"].item() - variance) < 5 * variance * np.sqrt(2 / n)
+    assert result["quantile"].sel(q=0.5).item() == pytest.approx(1.5, abs=0.05)
+
+
+def test_moments_reuse_the_pce_design_and_drop_failures(tmp_path):
+    study = uniform_study("flaky", "tests.models.flaky:vectorized", 2,
+                          [{"method": "pce", "order": 2, "n": 200}, {"method": "moments"}])
+    analyses, errors = analyse_in_process(study, tmp_path)
+    assert not errors
+    moments = analyses["moments"]["y"]
+    assert moments.attrs["n_used"] + moments.attrs["n_failed"] == 200
+    # Failed samples (x1 > 0.9) are dropped: the mean of x1 + x2 given x1 <= 0.9.
+    assert moments["mean"].item() == pytest.approx(0.45 + 0.5, abs=0.05)

@@ -1,0 +1,22 @@
+"""Test models that fail on purpose (fault injection)."""
+
+import numpy as np
+
+
+def vectorized(x1, x2):
+    """y = x1 + x2; raises when any x1 exceeds 0.9 (so some samples fail)."""
+    if np.any(np.asarray(x1) > 0.9):
+        raise ValueError("x1 above 0.9")
+    return {"y": np.asarray(x1) + np.asarray(x2)}
+
+
+def per_sample(x1, x2):
+    """y = x1 * x2 per sample; x1 > 0.8 raises, x1 < 0.1 returns NaN."""
+    if x1 > 0.8:
+        raise RuntimeError(f"solver diverged at x1={x1:.3f}")
+    return {"y": float("nan") if x1 < 0.1 else x1 * x2}
+
+
+def missing_output(x1, x2):
+    """Breaks the contract: returns 'z' instead of the declared 'y'."""
+    return {"z": np.asarray(x1)}

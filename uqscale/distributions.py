@@ -1,0 +1,142 @@
+"""The distributions a study may name: their parameters, checks and chaospy form.
+
+Validation needs only this table, so it runs without importing chaospy; chaospy is
+imported when a distribution is first built.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from uqscale.errors import StudyError
+
+if TYPE_CHECKING:
+    import chaospy
+
+
+@dataclass(frozen=True)
+class Family:
+    """One distribution family as users write it in a study file."""
+
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    build: Callable[[Mapping[str, float]], chaospy.Distribution]
+    check: Callable[[Mapping[str, float]], tuple[str, str] | None]
+
+
+def _uniform(p):
+    import chaospy
+    return chaospy.Uniform(p["low"], p["high"])
+
+
+def _normal(p):
+    import chaospy
+    if "lower" in p or "upper" in p:
+        return chaospy.TruncNormal(p.get("lower", -math.inf), p.get("upper", math.inf),
+                                   p["mean"], p["std"])
+    return chaospy.Normal(p["mean"], p["std"])
+
+
+def _lognormal(p):
+    import chaospy
+    return chaospy.LogNormal(p["mu"], p["sigma"])
+
+
+def _loguniform(p):
+    import chaospy
+    return chaospy.LogUniform(math.log(p["low"]), math.log(p["high"]))
+
+
+def _beta(p):
+    import chaospy
+    return chaospy.Beta(p["alpha"], p["beta"], p.get("low", 0.0), p.get("high", 1.0))
+
+
+def _gamma(p):
+    import chaospy
+    return chaospy.Gamma(p["shape"], p["scale"], p.get("shift", 0.0))
+
+
+def _triangular(p):
+    import chaospy
+    return chaospy.Triangle(p["low"], p["mode"], p["high"])
+
+
+def _positive(*names: str):
+    def check(p):
+        for name in names:
+            if name in p and p[name] <= 0:
+                return name, f"must be positive (got {p[name]:g})"
+        return None
+    return check
+
+
+def _ordered(low: str, high: str, also: Callable | None = None):
+    def check(p):
+        lo, hi = p.get(low, -math.inf), p.get(high, math.inf)
+        if not hi > lo:
+            return high, f"must be greater than {low} (got {low}={lo:g}, {high}={hi:g})"
+        return also(p) if also else None
+    return check
+
+
+def _check_normal(p):
+    return _positive("std")(p) or _ordered("lower", "upper")(p)
+
+
+def _check_loguniform(p):
+    return _positive("low")(p) or _ordered("low", "high")(p)
+
+
+def _check_triangular(p):
+    if not p["low"] <= p["mode"] <= p["high"]:
+        return "mode", (f"must lie between low and high (got low={p['low']:g}, "
+                        f"mode={p['mode']:g}, high={p['high']:g})")
+    return None
+
+
+FAMILIES: dict[str, Family] = {
+    "uniform": Family(("low", "high"), (), _uniform, _ordered("low", "high")),
+    "normal": Family(("mean", "std"), ("lower", "upper"), _normal, _check_normal),
+    "lognormal": Family(("mu", "sigma"), (), _lognormal, _positive("sigma")),
+    "loguniform": Family(("low", "high"), (), _loguniform, _check_loguniform),
+    "beta": Family(("alpha", "beta"), ("low", "high"), _beta,
+                   lambda p: _positive("alpha", "beta")(p) or _ordered("low", "high")(p)),
+    "gamma": Family(("shape", "scale"), ("shift",), _gamma, _positive("shape", "scale")),
+    "triangular": Family(("low", "mode", "high"), (), _triangular,
+                         _ordered("low", "high", _check_triangular)),
+}
+
+
+def check_parameters(distribution: str, params: Mapping[str, Any], path: str) -> None:
+    """Refuse parameters that do not define a proper distribution.
+
+    Parameters
+    ----------
+    distribution
+        A key of :data:`FAMILIES`.
+    params
+        The parameter values, already checked to be numbers.
+    path
+        Field path of the input, used in the error.
+
+    Raises
+    ------
+    StudyError
+        Naming the parameter at fault, e.g. ``inputs.x1.high: must be greater than low``.
+    """
+    family = FAMILIES[distribution]
+    for name in family.required:
+        if name not in params:
+            raise StudyError(f"{path}.{name}", f"is required for a {distribution} distribution")
+    problem = family.check(params)
+    if problem:
+        raise StudyError(f"{path}.{problem[0]}", problem[1])
+
+
+def build(distribution: str, params: Mapping[str, float]) -> chaospy.Distribution:
+    """Return the chaospy distribution of a checked input."""
+    return FAMILIES[distribution].build(params)

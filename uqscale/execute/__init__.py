@@ -1,0 +1,1 @@
+"""Running batches of samples on a Dask cluster."""

@@ -1,0 +1,1 @@
+"""Running the model graph: Python callables and the wiring between steps."""

@@ -1,0 +1,72 @@
+"""Importing a step's ``module:function``: from the study's folder first, then from
+installed packages, in the launcher and in every Dask worker alike."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from uqscale.errors import StudyError
+
+_cache: dict[tuple[str, str | None], Callable] = {}
+
+
+def load_callable(spec: str, base_dir: Path | None, path: str = "python") -> Callable:
+    """Return the function named by ``spec`` (``"package.module:function"``).
+
+    Parameters
+    ----------
+    spec
+        ``module:function``; the module may be a dotted path.
+    base_dir
+        The study file's folder, searched before installed packages.
+    path
+        Field path used in errors, e.g. ``"models[0].python"``.
+
+    Raises
+    ------
+    StudyError
+        If the module cannot be imported or has no such function.
+    """
+    key = (spec, None if base_dir is None else str(base_dir))
+    if key not in _cache:
+        module_name, _, function_name = spec.partition(":")
+        module = _import(module_name, base_dir, path)
+        function = getattr(module, function_name, None)
+        if not callable(function):
+            raise StudyError(path, f"module '{module_name}' has no function "
+                                   f"'{function_name}'")
+        _cache[key] = function
+    return _cache[key]
+
+
+def _import(module_name: str, base_dir: Path | None, path: str):
+    top = module_name.split(".")[0]
+    local = base_dir is not None and ((base_dir / top).is_dir()
+                                      or (base_dir / f"{top}.py").is_file())
+    if local:
+        _forget_if_elsewhere(top, base_dir)
+        sys.path.insert(0, str(base_dir))
+    try:
+        return importlib.import_module(module_name)
+    except ImportError as error:
+        where = f" (looked in {base_dir} and installed packages)" if base_dir else ""
+        raise StudyError(path, f"cannot import '{module_name}'{where}: {error}") from None
+    except Exception as error:  # the model's own module failed while importing
+        raise StudyError(path, f"importing '{module_name}' raised "
+                               f"{type(error).__name__}: {error}") from None
+    finally:
+        if local:
+            sys.path.remove(str(base_dir))
+
+
+def _forget_if_elsewhere(top: str, base_dir: Path) -> None:
+    """Drop an already imported package of the same name from another folder (two
+    studies with a ``models`` package each, run in one process)."""
+    module = sys.modules.get(top)
+    origin = getattr(module, "__file__", None) if module else None
+    if origin and not Path(origin).resolve().is_relative_to(base_dir.resolve()):
+        for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
+            del sys.modules[name]

@@ -1,0 +1,37 @@
+"""What a run records about where, when and with what it ran."""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import sys
+import time
+from importlib import metadata
+from typing import Any
+
+PACKAGES = ("uqscale", "numpy", "scipy", "xarray", "chaospy", "SALib", "dask",
+            "distributed", "dask-jobqueue", "h5netcdf")
+
+
+def versions() -> dict[str, str]:
+    """Installed versions of uqscale and what it depends on."""
+    found = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def provenance(given_text: str, seed: int) -> dict[str, Any]:
+    """The provenance record of a run starting now."""
+    return {
+        "study_sha256": hashlib.sha256(given_text.encode()).hexdigest(),
+        "seed": seed,
+        "versions": versions(),
+        "host": platform.node(),
+        "platform": platform.platform(),
+        "command": sys.argv,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }

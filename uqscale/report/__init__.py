@@ -1,0 +1,1 @@
+"""Turning analyses into what people and tools read: indices.json and tables."""

@@ -1,0 +1,59 @@
+"""Designs in the unit cube, and the random streams they draw from.
+
+Every random number flows from the study's seed: each design block gets its own
+stream, keyed by the block's description, so adding an analysis never changes the
+samples of another.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+from scipy.stats import qmc
+
+
+def block_rng(seed: int, key: str) -> np.random.Generator:
+    """Return the random stream of the design block described by ``key``.
+
+    Examples
+    --------
+    >>> a, b = block_rng(1, "sobol"), block_rng(1, "sobol")
+    >>> bool(a.random() == b.random())
+    True
+    """
+    return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(key.encode())]))
+
+
+def seed_int(rng: np.random.Generator) -> int:
+    """Draw an integer seed for libraries that take one (SALib)."""
+    return int(rng.integers(2**31 - 1))
+
+
+def unit_sample(rule: str, n: int, dimension: int, rng: np.random.Generator) -> np.ndarray:
+    """Return ``n`` points of the open unit cube ``(0, 1)^dimension``.
+
+    Parameters
+    ----------
+    rule
+        One of :data:`uqscale.study.methods.RULES`: ``random`` (Monte Carlo),
+        ``lhs`` (Latin hypercube), ``sobol`` (scrambled Sobol' sequence) or
+        ``halton`` (scrambled Halton sequence).
+    n, dimension
+        Shape of the result, ``(n, dimension)``.
+    rng
+        The stream to draw from.
+    """
+    if rule == "random":
+        points = rng.random((n, dimension))
+    elif rule == "sobol":
+        # A prefix of a 2^m scrambled Sobol' sequence: nested, so designs can grow.
+        m = max(int(np.ceil(np.log2(n))), 0)
+        points = qmc.Sobol(d=dimension, rng=rng).random_base2(m)[:n]
+    else:
+        engine = {"lhs": qmc.LatinHypercube, "halton": qmc.Halton}[rule]
+        points = engine(d=dimension, rng=rng).random(n)
+    # Scrambled sequences can touch 0 exactly; inverse CDFs of unbounded inputs cannot.
+    tiny = np.finfo(float).eps
+    return np.clip(points, tiny, 1.0 - tiny)
+

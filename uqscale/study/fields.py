@@ -1,0 +1,120 @@
+"""Small typed readers for study-file fields; every error names its field path."""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from uqscale.errors import StudyError
+
+
+def join(path: str, key: str | int) -> str:
+    """Return the path of ``key`` inside the field at ``path``.
+
+    Examples
+    --------
+    >>> join("models", 1), join("inputs", "x1"), join("", "seed")
+    ('models[1]', 'inputs.x1', 'seed')
+    """
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def type_name(value: Any) -> str:
+    """Name a value's YAML type the way a user writes it."""
+    names = {bool: "boolean", int: "integer", float: "number", str: "string",
+             list: "list", dict: "mapping", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+def mapping(value: Any, path: str) -> Mapping[str, Any]:
+    """Return ``value`` if it is a mapping with string keys."""
+    if not isinstance(value, Mapping):
+        raise StudyError(path, f"must be a mapping (got {type_name(value)})")
+    for key in value:
+        if not isinstance(key, str):
+            raise StudyError(path, f"keys must be strings (got {key!r})")
+    return value
+
+
+def check_keys(value: Mapping[str, Any], path: str, allowed: Iterable[str],
+               required: Iterable[str] = ()) -> None:
+    """Refuse unknown keys (suggesting the closest known one) and missing ones."""
+    allowed = list(allowed)
+    for key in value:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(allowed)
+            raise StudyError(join(path, key), f"unknown key ({hint})")
+    for key in required:
+        if key not in value:
+            raise StudyError(join(path, key), "is required")
+
+
+def sequence(value: Any, path: str) -> list[Any]:
+    """Return ``value`` as a list, refusing strings and mappings."""
+    if not isinstance(value, list | tuple):
+        raise StudyError(path, f"must be a list (got {type_name(value)})")
+    return list(value)
+
+
+def string(value: Any, path: str) -> str:
+    """Return ``value`` if it is a non-empty string."""
+    if not isinstance(value, str) or not value:
+        raise StudyError(path, f"must be a non-empty string (got {type_name(value)})")
+    return value
+
+
+def identifier(value: Any, path: str) -> str:
+    """Return ``value`` if it can name an input, output or keyword argument."""
+    text = string(value, path)
+    if not text.isidentifier():
+        raise StudyError(path, f"must be a valid Python identifier (got {text!r})")
+    return text
+
+
+def number(value: Any, path: str) -> float:
+    """Return ``value`` as a finite float; booleans are refused."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise StudyError(path, f"must be a number (got {type_name(value)})")
+    if not math.isfinite(value):
+        raise StudyError(path, f"must be finite (got {value})")
+    return float(value)
+
+
+def integer(value: Any, path: str, minimum: int | None = None) -> int:
+    """Return ``value`` if it is an integer not below ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise StudyError(path, f"must be an integer (got {type_name(value)})")
+    if minimum is not None and value < minimum:
+        raise StudyError(path, f"must be at least {minimum} (got {value})")
+    return value
+
+
+def boolean(value: Any, path: str) -> bool:
+    """Return ``value`` if it is a boolean."""
+    if not isinstance(value, bool):
+        raise StudyError(path, f"must be true or false (got {type_name(value)})")
+    return value
+
+
+def choice(value: Any, path: str, options: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``options``."""
+    options = list(options)
+    if value not in options:
+        close = difflib.get_close_matches(str(value), options, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "one of " + ", ".join(options)
+        raise StudyError(path, f"unknown value {value!r} ({hint})")
+    return value
+
+
+def scalar_parameters(value: Any, path: str) -> dict[str, Any]:
+    """Return model parameters: a mapping of identifiers to plain YAML values."""
+    result = {}
+    for key, item in mapping(value, path).items():
+        identifier(key, join(path, key))
+        result[key] = item
+    return result

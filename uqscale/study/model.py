@@ -1,0 +1,218 @@
+"""The study object model: typed, validated, and equal to its file form."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CLUSTERS = ("local", "address", "scheduler_file", "slurm", "pbs", "sge", "lsf")
+NONFINITE_POLICIES = ("fail", "keep")
+
+
+def _copy(mapping: Mapping[str, Any] | None) -> dict[str, Any]:
+    # A private copy, so a study cannot change after validation through a caller's dict.
+    return dict(mapping or {})
+
+
+def _set(obj: object, name: str, value: Any) -> None:
+    object.__setattr__(obj, name, value)
+
+
+@dataclass(frozen=True)
+class UncertainInput:
+    """An uncertain input: a named distribution, its scale and units.
+
+    Examples
+    --------
+    >>> kcat = UncertainInput("kcat", "lognormal", {"mu": 0.0, "sigma": 0.3}, scale="micro")
+    >>> kcat.to_dict()
+    {'distribution': 'lognormal', 'mu': 0.0, 'sigma': 0.3, 'scale': 'micro'}
+    """
+
+    name: str
+    distribution: str
+    params: Mapping[str, float]
+    scale: str | None = None
+    units: str | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "params", _copy({k: float(v) for k, v in self.params.items()}))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the file form (the mapping under ``inputs.NAME``)."""
+        entry: dict[str, Any] = {"distribution": self.distribution, **self.params}
+        entry.update({k: v for k, v in (("scale", self.scale), ("units", self.units)) if v})
+        return entry
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """A model output: a scalar, or a field over named dimensions with coordinates."""
+
+    name: str
+    dims: tuple[str, ...] = ()
+    coords: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _set(self, "dims", tuple(self.dims))
+        _set(self, "coords", _copy({k: tuple(v) for k, v in self.coords.items()}))
+
+    def to_dict(self) -> str | dict[str, Any]:
+        """Return the file form: the bare name for a scalar output."""
+        if not self.dims:
+            return self.name
+        entry: dict[str, Any] = {"name": self.name, "dims": list(self.dims)}
+        if self.coords:
+            entry["coords"] = {k: list(v) for k, v in self.coords.items()}
+        return entry
+
+
+@dataclass(frozen=True)
+class ModelStep:
+    """One step of the model graph: a Python callable fed by inputs and parameters."""
+
+    name: str
+    python: str
+    inputs: tuple[str, ...]
+    outputs: tuple[OutputSpec, ...]
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    vectorized: bool = False
+
+    def __post_init__(self) -> None:
+        _set(self, "inputs", tuple(self.inputs))
+        _set(self, "outputs", tuple(o if isinstance(o, OutputSpec) else OutputSpec(o)
+                                    for o in self.outputs))
+        _set(self, "parameters", _copy(self.parameters))
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        """Names of the step's outputs, in declared order."""
+        return tuple(o.name for o in self.outputs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the file form (one entry of ``models``)."""
+        entry: dict[str, Any] = {"name": self.name, "python": self.python,
+                                 "inputs": list(self.inputs),
+                                 "outputs": [o.to_dict() for o in self.outputs]}
+        if self.parameters:
+            entry["parameters"] = dict(self.parameters)
+        if self.vectorized:
+            entry["vectorized"] = True
+        return entry
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One analysis: a method, its options (defaults filled in) and its result label."""
+
+    method: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        _set(self, "options", _copy(self.options))
+        _set(self, "label", self.label or self.method)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the file form (one entry of ``analysis``), only non-null options."""
+        entry: dict[str, Any] = {"method": self.method}
+        if self.label != self.method:
+            entry["label"] = self.label
+        for key, value in self.options.items():
+            if value is not None:
+                entry[key] = list(value) if isinstance(value, tuple) else value
+        return entry
+
+
+@dataclass(frozen=True)
+class Execution:
+    """Where and how the ensemble runs."""
+
+    cluster: str = "local"
+    workers: int = 2
+    batch_size: int | None = None
+    retries: int = 0
+    nonfinite: str = "fail"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the file form (the ``execution`` mapping)."""
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Output:
+    """Where a run's folder goes (relative paths are taken from the working directory)."""
+
+    directory: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the file form (the ``output`` mapping)."""
+        return {"directory": self.directory} if self.directory else {}
+
+
+@dataclass(frozen=True)
+class Study:
+    """A whole study: uncertain inputs, the model graph, analyses, execution, output.
+
+    Build one from a file with :func:`uqscale.load_study`, from a mapping with
+    :meth:`from_dict`, or directly; construction validates the whole study and
+    raises :class:`uqscale.StudyError` naming the field at fault.
+    """
+
+    name: str
+    inputs: tuple[UncertainInput, ...]
+    models: tuple[ModelStep, ...]
+    analysis: tuple[Analysis, ...] = ()
+    description: str = ""
+    seed: int = 0
+    execution: Execution = field(default_factory=Execution)
+    output: Output = field(default_factory=Output)
+    base_dir: Path | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        from uqscale.study.validate import validate_study
+
+        _set(self, "inputs", tuple(self.inputs))
+        _set(self, "models", tuple(self.models))
+        _set(self, "analysis", tuple(self.analysis))
+        validate_study(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], base_dir: str | Path | None = None) -> Study:
+        """Build a study from its file form, checking every field."""
+        from uqscale.study.parse import parse_study
+
+        return parse_study(data, None if base_dir is None else Path(base_dir))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the file form; :meth:`from_dict` of it gives an equal study."""
+        data: dict[str, Any] = {"study": self.name}
+        if self.description:
+            data["description"] = self.description
+        data["seed"] = self.seed
+        data["inputs"] = {i.name: i.to_dict() for i in self.inputs}
+        data["models"] = [m.to_dict() for m in self.models]
+        data["analysis"] = [a.to_dict() for a in self.analysis]
+        data["execution"] = self.execution.to_dict()
+        if self.output.to_dict():
+            data["output"] = self.output.to_dict()
+        return data
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        """Names of the uncertain inputs, in declared order."""
+        return tuple(i.name for i in self.inputs)
+
+    @property
+    def outputs(self) -> tuple[OutputSpec, ...]:
+        """Every output of every step, in step order."""
+        return tuple(o for m in self.models for o in m.outputs)
+
+    def replace(self, **changes: Any) -> Study:
+        """Return a copy with some fields changed (validated again)."""
+        values = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        values.update(changes)
+        return Study(**values)
+

@@ -1,0 +1,148 @@
+"""Reading a study's file form (a mapping, as loaded from YAML) into a Study."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from uqscale.errors import StudyError
+from uqscale.study import fields
+from uqscale.study.model import (
+    Analysis,
+    Execution,
+    ModelStep,
+    Output,
+    OutputSpec,
+    Study,
+    UncertainInput,
+)
+
+STUDY_KEYS = ("study", "description", "seed", "inputs", "models", "analysis",
+              "execution", "output")
+INPUT_META = ("distribution", "scale", "units")
+STEP_KEYS = ("name", "python", "inputs", "outputs", "parameters", "vectorized")
+OUTPUT_KEYS = ("name", "dims", "coords")
+EXECUTION_KEYS = ("cluster", "workers", "batch_size", "retries", "nonfinite")
+
+
+def parse_study(data: Any, base_dir: Path | None = None) -> Study:
+    """Check the structure of a study's file form and build the Study.
+
+    Parameters
+    ----------
+    data
+        The mapping loaded from a study file.
+    base_dir
+        Folder of the study file; models are imported from it first.
+
+    Raises
+    ------
+    StudyError
+        Naming the first field that is wrong.
+    """
+    data = fields.mapping(data, "")
+    fields.check_keys(data, "", STUDY_KEYS, required=("study", "inputs", "models"))
+    return Study(
+        name=fields.string(data["study"], "study"),
+        description=_optional(data, "description", fields.string, ""),
+        seed=_optional(data, "seed", lambda v, p: fields.integer(v, p, 0), 0),
+        inputs=_inputs(data["inputs"]),
+        models=tuple(_step(s, f"models[{i}]")
+                     for i, s in enumerate(_nonempty(data["models"], "models"))),
+        analysis=tuple(_analysis(a, f"analysis[{i}]")
+                       for i, a in enumerate(fields.sequence(data.get("analysis", []),
+                                                              "analysis"))),
+        execution=_execution(data.get("execution", {})),
+        output=_output(data.get("output", {})),
+        base_dir=base_dir,
+    )
+
+
+def _optional(data: Mapping[str, Any], key: str, read, default: Any, path: str = "") -> Any:
+    if key not in data or data[key] is None:
+        return default
+    return read(data[key], fields.join(path, key))
+
+
+def _nonempty(value: Any, path: str) -> list[Any]:
+    items = fields.sequence(value, path)
+    if not items:
+        raise StudyError(path, "must not be empty")
+    return items
+
+
+def _inputs(value: Any) -> tuple[UncertainInput, ...]:
+    result = []
+    for name, entry in fields.mapping(value, "inputs").items():
+        path = fields.join("inputs", name)
+        fields.identifier(name, path)
+        entry = fields.mapping(entry, path)
+        if "distribution" not in entry:
+            raise StudyError(f"{path}.distribution", "is required")
+        params = {k: fields.number(v, fields.join(path, k))
+                  for k, v in entry.items() if k not in INPUT_META}
+        result.append(UncertainInput(
+            name=name,
+            distribution=fields.string(entry["distribution"], f"{path}.distribution"),
+            params=params,
+            scale=_optional(entry, "scale", fields.string, None, path),
+            units=_optional(entry, "units", fields.string, None, path),
+        ))
+    if not result:
+        raise StudyError("inputs", "must name at least one uncertain input")
+    return tuple(result)
+
+
+def _step(value: Any, path: str) -> ModelStep:
+    entry = fields.mapping(value, path)
+    fields.check_keys(entry, path, STEP_KEYS, required=("name", "python", "outputs"))
+    inputs = fields.sequence(entry.get("inputs", []), f"{path}.inputs")
+    return ModelStep(
+        name=fields.identifier(entry["name"], f"{path}.name"),
+        python=fields.string(entry["python"], f"{path}.python"),
+        inputs=tuple(fields.identifier(n, f"{path}.inputs[{k}]") for k, n in enumerate(inputs)),
+        outputs=tuple(_output_spec(o, f"{path}.outputs[{k}]")
+                      for k, o in enumerate(_nonempty(entry["outputs"], f"{path}.outputs"))),
+        parameters=_optional(entry, "parameters", fields.scalar_parameters, {}, path),
+        vectorized=_optional(entry, "vectorized", fields.boolean, False, path),
+    )
+
+
+def _output_spec(value: Any, path: str) -> OutputSpec:
+    if isinstance(value, str):
+        return OutputSpec(fields.identifier(value, path))
+    entry = fields.mapping(value, path)
+    fields.check_keys(entry, path, OUTPUT_KEYS, required=("name",))
+    dims = fields.sequence(entry.get("dims", []), f"{path}.dims")
+    coords = {}
+    for dim, values in fields.mapping(entry.get("coords", {}), f"{path}.coords").items():
+        coord_path = f"{path}.coords.{dim}"
+        coords[dim] = tuple(fields.number(v, f"{coord_path}[{i}]")
+                            for i, v in enumerate(fields.sequence(values, coord_path)))
+    return OutputSpec(
+        name=fields.identifier(entry["name"], f"{path}.name"),
+        dims=tuple(fields.identifier(d, f"{path}.dims[{i}]") for i, d in enumerate(dims)),
+        coords=coords,
+    )
+
+
+def _analysis(value: Any, path: str) -> Analysis:
+    entry = dict(fields.mapping(value, path))
+    if "method" not in entry:
+        raise StudyError(f"{path}.method", "is required (one of moments, pce, sobol, morris)")
+    method = fields.string(entry.pop("method"), f"{path}.method")
+    label = fields.identifier(entry.pop("label"), f"{path}.label") if "label" in entry else ""
+    return Analysis(method=method, options=entry, label=label)
+
+
+def _execution(value: Any) -> Execution:
+    entry = fields.mapping(value, "execution")
+    fields.check_keys(entry, "execution", EXECUTION_KEYS)
+    return Execution(**entry)
+
+
+def _output(value: Any) -> Output:
+    entry = fields.mapping(value, "output")
+    fields.check_keys(entry, "output", ("directory",))
+    return Output(directory=_optional(entry, "directory", fields.string, None, "output"))

@@ -1,0 +1,32 @@
+"""Analytic benchmark functions with known Sobol indices (see the test suite).
+
+All are vectorised: arguments are arrays of equal length (or scalars) and each
+returns a mapping from output name to values, following the model convention.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def ishigami(x1, x2, x3, a: float = 7.0, b: float = 0.1) -> dict[str, np.ndarray]:
+    """Ishigami function ``sin(x1) + a sin(x2)^2 + b x3^4 sin(x1)``, output ``y``."""
+    x1, x2, x3 = np.asarray(x1), np.asarray(x2), np.asarray(x3)
+    return {"y": np.sin(x1) + a * np.sin(x2) ** 2 + b * x3**4 * np.sin(x1)}
+
+
+def gfunction(a: Sequence[float] = (0, 1, 4.5, 9, 99, 99, 99, 99), **x) -> dict[str, np.ndarray]:
+    """Sobol' G-function ``prod_i (|4 x_i - 2| + a_i) / (1 + a_i)`` of inputs named
+    ``x1 .. xk`` (k = len(a)), output ``y``."""
+    y = 1.0
+    for i, ai in enumerate(a, start=1):
+        y = y * (np.abs(4.0 * np.asarray(x[f"x{i}"]) - 2.0) + ai) / (1.0 + ai)
+    return {"y": np.asarray(y)}
+
+
+def linear(coefficients: Sequence[float] = (), **x) -> dict[str, np.ndarray]:
+    """Linear model ``sum_i c_i x_i`` of inputs ``x1 .. xk``, output ``y``."""
+    return {"y": np.asarray(sum(c * np.asarray(x[f"x{i}"])
+                                for i, c in enumerate(coefficients, start=1)))}
