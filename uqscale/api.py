@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +35,10 @@ class RunResult:
     failures: list[Failure]
     analyses: dict[str, dict[str, xr.Dataset]]
     indices: dict
+    timings: dict[str, float]
+    """Wall seconds per stage: design, store_create, cluster_start, ensemble (of
+    which model: the batches' own time, summed over workers, and store_batches),
+    cluster_stop, collect, analysis, store_analyses."""
 
 
 def default_directory(study: Study) -> Path:
@@ -67,35 +73,58 @@ def run(study: Study, out: str | Path | None = None, *, client=None,
     -------
     RunResult
     """
+    timings: dict[str, float] = {"model": 0.0, "store_batches": 0.0}
     given_text = given_text or study_to_yaml(study)
     directory = Path(out) if out is not None else default_directory(study)
-    design = build_design(study)
+    with _timed(timings, "design"):
+        design = build_design(study)
     record = provenance(given_text, study.seed)
-    store = RunStore.create(directory, study, given_text, design, record)
+    with _timed(timings, "store_create"):
+        store = RunStore.create(directory, study, given_text, design, record)
     names = tuple(i.name for i in study.inputs)
     values = np.column_stack([design[n].values for n in names])
     output_dims = {o.name: o.dims for o in study.outputs}
 
     def keep(result: BatchResult) -> None:
-        store.write_batch(result, output_dims)
+        timings["model"] += result.seconds
+        with _timed(timings, "store_batches"):
+            store.write_batch(result, output_dims)
 
     pipeline = Pipeline.from_study(study)
     todo = [(0, len(values))]
     size = batch_size or study.execution.batch_size
     try:
-        if client is None:
-            with open_client(study.execution) as own:
-                run_batches(own, pipeline, names, values, todo, keep, size)
-        else:
-            run_batches(client, pipeline, names, values, todo, keep, size)
+        with _timed(timings, "cluster_stop"), ExitStack() as cluster:
+            if client is None:
+                with _timed(timings, "cluster_start"):
+                    client = cluster.enter_context(open_client(study.execution))
+            with _timed(timings, "ensemble"):
+                run_batches(client, pipeline, names, values, todo, keep, size)
+        timings["cluster_stop"] -= timings["cluster_start"] + timings["ensemble"]
     except StudyError:
         # The model breaks the study's contract: no sample can succeed, keep nothing.
         shutil.rmtree(directory, ignore_errors=True)
         raise
-    results, failures = store.collect(len(values), {o.name: o.coords for o in study.outputs})
-    analyses, errors = analyze_all(study, design, results)
-    indices = indices_document(study.name, len(values), len(failures), analyses, errors)
-    store.write_analyses(analyses, indices)
+    with _timed(timings, "collect"):
+        results, failures = store.collect(len(values),
+                                          {o.name: o.coords for o in study.outputs})
+    with _timed(timings, "analysis"):
+        analyses, errors = analyze_all(study, design, results)
+    with _timed(timings, "store_analyses"):
+        indices = indices_document(study.name, len(values), len(failures), analyses, errors)
+        store.write_analyses(analyses, indices)
     write_json(directory / "provenance.json",
-               record | {"finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
-    return RunResult(directory, design, results, failures, analyses, indices)
+               record | {"finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                         "seconds": {k: round(v, 4) for k, v in timings.items()}})
+    return RunResult(directory, design, results, failures, analyses, indices, timings)
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    """Add the wall time of the block to ``timings[stage]``."""
+    began = time.perf_counter()
+    timings.setdefault(stage, 0.0)
+    try:
+        yield
+    finally:
+        timings[stage] += time.perf_counter() - began

@@ -14,11 +14,13 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
+from scipy.stats import norm
 
 from uqscale.analysis.common import input_coords, output_values, require_complete
 from uqscale.sampling import seed_int
 from uqscale.space import InputSpace
 
+BOOTSTRAP_ELEMENTS = 2**24
 IID = True  # every row of a Saltelli design is a draw from the joint distribution
 
 
@@ -60,44 +62,42 @@ def sample(space: InputSpace, options: Mapping[str, Any],
 
 def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
             results: xr.Dataset, rng: np.random.Generator) -> dict[str, xr.Dataset]:
-    """SALib's first-order (Saltelli 2010) and total (Jansen) estimators per output point.
+    """SALib's first-order (Saltelli 2010), total (Jansen) and second-order estimators,
+    applied to all points of an output at once (field outputs are not looped over).
 
     Variables: ``S1``, ``ST``, ``S1_conf``, ``ST_conf`` (dim ``input``), optionally
     ``S2`` and ``S2_conf`` (``input``, ``input_b``), by scale group ``S1_group``,
     ``ST_group``, ``S1_group_conf``, ``ST_group_conf`` (dim ``group``), and ``mean``
-    and ``variance`` of the rows. Every sample must have succeeded (the estimators
-    pair rows; dropping some would bias them), else AnalysisError.
+    and ``variance`` of the rows. Confidence half-widths come from bootstrap over base
+    samples, as in SALib. Every sample must have succeeded (the estimators pair rows;
+    dropping some would bias them), else AnalysisError.
     """
-    from SALib.analyze import sobol as estimators
-
     n, d = options["n"], space.dimension
     steps = 2 * d + 2 if options["second_order"] else d + 2
-    settings = {"num_resamples": options["resamples"], "conf_level": options["conf_level"],
-                "seed": seed_int(rng)}
+    resampled = rng.integers(n, size=(n, options["resamples"]))
+    z = float(norm.ppf(0.5 + options["conf_level"] / 2))
     coords = input_coords(space) | {"group": list(space.groups)}
     analyses = {}
     for out in output_values(results):
         require_complete(out, "sobol")
         main = out.values[: n * steps]
-        grouped_rows = _grouped_rows(space, out.values, n, steps)
-        found: dict[str, list[np.ndarray]] = {}
-        for p in range(main.shape[1]):
-            single = estimators.analyze(_problem(space), main[:, p],
-                                        calc_second_order=options["second_order"], **settings)
-            for key, value in single.items():
-                found.setdefault(key, []).append(_symmetric(value) if "S2" in key else value)
-            if grouped_rows is not None:
-                grouped = estimators.analyze(_problem(space, grouped=True), grouped_rows[:, p],
-                                             calc_second_order=False, **settings)
-                for key, value in grouped.items():
-                    found.setdefault(key.replace("S1", "S1_group").replace("ST", "ST_group"),
-                                     []).append(value)
-        if grouped_rows is None:   # a single group explains all the variance
-            for key, value in (("S1_group", 1.0), ("ST_group", 1.0),
-                               ("S1_group_conf", 0.0), ("ST_group_conf", 0.0)):
-                found[key] = [np.array([value])] * main.shape[1]
-        variables = {key: out.labelled(_dims(key), np.stack(columns, axis=-1), coords)
-                     for key, columns in found.items()}
+        # SALib centres and scales the output before estimating; so do we, per point.
+        scale = main.std(axis=0)
+        normal = (out.values - main.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
+        blocks = normal[: n * steps].reshape(n, steps, -1)
+        found = _estimates(blocks[:, 0], blocks[:, 1: d + 1], blocks[:, -1],
+                           blocks[:, d + 1: 2 * d + 1] if options["second_order"] else None,
+                           resampled, z)
+        grouped = _grouped_blocks(space, normal, n, steps)
+        if grouped is None:   # a single group explains all the variance
+            ones = np.ones((1, normal.shape[1]))
+            found |= {"S1_group": ones, "ST_group": ones,
+                      "S1_group_conf": 0 * ones, "ST_group_conf": 0 * ones}
+        else:
+            a, ab, b = grouped
+            found |= {k.replace("S1", "S1_group").replace("ST", "ST_group"): v
+                      for k, v in _estimates(a, ab, b, None, resampled, z).items()}
+        variables = {key: out.labelled(_dims(key), value, coords) for key, value in found.items()}
         variables["mean"] = out.labelled((), main.mean(axis=0))
         variables["variance"] = out.labelled((), main.var(axis=0, ddof=1))
         analyses[out.name] = xr.Dataset(variables, attrs={"n_used": len(out.values),
@@ -105,10 +105,44 @@ def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
     return analyses
 
 
-def _symmetric(upper: np.ndarray) -> np.ndarray:
-    """SALib fills second-order indices above the diagonal only."""
-    upper = np.nan_to_num(upper)
-    return upper + upper.T
+def _estimates(a: np.ndarray, ab: np.ndarray, b: np.ndarray, ba: np.ndarray | None,
+               resampled: np.ndarray, z: float) -> dict[str, np.ndarray]:
+    """Indices and confidence half-widths for factors ``j`` of ``ab[:, j]``.
+
+    ``a``, ``b`` are ``(n, P)``; ``ab``, ``ba`` are ``(n, k, P)``. Bootstrap draws
+    index base samples (``resampled``, ``(n, R)``); points are processed in chunks so
+    the ``(n, R, chunk)`` resamples stay small.
+    """
+    from SALib.analyze.sobol import first_order, second_order, total_order
+
+    k, points = ab.shape[1], a.shape[1]
+    chunk = max(1, BOOTSTRAP_ELEMENTS // (resampled.size or 1))
+    spread = {"S1": [], "ST": [], "S2": []}
+    for c in range(0, points, chunk):
+        cols = slice(c, c + chunk)
+        ar, br, abr = a[resampled, cols], b[resampled, cols], ab[resampled, :, cols]
+        spread["S1"].append([first_order(ar, abr[:, :, j], br).std(axis=0, ddof=1)
+                             for j in range(k)])
+        spread["ST"].append([total_order(ar, abr[:, :, j], br).std(axis=0, ddof=1)
+                             for j in range(k)])
+        if ba is not None:
+            bar = ba[resampled, :, cols]
+            spread["S2"].append([[second_order(ar, abr[:, :, i], abr[:, :, j], bar[:, :, i], br)
+                                  .std(axis=0, ddof=1) if i < j else np.zeros(ar.shape[2])
+                                  for j in range(k)] for i in range(k)])
+    result = {
+        "S1": np.array([first_order(a, ab[:, j], b) for j in range(k)]),
+        "ST": np.array([total_order(a, ab[:, j], b) for j in range(k)]),
+        "S1_conf": z * np.concatenate(np.array(spread["S1"]), axis=-1),
+        "ST_conf": z * np.concatenate(np.array(spread["ST"]), axis=-1),
+    }
+    if ba is not None:
+        upper = np.array([[second_order(a, ab[:, i], ab[:, j], ba[:, i], b) if i < j
+                           else np.zeros(a.shape[1]) for j in range(k)] for i in range(k)])
+        conf = z * np.concatenate(np.array(spread["S2"]), axis=-1)
+        result["S2"] = upper + upper.transpose(1, 0, 2)
+        result["S2_conf"] = conf + conf.transpose(1, 0, 2)
+    return result
 
 
 def _dims(key: str) -> tuple[str, ...]:
@@ -117,20 +151,14 @@ def _dims(key: str) -> tuple[str, ...]:
     return ("group",) if "group" in key else ("input",)
 
 
-def _grouped_rows(space: InputSpace, values: np.ndarray, n: int,
-                  steps: int) -> np.ndarray | None:
-    """Rows ``[A, AB_G1, .., AB_Gk, B]`` per base sample, as SALib's grouped estimator
-    expects them, or None when there is a single group."""
+def _grouped_blocks(space: InputSpace, values: np.ndarray, n: int, steps: int
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``A``, ``AB_G`` per group (``(n, groups, P)``) and ``B``, or None when there
+    is a single group."""
     if len(space.groups) < 2:
         return None
     blocks = values[: n * steps].reshape(n, steps, -1)
-    extra = values[n * steps:].reshape(-1, n, values.shape[1])
-    shared = iter(range(len(extra)))
-    rows = [blocks[:, 0]]
-    for members in space.groups.values():
-        if len(members) == 1:
-            rows.append(blocks[:, 1 + space.names.index(members[0])])
-        else:
-            rows.append(extra[next(shared)])
-    rows.append(blocks[:, -1])
-    return np.stack(rows, axis=1).reshape(-1, values.shape[1])
+    extra = iter(values[n * steps:].reshape(-1, n, values.shape[1]))
+    ab = [blocks[:, 1 + space.names.index(members[0])] if len(members) == 1 else next(extra)
+          for members in space.groups.values()]
+    return blocks[:, 0], np.stack(ab, axis=1), blocks[:, -1]

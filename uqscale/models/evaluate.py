@@ -66,8 +66,12 @@ class Pipeline:
 
 
 def evaluate_batch(pipeline: Pipeline, start: int, inputs: Mapping[str, np.ndarray]) -> BatchResult:
-    """Run every step on the batch whose first sample has index ``start``."""
-    began = time.perf_counter()
+    """Run every step on the batch whose first sample has index ``start``.
+
+    ``seconds`` of the result is the time spent in the steps themselves (not in
+    importing them), which is what sizing batches needs.
+    """
+    seconds = 0.0
     size = len(next(iter(inputs.values())))
     values: dict[str, np.ndarray] = dict(inputs)
     alive = np.ones(size, dtype=bool)
@@ -79,7 +83,9 @@ def evaluate_batch(pipeline: Pipeline, start: int, inputs: Mapping[str, np.ndarr
             break
         function = load_callable(step.python, pipeline.base_dir, f"models[{index}].python")
         kwargs = {name: values[name][rows] for name in step.inputs}
+        began = time.perf_counter()
         produced, failed = _run_step(function, step, index, kwargs, pipeline.retries)
+        seconds += time.perf_counter() - began
         failed.update(_nonfinite(produced, failed, pipeline.nonfinite))
         for name, array in produced.items():
             full = np.full((size, *array.shape[1:]), np.nan)
@@ -92,7 +98,7 @@ def evaluate_batch(pipeline: Pipeline, start: int, inputs: Mapping[str, np.ndarr
                                     tb, attempts))
     # Outputs of steps that never ran (every sample failed before) are absent; the
     # store fills them with NaN in the shape other batches give them.
-    return BatchResult(start, start + size, outputs, failures, time.perf_counter() - began)
+    return BatchResult(start, start + size, outputs, failures, seconds)
 
 
 def _run_step(function, step: ModelStep, index: int, kwargs: dict[str, np.ndarray],
