@@ -100,7 +100,7 @@ def run(study: Study, out: str | Path | None = None, *, client=None,
                     client = cluster.enter_context(open_client(study.execution))
             with _timed(timings, "ensemble"):
                 run_batches(client, pipeline, names, values, todo, keep, size)
-        timings["cluster_stop"] -= timings["cluster_start"] + timings["ensemble"]
+        timings["cluster_stop"] -= timings.get("cluster_start", 0.0) + timings["ensemble"]
     except StudyError:
         # The model breaks the study's contract: no sample can succeed, keep nothing.
         shutil.rmtree(directory, ignore_errors=True)
