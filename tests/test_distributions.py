@@ -14,6 +14,7 @@ import pytest
 from scipy import stats
 
 from uqscale import ModelStep, Study, UncertainInput
+from uqscale.errors import StudyError
 from uqscale.sampling import block_rng, unit_sample
 from uqscale.space import InputSpace
 
@@ -63,9 +64,9 @@ CASES = {
     "beta on [1, 3]": ("beta", {"alpha": 0.5, "beta": 1.5, "low": 1.0, "high": 3.0},
                        _beta_moments(0.5, 1.5, 1.0, 3.0),
                        stats.beta(0.5, 1.5, loc=1.0, scale=2.0)),
-    "gamma": ("gamma", {"shape": 3.0, "scale": 2.0}, (6.0, 12.0),
+    "gamma": ("gamma", {"shape": 3.0, "theta": 2.0}, (6.0, 12.0),
               stats.gamma(3.0, scale=2.0)),
-    "gamma, shifted": ("gamma", {"shape": 0.7, "scale": 1.5, "shift": -1.0},
+    "gamma, shifted": ("gamma", {"shape": 0.7, "theta": 1.5, "shift": -1.0},
                        (0.7 * 1.5 - 1.0, 0.7 * 1.5**2),
                        stats.gamma(0.7, loc=-1.0, scale=1.5)),
     "triangular": ("triangular", {"low": 0.0, "mode": 1.0, "high": 4.0},
@@ -146,13 +147,16 @@ def test_scale_groups_in_order_of_first_appearance():
                                          "macro": ["c"]}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "distributions._normal uses chaospy.TruncNormal, whose inverse CDF saturates near "
-    "8.22 standard deviations: normal(mean=0, std=1, lower=9) is accepted but every "
-    "point maps to 8.22, below its lower bound (scipy.stats.truncnorm gives 9.0 to 10.4)"))
-def test_far_truncated_normal_stays_in_its_support():
+def test_far_truncated_normal_is_refused():
+    # chaospy's truncated normal saturates near 8.22 standard deviations, so a tail
+    # truncation that far out is refused rather than sampled wrongly.
     item = UncertainInput("x", "normal", {"mean": 0.0, "std": 1.0, "lower": 9.0})
-    Study("t", [item], [ModelStep("m", "models:f", ["x"], ["y"])])  # accepted
-    u = np.array([[1e-6], [0.1], [0.5], [0.9], [1 - 1e-6]])
+    with pytest.raises(StudyError, match=r"^inputs\.x\.lower: keeps only the normal's tail"):
+        Study("t", [item], [ModelStep("m", "models:f", ["x"], ["y"])])
+
+
+def test_truncation_at_the_limit_stays_in_its_support():
+    item = UncertainInput("x", "normal", {"mean": 0.0, "std": 1.0, "lower": 6.0})
+    u = np.array([[1e-6], [0.1], [0.5], [0.9], [0.999]])
     x = InputSpace([item]).to_physical(u)[:, 0]
-    np.testing.assert_allclose(x, _truncnorm(0.0, 1.0, lower=9.0).ppf(u[:, 0]), rtol=1e-6)
+    np.testing.assert_allclose(x, _truncnorm(0.0, 1.0, lower=6.0).ppf(u[:, 0]), rtol=1e-5)

@@ -145,7 +145,7 @@ def test_ishigami_blocks(ishigami, ishigami_design):
     blocks = blocks_of(ishigami_design)
     assert blocks["pce"] == (0, n_pce)
     assert blocks["sobol"] == (n_pce, n_pce + n_sobol * (2 * d + 2))
-    assert blocks["moments"] == blocks["pce"]  # moments reuses the pce draws
+    assert blocks["moments"] == blocks["sobol"]  # moments reuses the largest design
     assert ishigami_design.sizes["sample"] == n_pce + n_sobol * (2 * d + 2)
     assert list(ishigami_design.data_vars) == ["x1", "x2", "x3"]
     np.testing.assert_array_equal(ishigami_design["sample"].values,
@@ -280,12 +280,6 @@ def test_analysis_rng_depends_on_seed(ishigami):
     assert a != b
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "design.reused_block gives moments (without n) the first IID analysis in declared "
-    "order: the ishigami study's moments reuse the pce rows [0, 500), but with the "
-    "analyses reversed they reuse the sobol rows (131072 of them), and adding a pce "
-    "before [sobol, moments] switches moments to the pce rows; the module promises that "
-    "adding an analysis never changes another's samples"))
 def test_analysis_order_does_not_change_moments_samples(ishigami, ishigami_design):
     reordered = build_design(with_analyses(ishigami, *reversed(ishigami.analysis)))
     np.testing.assert_array_equal(rows(reordered, "moments"),

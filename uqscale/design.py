@@ -24,16 +24,15 @@ def analysis_rng(study: Study, analysis: Analysis) -> np.random.Generator:
     return block_rng(study.seed, block_key(analysis))
 
 
-def reused_block(analysis: Analysis, study: Study) -> Analysis | None:
-    """For ``moments`` without ``n``: the first other analysis whose design rows are
-    draws from the joint distribution, whose samples it then reuses."""
-    if analysis.method != "moments" or analysis.options.get("n"):
-        return None
-    for other in study.analysis:
-        if other is not analysis and other.method != "moments" and \
-                method_module(other.method).IID:
-            return other
-    return None
+def reuses_samples(analysis: Analysis, study: Study) -> bool:
+    """Whether ``analysis`` is ``moments`` without ``n`` and another analysis draws
+    from the joint distribution, whose samples it then reuses."""
+    return (analysis.method == "moments" and not analysis.options.get("n")
+            and any(_draws_from_joint(other) for other in study.analysis))
+
+
+def _draws_from_joint(analysis: Analysis) -> bool:
+    return analysis.method != "moments" and method_module(analysis.method).IID
 
 
 def build_design(study: Study) -> xr.Dataset:
@@ -48,16 +47,20 @@ def build_design(study: Study) -> xr.Dataset:
     space = InputSpace(study.inputs)
     parts, blocks, start = [], {}, 0
     for analysis in study.analysis:
-        if reused_block(analysis, study) is None:
+        if not reuses_samples(analysis, study):
             rows = method_module(analysis.method).sample(space, analysis.options,
                                                          analysis_rng(study, analysis))
             parts.append(rows)
             blocks[analysis.label] = [start, start + len(rows)]
             start += len(rows)
+    # Reuse the largest design (the best estimates), ties broken by label: the choice
+    # does not depend on the order the analyses are listed in.
+    candidates = [a.label for a in study.analysis if _draws_from_joint(a)]
+    largest = min(candidates, key=lambda label: (blocks[label][0] - blocks[label][1], label),
+                  default=None)
     for analysis in study.analysis:
-        source = reused_block(analysis, study)
-        if source is not None:
-            blocks[analysis.label] = blocks[source.label]
+        if reuses_samples(analysis, study):
+            blocks[analysis.label] = blocks[largest]
     values = np.concatenate(parts)
     design = xr.Dataset({name: ("sample", values[:, j]) for j, name in enumerate(space.names)},
                         coords={"sample": np.arange(len(values))})

@@ -57,7 +57,7 @@ def _beta(p):
 
 def _gamma(p):
     import chaospy
-    return chaospy.Gamma(p["shape"], p["scale"], p.get("shift", 0.0))
+    return chaospy.Gamma(p["shape"], p["theta"], p.get("shift", 0.0))
 
 
 def _triangular(p):
@@ -74,17 +74,31 @@ def _positive(*names: str):
     return check
 
 
-def _ordered(low: str, high: str, also: Callable | None = None):
+def _ordered(low: str, high: str, also: Callable | None = None,
+             defaults: tuple[float, float] = (-math.inf, math.inf)):
     def check(p):
-        lo, hi = p.get(low, -math.inf), p.get(high, math.inf)
+        lo, hi = p.get(low, defaults[0]), p.get(high, defaults[1])
         if not hi > lo:
             return high, f"must be greater than {low} (got {low}={lo:g}, {high}={hi:g})"
         return also(p) if also else None
     return check
 
 
+TAIL = 6.0
+"""How many standard deviations beyond the mean a truncation may start: chaospy's
+truncated normal loses accuracy past about 7."""
+
+
 def _check_normal(p):
-    return _positive("std")(p) or _ordered("lower", "upper")(p)
+    problem = _positive("std")(p) or _ordered("lower", "upper")(p)
+    if problem:
+        return problem
+    for bound, sign in (("lower", 1), ("upper", -1)):
+        if bound in p and sign * (p[bound] - p["mean"]) > TAIL * p["std"]:
+            return bound, (f"keeps only the normal's tail beyond {TAIL:g} standard deviations "
+                           f"(got mean={p['mean']:g}, std={p['std']:g}, {bound}={p[bound]:g}); "
+                           f"describe this input with another distribution")
+    return None
 
 
 def _check_loguniform(p):
@@ -104,8 +118,10 @@ FAMILIES: dict[str, Family] = {
     "lognormal": Family(("mu", "sigma"), (), _lognormal, _positive("sigma")),
     "loguniform": Family(("low", "high"), (), _loguniform, _check_loguniform),
     "beta": Family(("alpha", "beta"), ("low", "high"), _beta,
-                   lambda p: _positive("alpha", "beta")(p) or _ordered("low", "high")(p)),
-    "gamma": Family(("shape", "scale"), ("shift",), _gamma, _positive("shape", "scale")),
+                   lambda p: _positive("alpha", "beta")(p)
+                   or _ordered("low", "high", defaults=(0.0, 1.0))(p)),
+    # ``theta`` (the gamma scale parameter): ``scale`` names an input's scale group.
+    "gamma": Family(("shape", "theta"), ("shift",), _gamma, _positive("shape", "theta")),
     "triangular": Family(("low", "mode", "high"), (), _triangular,
                          _ordered("low", "high", _check_triangular)),
 }

@@ -326,11 +326,6 @@ def test_load_callable_module_that_raises_on_import(tmp_path):
 
 # --- known bugs ----------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "distributions._ordered checks an optional bound against -inf/+inf, not against "
-    "the default the builder uses (beta low=0, high=1): beta with only high=-1 (or "
-    "only low=2) is accepted, then chaospy.Beta fails with AssertionError "
-    "'condition not satisfied: `upper > lower`' when the design is drawn"))
 @pytest.mark.parametrize("bounds", [{"high": -1.0}, {"low": 2.0}], ids=["high<0", "low>1"])
 def test_beta_with_one_bound_past_the_default_other_is_refused(bounds):
     entry = {"distribution": "beta", "alpha": 2.0, "beta": 2.0, **bounds}

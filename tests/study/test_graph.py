@@ -118,11 +118,6 @@ def test_output_that_is_a_study_input():
         "models[0].outputs[0]: 'x' is already a study input; rename the output")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "graph.step_order reports every step not yet ordered as part of the cycle, so a "
-    "step that merely depends on the cycle is blamed: with [c(p->r), a(x,q->p), b(p->q)] "
-    "the error is 'models[0].inputs: the steps c -> a -> b depend on each other in a "
-    "cycle', naming step c (models[0]), which is in no cycle"))
 def test_cycle_error_names_only_the_steps_of_the_cycle():
     models = [step("c", ["p"], ["r"]), step("a", ["x", "q"], ["p"]), step("b", ["p"], ["q"])]
     assert error_of(models, ["x"]) == (

@@ -25,7 +25,7 @@ from uqscale.study.files import study_from_text, study_to_yaml
 
 ISHIGAMI = Path(__file__).resolve().parents[2] / "studies" / "ishigami.yaml"
 
-# Every family except gamma, whose ``scale`` parameter cannot be written (see the xfail
+# Every family except gamma (tested on its own in the
 # tests at the end of this module).
 EVERY_DISTRIBUTION = (
     UncertainInput("u", "uniform", {"low": -1, "high": 2.5}, scale="macro", units="m"),
@@ -172,25 +172,18 @@ def test_study_is_frozen_against_the_callers_dicts():
 
 # --- known bugs ----------------------------------------------------------------------
 
-GAMMA_REASON = (
-    "the gamma family's parameter 'scale' has the name of the input's scale-group tag "
-    "(parse.INPUT_META, UncertainInput.to_dict): a gamma input cannot be read from a "
-    "study file ('inputs.g.scale: must be a non-empty string (got number)'), and "
-    "to_dict of a tagged gamma input overwrites the parameter with the tag")
-
-
-@pytest.mark.xfail(strict=True, reason=GAMMA_REASON)
 def test_gamma_input_loads_from_yaml():
-    text = ("study: g\ninputs:\n  g: {distribution: gamma, shape: 2.0, scale: 1.5}\n"
+    text = ("study: g\ninputs:\n  g: {distribution: gamma, shape: 2.0, theta: 1.5,"
+            " scale: micro}\n"
             "models:\n  - {name: m, python: 'models:f', inputs: [g], outputs: [y]}\n")
     study = study_from_text(text, None)
-    assert study.inputs[0].params == {"shape": 2.0, "scale": 1.5}
+    assert study.inputs[0].params == {"shape": 2.0, "theta": 1.5}
+    assert study.inputs[0].scale == "micro"
 
 
-@pytest.mark.xfail(strict=True, reason=GAMMA_REASON)
 @pytest.mark.parametrize("tag", [None, "micro"])
 def test_gamma_input_round_trip(tag):
-    gamma = UncertainInput("g", "gamma", {"shape": 2.0, "scale": 1.5, "shift": 1.0},
+    gamma = UncertainInput("g", "gamma", {"shape": 2.0, "theta": 1.5, "shift": 1.0},
                            scale=tag)
     study = Study("g", [gamma], [ModelStep("m", "models:f", ["g"], ["y"])])
     assert reloaded(study) == study

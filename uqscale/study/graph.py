@@ -51,10 +51,26 @@ def step_order(models: Sequence[ModelStep], study_inputs: Sequence[str]) -> tupl
                  and all(producer.get(n, -1) in done or n in study_inputs
                          for n in models[i].inputs)]
         if not ready:
-            stuck = [i for i in range(len(models)) if i not in done]
-            names = " -> ".join(models[i].name for i in stuck)
-            raise StudyError(f"models[{stuck[0]}].inputs",
+            cycle = _cycle(models, producer, done)
+            names = " -> ".join(models[i].name for i in cycle)
+            raise StudyError(f"models[{cycle[0]}].inputs",
                              f"the steps {names} depend on each other in a cycle")
         order.append(ready[0])
         done.add(ready[0])
     return tuple(order)
+
+
+def _cycle(models: Sequence[ModelStep], producer: dict[str, int], done: set[int]) -> list[int]:
+    """The steps of one cycle among the steps not yet ordered, in data-flow order,
+    starting from the first declared."""
+    def upstream(i: int) -> list[int]:
+        return [producer[n] for n in models[i].inputs if n in producer and producer[n] not in done]
+
+    # Walk upstream from any stuck step: every stuck step has a stuck producer, so the
+    # walk must revisit a step, and the steps since its first visit form a cycle.
+    path = [min(i for i in range(len(models)) if i not in done)]
+    while (step := upstream(path[-1])[0]) not in path:
+        path.append(step)
+    cycle = path[path.index(step):][::-1]
+    first = cycle.index(min(cycle))
+    return cycle[first:] + cycle[:first]
