@@ -210,11 +210,6 @@ ACCEPTED_BUT_NOT_WRITABLE = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "validate.validate_study checks less than parse.parse_study: a Study built in Python "
-    "is accepted with values its own file form then refuses or changes (parameter names, "
-    "output dims, scale tags and description are only checked by the parser; "
-    "vectorized is not checked to be a boolean; tuples in parameters come back as lists)"))
 @pytest.mark.parametrize("kwargs", list(ACCEPTED_BUT_NOT_WRITABLE.values()),
                          ids=list(ACCEPTED_BUT_NOT_WRITABLE))
 def test_an_accepted_study_survives_its_file_form(kwargs):

@@ -13,6 +13,8 @@ from uqscale.study.model import CLUSTERS, NONFINITE_POLICIES, Study
 def validate_study(study: Study) -> None:
     """Raise :class:`StudyError` for the first field of ``study`` that is wrong."""
     fields.string(study.name, "study")
+    if not isinstance(study.description, str):
+        fields.string(study.description, "description")
     fields.integer(study.seed, "seed", minimum=0)
     if not study.inputs:
         raise StudyError("inputs", "must name at least one uncertain input")
@@ -24,6 +26,9 @@ def validate_study(study: Study) -> None:
         fields.choice(item.distribution, f"{path}.distribution", distributions.FAMILIES)
         family = distributions.FAMILIES[item.distribution]
         fields.check_keys(item.params, path, family.required + family.optional)
+        for tag in ("scale", "units"):
+            if getattr(item, tag) is not None:
+                fields.string(getattr(item, tag), f"{path}.{tag}")
         distributions.check_parameters(item.distribution, item.params, path)
     _check_unique([i.name for i in study.inputs], "inputs")
     for index, step in enumerate(study.models):
@@ -48,12 +53,16 @@ def _check_step(step, path: str) -> None:
                          f"must be 'module:function' (got {step.python!r})")
     for k, name in enumerate(step.inputs):
         fields.identifier(name, f"{path}.inputs[{k}]")
+    fields.boolean(step.vectorized, f"{path}.vectorized")
+    _check_plain(dict(step.parameters), f"{path}.parameters")
     _check_unique(list(step.inputs), f"{path}.inputs")
     if not step.outputs:
         raise StudyError(f"{path}.outputs", "must name at least one output")
     for k, output in enumerate(step.outputs):
         out_path = f"{path}.outputs[{k}]"
         fields.identifier(output.name, out_path)
+        for i, dim in enumerate(output.dims):
+            fields.identifier(dim, f"{out_path}.dims[{i}]")
         for dim in output.coords:
             if dim not in output.dims:
                 raise StudyError(f"{out_path}.coords.{dim}",
@@ -62,6 +71,21 @@ def _check_step(step, path: str) -> None:
     if clash:
         raise StudyError(f"{path}.parameters.{sorted(clash)[0]}",
                          "is also one of the step's inputs; a keyword can come from one only")
+
+
+def _check_plain(value, path: str) -> None:
+    """Parameters must be what YAML writes and reads back unchanged: identifiers as
+    keys; strings, numbers, booleans, null, lists and mappings as values."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            fields.identifier(key, fields.join(path, key))
+            _check_plain(item, fields.join(path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_plain(item, fields.join(path, i))
+    elif not isinstance(value, str | int | float | bool | type(None)):
+        raise StudyError(path, f"must be a string, number, boolean, list or mapping "
+                               f"(got {type(value).__name__}); use a list for a tuple")
 
 
 def _check_unique(names: list[str], path: str, attribute: str | None = None) -> None:
