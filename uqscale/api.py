@@ -1,8 +1,8 @@
-"""The Python API of a whole run: the same pipeline as ``uqscale run``."""
+"""The Python API of whole runs: the same pipeline as ``uqscale run``, ``resume`` and
+``analyze``."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -13,14 +13,16 @@ import numpy as np
 import xarray as xr
 
 from uqscale.analysis.run_all import analyze_all
-from uqscale.design import build_design
-from uqscale.errors import StudyError
-from uqscale.execute.cluster import open_client
+from uqscale.design import blocks_for, build_design
+from uqscale.errors import StudyError, UqscaleError
+from uqscale.execute.cluster import describe, open_client
+from uqscale.execute.progress import Progress
 from uqscale.execute.runner import run_batches
 from uqscale.models.evaluate import BatchResult, Failure, Pipeline
-from uqscale.provenance import provenance
+from uqscale.provenance import provenance, session_record
 from uqscale.report.indices import indices_document
-from uqscale.store import RunStore, write_json
+from uqscale.store import RETRYABLE, RunStore
+from uqscale.study.diff import first_difference
 from uqscale.study.files import study_to_yaml
 from uqscale.study.model import Study
 
@@ -36,87 +38,210 @@ class RunResult:
     analyses: dict[str, dict[str, xr.Dataset]]
     indices: dict
     timings: dict[str, float]
-    """Wall seconds per stage: design, store_create, cluster_start, ensemble (of
-    which model: the batches' own time, summed over workers, and store_batches),
-    cluster_stop, collect, analysis, store_analyses."""
+    """Wall seconds per stage of this session: design, store_create, cluster_start,
+    ensemble (of which model: the batches' own time, summed over workers, and
+    store_batches), cluster_stop, collect, analysis, store_analyses."""
+    ran: int = 0
+    """Samples evaluated in this session (0 when everything was already done)."""
 
 
 def default_directory(study: Study) -> Path:
-    """``output.directory`` of the study, or ``runs/NAME``; a suffix ``-2``, ``-3`` ...
-    is added when that folder already holds something."""
-    base = Path(study.output.directory or Path("runs") / study.name)
-    candidate, k = base, 1
+    """``output.directory`` of the study, or ``runs/NAME``."""
+    return Path(study.output.directory or Path("runs") / study.name)
+
+
+def fresh_directory(directory: Path) -> Path:
+    """``directory``, or the first of ``directory-2``, ``-3`` ... that holds nothing."""
+    candidate, k = directory, 1
     while candidate.exists() and any(candidate.iterdir()):
         k += 1
-        candidate = base.with_name(f"{base.name}-{k}")
+        candidate = directory.with_name(f"{directory.name}-{k}")
     return candidate
 
 
 def run(study: Study, out: str | Path | None = None, *, client=None,
-        given_text: str | None = None, batch_size: int | None = None) -> RunResult:
+        given_text: str | None = None, batch_size: int | None = None,
+        force: bool = False, retry_failed: bool = False,
+        progress: bool | None = False) -> RunResult:
     """Sample the study's designs, run its model graph on Dask, analyse, store.
+
+    A folder that already holds a run of the same study is resumed: only missing
+    samples (and failures worth retrying) are computed.
 
     Parameters
     ----------
     study
         The study to run.
     out
-        Run folder (must not exist or be empty); default :func:`default_directory`.
+        Run folder; default ``output.directory`` or ``runs/NAME``.
     client
         A Dask client to run on; default the cluster named by ``study.execution``.
     given_text
         The study file's text, recorded as given (default: the resolved study).
     batch_size
         Samples per task; default ``execution.batch_size`` or automatic.
+    force
+        When ``out`` holds a run of a different study, start afresh in a new
+        folder beside it instead of refusing.
+    retry_failed
+        On resume, run every failed sample again (not only timeouts and lost workers).
+    progress
+        Draw a progress bar (``None``: when standard error is a terminal).
 
     Returns
     -------
     RunResult
     """
-    timings: dict[str, float] = {"model": 0.0, "store_batches": 0.0}
-    given_text = given_text or study_to_yaml(study)
     directory = Path(out) if out is not None else default_directory(study)
+    if RunStore.holds_run(directory):
+        store = RunStore.open(directory)
+        change = first_difference(store.study().to_dict(), study.to_dict())
+        if change is None:
+            return _complete(store, study, client, batch_size, retry_failed, progress)
+        if not force:
+            raise UqscaleError(f"{directory} holds a run of a different study "
+                               f"({change}); use --force to start afresh in a new folder")
+        directory = fresh_directory(directory)
+    given_text = given_text or study_to_yaml(study)
+    Pipeline.from_study(study).check()   # a missing program or model fails before any file
+    timings: dict[str, float] = {}
     with _timed(timings, "design"):
         design = build_design(study)
-    record = provenance(given_text, study.seed)
+    record = provenance(given_text, study.seed) | {
+        "study_dir": str(study.base_dir) if study.base_dir else None}
     with _timed(timings, "store_create"):
         store = RunStore.create(directory, study, given_text, design, record)
+    try:
+        return _complete(store, study, client, batch_size, retry_failed, progress, timings)
+    except StudyError:
+        # The model breaks the study's contract: no sample can succeed, keep nothing.
+        import shutil
+
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+
+
+def resume(directory: str | Path, *, client=None, batch_size: int | None = None,
+           retry_failed: bool = False, progress: bool | None = False,
+           workers: int | None = None) -> RunResult:
+    """Finish an interrupted run: compute only what is missing, then analyse.
+
+    Parameters
+    ----------
+    directory
+        The run folder.
+    retry_failed
+        Also run every failed sample again (timeouts and lost workers always are).
+    workers
+        Override ``execution.workers`` of the stored study.
+    """
+    store = RunStore.open(Path(directory))
+    study = store.study()
+    if workers is not None:
+        import dataclasses
+
+        study = study.replace(execution=dataclasses.replace(study.execution, workers=workers))
+    return _complete(store, study, client, batch_size, retry_failed, progress)
+
+
+def analyze(directory: str | Path, study: Study | None = None) -> RunResult:
+    """Re-run the analyses of a run folder (or those of ``study``, which must have
+    the same inputs and models) from its stored results, without running models."""
+    store = RunStore.open(Path(directory))
+    stored = store.study()
+    study = study or stored
+    design = store.design()
+    timings: dict[str, float] = {}
+    blocks = blocks_for(study, stored, design)
+    with store.lock():
+        results, failures = store.collect(design.sizes["sample"], _coords(stored))
+        return _analyse(store, study, design, results, failures, timings, 0, blocks)
+
+
+def _complete(store: RunStore, study: Study, client, batch_size: int | None,
+              retry_failed: bool, progress: bool | None,
+              timings: dict[str, float] | None = None) -> RunResult:
+    """Run what is missing in ``store``, then collect, analyse and write."""
+    timings = timings if timings is not None else {}
+    timings.update(model=0.0, store_batches=0.0)
+    with store.lock():
+        design = store.design()
+        size = design.sizes["sample"]
+        done, failures = store.sample_state(size)
+        todo = ~done
+        for failure in failures:
+            if retry_failed or failure.error in RETRYABLE:
+                todo[failure.sample] = True
+        session = store.next_session()
+        started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        where = None
+        if todo.any():
+            store.update_provenance({"running": {"session": session, "started": started,
+                                                 "samples": int(todo.sum())}})
+            where = _run_missing(store, study, design, todo, client, batch_size, progress,
+                                 timings, session)
+        store.update_provenance(
+            {"sessions": [*store.provenance().get("sessions", []),
+                          session_record(started, int(todo.sum()), where)]},
+            remove=("running",))
+        with _timed(timings, "collect"):
+            results, failures = store.collect(size, _coords(study))
+        return _analyse(store, study, design, results, failures, timings, int(todo.sum()))
+
+
+def _run_missing(store: RunStore, study: Study, design: xr.Dataset, todo: np.ndarray,
+                 client, batch_size: int | None, progress: bool | None,
+                 timings: dict[str, float], session: int) -> dict:
     names = tuple(i.name for i in study.inputs)
     values = np.column_stack([design[n].values for n in names])
     output_dims = {o.name: o.dims for o in study.outputs}
+    bar = Progress(int(todo.sum()), enabled=progress)
+    pipeline = Pipeline.from_study(study, workdir_root=store.directory / "work")
 
     def keep(result: BatchResult) -> None:
         timings["model"] += result.seconds
         with _timed(timings, "store_batches"):
-            store.write_batch(result, output_dims)
+            store.write_batch(result, output_dims, session)
+        bar.update(result.stop - result.start, len(result.failures), result.retried)
 
-    pipeline = Pipeline.from_study(study)
-    todo = [(0, len(values))]
-    size = batch_size or study.execution.batch_size
-    try:
-        with _timed(timings, "cluster_stop"), ExitStack() as cluster:
-            if client is None:
-                with _timed(timings, "cluster_start"):
-                    client = cluster.enter_context(open_client(study.execution))
-            with _timed(timings, "ensemble"):
-                run_batches(client, pipeline, names, values, todo, keep, size)
-        timings["cluster_stop"] -= timings.get("cluster_start", 0.0) + timings["ensemble"]
-    except StudyError:
-        # The model breaks the study's contract: no sample can succeed, keep nothing.
-        shutil.rmtree(directory, ignore_errors=True)
-        raise
-    with _timed(timings, "collect"):
-        results, failures = store.collect(len(values),
-                                          {o.name: o.coords for o in study.outputs})
+    with _timed(timings, "cluster_stop"), ExitStack() as cluster:
+        if client is None:
+            with _timed(timings, "cluster_start"):
+                client = cluster.enter_context(open_client(study.execution, study.base_dir))
+        where = describe(client)
+        if bar.enabled and where["dashboard"]:
+            print(f"Dask dashboard: {where['dashboard']}", flush=True)
+        with _timed(timings, "ensemble"):
+            run_batches(client, pipeline, names, values, _ranges(todo), keep,
+                        batch_size or study.execution.batch_size)
+        bar.close()
+    timings["cluster_stop"] -= timings.get("cluster_start", 0.0) + timings["ensemble"]
+    return where
+
+
+def _analyse(store: RunStore, study: Study, design: xr.Dataset, results: xr.Dataset,
+             failures: list[Failure], timings: dict[str, float], ran: int,
+             blocks: dict[str, tuple[int, int]] | None = None) -> RunResult:
     with _timed(timings, "analysis"):
-        analyses, errors = analyze_all(study, design, results)
+        analyses, errors = analyze_all(study, design, results, blocks)
     with _timed(timings, "store_analyses"):
-        indices = indices_document(study.name, len(values), len(failures), analyses, errors)
+        indices = indices_document(study.name, design.sizes["sample"], len(failures),
+                                   analyses, errors)
         store.write_analyses(analyses, indices)
-    write_json(directory / "provenance.json",
-               record | {"finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                         "seconds": {k: round(v, 4) for k, v in timings.items()}})
-    return RunResult(directory, design, results, failures, analyses, indices, timings)
+    store.update_provenance({"finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                             "seconds": {k: round(v, 4) for k, v in timings.items()}})
+    return RunResult(store.directory, design, results, failures, analyses, indices, timings,
+                     ran)
+
+
+def _coords(study: Study) -> dict[str, dict]:
+    return {o.name: dict(o.coords) for o in study.outputs}
+
+
+def _ranges(mask: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of True in ``mask`` as ``[start, stop)`` ranges."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
 @contextmanager

@@ -71,3 +71,34 @@ def build_design(study: Study) -> xr.Dataset:
 def blocks_of(design: xr.Dataset) -> dict[str, tuple[int, int]]:
     """Each analysis label's ``(start, stop)`` rows in ``design``."""
     return {k: tuple(v) for k, v in json.loads(design.attrs["blocks"]).items()}
+
+
+def blocks_for(study: Study, stored: Study, design: xr.Dataset) -> dict[str, tuple[int, int]]:
+    """Rows for each analysis of ``study`` in the design drawn for ``stored``: its own
+    block where an analysis of the same method and options was run; for ``moments``
+    and regression ``pce``, else, the largest block drawn from the joint distribution.
+
+    Raises
+    ------
+    UqscaleError
+        For an analysis that needs a design of its own the run does not hold.
+    """
+    from uqscale.errors import UqscaleError
+
+    blocks = blocks_of(design)
+    stored_keys = {block_key(a): a.label for a in stored.analysis}
+    joint = [a.label for a in stored.analysis if _draws_from_joint(a)]
+    largest = min(joint, key=lambda label: (blocks[label][0] - blocks[label][1], label),
+                  default=None)
+    rows = {}
+    for analysis in study.analysis:
+        if block_key(analysis) in stored_keys:
+            rows[analysis.label] = blocks[stored_keys[block_key(analysis)]]
+        elif largest and (analysis.method == "moments" or (
+                analysis.method == "pce" and analysis.options["design"] == "regression")):
+            rows[analysis.label] = blocks[largest]
+        else:
+            raise UqscaleError(f"analysis '{analysis.label}' needs a design this run does not "
+                               f"hold; add it to the study and run it (resume computes only "
+                               f"the new samples)")
+    return rows

@@ -34,4 +34,12 @@ def provenance(given_text: str, seed: int) -> dict[str, Any]:
         "platform": platform.platform(),
         "command": sys.argv,
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "sessions": [],
     }
+
+
+def session_record(started: str, samples: int, where: dict | None) -> dict[str, Any]:
+    """One launcher session of a run: when, what it ran, where, on which host."""
+    return {"started": started, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "samples": samples, "host": platform.node(), "command": sys.argv,
+            "cluster": where}

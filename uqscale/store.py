@@ -4,25 +4,31 @@ Layout::
 
     DIR/study.yaml          the resolved study (what ran)
     DIR/study.given.yaml    the study file as given
-    DIR/provenance.json     hashes, versions, host, times, command line
+    DIR/provenance.json     hashes, versions, host, study folder, sessions (start, end,
+                            command line), seconds per stage
     DIR/design.nc           inputs of every sample (dim ``sample``)
-    DIR/parts/NNNNNNNNNN.nc results of one batch, written as it finishes
-    DIR/results.nc          all results (dim ``sample``; NaN where failed)
+    DIR/parts/*.nc          results and failures of one batch, written as it finishes
+    DIR/results.nc          all results (dim ``sample``; NaN where failed or missing)
     DIR/failures.json       failed samples: index, step, error, message, traceback
     DIR/analyses.nc         one netCDF group per analysis and output
     DIR/indices.json        the machine-readable summary
+    DIR/.lock               held by the launcher working on the folder
 
-Every file is written to a temporary name and renamed into place, so none is
-ever seen half-written.
+Every file is written under a temporary name and renamed into place, so none is
+ever seen half-written; a folder is created complete or not at all. Batches of a
+later session (a resume) override earlier results of the same samples.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
 import os
 import shutil
-from collections.abc import Mapping
+import socket
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,17 +40,32 @@ from uqscale.models.evaluate import BatchResult, Failure
 from uqscale.study.model import Study
 
 ENGINE = "h5netcdf"
+RETRYABLE = ("WorkerLost",)
+"""Failures a resume runs again by default: they say nothing about the sample
+(a timeout may: resume with ``--retry-failed`` to run those again)."""
 
 
-def atomic_write(path: Path, write) -> None:
-    """Call ``write(temporary_path)``, then rename the result to ``path``."""
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    """Call ``write(temporary_path)``, then rename the result to ``path``.
+
+    Raises
+    ------
+    UqscaleError
+        On a full disk, a permission error or any other failure to write; the
+        temporary file is removed and ``path`` keeps its previous content.
+    """
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         write(temporary)
         os.replace(temporary, path)
     except OSError as error:
         temporary.unlink(missing_ok=True)
-        raise UqscaleError(f"{path}: cannot write ({error.strerror or error})") from None
+        reason = error.strerror or str(error)
+        raise UqscaleError(f"{path}: cannot write ({reason}); nothing stored there was "
+                           f"damaged, free space or fix permissions and resume") from None
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def write_text(path: Path, text: str) -> None:
@@ -57,9 +78,24 @@ def write_json(path: Path, data: Any) -> None:
     write_text(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
 
 
-def write_netcdf(path: Path, dataset: xr.Dataset) -> None:
-    """Write ``dataset`` to ``path`` atomically."""
-    atomic_write(path, lambda p: dataset.to_netcdf(p, engine=ENGINE))
+def write_netcdf(path: Path, data: xr.Dataset | xr.DataTree) -> None:
+    """Write a Dataset (or DataTree) to ``path`` atomically.
+
+    The file is built in memory and written by Python, so a full disk is a clean
+    OSError rather than a failure inside the HDF5 library.
+    """
+    import dask.config
+
+    # Synchronous: with a Dask client active, xarray would take a distributed lock
+    # named after the target, which an in-memory target cannot have.
+    with dask.config.set(scheduler="synchronous"):
+        content = bytes(data.to_netcdf(engine=ENGINE))
+    atomic_write(path, lambda p: p.write_bytes(content))
+
+
+def read_json(path: Path) -> Any:
+    """Read a JSON file of the run folder."""
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 class RunStore:
@@ -68,12 +104,14 @@ class RunStore:
     Parameters
     ----------
     directory
-        The folder; :meth:`create` makes it.
+        An existing run folder (see :meth:`create`).
     """
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
         self.parts = self.directory / "parts"
+
+    # -- creating and opening -----------------------------------------------------
 
     @classmethod
     def create(cls, directory: Path, study: Study, given_text: str, design: xr.Dataset,
@@ -104,35 +142,166 @@ class RunStore:
             raise
         return cls(directory)
 
-    def write_batch(self, result: BatchResult, output_dims: Mapping[str, tuple[str, ...]]) -> None:
+    @classmethod
+    def open(cls, directory: Path) -> RunStore:
+        """Open an existing run folder, or say why it is not one."""
+        store = cls(directory)
+        for name in ("study.yaml", "design.nc", "provenance.json"):
+            if not (store.directory / name).is_file():
+                raise UqscaleError(f"{directory}: not a uqscale run folder (no {name})")
+        return store
+
+    @staticmethod
+    def holds_run(directory: Path) -> bool:
+        """Whether ``directory`` is a run folder."""
+        return (Path(directory) / "study.yaml").is_file()
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the folder's lock; a second launcher gets a clear error instead of
+        corrupting it. The operating system releases it if this process dies."""
+        path = self.directory / ".lock"
+        handle = path.open("a+", encoding="utf-8")
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                raise UqscaleError(f"{self.directory}: in use by {holder}; wait for it to "
+                                   f"finish (uqscale status shows progress)") from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"uqscale pid {os.getpid()} on {socket.gethostname()}\n")
+            handle.flush()
+            yield
+        finally:
+            handle.close()
+
+    def in_use(self) -> bool:
+        """Whether a launcher (another process) holds the folder's lock now."""
+        path = self.directory / ".lock"
+        if not path.exists():
+            return False
+        with path.open("a+", encoding="utf-8") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            return False
+
+    # -- reading --------------------------------------------------------------------
+
+    def provenance(self) -> dict[str, Any]:
+        """The provenance record."""
+        return read_json(self.directory / "provenance.json")
+
+    def study(self) -> Study:
+        """The resolved study the run was started with (models imported from the
+        original study folder recorded in provenance)."""
+        from uqscale.study.files import read_study_text, study_from_text
+
+        folder = self.provenance().get("study_dir")
+        return study_from_text(read_study_text(self.directory / "study.yaml"),
+                               Path(folder) if folder else None,
+                               str(self.directory / "study.yaml"))
+
+    def design(self) -> xr.Dataset:
+        """The design of every sample."""
+        return xr.load_dataset(self.directory / "design.nc", engine=ENGINE)
+
+    def part_files(self) -> list[Path]:
+        """Stored batches, oldest session first."""
+        return sorted(self.parts.glob("*.nc"))
+
+    def sample_state(self, size: int) -> tuple[np.ndarray, list[Failure]]:
+        """Which samples have a stored result (``done``: bool array) and the
+        failures still standing (a later success clears a failure)."""
+        done = np.zeros(size, dtype=bool)
+        failures: dict[int, Failure] = {}
+        for path in self.part_files():
+            with xr.open_dataset(path, engine=ENGINE) as part:
+                samples = part["sample"].values
+                recorded = [Failure(**f) for f in json.loads(part.attrs["failures"])]
+            done[samples] = True
+            failed_here = {f.sample for f in recorded}
+            for sample in samples:
+                if sample not in failed_here:
+                    failures.pop(int(sample), None)
+            failures.update({f.sample: f for f in recorded})
+        return done, sorted(failures.values(), key=lambda f: f.sample)
+
+    # -- writing --------------------------------------------------------------------
+
+    def next_session(self) -> int:
+        """Number for the batches of a new launcher session (1 for the first)."""
+        sessions = {p.name.split("-")[0] for p in self.part_files()}
+        return len(sessions) + 1
+
+    def write_batch(self, result: BatchResult, output_dims: Mapping[str, tuple[str, ...]],
+                    session: int = 1) -> None:
         """Store one batch's outputs and failures in a single file."""
         sample = np.arange(result.start, result.stop)
-        variables = {name: (("sample",) + output_dims[name], values)
+        variables = {name: (("sample", *output_dims[name]), values)
                      for name, values in result.outputs.items()}
         part = xr.Dataset(variables, coords={"sample": sample})
         part.attrs["failures"] = json.dumps([dataclasses.asdict(f) for f in result.failures])
         part.attrs["seconds"] = result.seconds
-        write_netcdf(self.parts / f"{result.start:010d}.nc", part)
+        write_netcdf(self.parts / f"s{session:03d}-{result.start:010d}.nc", part)
 
     def collect(self, size: int, coords: Mapping[str, Mapping[str, Any]]
                 ) -> tuple[xr.Dataset, list[Failure]]:
-        """All stored batches as one Dataset over ``sample`` (NaN where missing or
-        failed), and the failures; written to ``results.nc`` and ``failures.json``."""
-        parts = [xr.load_dataset(p, engine=ENGINE) for p in sorted(self.parts.glob("*.nc"))]
-        failures = [Failure(**f) for part in parts for f in json.loads(part.attrs["failures"])]
-        for part in parts:
-            part.attrs = {}
-        combined = xr.concat(parts, dim="sample", data_vars="all", join="outer",
-                             fill_value=np.nan) if parts else xr.Dataset()
-        results = combined.reindex(sample=np.arange(size), fill_value=np.nan)
-        for name, dim_coords in coords.items():
-            for dim, values in dim_coords.items():
-                if name in results and dim in results[name].dims:
-                    results = results.assign_coords({dim: list(values)})
-        failures.sort(key=lambda f: f.sample)
-        write_netcdf(self.directory / "results.nc", results)
+        """Stream every stored batch into ``results.nc`` (NaN where failed or missing)
+        one part at a time, write ``failures.json``, and return both (the results
+        lazily opened from disk)."""
+        shapes = self._output_shapes(coords)
+        _, failures = self.sample_state(size)
+        self._check_space(size * sum(int(np.prod(list(d.values()))) for d in shapes.values())
+                          * 8, "results.nc")
+
+        def write(path: Path) -> None:
+            import h5netcdf
+
+            with h5netcdf.File(path, "w") as out:
+                out.dimensions = {"sample": size} | {d: n for dims in shapes.values()
+                                                     for d, n in dims.items()}
+                out.create_variable("sample", ("sample",), "i8")[:] = np.arange(size)
+                for dim, values in _dimension_coords(coords, shapes).items():
+                    out.create_variable(dim, (dim,), data=np.asarray(values))
+                for name, dims in shapes.items():
+                    out.create_variable(name, ("sample", *dims), float, fillvalue=np.nan,
+                                        chunks=True)
+                for part_path in self.part_files():
+                    with xr.open_dataset(part_path, engine=ENGINE) as part:
+                        samples = part["sample"].values
+                        for name in part.data_vars:
+                            out.variables[name][samples[0]: samples[-1] + 1] = \
+                                part[name].values
+
+        atomic_write(self.directory / "results.nc", write)
         write_json(self.directory / "failures.json", [dataclasses.asdict(f) for f in failures])
-        return results, failures
+        return xr.open_dataset(self.directory / "results.nc", engine=ENGINE), failures
+
+    def _check_space(self, needed: int, name: str) -> None:
+        """Refuse to start a large streamed write the disk cannot hold."""
+        free = shutil.disk_usage(self.directory).free
+        if free < needed * 1.05 + 2**20:
+            raise UqscaleError(f"{self.directory / name}: needs about {needed / 2**20:.0f} MB "
+                               f"but {free / 2**20:.0f} MB are free; free space and run "
+                               f"`uqscale analyze {self.directory}`")
+
+    def _output_shapes(self, coords: Mapping[str, Mapping[str, Any]]
+                       ) -> dict[str, dict[str, int]]:
+        """Every output's field dims and sizes, from the parts (or declared coords
+        for an output that never succeeded)."""
+        shapes: dict[str, dict[str, int]] = {}
+        for path in self.part_files():
+            with xr.open_dataset(path, engine=ENGINE) as part:
+                for name, array in part.data_vars.items():
+                    shapes.setdefault(str(name), {d: array.sizes[d] for d in array.dims[1:]})
+        for name, dim_coords in coords.items():
+            shapes.setdefault(name, {d: len(v) for d, v in dim_coords.items()})
+        return shapes
 
     def write_analyses(self, analyses: Mapping[str, Mapping[str, xr.Dataset]],
                        indices: Mapping[str, Any]) -> None:
@@ -140,6 +309,22 @@ class RunStore:
         tree = xr.DataTree.from_dict({f"{label}/{output}": ds
                                       for label, by_output in analyses.items()
                                       for output, ds in by_output.items()})
-        atomic_write(self.directory / "analyses.nc",
-                     lambda p: tree.to_netcdf(p, engine=ENGINE))
+        write_netcdf(self.directory / "analyses.nc", tree)
         write_json(self.directory / "indices.json", indices)
+
+    def update_provenance(self, changes: Mapping[str, Any], remove: tuple[str, ...] = ()
+                          ) -> None:
+        """Merge ``changes`` into provenance.json and drop the keys ``remove``."""
+        record = self.provenance() | dict(changes)
+        write_json(self.directory / "provenance.json",
+                   {k: v for k, v in record.items() if k not in remove})
+
+
+def _dimension_coords(coords: Mapping[str, Mapping[str, Any]],
+                      shapes: Mapping[str, Mapping[str, int]]) -> dict[str, Any]:
+    """Declared coordinate values per field dimension (integers 0.. when undeclared)."""
+    values: dict[str, Any] = {}
+    for name, dims in shapes.items():
+        for dim, size in dims.items():
+            values.setdefault(dim, coords.get(name, {}).get(dim) or range(size))
+    return values

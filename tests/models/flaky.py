@@ -20,3 +20,27 @@ def per_sample(x1, x2):
 def missing_output(x1, x2):
     """Breaks the contract: returns 'z' instead of the declared 'y'."""
     return {"z": np.asarray(x1)}
+
+
+def hangs(x1, x2):
+    """Sleeps for ever when x1 > 0.8, crashes the process when x1 < 0.1, else y = x1 + x2."""
+    import os
+    import signal
+    import time
+
+    if x1 > 0.8:
+        time.sleep(3600)
+    if x1 < 0.1:
+        os.kill(os.getpid(), signal.SIGSEGV)
+    return {"y": x1 + x2}
+
+
+def fails_first_time(x1, x2, marks):
+    """Raises on the first call for each sample (remembered in files under ``marks``)."""
+    import pathlib
+
+    mark = pathlib.Path(marks) / f"{x1!r}"
+    if not mark.exists():
+        mark.touch()
+        raise OSError("transient: license server busy")
+    return {"y": x1 * 2}

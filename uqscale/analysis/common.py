@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import xarray as xr
@@ -15,18 +16,47 @@ class AnalysisError(UqscaleError):
     """An analysis that cannot be computed from the samples at hand."""
 
 
+CHUNK_BYTES = 64 * 2**20
+
+
 @dataclass(frozen=True)
 class OutputValues:
-    """One output's samples as a matrix ``(n, points)``, with what is needed to
-    give the results back their field dimensions."""
+    """One output's samples as a matrix ``(n, points)`` (field dims flattened), read
+    from disk when first needed, whole or in chunks of points."""
 
     name: str
-    values: np.ndarray
-    template: xr.DataArray
+    array: xr.DataArray
+    """The output over ``sample`` and its field dims, possibly not yet loaded."""
+
+    @cached_property
+    def values(self) -> np.ndarray:
+        """All samples and points, ``(n, points)``."""
+        return self.array.values.reshape(self.array.shape[0], -1)
+
+    @property
+    def template(self) -> xr.DataArray:
+        """One sample's field: its dims and coordinates."""
+        return self.array.isel(sample=0, drop=True)
+
+    def chunks(self) -> Iterator[np.ndarray]:
+        """The matrix in consecutive blocks of columns of about 64 MB, read one at a
+        time (along the first field dim), for statistics of very large outputs."""
+        if self.array.ndim == 1 or "values" in self.__dict__:
+            yield self.values
+            return
+        first = self.array.dims[1]
+        row_bytes = self.array.nbytes // self.array.sizes[first]
+        step = max(1, CHUNK_BYTES // max(row_bytes, 1))
+        for start in range(0, self.array.sizes[first], step):
+            block = self.array.isel({first: slice(start, start + step)}).values
+            yield block.reshape(block.shape[0], -1)
 
     def finite_rows(self) -> np.ndarray:
         """Boolean mask of samples whose every point is finite (failed ones are NaN)."""
-        return np.isfinite(self.values).all(axis=1)
+        ok = np.ones(self.array.shape[0], dtype=bool)
+        for block in self.chunks():
+            ok &= np.isfinite(block).all(axis=1)
+        return ok
 
     def labelled(self, dims: tuple[str, ...], array: np.ndarray,
                  coords: Mapping[str, object] | None = None) -> xr.DataArray:
@@ -44,9 +74,7 @@ def output_values(results: xr.Dataset) -> Iterator[OutputValues]:
     for name, array in results.data_vars.items():
         if "sample" not in array.dims:
             continue
-        array = array.transpose("sample", ...)
-        template = array.isel(sample=0, drop=True)
-        yield OutputValues(str(name), array.values.reshape(array.shape[0], -1), template)
+        yield OutputValues(str(name), array.transpose("sample", ...))
 
 
 def input_coords(space) -> dict[str, object]:

@@ -34,15 +34,21 @@ def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
     analyses = {}
     for out in output_values(results):
         ok = out.finite_rows()
-        values = out.values[ok]
-        if len(values) < 2:
+        if ok.sum() < 2:
             raise AnalysisError(f"moments: output '{out.name}' has fewer than 2 finite samples")
-        std = values.std(axis=0, ddof=1)
+        parts = [_statistics(block[ok], quantiles) for block in out.chunks()]
+        mean, std, q = (np.concatenate(p, axis=-1) for p in zip(*parts, strict=True))
         analyses[out.name] = xr.Dataset({
-            "mean": out.labelled((), values.mean(axis=0)),
+            "mean": out.labelled((), mean),
             "std": out.labelled((), std),
             "variance": out.labelled((), std**2),
-            "quantile": out.labelled(("q",), np.quantile(values, quantiles, axis=0),
-                                     {"q": quantiles}),
+            "quantile": out.labelled(("q",), q, {"q": quantiles}),
         }, attrs={"n_used": int(ok.sum()), "n_failed": int((~ok).sum())})
     return analyses
+
+
+def _statistics(values: np.ndarray, quantiles: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean, standard deviation and quantiles of the columns of ``values``."""
+    return (values.mean(axis=0), values.std(axis=0, ddof=1),
+            np.quantile(values, quantiles, axis=0))

@@ -12,9 +12,11 @@ from uqscale.space import InputSpace
 from uqscale.study.model import Study
 
 
-def analyze_all(study: Study, design: xr.Dataset, results: xr.Dataset
+def analyze_all(study: Study, design: xr.Dataset, results: xr.Dataset,
+                blocks: dict[str, tuple[int, int]] | None = None
                 ) -> tuple[dict[str, dict[str, xr.Dataset]], dict[str, str]]:
-    """Every analysis on its own block of samples.
+    """Every analysis on its own block of samples (``blocks``: rows per label, by
+    default those recorded in the design).
 
     Returns
     -------
@@ -25,7 +27,7 @@ def analyze_all(study: Study, design: xr.Dataset, results: xr.Dataset
         one analysis failing never hides the others.
     """
     space = InputSpace(study.inputs)
-    blocks = blocks_of(design)
+    blocks = blocks or blocks_of(design)
     analyses, errors = {}, {}
     for analysis in study.analysis:
         rows = slice(*blocks[analysis.label])

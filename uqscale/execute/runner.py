@@ -1,22 +1,55 @@
-"""Submitting batches to Dask and handing results over as they finish."""
+"""Submitting batches to Dask and handing results over as they finish.
+
+Batches are sized as the run goes (guided self-scheduling): a first small probe per
+worker measures the model, then each new batch takes a share of what is left,
+``remaining / (TASKS_PER_WORKER x slots)``, capped by a time per task: the
+first batches are long (scheduling a task costs a few milliseconds), the last ones
+short, so that workers finish together. Only a few batches per worker are in flight
+at a time, so later batches are sized from better measurements and from workers that
+joined meanwhile (batch jobs start one by one).
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
-from uqscale.models.evaluate import BatchResult, Pipeline, evaluate_batch
+from uqscale.models.evaluate import BatchResult, Failure, Pipeline, evaluate_batch
 
-PROBE_SIZE = 8
+PROBE_SIZE = 1
+"""Samples of each worker's first batch, before anything is measured ..."""
+PROBE_SIZE_VECTORIZED = 256
+"""... and when every step is vectorised (a call's fixed cost spread over many samples)."""
+PROBE_GROWTH = 16
+"""The second probe of a vectorised model is this many times larger."""
+MEASURED_SECONDS = 5e-4
+"""A batch this long times the model well enough (fixed costs of a call are some 10 µs)
+to size the next ones from it; until one has finished, one batch per worker at a time."""
 TARGET_TASK_SECONDS = 0.5
+"""Longest batch: long enough that scheduling (about 2 ms a task) is a small share."""
+MIN_TASK_SECONDS = 0.02
+"""Shortest batch once the model is measured (the last batches of a run)."""
 TASKS_PER_WORKER = 4
+"""A batch takes at most 1 / (TASKS_PER_WORKER x slots) of the samples left."""
+IN_FLIGHT_PER_SLOT = 3
+"""Batches submitted and not yet finished, per worker thread: one running, the next
+ones queued so that no worker waits for the launcher."""
+LAUNCHER_HEADROOM = 10
+"""Batches last at least this many times what the launcher spends on one batch per
+worker, so that the launcher keeps up with many workers."""
+SLOTS_REFRESH_SECONDS = 1.0
 
 
-def batch_size_for(seconds_per_sample: float, remaining: int, workers: int) -> int:
-    """Samples per task: long enough that scheduling (about 2 ms a task) is a small
-    share, short enough that every worker gets several tasks.
+def batch_size_for(seconds_per_sample: float, remaining: int, workers: int,
+                   launcher_seconds: float = 0.0) -> int:
+    """Samples for the next batch, when ``remaining`` samples are not yet submitted
+    and ``workers`` single-threaded workers share them; ``launcher_seconds`` is what
+    handling one finished batch costs the launcher (gathering, storing), which must
+    stay a small share of the time ``workers`` batches take.
 
     Examples
     --------
@@ -24,10 +57,17 @@ def batch_size_for(seconds_per_sample: float, remaining: int, workers: int) -> i
     25
     >>> batch_size_for(1e-6, 10**6, 2)    # cheap vectorised model: balance decides
     125000
+    >>> batch_size_for(0.02, 40, 2)       # near the end: short batches, 20 ms at least
+    5
+    >>> batch_size_for(1e-6, 10_000, 2)   # ... which for a cheap model is all that is left
+    10000
     """
-    by_time = TARGET_TASK_SECONDS / max(seconds_per_sample, 1e-9)
-    by_balance = math.ceil(remaining / (workers * TASKS_PER_WORKER))
-    return max(1, min(int(by_time), by_balance))
+    per_second = 1.0 / max(seconds_per_sample, 1e-9)
+    launcher = launcher_seconds * max(1, workers)
+    longest = max(1, int(max(TARGET_TASK_SECONDS, LAUNCHER_HEADROOM * launcher) * per_second))
+    shortest = max(1, int(max(MIN_TASK_SECONDS, launcher) * per_second))
+    share = math.ceil(remaining / (max(1, workers) * TASKS_PER_WORKER))
+    return max(1, min(remaining, longest, max(share, shortest)))
 
 
 def batches(start: int, stop: int, size: int) -> Iterator[tuple[int, int]]:
@@ -36,7 +76,13 @@ def batches(start: int, stop: int, size: int) -> Iterator[tuple[int, int]]:
         yield a, min(a + size, stop)
 
 
-def merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def lost_batch(start: int, stop: int, message: str) -> BatchResult:
+    """A batch whose workers died: every sample failed as ``WorkerLost``."""
+    failures = [Failure(sample, "", "WorkerLost", message) for sample in range(start, stop)]
+    return BatchResult(start, stop, {}, failures)
+
+
+def merged(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     """Join touching ranges: ``[(0, 8), (8, 16), (20, 24)] -> [(0, 16), (20, 24)]``."""
     result: list[tuple[int, int]] = []
     for a, b in ranges:
@@ -45,6 +91,35 @@ def merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             result.append((a, b))
     return result
+
+
+class _Pending:
+    """Sample ranges not yet submitted, handed out front to back."""
+
+    def __init__(self, todo: Iterable[tuple[int, int]]) -> None:
+        self.ranges = deque((a, b) for a, b in merged(todo) if b > a)
+        self.remaining = sum(b - a for a, b in self.ranges)
+
+    def take(self, size: int) -> tuple[int, int]:
+        a, b = self.ranges[0]
+        stop = min(b, a + size)
+        if stop == b:
+            self.ranges.popleft()
+        else:
+            self.ranges[0] = (stop, b)
+        self.remaining -= stop - a
+        return a, stop
+
+
+def worker_slots(client) -> int:
+    """Worker threads connected now, or planned by the client's cluster (batch jobs
+    still queued, an adaptive minimum), whichever is more; at least 1."""
+    try:
+        connected = sum(client.nthreads().values())
+    except Exception:
+        connected = 0
+    planned = len(getattr(getattr(client, "cluster", None), "plan", None) or ())
+    return max(1, connected, planned)
 
 
 def run_batches(client, pipeline: Pipeline, names: tuple[str, ...], design: np.ndarray,
@@ -56,42 +131,73 @@ def run_batches(client, pipeline: Pipeline, names: tuple[str, ...], design: np.n
     Parameters
     ----------
     client
-        Anything with Dask's ``submit`` and ``as_completed`` semantics.
+        Anything with Dask's ``submit``, ``nthreads`` and ``as_completed`` semantics.
     design
         ``(n, d)`` input values, columns in the order of ``names``.
     todo
         Ranges of sample indices still to run.
     batch_size
-        Samples per task; by default chosen from the time the first tasks take.
+        Samples per task; by default sized as the run goes (see the module's notes).
     """
-    from distributed import as_completed
+    from distributed import KilledWorker, as_completed
 
-    workers = max(1, len(client.scheduler_info()["workers"]))
-    ranges = [r for a, b in todo for r in batches(a, b, batch_size or PROBE_SIZE)]
-    if batch_size is None:
-        probes, rest = ranges[:workers], ranges[workers:]
-    else:
-        probes, rest = ranges, []
+    # One contiguous array per input: slices of it are sent without a copy (a column
+    # of the (n, d) design is strided, which makes every submit copy it).
+    columns = {name: np.ascontiguousarray(design[:, j]) for j, name in enumerate(names)}
+    vectorized = all(step.vectorized for _, step in pipeline.steps)
+    probe = PROBE_SIZE_VECTORIZED if vectorized else PROBE_SIZE
+    pending = _Pending(todo)
+    slots = worker_slots(client)
+    checked = time.monotonic()
+    ranges_of: dict[str, tuple[int, int]] = {}
+    measured = {"seconds": 0.0, "samples": 0, "longest": 0.0, "launcher": 0.0, "batches": 0}
 
-    def submit(a: int, b: int):
-        inputs = {name: design[a:b, j] for j, name in enumerate(names)}
-        return client.submit(evaluate_batch, pipeline, a, inputs, pure=False)
+    def next_size() -> int:
+        if batch_size is not None:
+            return batch_size
+        if not measured["samples"]:
+            # Vectorised: a second, larger probe per slot runs while the first one's
+            # result travels back.
+            return probe if len(ranges_of) < slots else probe * PROBE_GROWTH
+        launcher = measured["launcher"] / max(1, measured["batches"])
+        return batch_size_for(max(measured["seconds"], 1e-9) / measured["samples"],
+                              pending.remaining, slots, launcher)
 
-    queue = as_completed([submit(a, b) for a, b in probes])
-    sized = batch_size is not None
+    def submit_more(queue) -> None:
+        # One batch per slot until a batch long enough to time the model has
+        # finished (the first ones are probes); then IN_FLIGHT_PER_SLOT per slot.
+        confident = batch_size is not None or measured["longest"] >= MEASURED_SECONDS
+        limit = slots * (IN_FLIGHT_PER_SLOT if confident else 2 if vectorized else 1)
+        while pending.remaining and len(ranges_of) < limit:
+            a, b = pending.take(next_size())
+            inputs = {name: column[a:b] for name, column in columns.items()}
+            future = client.submit(evaluate_batch, pipeline, a, inputs, pure=False)
+            ranges_of[future.key] = (a, b)
+            queue.add(future)
+
+    queue = as_completed()
+    submit_more(queue)
     for future in queue:
+        began = time.perf_counter()
+        a, b = ranges_of.pop(future.key)
         try:
             result = future.result()
+        except KilledWorker as error:
+            # The batch killed every worker it ran on (allowed-failures times): record
+            # its samples as lost, retryable on resume, and go on with the others.
+            result = lost_batch(a, b, str(error))
         except BaseException:
             client.cancel(list(queue.futures))
             raise
-        if not sized:
-            sized = True
-            remaining = sum(b - a for a, b in rest)
-            size = batch_size_for(result.seconds / (result.stop - result.start),
-                                  remaining, workers)
-            for a0, b0 in merged(rest):
-                for a, b in batches(a0, b0, size):
-                    queue.add(submit(a, b))
         future.release()
+        if result.outputs or not result.failures:
+            measured["seconds"] += result.seconds
+            measured["samples"] += b - a
+            measured["longest"] = max(measured["longest"], result.seconds)
+        now = time.monotonic()
+        if now - checked > SLOTS_REFRESH_SECONDS:
+            slots, checked = worker_slots(client), now
+        submit_more(queue)       # before storing: workers never wait for the disk
         on_result(result)
+        measured["launcher"] += time.perf_counter() - began
+        measured["batches"] += 1

@@ -1,1 +1,2 @@
-"""Running the model graph: Python callables and the wiring between steps."""
+"""Running the model graph: Python callables, external programs (``command`` steps)
+and the wiring between steps."""

@@ -1,16 +1,22 @@
 """Evaluating the model graph on one batch of samples, inside a Dask task.
 
-A failing sample is recorded and dropped from later steps; it never stops the batch.
-A model that breaks the study's contract (missing outputs, wrong shapes) raises
+Each step is a Python callable (per sample or vectorised) or an external program
+(:mod:`uqscale.models.command`, per sample); both go through the same per-sample
+failure and retry handling. A failing sample (an exception, a non-zero exit, a
+timeout, a missing output) is recorded and dropped from later steps; it never stops
+the batch. A model that breaks the study's contract (missing outputs, wrong shapes) raises
 :class:`StudyError`, which stops the run: no sample of such a model can succeed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+import tempfile
 import time
 import traceback
-from collections.abc import Mapping
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,11 +24,18 @@ from typing import Any
 import numpy as np
 
 from uqscale.errors import StudyError
+from uqscale.models.command import Command, SampleFailedError, prune_workdirs
+from uqscale.models.isolated import call_in_child
 from uqscale.models.loading import load_callable
+from uqscale.models.outputs import as_mapping, check_outputs, nonfinite_failures
 from uqscale.study.graph import step_order
 from uqscale.study.model import ModelStep, Study
 
 TRACEBACK_LINES = 12
+
+Model = Callable[[int, dict[str, Any]], Any]
+"""A step as ``model(sample, arguments)``: the first sample's index and the inputs'
+values (floats, or arrays for a vectorised step)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,7 @@ class BatchResult:
     outputs: dict[str, np.ndarray]
     failures: list[Failure] = field(default_factory=list)
     seconds: float = 0.0
+    retried: int = 0
 
 
 @dataclass(frozen=True)
@@ -56,13 +70,48 @@ class Pipeline:
     base_dir: Path | None
     retries: int
     nonfinite: str
+    commands: Mapping[int, Command] = field(default_factory=dict)
+    workdir_root: Path | None = None
 
     @classmethod
-    def from_study(cls, study: Study) -> Pipeline:
-        """The study's steps in dependency order, with its execution policies."""
+    def from_study(cls, study: Study, workdir_root: str | Path | None = None) -> Pipeline:
+        """The study's steps in dependency order, with its execution policies.
+
+        Parameters
+        ----------
+        study
+            The study.
+        workdir_root
+            Folder for the work directories of command steps (``ROOT/STEP/SAMPLE``);
+            by default a new folder in the system's temporary directory.
+
+        Raises
+        ------
+        StudyError
+            For a command step whose program cannot be found or whose templates
+            cannot be read or name unknown variables.
+        """
         order = step_order(study.models, study.input_names)
-        return cls(tuple((i, study.models[i]) for i in order), study.base_dir,
-                   study.execution.retries, study.execution.nonfinite)
+        # A step without its own timeout takes the study's (execution.timeout).
+        models = [dataclasses.replace(step, timeout=step.timeout or study.execution.timeout)
+                  for step in study.models]
+        commands = {i: Command.from_step(models[i], i, study.base_dir)
+                    for i in order if models[i].command is not None}
+        root = None
+        if commands:
+            root = Path(workdir_root or Path(tempfile.gettempdir())
+                        / f"uqscale-{study.name}-{uuid.uuid4().hex[:8]}").resolve()
+        return cls(tuple((i, models[i]) for i in order), study.base_dir,
+                   study.execution.retries, study.execution.nonfinite, commands, root)
+
+    def check(self) -> None:
+        """Import every Python step and parser as a worker would (raising
+        :class:`StudyError` naming the field), without running anything."""
+        for index, step in self.steps:
+            if step.python is not None:
+                load_callable(step.python, self.base_dir, f"models[{index}].python")
+            if step.parser is not None:
+                load_callable(step.parser, self.base_dir, f"models[{index}].parser")
 
 
 def evaluate_batch(pipeline: Pipeline, start: int, inputs: Mapping[str, np.ndarray]) -> BatchResult:
@@ -77,16 +126,19 @@ def evaluate_batch(pipeline: Pipeline, start: int, inputs: Mapping[str, np.ndarr
     alive = np.ones(size, dtype=bool)
     outputs: dict[str, np.ndarray] = {}
     failures: list[Failure] = []
+    retried = 0
     for index, step in pipeline.steps:
         rows = np.flatnonzero(alive)
         if not len(rows):
             break
-        function = load_callable(step.python, pipeline.base_dir, f"models[{index}].python")
+        model = _model(pipeline, index, step)
         kwargs = {name: values[name][rows] for name in step.inputs}
         began = time.perf_counter()
-        produced, failed = _run_step(function, step, index, kwargs, pipeline.retries)
+        produced, failed, extra = _run_step(model, step, index, kwargs, start + rows,
+                                            pipeline.retries)
+        retried += extra
         seconds += time.perf_counter() - began
-        failed.update(_nonfinite(produced, failed, pipeline.nonfinite))
+        failed.update(nonfinite_failures(produced, failed, pipeline.nonfinite))
         for name, array in produced.items():
             full = np.full((size, *array.shape[1:]), np.nan)
             full[rows] = array
@@ -96,30 +148,54 @@ def evaluate_batch(pipeline: Pipeline, start: int, inputs: Mapping[str, np.ndarr
             alive[rows[local]] = False
             failures.append(Failure(start + int(rows[local]), step.name, error, message,
                                     tb, attempts))
+    for command in pipeline.commands.values():
+        prune_workdirs(pipeline.workdir_root, command.step.name)
     # Outputs of steps that never ran (every sample failed before) are absent; the
     # store fills them with NaN in the shape other batches give them.
-    return BatchResult(start, start + size, outputs, failures, seconds)
+    return BatchResult(start, start + size, outputs, failures, seconds, retried)
 
 
-def _run_step(function, step: ModelStep, index: int, kwargs: dict[str, np.ndarray],
-              retries: int) -> tuple[dict[str, np.ndarray], dict[int, tuple]]:
-    """Outputs ``(rows, *field)`` of one step and ``{row: failure details}``."""
-    count = len(next(iter(kwargs.values()))) if kwargs else 1
+def _model(pipeline: Pipeline, index: int, step: ModelStep) -> Model:
+    """Step ``models[index]`` as ``model(sample, arguments)``, whatever its kind."""
+    if index in pipeline.commands:
+        command, root = pipeline.commands[index], pipeline.workdir_root
+        return lambda sample, arguments: command.run(root, sample, arguments)
+    function = load_callable(step.python, pipeline.base_dir, f"models[{index}].python")
+    if step.timeout is None:
+        return lambda sample, arguments: function(**arguments, **step.parameters)
+
+    def isolated(sample: int, arguments: Mapping[str, Any]) -> Any:
+        # A vectorised call holds a whole batch: it gets the timeout of each sample.
+        count = len(next(iter(arguments.values()))) if step.vectorized and arguments else 1
+        return call_in_child(function, {**arguments, **step.parameters}, step.timeout * count)
+
+    return isolated
+
+
+def _run_step(model: Model, step: ModelStep, index: int, kwargs: dict[str, np.ndarray],
+              samples: np.ndarray, retries: int
+              ) -> tuple[dict[str, np.ndarray], dict[int, tuple], int]:
+    """Outputs ``(rows, *field)`` of one step, ``{row: failure details}`` and the
+    number of extra attempts made; ``samples`` holds the design indices of the rows."""
+    count = len(samples)
     if step.vectorized:
         try:
-            returned = function(**kwargs, **step.parameters)
-            return _check_outputs(returned, step, index, count), {}
+            returned = model(int(samples[0]), kwargs)
+            return check_outputs(returned, step, index, count), {}, 0
         except StudyError:
             raise
         except Exception:
             if count == 1 and retries == 0:
-                return {}, {0: _describe(1)}
+                return {}, {0: _describe(1)}, 0
             # Isolate the failing samples by running them one at a time.
-    per_sample = [_call_one(function, step, index, kwargs, row, retries) for row in range(count)]
+    outcomes = [_call_one(model, step, index, kwargs, row, int(samples[row]), retries)
+                for row in range(count)]
+    retried = sum(attempts - 1 for _, attempts in outcomes)
+    per_sample = [outcome for outcome, _ in outcomes]
     failed = {row: r for row, r in enumerate(per_sample) if isinstance(r, tuple)}
     good = [r for r in per_sample if isinstance(r, dict)]
     if not good:
-        return {}, failed
+        return {}, failed, retried
     # Every good result holds one row: arrays (1, *field).
     combined = {name: np.full((count, *value.shape[1:]), np.nan)
                 for name, value in good[0].items()}
@@ -127,11 +203,13 @@ def _run_step(function, step: ModelStep, index: int, kwargs: dict[str, np.ndarra
         if isinstance(result, dict):
             for name, value in result.items():
                 combined[name][row] = value[0]
-    return combined, failed
+    return combined, failed, retried
 
 
-def _call_one(function, step: ModelStep, index: int, kwargs: dict[str, np.ndarray], row: int,
-              retries: int) -> dict[str, np.ndarray] | tuple:
+def _call_one(model: Model, step: ModelStep, index: int, kwargs: dict[str, np.ndarray],
+              row: int, sample: int, retries: int
+              ) -> tuple[dict[str, np.ndarray] | tuple, int]:
+    """One sample's outputs (or failure details) and the attempts it took."""
     if step.vectorized:
         arguments = {k: v[row: row + 1] for k, v in kwargs.items()}
     else:
@@ -140,77 +218,22 @@ def _call_one(function, step: ModelStep, index: int, kwargs: dict[str, np.ndarra
     while True:
         attempt += 1
         try:
-            returned = function(**arguments, **step.parameters)
+            returned = model(sample, arguments)
             if step.vectorized:
-                return _check_outputs(returned, step, index, 1)
-            return _check_outputs({k: [v] for k, v in _as_mapping(returned, step, index).items()},
-                                  step, index, 1, per_sample=True)
+                return check_outputs(returned, step, index, 1), attempt
+            return check_outputs({k: [v] for k, v in as_mapping(returned, step, index).items()},
+                                 step, index, 1, per_sample=True), attempt
         except StudyError:
             raise
         except Exception:
             if attempt > retries:
-                return _describe(attempt)
-
-
-def _as_mapping(returned: Any, step: ModelStep, index: int) -> Mapping[str, Any]:
-    if not isinstance(returned, Mapping):
-        raise StudyError(f"models[{index}].python",
-                         f"'{step.python}' must return a mapping from output name to value "
-                         f"(got {type(returned).__name__})")
-    return returned
-
-
-def _check_outputs(returned: Any, step: ModelStep, index: int, count: int,
-                   per_sample: bool = False) -> dict[str, np.ndarray]:
-    """The declared outputs as float arrays ``(count, *field)``; contract breaches raise."""
-    returned = _as_mapping(returned, step, index)
-    result = {}
-    for k, spec in enumerate(step.outputs):
-        path = f"models[{index}].outputs[{k}]"
-        if spec.name not in returned:
-            raise StudyError(path, f"'{step.python}' did not return output '{spec.name}' "
-                                   f"(it returned: {', '.join(map(str, returned)) or 'nothing'})")
-        try:
-            array = np.asarray(returned[spec.name], dtype=float)
-        except (TypeError, ValueError):
-            raise StudyError(path, f"output '{spec.name}' is not numeric") from None
-        if array.ndim == 0 and not spec.dims:
-            array = np.full(count, float(array))
-        expected = 1 + len(spec.dims)
-        if array.ndim != expected or array.shape[0] != count:
-            what = "per sample" if per_sample else f"for a batch of {count}"
-            got = array.shape[1:] if per_sample else array.shape
-            needed = len(spec.dims) if per_sample else expected
-            raise StudyError(path, f"output '{spec.name}' has shape {got} {what}; declared "
-                                   f"dims {list(spec.dims)} need {needed} dimension(s)")
-        for axis, dim in enumerate(spec.dims, start=1):
-            if dim in spec.coords and array.shape[axis] != len(spec.coords[dim]):
-                raise StudyError(f"{path}.coords.{dim}",
-                                 f"has {len(spec.coords[dim])} values but the model returned "
-                                 f"{array.shape[axis]} points along '{dim}'")
-        result[spec.name] = array
-    return result
+                return _describe(attempt), attempt
 
 
 def _describe(attempts: int) -> tuple[str, str, str, int]:
     """Type, message and traceback tail of the exception being handled."""
     error = sys.exc_info()[1]
+    if isinstance(error, SampleFailedError):
+        return error.kind, str(error), error.details, attempts
     lines = traceback.format_exc().rstrip().splitlines()[-TRACEBACK_LINES:]
     return type(error).__name__, str(error), "\n".join(lines), attempts
-
-
-def _nonfinite(produced: dict[str, np.ndarray], failed: dict[int, tuple],
-               policy: str) -> dict[int, tuple]:
-    if policy == "keep" or not produced:
-        return {}
-    bad: dict[int, tuple] = {}
-    for name, array in produced.items():
-        flat = array.reshape(len(array), -1)
-        for row in np.flatnonzero(~np.isfinite(flat).all(axis=1)):
-            if int(row) not in failed and int(row) not in bad:
-                bad[int(row)] = ("NonFiniteOutput",
-                                 f"output '{name}' is not finite "
-                                 f"({flat[row][~np.isfinite(flat[row])][0]}); set "
-                                 f"execution.nonfinite: keep to keep such samples", "", 1)
-    return bad
-

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Iterable, Mapping
+from pathlib import PurePath
 from typing import Any
 
 from uqscale.errors import StudyError
@@ -73,6 +74,57 @@ def identifier(value: Any, path: str) -> str:
     text = string(value, path)
     if not text.isidentifier():
         raise StudyError(path, f"must be a valid Python identifier (got {text!r})")
+    return text
+
+
+def entry_point(value: Any, path: str) -> str:
+    """Return ``value`` if it reads ``"module:function"``.
+
+    Examples
+    --------
+    >>> entry_point("linear", "models[0].python")
+    Traceback (most recent call last):
+    ...
+    uqscale.errors.StudyError: models[0].python: must be 'module:function' (got 'linear')
+    """
+    text = string(value, path)
+    module, _, function = text.partition(":")
+    if not module or not function:
+        raise StudyError(path, f"must be 'module:function' (got {text!r})")
+    return text
+
+
+def argument_list(value: Any, path: str) -> tuple[str, ...]:
+    """Return a program and its arguments, ``[program, arg, ...]``, as a tuple.
+
+    A single string is refused: no shell splits it into words.
+    """
+    if isinstance(value, str):
+        raise StudyError(path, "must be a list [program, arg, ...] (got string); no shell "
+                               "runs it, so give each argument as its own item")
+    items = sequence(value, path)
+    if not items:
+        raise StudyError(path, "must not be empty; give [program, arg, ...]")
+    return tuple(string(item, join(path, k)) for k, item in enumerate(items))
+
+
+def relative_path(value: Any, path: str) -> str:
+    """Return ``value`` if it is a relative path that stays inside its folder.
+
+    Examples
+    --------
+    >>> relative_path("in/params.txt", "models[1].results.file")
+    'in/params.txt'
+    >>> relative_path("../a", "f")
+    Traceback (most recent call last):
+    ...
+    uqscale.errors.StudyError: f: must be a relative path inside the work directory (got '../a')
+    """
+    text = string(value, path)
+    parts = PurePath(text).parts
+    if PurePath(text).is_absolute() or ".." in parts or text.endswith("/"):
+        raise StudyError(path, f"must be a relative path inside the work directory "
+                               f"(got {text!r})")
     return text
 
 

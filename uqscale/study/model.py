@@ -9,6 +9,9 @@ from typing import Any
 
 CLUSTERS = ("local", "address", "scheduler_file", "slurm", "pbs", "sge", "lsf")
 NONFINITE_POLICIES = ("fail", "keep")
+RESULT_FORMATS = ("json", "csv")
+RESULT_SUFFIXES = {".json": "json", ".csv": "csv"}
+WORKDIR_POLICIES = ("keep_failed", "keep", "remove")
 
 
 def _copy(mapping: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -70,21 +73,105 @@ class OutputSpec:
 
 
 @dataclass(frozen=True)
+class ResultsFile:
+    """The file a command step writes its outputs to, relative to its work directory.
+
+    ``format`` is ``"json"`` (an object mapping output names to numbers or nested
+    lists) or ``"csv"`` (a header row of output names; a scalar output takes one row, a
+    field output its whole column). Left out, it follows the file's suffix.
+
+    Examples
+    --------
+    >>> ResultsFile("out.csv")
+    ResultsFile(file='out.csv', format='csv')
+    """
+
+    file: str
+    format: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.format is None and isinstance(self.file, str):
+            _set(self, "format", RESULT_SUFFIXES.get(Path(self.file).suffix.lower()))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the file form (the ``results`` mapping of a step)."""
+        return {"file": self.file, "format": self.format}
+
+
+@dataclass(frozen=True)
 class ModelStep:
-    """One step of the model graph: a Python callable fed by inputs and parameters."""
+    """One step of the model graph, fed by inputs and parameters.
+
+    A step runs either a Python callable (``python: "module:function"``) or an
+    external program (``command: [program, arg, ...]``), never both.
+
+    Parameters
+    ----------
+    name
+        The step's name, unique in the study.
+    python
+        ``"module:function"`` called with the inputs and parameters as keywords.
+    inputs, outputs
+        Names the step reads (study inputs or other steps' outputs) and produces.
+    parameters
+        Fixed keyword arguments (Python) or template variables (command).
+    vectorized
+        Python steps only: call once per batch with arrays.
+    command
+        Program and arguments, run without a shell once per sample in a fresh work
+        directory; ``$name`` in an argument is replaced like in ``files``.
+    files
+        ``{target: template}``: each template (a path relative to the study folder) is
+        rendered into ``target`` inside the work directory with :class:`string.Template`
+        (``$name`` / ``${name}`` for an input or parameter, ``$$`` for a dollar sign).
+    results
+        The file the program writes its outputs to; or give ``parser``.
+    parser
+        ``"module:function"`` called with the work directory, returning a mapping from
+        output name to value.
+    timeout
+        Seconds a sample may run before its process group is killed (no limit if None).
+    workdirs
+        ``keep_failed`` (default), ``keep`` or ``remove``: which work directories stay.
+
+    Examples
+    --------
+    >>> heat = ModelStep("macro", command=("./heat", "params.txt"), inputs=["D"],
+    ...                  outputs=["u_mid"], files={"params.txt": "heat.in"},
+    ...                  results=ResultsFile("out.json"), timeout=60)
+    >>> heat.kind, heat.to_dict()["results"]
+    ('command', {'file': 'out.json', 'format': 'json'})
+    """
 
     name: str
-    python: str
-    inputs: tuple[str, ...]
-    outputs: tuple[OutputSpec, ...]
+    python: str | None = None
+    inputs: tuple[str, ...] = ()
+    outputs: tuple[OutputSpec, ...] = ()
     parameters: Mapping[str, Any] = field(default_factory=dict)
     vectorized: bool = False
+    command: tuple[str, ...] | None = field(default=None, kw_only=True)
+    files: Mapping[str, str] = field(default_factory=dict, kw_only=True)
+    results: ResultsFile | None = field(default=None, kw_only=True)
+    parser: str | None = field(default=None, kw_only=True)
+    timeout: float | None = field(default=None, kw_only=True)
+    workdirs: str = field(default="keep_failed", kw_only=True)
 
     def __post_init__(self) -> None:
         _set(self, "inputs", tuple(self.inputs))
         _set(self, "outputs", tuple(o if isinstance(o, OutputSpec) else OutputSpec(o)
                                     for o in self.outputs))
         _set(self, "parameters", _copy(self.parameters))
+        if isinstance(self.command, list | tuple):
+            _set(self, "command", tuple(self.command))
+        if isinstance(self.files, Mapping):
+            _set(self, "files", _copy(self.files))
+        if isinstance(self.timeout, int | float) and not isinstance(self.timeout, bool):
+            _set(self, "timeout", float(self.timeout))
+
+    @property
+    def kind(self) -> str:
+        """``"command"`` for an external program, else ``"python"``."""
+        return "python" if self.command is None else "command"
 
     @property
     def output_names(self) -> tuple[str, ...]:
@@ -93,13 +180,28 @@ class ModelStep:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the file form (one entry of ``models``)."""
-        entry: dict[str, Any] = {"name": self.name, "python": self.python,
-                                 "inputs": list(self.inputs),
-                                 "outputs": [o.to_dict() for o in self.outputs]}
+        entry: dict[str, Any] = {"name": self.name}
+        if self.command is None:
+            entry["python"] = self.python
+        else:
+            entry["command"] = list(self.command)
+        entry["inputs"] = list(self.inputs)
+        entry["outputs"] = [o.to_dict() for o in self.outputs]
         if self.parameters:
             entry["parameters"] = dict(self.parameters)
         if self.vectorized:
             entry["vectorized"] = True
+        return entry | self._command_dict()
+
+    def _command_dict(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {}
+        if self.files:
+            entry["files"] = dict(self.files)
+        if self.results is not None:
+            entry["results"] = self.results.to_dict()
+        optional = (("parser", self.parser, None), ("timeout", self.timeout, None),
+                    ("workdirs", self.workdirs, "keep_failed"))
+        entry.update({key: value for key, value, default in optional if value != default})
         return entry
 
 
@@ -135,10 +237,24 @@ class Execution:
     batch_size: int | None = None
     retries: int = 0
     nonfinite: str = "fail"
+    timeout: float | None = None
+    address: str | None = None
+    scheduler_file: str | None = None
+    profile: str | None = None
+    jobs: int = 2
+    minimum_jobs: int | None = None
+    maximum_jobs: int | None = None
+    jobqueue: Mapping[str, Any] = field(default_factory=dict)
+    resources: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _set(self, "jobqueue", _copy(self.jobqueue))
+        _set(self, "resources", _copy(self.resources))
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the file form (the ``execution`` mapping)."""
-        return {k: v for k, v in self.__dict__.items() if v is not None}
+        """Return the file form (the ``execution`` mapping), without empty entries."""
+        return {k: (dict(v) if isinstance(v, Mapping) else v)
+                for k, v in self.__dict__.items() if v is not None and v != {}}
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from uqscale.study.model import (
     ModelStep,
     Output,
     OutputSpec,
+    ResultsFile,
     Study,
     UncertainInput,
 )
@@ -21,9 +22,13 @@ from uqscale.study.model import (
 STUDY_KEYS = ("study", "description", "seed", "inputs", "models", "analysis",
               "execution", "output")
 INPUT_META = ("distribution", "scale", "units")
-STEP_KEYS = ("name", "python", "inputs", "outputs", "parameters", "vectorized")
+STEP_KEYS = ("name", "python", "command", "inputs", "outputs", "parameters", "vectorized",
+             "files", "results", "parser", "timeout", "workdirs")
+RESULTS_KEYS = ("file", "format")
 OUTPUT_KEYS = ("name", "dims", "coords")
-EXECUTION_KEYS = ("cluster", "workers", "batch_size", "retries", "nonfinite")
+EXECUTION_KEYS = ("cluster", "workers", "batch_size", "retries", "timeout", "nonfinite",
+                  "address", "scheduler_file", "profile", "jobs", "minimum_jobs",
+                  "maximum_jobs", "jobqueue", "resources")
 
 
 def parse_study(data: Any, base_dir: Path | None = None) -> Study:
@@ -96,17 +101,32 @@ def _inputs(value: Any) -> tuple[UncertainInput, ...]:
 
 def _step(value: Any, path: str) -> ModelStep:
     entry = fields.mapping(value, path)
-    fields.check_keys(entry, path, STEP_KEYS, required=("name", "python", "outputs"))
+    fields.check_keys(entry, path, STEP_KEYS, required=("name", "outputs"))
+    if "python" not in entry and "command" not in entry:
+        raise StudyError(f"{path}.python", "is required")
     inputs = fields.sequence(entry.get("inputs", []), f"{path}.inputs")
     return ModelStep(
         name=fields.identifier(entry["name"], f"{path}.name"),
-        python=fields.string(entry["python"], f"{path}.python"),
+        python=_optional(entry, "python", fields.string, None, path),
         inputs=tuple(fields.identifier(n, f"{path}.inputs[{k}]") for k, n in enumerate(inputs)),
         outputs=tuple(_output_spec(o, f"{path}.outputs[{k}]")
                       for k, o in enumerate(_nonempty(entry["outputs"], f"{path}.outputs"))),
         parameters=_optional(entry, "parameters", fields.scalar_parameters, {}, path),
         vectorized=_optional(entry, "vectorized", fields.boolean, False, path),
+        command=_optional(entry, "command", fields.argument_list, None, path),
+        files=_optional(entry, "files", fields.mapping, {}, path),
+        results=_optional(entry, "results", _results, None, path),
+        parser=_optional(entry, "parser", fields.string, None, path),
+        timeout=_optional(entry, "timeout", fields.number, None, path),
+        workdirs=_optional(entry, "workdirs", fields.string, "keep_failed", path),
     )
+
+
+def _results(value: Any, path: str) -> ResultsFile:
+    entry = fields.mapping(value, path)
+    fields.check_keys(entry, path, RESULTS_KEYS, required=("file",))
+    return ResultsFile(file=fields.string(entry["file"], f"{path}.file"),
+                       format=_optional(entry, "format", fields.string, None, path))
 
 
 def _output_spec(value: Any, path: str) -> OutputSpec:

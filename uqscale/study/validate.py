@@ -7,7 +7,18 @@ from uqscale.errors import StudyError
 from uqscale.study import fields
 from uqscale.study.graph import step_order
 from uqscale.study.methods import METHODS, read_options
-from uqscale.study.model import CLUSTERS, NONFINITE_POLICIES, Study
+from uqscale.study.model import (
+    CLUSTERS,
+    NONFINITE_POLICIES,
+    RESULT_FORMATS,
+    WORKDIR_POLICIES,
+    ModelStep,
+    ResultsFile,
+    Study,
+)
+from uqscale.study.templates import check_template
+
+COMMAND_ONLY = {"files": {}, "results": None, "parser": None, "workdirs": "keep_failed"}
 
 
 def validate_study(study: Study) -> None:
@@ -45,12 +56,8 @@ def validate_study(study: Study) -> None:
     _check_execution(study)
 
 
-def _check_step(step, path: str) -> None:
+def _check_step(step: ModelStep, path: str) -> None:
     fields.identifier(step.name, f"{path}.name")
-    module, _, function = step.python.partition(":")
-    if not module or not function:
-        raise StudyError(f"{path}.python",
-                         f"must be 'module:function' (got {step.python!r})")
     for k, name in enumerate(step.inputs):
         fields.identifier(name, f"{path}.inputs[{k}]")
     fields.boolean(step.vectorized, f"{path}.vectorized")
@@ -71,6 +78,59 @@ def _check_step(step, path: str) -> None:
     if clash:
         raise StudyError(f"{path}.parameters.{sorted(clash)[0]}",
                          "is also one of the step's inputs; a keyword can come from one only")
+    if step.command is None:
+        _check_python_step(step, path)
+    else:
+        _check_command_step(step, path)
+
+
+def _check_python_step(step: ModelStep, path: str) -> None:
+    if step.python is None:
+        raise StudyError(f"{path}.python", "is required")
+    fields.entry_point(step.python, f"{path}.python")
+    for key, default in COMMAND_ONLY.items():
+        if getattr(step, key) != default:
+            raise StudyError(f"{path}.{key}", "applies to command steps only (this step "
+                                              "runs python)")
+
+
+def _check_command_step(step: ModelStep, path: str) -> None:
+    if step.python is not None:
+        raise StudyError(f"{path}.command", "a step runs either python or command, not "
+                                            "both; remove one")
+    command = fields.argument_list(step.command, f"{path}.command")
+    if step.vectorized:
+        raise StudyError(f"{path}.vectorized", "command steps run once per sample; "
+                                               "remove vectorized")
+    known = (*step.inputs, *step.parameters)
+    for k, argument in enumerate(command[1:], start=1):
+        check_template(argument, known, f"{path}.command[{k}]")
+    for target, template in fields.mapping(step.files, f"{path}.files").items():
+        fields.relative_path(target, f"{path}.files")
+        fields.string(template, fields.join(f"{path}.files", target))
+    _check_results(step, path)
+    if step.timeout is not None and fields.number(step.timeout, f"{path}.timeout") <= 0:
+        raise StudyError(f"{path}.timeout", f"must be positive (got {step.timeout:g})")
+    fields.choice(step.workdirs, f"{path}.workdirs", WORKDIR_POLICIES)
+
+
+def _check_results(step: ModelStep, path: str) -> None:
+    if step.results is None and step.parser is None:
+        raise StudyError(f"{path}.results", "a command step needs results: {file: ..., "
+                                            "format: json|csv} or parser: 'module:function'")
+    if step.results is not None and step.parser is not None:
+        raise StudyError(f"{path}.parser", "give results or parser, not both")
+    if step.parser is not None:
+        fields.entry_point(step.parser, f"{path}.parser")
+        return
+    if not isinstance(step.results, ResultsFile):
+        raise StudyError(f"{path}.results", "must be a ResultsFile(file, format)")
+    fields.relative_path(step.results.file, f"{path}.results.file")
+    if step.results.format is None:
+        raise StudyError(f"{path}.results.format",
+                         f"is required: '{step.results.file}' ends in neither .json nor .csv "
+                         f"(one of json, csv)")
+    fields.choice(step.results.format, f"{path}.results.format", RESULT_FORMATS)
 
 
 def _check_plain(value, path: str) -> None:
@@ -104,4 +164,25 @@ def _check_execution(study: Study) -> None:
     if execution.batch_size is not None:
         fields.integer(execution.batch_size, "execution.batch_size", minimum=1)
     fields.integer(execution.retries, "execution.retries", minimum=0)
+    if execution.timeout is not None and fields.number(execution.timeout,
+                                                       "execution.timeout") <= 0:
+        raise StudyError("execution.timeout", f"must be positive (got {execution.timeout})")
     fields.choice(execution.nonfinite, "execution.nonfinite", NONFINITE_POLICIES)
+    for key in ("address", "scheduler_file", "profile"):
+        if getattr(execution, key) is not None:
+            fields.string(getattr(execution, key), f"execution.{key}")
+    if execution.cluster in ("address", "scheduler_file") and not getattr(execution,
+                                                                          execution.cluster):
+        raise StudyError(f"execution.{execution.cluster}",
+                         f"is required when execution.cluster is {execution.cluster}")
+    fields.integer(execution.jobs, "execution.jobs", minimum=1)
+    for key in ("minimum_jobs", "maximum_jobs"):
+        if getattr(execution, key) is not None:
+            fields.integer(getattr(execution, key), f"execution.{key}", minimum=0)
+    if (execution.minimum_jobs or 0) > (execution.maximum_jobs or execution.jobs):
+        raise StudyError("execution.minimum_jobs", "must not exceed maximum_jobs")
+    fields.mapping(execution.jobqueue, "execution.jobqueue")
+    _check_plain(dict(execution.jobqueue), "execution.jobqueue")
+    for key, value in fields.mapping(execution.resources, "execution.resources").items():
+        if fields.number(value, f"execution.resources.{key}") <= 0:
+            raise StudyError(f"execution.resources.{key}", f"must be positive (got {value})")
