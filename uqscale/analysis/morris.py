@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
+from scipy.stats import norm
 
 from uqscale.analysis.common import input_coords, output_values, require_complete
 from uqscale.sampling import seed_int
@@ -45,26 +46,36 @@ def sample(space: InputSpace, options: Mapping[str, Any],
 
 def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
             results: xr.Dataset, rng: np.random.Generator) -> dict[str, xr.Dataset]:
-    """``mu``, ``mu_star``, ``sigma`` and ``mu_star_conf`` per input and output point.
+    """``mu``, ``mu_star``, ``sigma`` and ``mu_star_conf`` per input, for all points of
+    an output at once (the estimators of SALib's ``morris.analyze``, vectorised over
+    field points; equal to it point by point).
 
     ``rng`` must be the design block's own stream: the trajectories are drawn again
     from it, as the analysis needs them on SALib's grid.
     """
-    from SALib.analyze import morris
-
     unit = grid(space, options, rng)
-    settings = {"num_resamples": options["resamples"], "conf_level": options["conf_level"],
-                "num_levels": options["levels"], "seed": seed_int(rng)}
+    d = space.dimension
+    steps = unit.reshape(-1, d + 1, d)                    # (trajectories, d + 1, d)
+    moves = np.diff(steps, axis=1)                        # (trajectories, d, d)
+    moved = np.abs(moves).argmax(axis=2)                  # input changed at each step
+    size = np.take_along_axis(moves, moved[..., None], axis=2)[..., 0]
+    order = np.argsort(moved, axis=1)                     # steps sorted by input
+    resampled = rng.integers(len(steps), size=(options["resamples"], len(steps)))
+    z = float(norm.ppf(0.5 + options["conf_level"] / 2))
     analyses = {}
     for out in output_values(results):
         require_complete(out, "morris")
-        found: dict[str, list[np.ndarray]] = {}
-        for column in out.values.T:
-            effects = morris.analyze(_problem(space), unit, column, **settings)
-            for key in ("mu", "mu_star", "sigma", "mu_star_conf"):
-                found.setdefault(key, []).append(np.asarray(effects[key], dtype=float))
+        change = np.diff(out.values.reshape(len(steps), d + 1, -1), axis=1)
+        effects = change / size[..., None]                # (trajectories, d, P) by step
+        effects = np.take_along_axis(effects, order[..., None], axis=1)  # by input
+        found = {
+            "mu": effects.mean(axis=0),
+            "mu_star": np.abs(effects).mean(axis=0),
+            "sigma": effects.std(axis=0, ddof=1),
+            "mu_star_conf": z * np.abs(effects)[resampled].mean(axis=1).std(axis=0, ddof=1),
+        }
         analyses[out.name] = xr.Dataset(
-            {key: out.labelled(("input",), np.stack(v, axis=-1), input_coords(space))
-             for key, v in found.items()},
+            {key: out.labelled(("input",), value, input_coords(space))
+             for key, value in found.items()},
             attrs={"n_used": len(out.values), "n_failed": 0})
     return analyses
