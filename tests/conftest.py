@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from uqscale.analysis.run_all import analyze_all
-from uqscale.design import build_design
+from uqscale.design import build_design, design_columns
 from uqscale.models.evaluate import Pipeline, evaluate_batch
 from uqscale.store import RunStore
 from uqscale.study import Study
@@ -31,7 +31,7 @@ def analyse_in_process(study: Study, tmp_path):
     Returns the analyses ``{label: {output: Dataset}}`` and the errors.
     """
     design = build_design(study)
-    names = [i.name for i in study.inputs]
+    names = design_columns(study)
     batch = evaluate_batch(Pipeline.from_study(study), 0,
                            {n: design[n].values for n in names})
     store = RunStore.create(tmp_path / "run", study, "", design, {})

@@ -13,7 +13,7 @@ import numpy as np
 import xarray as xr
 
 from uqscale.analysis.run_all import analyze_all
-from uqscale.design import blocks_for, build_design
+from uqscale.design import blocks_for, build_design, design_columns
 from uqscale.errors import StudyError, UqscaleError
 from uqscale.execute.cluster import describe, open_client
 from uqscale.execute.progress import Progress
@@ -95,7 +95,7 @@ def run(study: Study, out: str | Path | None = None, *, client=None,
     directory = Path(out) if out is not None else default_directory(study)
     if RunStore.holds_run(directory):
         store = RunStore.open(directory)
-        change = first_difference(store.study().to_dict(), study.to_dict())
+        change = first_difference(_runs_alike(store.study()), _runs_alike(study))
         if change is None:
             return _complete(store, study, client, batch_size, retry_failed, progress)
         if not force:
@@ -184,6 +184,11 @@ def _complete(store: RunStore, study: Study, client, batch_size: int | None,
             {"sessions": [*store.provenance().get("sessions", []),
                           session_record(started, int(todo.sum()), where)]},
             remove=("running",))
+        if study.verification:
+            from uqscale.verify import verify_into
+
+            with _timed(timings, "verification"):
+                verify_into(study, store.directory)
         with _timed(timings, "collect"):
             results, failures = store.collect(size, _coords(study))
         return _analyse(store, study, design, results, failures, timings, int(todo.sum()))
@@ -192,7 +197,7 @@ def _complete(store: RunStore, study: Study, client, batch_size: int | None,
 def _run_missing(store: RunStore, study: Study, design: xr.Dataset, todo: np.ndarray,
                  client, batch_size: int | None, progress: bool | None,
                  timings: dict[str, float], session: int) -> dict:
-    names = tuple(i.name for i in study.inputs)
+    names = design_columns(study)
     values = np.column_stack([design[n].values for n in names])
     output_dims = {o.name: o.dims for o in study.outputs}
     bar = Progress(int(todo.sum()), enabled=progress)
@@ -230,8 +235,17 @@ def _analyse(store: RunStore, study: Study, design: xr.Dataset, results: xr.Data
         store.write_analyses(analyses, indices)
     store.update_provenance({"finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                              "seconds": {k: round(v, 4) for k, v in timings.items()}})
+    from uqscale.report.html import report_after_run
+
+    report_after_run(store.directory)   # report.html from the files just written
     return RunResult(store.directory, design, results, failures, analyses, indices, timings,
                      ran)
+
+
+def _runs_alike(study: Study) -> dict:
+    """The parts of a study's file form that decide its samples and results
+    (verification cases do not)."""
+    return {k: v for k, v in study.to_dict().items() if k != "verification"}
 
 
 def _coords(study: Study) -> dict[str, dict]:

@@ -22,6 +22,7 @@ def _parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="check a study file and its models")
     validate.add_argument("study", type=Path, help="study file (YAML)")
+    _set_option(validate)
 
     run = commands.add_parser("run", help="run a study (or finish its unfinished run) and "
                                           "analyse it")
@@ -31,7 +32,17 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true",
                      help="if the folder holds a run of a different study, start afresh in a "
                           "new folder beside it")
+    _set_option(run)
     _execution_options(run)
+
+    verify = commands.add_parser("verify", help="run a study's verification cases (known "
+                                                "answers) in this process")
+    verify.add_argument("study", type=Path, help="study file (YAML)")
+    verify.add_argument("--json", type=Path, metavar="PATH",
+                        help="also write the results to PATH (JSON)")
+    verify.add_argument("--case", action="append", metavar="NAME",
+                        help="run only this case (repeatable)")
+    _set_option(verify)
 
     resume = commands.add_parser("resume", help="finish an interrupted run")
     resume.add_argument("directory", type=Path, help="run folder")
@@ -49,7 +60,21 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--study", type=Path,
                          help="take the analyses from this study file (same inputs and models)")
     analyze.add_argument("--quiet", action="store_true", help="print only errors")
+
+    report = commands.add_parser("report", help="rebuild a run's report from its folder "
+                                                "(no models run)")
+    report.add_argument("directory", type=Path, help="run folder")
+    report.add_argument("--format", choices=("html", "md"), default="html",
+                        help="html: write DIR/report.html and print its path (default); "
+                             "md: print a Markdown summary")
     return parser
+
+
+def _set_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                         dest="overrides",
+                         help="change a study field before validation, by dotted path with "
+                              "list entries by number, e.g. analysis.0.order=2 (repeatable)")
 
 
 def _execution_options(command: argparse.ArgumentParser) -> None:
@@ -67,10 +92,15 @@ def _execution_options(command: argparse.ArgumentParser) -> None:
     group.add_argument("--quiet", action="store_true", help="print only errors")
 
 
-def _load(path: Path):
-    from uqscale.study.files import load_study
+def _load(path: Path, overrides: Sequence[str] = ()):
+    return _load_given(path, overrides)[0]
 
-    return load_study(path)
+
+def _load_given(path: Path, overrides: Sequence[str] = ()):
+    """The study with ``--set`` overrides applied, and its text as given."""
+    from uqscale.study.overrides import load_overridden
+
+    return load_overridden(path, overrides)
 
 
 def _check_models(study) -> None:
@@ -103,7 +133,7 @@ def _overridden(study, args: argparse.Namespace):
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Load the study, import its models, and say so."""
-    study = _load(args.study)
+    study = _load(args.study, args.overrides)
     _check_models(study)
     print(f"{args.study}: study '{study.name}' is valid: {len(study.inputs)} inputs, "
           f"{len(study.models)} model steps, {len(study.analysis)} analyses")
@@ -121,15 +151,44 @@ def _report(result, quiet: bool) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the study end to end (or finish its run) and print the indices."""
     from uqscale.api import run
-    from uqscale.study.files import read_study_text
 
-    study = _overridden(_load(args.study), args)
+    study, given_text = _load_given(args.study, args.overrides)
+    study = _overridden(study, args)
     _check_models(study)
-    result = run(study, args.out, given_text=read_study_text(args.study),
+    result = run(study, args.out, given_text=given_text,
                  batch_size=args.batch_size, force=args.force,
                  retry_failed=args.retry_failed, progress=None if not args.quiet else False)
     _report(result, args.quiet)
+    _report_verification(result.directory, args.quiet)
     return 0
+
+
+def _report_verification(directory: Path, quiet: bool) -> None:
+    """One line on the run's verification cases, if it has any."""
+    import json
+
+    path = directory / "verification.json"
+    if path.is_file():
+        cases = json.loads(path.read_text(encoding="utf-8"))
+        failed = [c["name"] for c in cases if not c["passed"]]
+        if failed or not quiet:
+            print(f"verification: {len(cases) - len(failed)} of {len(cases)} cases passed"
+                  + (f"; FAILED: {', '.join(failed)}" if failed else "") + f" ({path})")
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Run the study's verification cases; exit 1 if any fails."""
+    from uqscale.verify import format_results, verify_study, write_results
+
+    study = _load(args.study, args.overrides)
+    if not study.verification:
+        print(f"{args.study}: study '{study.name}' has no verification cases")
+        return 0
+    results = verify_study(study, args.case)
+    print(format_results(results))
+    if args.json:
+        write_results(results, args.json)
+    return 0 if all(r.passed for r in results) else 1
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -161,8 +220,22 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write report.html (print its path) or print the Markdown summary."""
+    if args.format == "md":
+        from uqscale.report.markdown import markdown_report
+
+        print(markdown_report(args.directory))
+    else:
+        from uqscale.report.html import write_report
+
+        print(write_report(args.directory))
+    return 0
+
+
 COMMANDS = {"validate": cmd_validate, "run": cmd_run, "resume": cmd_resume,
-            "status": cmd_status, "analyze": cmd_analyze}
+            "status": cmd_status, "analyze": cmd_analyze, "verify": cmd_verify,
+            "report": cmd_report}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,9 +14,13 @@ from uqscale.study.model import Analysis, Study
 
 
 def block_key(analysis: Analysis) -> str:
-    """What identifies an analysis' design: its method and options (not its label)."""
-    return json.dumps({"method": analysis.method, **analysis.options}, sort_keys=True,
-                      default=list)
+    """What identifies an analysis' design: its method and the options its sampling
+    reads (``SAMPLING`` of the method's module), not its label nor options that only
+    change the estimates (confidence levels, solvers)."""
+    sampling = method_module(analysis.method).SAMPLING
+    return json.dumps({"method": analysis.method,
+                       **{k: v for k, v in analysis.options.items() if k in sampling}},
+                      sort_keys=True, default=list)
 
 
 def analysis_rng(study: Study, analysis: Analysis) -> np.random.Generator:
@@ -62,10 +66,33 @@ def build_design(study: Study) -> xr.Dataset:
         if reuses_samples(analysis, study):
             blocks[analysis.label] = blocks[largest]
     values = np.concatenate(parts)
+    if study.resolution is not None:
+        # Paired samples: the same design at every spacing, spacing by spacing.
+        spacings = np.asarray(study.resolution.spacings())
+        sweep = np.repeat(spacings, len(values))
+        values = np.tile(values, (len(spacings), 1))
     design = xr.Dataset({name: ("sample", values[:, j]) for j, name in enumerate(space.names)},
                         coords={"sample": np.arange(len(values))})
+    if study.resolution is not None:
+        design[study.resolution.parameter] = ("sample", sweep)
     design.attrs["blocks"] = json.dumps(blocks)
     return design
+
+
+def design_columns(study: Study) -> tuple[str, ...]:
+    """The design's variables the models read: the inputs, and the swept parameter."""
+    swept = (study.resolution.parameter,) if study.resolution is not None else ()
+    return (*study.input_names, *swept)
+
+
+def sweep_offsets(study: Study, design: xr.Dataset) -> list[tuple[float | None, int]]:
+    """``(spacing, first row)`` of each copy of the design: one ``(None, 0)`` without
+    a resolution sweep."""
+    if study.resolution is None:
+        return [(None, 0)]
+    spacings = study.resolution.spacings()
+    size = design.sizes["sample"] // len(spacings)
+    return [(dx, k * size) for k, dx in enumerate(spacings)]
 
 
 def blocks_of(design: xr.Dataset) -> dict[str, tuple[int, int]]:

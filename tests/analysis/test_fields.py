@@ -68,3 +68,14 @@ def test_point_estimates_equal_salib_analyze(tmp_path):
         assert ours["S2"].values[0, 1, k] == pytest.approx(theirs["S2"][0, 1], abs=1e-12)
         # Bootstrap draws differ from SALib's; the half-widths agree statistically.
         np.testing.assert_allclose(ours["S1_conf"].values[:, k], theirs["S1_conf"], rtol=0.35)
+
+
+def test_sobol_on_a_field_longer_than_a_bootstrap_chunk(tmp_path, monkeypatch):
+    # The bootstrap runs over chunks of points; an uneven last chunk must not matter.
+    from uqscale.analysis import sobol
+
+    monkeypatch.setattr(sobol, "BOOTSTRAP_ELEMENTS", 64 * 100 * 2)
+    result = analyse_in_process(field_study([{"method": "sobol", "n": 64}]), tmp_path)[0]
+    field = result["sobol"]["y"]
+    assert field["S1_conf"].shape == (2, len(TIMES))
+    assert np.isfinite(field["S1_conf"].values).all()

@@ -6,7 +6,8 @@
     the method's indices for every output, each a Dataset over ``input`` (and the
     output's own field dimensions).
 
-``IID`` says whether the design's rows are draws from the joint distribution, so
+``SAMPLING`` names the options the design depends on (the others change only the
+estimates), and ``IID`` says whether the design's rows are draws from the joint distribution, so
 that other methods (moments) may reuse them.
 """
 

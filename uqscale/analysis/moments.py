@@ -13,6 +13,7 @@ from uqscale.sampling import unit_sample
 from uqscale.space import InputSpace
 
 IID = True
+SAMPLING = ("n", "rule")
 DEFAULT_N = 1000
 
 

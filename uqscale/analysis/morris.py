@@ -21,6 +21,7 @@ from uqscale.sampling import seed_int
 from uqscale.space import InputSpace
 
 IID = False
+SAMPLING = ("trajectories", "levels")
 
 
 def _problem(space: InputSpace) -> dict[str, Any]:

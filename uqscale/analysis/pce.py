@@ -1,14 +1,25 @@
 """Polynomial chaos expansions (chaospy bases): regression or quadrature, and the
-Sobol indices that follow from the coefficients."""
+Sobol indices that follow from the coefficients.
+
+Regression fits every term of a given degree by least squares (``solver: ols``), or
+chooses terms along an orthogonal matching pursuit or least-angle regression path
+(``omp``, ``lars``), with the degree itself chosen by cross-validation under
+``order: auto`` (:mod:`uqscale.analysis.adaptive`). Bootstrap over the samples gives
+confidence intervals (:mod:`uqscale.analysis.bootstrap`); refits on growing prefixes
+of the design show the convergence (:mod:`uqscale.analysis.convergence`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
+from uqscale.analysis.adaptive import Expansion, Settings, Targets, TooFewSamplesError, fit
+from uqscale.analysis.bootstrap import confidence, resample_weights
 from uqscale.analysis.common import (
     AnalysisError,
     OutputValues,
@@ -16,19 +27,42 @@ from uqscale.analysis.common import (
     output_values,
     require_complete,
 )
-from uqscale.analysis.polynomials import Basis, sobol_from_coefficients
+from uqscale.analysis.convergence import follow, prefix_sizes
+from uqscale.analysis.polynomials import Basis, multi_indices, sobol_from_coefficients
 from uqscale.sampling import unit_sample
 from uqscale.space import InputSpace
 
 IID = True
+SAMPLING = ("order", "design", "n", "rule", "quadrature", "sparse", "q_norm", "max_order")
 OVERSAMPLING = 2
+AUTO = "auto"
+AUTO_MAX_ORDER = 10
+AUTO_Q_NORM = 0.75
+AUTO_SAMPLES_PER_INPUT = 16
+
+
+def settings(options: Mapping[str, Any]) -> Settings:
+    """How to fit: defaults resolved (``ols`` at a given order, ``omp`` with the degree
+    chosen among ``1 .. max_order`` under ``order: auto``)."""
+    auto = options["order"] == AUTO
+    top = options.get("max_order") or AUTO_MAX_ORDER
+    return Settings(
+        solver=options.get("solver") or ("omp" if auto else "ols"),
+        orders=tuple(range(1, top + 1)) if auto else (options["order"],),
+        q_norm=options.get("q_norm") or (AUTO_Q_NORM if auto else 1.0),
+        cv=options.get("cv") or "loo",
+        folds=options.get("folds") or 5)
 
 
 def regression_size(space: InputSpace, options: Mapping[str, Any]) -> int:
-    """Number of regression samples: as given, or twice the number of terms."""
+    """Number of regression samples: as given; else twice the number of terms, or
+    under ``order: auto`` 16 per input rounded up to a power of two."""
     if options.get("n"):
         return options["n"]
-    return OVERSAMPLING * len(Basis.total_degree(space.marginals, options["order"]))
+    if options["order"] == AUTO:
+        return 2 ** int(np.ceil(np.log2(AUTO_SAMPLES_PER_INPUT * space.dimension)))
+    fixed = settings(options)
+    return OVERSAMPLING * len(multi_indices(space.dimension, fixed.orders[0], fixed.q_norm))
 
 
 def quadrature(space: InputSpace, options: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -49,74 +83,150 @@ def sample(space: InputSpace, options: Mapping[str, Any],
     return space.to_physical(unit_sample(options["rule"], n, space.dimension, rng))
 
 
+@dataclass(frozen=True)
+class Regression:
+    """A regression fit of any output: settings, shared basis, groups of inputs."""
+
+    settings: Settings
+    master: Basis
+    groups: dict[str, list[int]]
+
+    def fit(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator
+            ) -> tuple[Targets, Expansion]:
+        """Fit the samples ``y`` ``(n, P)`` at ``x``; a field through its principal
+        components when its points are fitted one target at a time."""
+        one_fit = self.settings.solver == "ols" and len(self.settings.orders) == 1
+        targets = Targets.of(y, components=not one_fit)
+        return targets, fit(x, targets.values, self.master, self.settings, rng)
+
+    def summary(self, x: np.ndarray, y: np.ndarray, targets: Targets,
+                expansion: Expansion) -> dict[str, Any]:
+        """Indices, ``cv_error`` and ``loo_error`` per point, ``order`` and ``terms``."""
+        coefficients = targets.coefficients(expansion.coefficients)
+        result: dict[str, Any] = sobol_from_coefficients(expansion.basis.indices,
+                                                         coefficients, self.groups)
+        for key, residuals in (("cv_error", expansion.cv_residuals),
+                               ("loo_error", expansion.loo_residuals)):
+            result[key] = _relative(targets.residuals(residuals), y)
+        return result | {"order": expansion.order, "terms": expansion.terms}
+
+    def prefix(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator,
+               size: int) -> dict[str, Any] | None:
+        """The summary of a fit on the first ``size`` samples, None if too few."""
+        ok = np.isfinite(y[:size]).all(axis=1)
+        try:
+            targets, expansion = self.fit(x[:size][ok], y[:size][ok], rng)
+        except (TooFewSamplesError, np.linalg.LinAlgError):
+            return None
+        return self.summary(x[:size][ok], y[:size][ok], targets, expansion)
+
+
 def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
-            results: xr.Dataset, rng: np.random.Generator) -> dict[str, xr.Dataset]:
+            results: xr.Dataset, rng: np.random.Generator | None) -> dict[str, xr.Dataset]:
     """Fit the expansion to every output point and derive indices.
 
     Variables: ``mean``, ``variance``, ``S1``, ``ST`` (dim ``input``), ``S2``
-    (``input``, ``input_b``), ``S1_group``, ``ST_group`` (dim ``group``) and, for
-    regression, ``loo_error`` (leave-one-out error relative to the variance).
+    (``input``, ``input_b``), ``S1_group``, ``ST_group`` (dim ``group``). Regression
+    adds ``cv_error`` (the cross-validation error that chose the degree and terms)
+    and ``loo_error`` (leave-one-out error of the final least-squares fit), both
+    relative to the variance; with ``bootstrap`` the half-widths ``S1_conf``,
+    ``ST_conf``, ``S2_conf``, ``S1_group_conf``, ``ST_group_conf``; with
+    ``convergence`` the same fit on growing prefixes of the design, ``*_by_runs``
+    over dim ``runs`` (number of runs in the prefix). Attributes ``order`` (degree
+    chosen) and ``terms`` (terms kept).
     """
-    basis = Basis.total_degree(space.marginals, options["order"])
     x = np.column_stack([design[name].values for name in space.names])
     groups = {g: [space.names.index(n) for n in members]
               for g, members in space.groups.items()}
-    analyses = {}
-    for out in output_values(results):
-        if options["design"] == "quadrature":
-            require_complete(out, "pce (quadrature)")
-            coefficients = _project(basis, space, options, x, out.values)
-            extra: dict[str, xr.DataArray] = {}
-            attrs = {"n_used": len(x), "n_failed": 0}
-        else:
-            ok = out.finite_rows()
-            if ok.sum() < len(basis):
-                raise AnalysisError(
-                    f"pce: output '{out.name}' has {int(ok.sum())} finite samples for "
-                    f"{len(basis)} terms; lower the order or raise n")
-            coefficients, loo = _regress(basis.matrix(x[ok]), out.values[ok])
-            extra = {"loo_error": out.labelled((), loo)}
-            attrs = {"n_used": int(ok.sum()), "n_failed": int((~ok).sum())}
-        indices = sobol_from_coefficients(basis.indices, coefficients, groups)
-        analyses[out.name] = _dataset(out, indices, space, options, extra, attrs | {
-            "order": options["order"], "terms": len(basis)})
-    return analyses
+    if options["design"] == "quadrature":
+        return {out.name: _quadrature_dataset(space, options, x, out, groups)
+                for out in output_values(results)}
+    fixed = settings(options)
+    regression = Regression(fixed, Basis.total_degree(space.marginals, max(fixed.orders)),
+                            groups)
+    rng = rng if rng is not None else np.random.default_rng(0)
+    from threadpoolctl import threadpool_limits  # installed with scikit-learn
+
+    # Many small factorisations and solves: BLAS threads only add contention (on a
+    # busy machine they made these fits several times slower).
+    with threadpool_limits(1, user_api="blas"):
+        return {out.name: _regression_dataset(space, options, regression, x, out, rng)
+                for out in output_values(results)}
 
 
-def _project(basis: Basis, space: InputSpace, options: Mapping[str, Any], x: np.ndarray,
-             y: np.ndarray) -> np.ndarray:
+def _quadrature_dataset(space: InputSpace, options: Mapping[str, Any], x: np.ndarray,
+                        out: OutputValues, groups: dict[str, list[int]]) -> xr.Dataset:
+    require_complete(out, "pce (quadrature)")
+    basis = Basis.total_degree(space.marginals, options["order"])
     nodes, weights = quadrature(space, options)
     if nodes.shape != x.shape or not np.allclose(nodes, x):
         raise AnalysisError("pce: the design does not hold this quadrature's nodes")
-    return basis.matrix(x).T @ (weights[:, None] * y)
+    coefficients = basis.matrix(x).T @ (weights[:, None] * out.values)
+    indices = sobol_from_coefficients(basis.indices, coefficients, groups)
+    return _dataset(out, indices, space, options, {
+        "n_used": len(x), "n_failed": 0, "order": options["order"], "terms": len(basis)})
 
 
-def _regress(matrix: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Least squares for many right-hand sides, with the closed-form leave-one-out
-    error ``mean((r_i / (1 - h_i))^2) / var(y)``."""
-    q, r = np.linalg.qr(matrix)
-    coefficients = np.linalg.solve(r, q.T @ y)
-    leverage = np.minimum((q**2).sum(axis=1), 1.0 - 1e-12)
-    residual = (y - matrix @ coefficients) / (1.0 - leverage)[:, None]
+def _regression_dataset(space: InputSpace, options: Mapping[str, Any],
+                        regression: Regression, x: np.ndarray, out: OutputValues,
+                        rng: np.random.Generator) -> xr.Dataset:
+    ok = out.finite_rows()
+    y = out.values[ok]
+    try:
+        targets, expansion = regression.fit(x[ok], y, rng)
+    except TooFewSamplesError as error:
+        raise AnalysisError(f"pce: output '{out.name}' has {int(ok.sum())} finite samples, "
+                            f"too few to fit ({error}); lower the order or raise n") from None
+    found = regression.summary(x[ok], y, targets, expansion)
+    if options.get("bootstrap"):
+        weights = resample_weights(len(y), options["bootstrap"], rng)
+        found |= confidence(x[ok], targets, expansion, regression.groups, weights,
+                            options.get("conf_level") or 0.95)
+    if options.get("convergence"):
+        minimum = 2 * (space.dimension + 1) if len(regression.settings.orders) > 1 \
+            else len(expansion.basis) + 2
+        sizes = prefix_sizes(len(x), minimum)
+        by_runs = follow(sizes, lambda size: regression.prefix(x, out.values, rng, size),
+                         found)
+        found |= {f"{key}_by_runs": value for key, value in by_runs.items()}
+        found["runs"] = np.asarray(sizes)
+    attrs = {"n_used": int(ok.sum()), "n_failed": int((~ok).sum()),
+             "order": found.pop("order"), "terms": found.pop("terms"),
+             "candidates": len(expansion.basis), "solver": regression.settings.solver,
+             "cv": regression.settings.cv, "q_norm": regression.settings.q_norm}
+    return _dataset(out, found, space, options, attrs)
+
+
+def _relative(residuals: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Mean squared residuals per point over the variance of ``y`` (NaN where the
+    variance is zero)."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        loo = (residual**2).mean(axis=0) / y.var(axis=0)
-    return coefficients, loo
+        return (residuals**2).mean(axis=0) / y.var(axis=0)
 
 
-def _dataset(out: OutputValues, indices: dict[str, np.ndarray], space: InputSpace,
-             options: Mapping[str, Any], extra: dict[str, xr.DataArray],
-             attrs: dict[str, Any]) -> xr.Dataset:
-    coords = input_coords(space)
-    groups = {"group": list(space.groups)}
-    variables = {
-        "mean": out.labelled((), indices["mean"]),
-        "variance": out.labelled((), indices["variance"]),
-        "S1": out.labelled(("input",), indices["S1"], coords),
-        "ST": out.labelled(("input",), indices["ST"], coords),
-        "S1_group": out.labelled(("group",), indices["S1_group"], groups),
-        "ST_group": out.labelled(("group",), indices["ST_group"], groups),
-        **extra,
-    }
-    if options["second_order"]:
-        variables["S2"] = out.labelled(("input", "input_b"), indices["S2"], coords)
+def _dims(key: str) -> tuple[str, ...]:
+    """The dims of an index variable, before the output's field dims."""
+    base = key.removesuffix("_by_runs").removesuffix("_conf")
+    runs = ("runs",) if key.endswith("_by_runs") else ()
+    if base == "S2":
+        return (*runs, "input", "input_b")
+    if base.endswith("_group"):
+        return (*runs, "group")
+    return (*runs, "input") if base in ("S1", "ST") else runs
+
+
+def _dataset(out: OutputValues, found: dict[str, Any], space: InputSpace,
+             options: Mapping[str, Any], attrs: dict[str, Any]) -> xr.Dataset:
+    coords = input_coords(space) | {"group": list(space.groups)}
+    runs = found.pop("runs", None)
+    if runs is not None:
+        coords["runs"] = runs
+    variables = {}
+    for key, value in found.items():
+        if key.startswith("S2") and not options["second_order"]:
+            continue
+        if key in ("order_by_runs", "terms_by_runs"):     # one value per fit, not per point
+            variables[key] = xr.DataArray(value, dims=("runs",), coords={"runs": runs})
+        else:
+            variables[key] = out.labelled(_dims(key), np.asarray(value), coords)
     return xr.Dataset(variables, attrs=attrs)

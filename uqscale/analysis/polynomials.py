@@ -29,14 +29,30 @@ class Basis:
         total degree; ``q < 1``: hyperbolic truncation, fewer interactions)."""
         import chaospy
 
-        indices = chaospy.glexindex(0, order + 1, dimensions=len(marginals),
-                                    cross_truncation=q, graded=True)
         univariate = tuple(chaospy.generate_expansion(order, m, normed=True)
                            for m in marginals)
-        return cls(np.asarray(indices), univariate)
+        return cls(multi_indices(len(marginals), order, q), univariate)
 
     def __len__(self) -> int:
         return len(self.indices)
+
+    @property
+    def order(self) -> int:
+        """The highest degree of any univariate factor the basis can hold."""
+        return len(self.univariate[0]) - 1 if self.univariate else 0
+
+    def truncate(self, order: int, q: float = 1.0) -> Basis:
+        """The terms of q-norm at most ``order`` (``order`` at most :attr:`order`),
+        sharing this basis' univariate polynomials (built once: they are costly)."""
+        if order > self.order:
+            raise ValueError(f"order {order} exceeds the basis' {self.order}")
+        return Basis(multi_indices(self.indices.shape[1], order, q), self.univariate)
+
+    def rows(self, terms: np.ndarray) -> np.ndarray:
+        """Row numbers of the multi-indices ``terms`` ``(k, d)`` in this basis (all
+        must be in it)."""
+        where = {tuple(row): i for i, row in enumerate(self.indices.tolist())}
+        return np.array([where[tuple(row)] for row in terms.tolist()], dtype=int)
 
     def matrix(self, x: np.ndarray) -> np.ndarray:
         """Evaluate every term at the points ``x`` (shape ``(n, d)``): ``(n, T)``."""
@@ -45,6 +61,14 @@ class Basis:
             values = np.atleast_2d(polys(x[:, j])).T          # (n, order + 1)
             result *= values[:, self.indices[:, j]]
         return result
+
+
+def multi_indices(dimension: int, order: int, q: float) -> np.ndarray:
+    """Multi-indices of q-norm at most ``order``, graded, the constant first."""
+    import chaospy
+
+    return np.asarray(chaospy.glexindex(0, order + 1, dimensions=dimension,
+                                        cross_truncation=q, graded=True))
 
 
 def sobol_from_coefficients(indices: np.ndarray, coefficients: np.ndarray,

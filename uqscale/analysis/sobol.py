@@ -21,6 +21,7 @@ from uqscale.sampling import seed_int
 from uqscale.space import InputSpace
 
 BOOTSTRAP_ELEMENTS = 2**24
+SAMPLING = ("n", "second_order")
 IID = True  # every row of a Saltelli design is a draw from the joint distribution
 
 
@@ -133,13 +134,13 @@ def _estimates(a: np.ndarray, ab: np.ndarray, b: np.ndarray, ba: np.ndarray | No
     result = {
         "S1": np.array([first_order(a, ab[:, j], b) for j in range(k)]),
         "ST": np.array([total_order(a, ab[:, j], b) for j in range(k)]),
-        "S1_conf": z * np.concatenate(np.array(spread["S1"]), axis=-1),
-        "ST_conf": z * np.concatenate(np.array(spread["ST"]), axis=-1),
+        "S1_conf": z * np.concatenate([np.array(c) for c in spread["S1"]], axis=-1),
+        "ST_conf": z * np.concatenate([np.array(c) for c in spread["ST"]], axis=-1),
     }
     if ba is not None:
         upper = np.array([[second_order(a, ab[:, i], ab[:, j], ba[:, i], b) if i < j
                            else np.zeros(a.shape[1]) for j in range(k)] for i in range(k)])
-        conf = z * np.concatenate(np.array(spread["S2"]), axis=-1)
+        conf = z * np.concatenate([np.array(c) for c in spread["S2"]], axis=-1)
         result["S2"] = upper + upper.transpose(1, 0, 2)
         result["S2_conf"] = conf + conf.transpose(1, 0, 2)
     return result

@@ -15,6 +15,7 @@ Everything listens on localhost unless the user configures otherwise.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,18 +27,22 @@ from uqscale.study.model import Execution
 JOBQUEUE_CLASSES = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster",
                     "lsf": "LSFCluster"}
 WORKER_WAIT_SECONDS = 600
+CONNECT_SECONDS = 30
+"""How long to try to reach a running scheduler, and to wait for its scheduler file."""
+SOURCE_TREE = Path(__file__).resolve().parents[2]
+"""The checkout uqscale runs from, when installed with ``pip install -e``."""
 
 
 def find_profile(name_or_path: str, base_dir: Path | None) -> Path:
     """Locate a cluster profile: a path to a YAML file, or a name looked up as
-    ``cluster/profiles/NAME.yaml`` in the study's folder, its parents, and the
-    working directory."""
+    ``cluster/profiles/NAME.yaml`` in the study's folder, its parents, the working
+    directory and, last, the uqscale source tree (an editable install)."""
     given = Path(name_or_path).expanduser()
     if given.suffix in (".yaml", ".yml"):
         if given.is_file():
             return given
         raise StudyError("execution.profile", f"no such profile file: {given}")
-    roots = [Path.cwd()]
+    roots = [Path.cwd(), SOURCE_TREE]
     if base_dir is not None:
         roots = [base_dir, *base_dir.parents, *roots]
     for root in roots:
@@ -45,13 +50,22 @@ def find_profile(name_or_path: str, base_dir: Path | None) -> Path:
         if candidate.is_file():
             return candidate
     raise StudyError("execution.profile", f"no profile '{name_or_path}' in cluster/profiles/ "
-                                          f"of the study's folder, its parents or the working "
-                                          f"directory; give a path to a YAML file")
+                                          f"of the study's folder, its parents, the working "
+                                          f"directory or {SOURCE_TREE}; give a path to a "
+                                          f"YAML file")
 
 
 def profile_config(execution: Execution, base_dir: Path | None) -> dict[str, Any]:
-    """The dask config of the run's profile: the named one, else the profile named
-    like the cluster kind if one is found, else nothing (dask's own config applies)."""
+    """The dask config of the run's profile as dotted keys: the named one, else the
+    profile named like the cluster kind if one is found, else nothing (dask's own
+    config applies). Environment variables override what the profile says.
+
+    Raises
+    ------
+    StudyError
+        ``execution.profile``: a named profile that cannot be found or read.
+    """
+    import dask.config
     import yaml
 
     if execution.profile:
@@ -61,10 +75,23 @@ def profile_config(execution: Execution, base_dir: Path | None) -> dict[str, Any
             path = find_profile(execution.cluster, base_dir)
         except StudyError:
             return {}
-    config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise StudyError("execution.profile", f"cannot read {path}: "
+                                              f"{str(error).splitlines()[0]}") from None
+    if not isinstance(config, Mapping):
+        raise StudyError("execution.profile", f"{path}: not a mapping of dask config")
+    # Environment variables (DASK_JOBQUEUE__SLURM__QUEUE=long) override the profile,
+    # as they do a profile given as DASK_CONFIG.
+    environment = {_canonical(k): v for k, v in _dotted(dask.config.collect_env())}
     # Dotted keys: setting a whole "jobqueue" mapping would drop dask-jobqueue's own
     # defaults (KeyError: 'shared-temp-directory').
-    return dict(_dotted(config))
+    return {key: environment.get(_canonical(key), value) for key, value in _dotted(config)}
+
+
+def _canonical(key: str) -> str:
+    return key.replace("_", "-")
 
 
 def _dotted(config: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -84,6 +111,15 @@ def open_client(execution: Execution, base_dir: Path | None = None) -> Iterator:
     UqscaleError
         When the scheduler cannot be reached or no worker arrives in time.
     """
+    import dask.config
+
+    with dask.config.set(profile_config(execution, base_dir)), \
+            _client(execution, base_dir) as client:
+        yield client
+
+
+@contextmanager
+def _client(execution: Execution, base_dir: Path | None) -> Iterator:
     from distributed import Client
 
     kind = execution.cluster
@@ -91,58 +127,140 @@ def open_client(execution: Execution, base_dir: Path | None = None) -> Iterator:
         with _local_cluster(execution) as cluster, Client(cluster) as client:
             yield client
     elif kind in ("address", "scheduler_file"):
-        target = {"address": execution.address} if kind == "address" else \
-            {"scheduler_file": execution.scheduler_file}
+        if kind == "address":
+            target, where = {"address": execution.address}, f"at {execution.address}"
+        else:
+            path = Path(execution.scheduler_file).expanduser()
+            target = {"address": _address_in(path)}
+            where = f"at {target['address']} (from {path})"
         try:
-            client = Client(**target, timeout="30s")
-        except OSError as error:
-            raise UqscaleError(f"cannot reach the Dask scheduler at {target}: {error}") from None
+            client = Client(**target, timeout=f"{CONNECT_SECONDS}s")
+        except (OSError, ValueError) as error:
+            raise UqscaleError(f"cannot reach the Dask scheduler {where}: "
+                               f"{_first_line(error)}") from None
         with client:
             _wait_for_workers(client, 1)
             yield client
     else:
-        with _jobqueue_cluster(execution, base_dir) as cluster, Client(cluster) as client:
-            _wait_for_workers(client, 1)
+        with _jobqueue_cluster(execution) as (cluster, refused), Client(cluster) as client:
+            _wait_for_workers(client, 1, refused, type(cluster).__name__)
             yield client
 
 
 def _local_cluster(execution: Execution):
+    import dask.config
     from distributed import LocalCluster
 
-    return LocalCluster(n_workers=execution.workers, threads_per_worker=1, processes=True,
-                        host="127.0.0.1", dashboard_address="127.0.0.1:0",
-                        silence_logs=logging.ERROR, resources=execution.resources or None)
+    # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in workers, which also fixes
+    # glibc's mmap threshold low: every numpy temporary over 128 kB is then mapped
+    # and unmapped, making array-heavy models several times slower. Unset it.
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+        return LocalCluster(n_workers=execution.workers, threads_per_worker=1,
+                            processes=True, host="127.0.0.1",
+                            dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR,
+                            resources=execution.resources or None)
 
 
 @contextmanager
-def _jobqueue_cluster(execution: Execution, base_dir: Path | None) -> Iterator:
-    import dask.config
+def _jobqueue_cluster(execution: Execution) -> Iterator:
+    """A dask-jobqueue cluster with its first worker jobs submitted. Yields the
+    cluster and a list that collects the errors of refused job submissions."""
     import dask_jobqueue
+    from distributed.core import Status
 
     cls = getattr(dask_jobqueue, JOBQUEUE_CLASSES[execution.cluster])
     keywords: dict[str, Any] = dict(execution.jobqueue)
     if execution.resources:
         extra = [f"--resources {','.join(f'{k}={v}' for k, v in execution.resources.items())}"]
         keywords["worker_extra_args"] = [*keywords.get("worker_extra_args", []), *extra]
-    with dask.config.set(profile_config(execution, base_dir)):
-        cluster = cls(**keywords)
-        try:
-            if execution.maximum_jobs:
-                cluster.adapt(minimum_jobs=execution.minimum_jobs or 0,
-                              maximum_jobs=execution.maximum_jobs)
-            else:
-                cluster.scale(jobs=execution.jobs)
-            yield cluster
-        finally:
-            cluster.close()
+    refused: list[BaseException] = []
 
+    class Job(cls.job_cls):  # the scheduler's own job class, recording refusals
+        async def start(self) -> None:
+            try:
+                await super().start()
+            except Exception as error:
+                refused.append(error)
+                # "failed", not "created": SpecCluster.close() asserts that every job
+                # it made has ended.
+                self.status = Status.failed
+                raise
 
-def _wait_for_workers(client, count: int) -> None:
     try:
-        client.wait_for_workers(count, timeout=WORKER_WAIT_SECONDS)
-    except TimeoutError:
-        raise UqscaleError(f"no Dask worker joined within {WORKER_WAIT_SECONDS} s; check "
-                           f"the batch queue (squeue/qstat) and the job logs") from None
+        cluster = cls(job_cls=Job, **keywords)
+    except (TypeError, ValueError) as error:
+        raise StudyError("execution.jobqueue", f"{cls.__name__}: {_first_line(error)} (set "
+                                               f"it in the profile or in execution.jobqueue)"
+                         ) from None
+    try:
+        if execution.maximum_jobs is not None:
+            # At least one job: a run always has work for it, and adapt() would
+            # otherwise wait for tasks while the run waits for a worker.
+            least = max(1, execution.minimum_jobs or 0)
+            cluster.adapt(minimum_jobs=least, maximum_jobs=max(least, execution.maximum_jobs))
+        else:
+            cluster.scale(jobs=execution.jobs)
+        yield cluster, refused
+    finally:
+        cluster.close()
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def _submission_error(error: BaseException) -> str:
+    """The gist of dask-jobqueue's error for a failed submit command: the command's
+    standard error (``sbatch: error: invalid partition specified: x``), one line."""
+    text = str(error)
+    if "stderr:" in text:
+        lines = [line.strip() for line in text.split("stderr:", 1)[1].splitlines()]
+        useful = [line for line in lines if line]
+        if useful:
+            return "; ".join(useful)
+    return " ".join(text.split())
+
+
+def _address_in(path: Path) -> str:
+    """The scheduler address in a scheduler file, waiting for a scheduler starting
+    beside us to write it."""
+    import json
+
+    deadline = time.monotonic() + CONNECT_SECONDS
+    problem = "it does not exist"
+    while time.monotonic() < deadline:
+        try:
+            address = json.loads(path.read_text(encoding="utf-8")).get("address")
+            if isinstance(address, str) and address:
+                return address
+            problem = "it holds no scheduler address"
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, AttributeError) as error:  # half written, or not JSON
+            problem = f"it is not a scheduler file ({_first_line(error)})"
+        time.sleep(0.1)
+    raise UqscaleError(f"scheduler file {path}: {problem} after {CONNECT_SECONDS} s; write "
+                       f"it with: dask scheduler --scheduler-file {path}")
+
+
+def _wait_for_workers(client, count: int, refused: list[BaseException] | None = None,
+                      kind: str = "") -> None:
+    """Wait until ``count`` workers are connected; give up at once when a batch job
+    submission was refused and no worker is there."""
+    deadline = time.monotonic() + WORKER_WAIT_SECONDS
+    while True:
+        try:
+            client.wait_for_workers(count, timeout=0.5 if refused is not None else
+                                    WORKER_WAIT_SECONDS)
+            return
+        except TimeoutError:
+            pass
+        if refused:
+            raise UqscaleError(f"{kind} could not submit a worker job: "
+                               f"{_submission_error(refused[0])}")
+        if time.monotonic() > deadline:
+            raise UqscaleError(f"no Dask worker joined within {WORKER_WAIT_SECONDS} s; check "
+                               f"the batch queue (squeue/qstat) and the job logs")
 
 
 def describe(client) -> Mapping[str, Any]:

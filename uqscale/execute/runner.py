@@ -1,18 +1,20 @@
 """Submitting batches to Dask and handing results over as they finish.
 
-Batches are sized as the run goes (guided self-scheduling): a first small probe per
-worker measures the model, then each new batch takes a share of what is left,
-``remaining / (TASKS_PER_WORKER x slots)``, capped by a time per task: the
-first batches are long (scheduling a task costs a few milliseconds), the last ones
-short, so that workers finish together. Only a few batches per worker are in flight
-at a time, so later batches are sized from better measurements and from workers that
-joined meanwhile (batch jobs start one by one).
+Batches are sized as the run goes (guided self-scheduling). First one small probe
+per worker thread ("slot") times the model; then each new batch takes a share of the
+samples left, ``remaining / (TASKS_PER_WORKER x slots)``, between a shortest and a
+longest duration: long batches first (each batch costs the launcher some
+milliseconds to gather and store), short ones at the end, so that workers finish
+together. Only ``IN_FLIGHT_PER_SLOT`` batches per slot are submitted at a time, so
+that later batches are sized from better measurements and for workers that joined
+meanwhile (batch jobs start one by one), and the scheduler never holds the whole run.
 """
 
 from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
@@ -31,13 +33,15 @@ MEASURED_SECONDS = 5e-4
 to size the next ones from it; until one has finished, one batch per worker at a time."""
 TARGET_TASK_SECONDS = 0.5
 """Longest batch: long enough that scheduling (about 2 ms a task) is a small share."""
-MIN_TASK_SECONDS = 0.02
-"""Shortest batch once the model is measured (the last batches of a run)."""
-TASKS_PER_WORKER = 4
+MIN_TASK_SECONDS = 0.1
+"""Shortest batch once the model is measured (the last batches of a run): shorter ones
+cost the launcher (some 10 ms a batch to gather and store) more than they save."""
+TASKS_PER_WORKER = 2
 """A batch takes at most 1 / (TASKS_PER_WORKER x slots) of the samples left."""
-IN_FLIGHT_PER_SLOT = 3
+IN_FLIGHT_PER_SLOT = 2
 """Batches submitted and not yet finished, per worker thread: one running, the next
-ones queued so that no worker waits for the launcher."""
+one waiting on the worker (Dask sends a one-thread worker two tasks), so that no
+worker waits for the launcher. More would only be sized from older measurements."""
 LAUNCHER_HEADROOM = 10
 """Batches last at least this many times what the launcher spends on one batch per
 worker, so that the launcher keeps up with many workers."""
@@ -55,12 +59,14 @@ def batch_size_for(seconds_per_sample: float, remaining: int, workers: int,
     --------
     >>> batch_size_for(0.02, 1000, 2)     # 20 ms a sample: 25 samples, half a second
     25
-    >>> batch_size_for(1e-6, 10**6, 2)    # cheap vectorised model: balance decides
-    125000
-    >>> batch_size_for(0.02, 40, 2)       # near the end: short batches, 20 ms at least
+    >>> batch_size_for(1e-6, 10**6, 2)    # cheap vectorised model: a share of what is left
+    250000
+    >>> batch_size_for(0.02, 60, 2)       # near the end: shorter batches ...
+    15
+    >>> batch_size_for(0.02, 12, 2)       # ... of 0.1 s at least
     5
-    >>> batch_size_for(1e-6, 10_000, 2)   # ... which for a cheap model is all that is left
-    10000
+    >>> batch_size_for(0.02, 10**6, 100, launcher_seconds=0.01)   # 100 workers: 10 s
+    500
     """
     per_second = 1.0 / max(seconds_per_sample, 1e-9)
     launcher = launcher_seconds * max(1, workers)
@@ -116,7 +122,7 @@ def worker_slots(client) -> int:
     still queued, an adaptive minimum), whichever is more; at least 1."""
     try:
         connected = sum(client.nthreads().values())
-    except Exception:
+    except Exception:  # a scheduler that does not answer now: go on with the plan
         connected = 0
     planned = len(getattr(getattr(client, "cluster", None), "plan", None) or ())
     return max(1, connected, planned)
@@ -164,14 +170,18 @@ def run_batches(client, pipeline: Pipeline, names: tuple[str, ...], design: np.n
                               pending.remaining, slots, launcher)
 
     def submit_more(queue) -> None:
-        # One batch per slot until a batch long enough to time the model has
-        # finished (the first ones are probes); then IN_FLIGHT_PER_SLOT per slot.
+        # Until a batch long enough to time the model has finished, one batch per
+        # slot (two for a vectorised model); then IN_FLIGHT_PER_SLOT per slot.
         confident = batch_size is not None or measured["longest"] >= MEASURED_SECONDS
         limit = slots * (IN_FLIGHT_PER_SLOT if confident else 2 if vectorized else 1)
         while pending.remaining and len(ranges_of) < limit:
             a, b = pending.take(next_size())
             inputs = {name: column[a:b] for name, column in columns.items()}
-            future = client.submit(evaluate_batch, pipeline, a, inputs, pure=False)
+            with warnings.catch_warnings():
+                # The inputs travel with the task on purpose: a task that carries its
+                # data can be rerun anywhere when a worker is lost.
+                warnings.filterwarnings("ignore", "Sending large graph", UserWarning)
+                future = client.submit(evaluate_batch, pipeline, a, inputs, pure=False)
             ranges_of[future.key] = (a, b)
             queue.add(future)
 
@@ -182,15 +192,16 @@ def run_batches(client, pipeline: Pipeline, names: tuple[str, ...], design: np.n
         a, b = ranges_of.pop(future.key)
         try:
             result = future.result()
+            ran = True
         except KilledWorker as error:
             # The batch killed every worker it ran on (allowed-failures times): record
             # its samples as lost, retryable on resume, and go on with the others.
-            result = lost_batch(a, b, str(error))
+            result, ran = lost_batch(a, b, str(error)), False
         except BaseException:
             client.cancel(list(queue.futures))
             raise
         future.release()
-        if result.outputs or not result.failures:
+        if ran:   # failed samples too: their time is spent all the same
             measured["seconds"] += result.seconds
             measured["samples"] += b - a
             measured["longest"] = max(measured["longest"], result.seconds)

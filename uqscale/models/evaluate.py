@@ -95,6 +95,13 @@ class Pipeline:
         # A step without its own timeout takes the study's (execution.timeout).
         models = [dataclasses.replace(step, timeout=step.timeout or study.execution.timeout)
                   for step in study.models]
+        if study.resolution is not None:
+            # The swept parameter comes per sample from the design, like an input.
+            swept = study.resolution.parameter
+            models = [dataclasses.replace(
+                step, inputs=(*step.inputs, swept),
+                parameters={k: v for k, v in step.parameters.items() if k != swept})
+                if swept in step.parameters else step for step in models]
         commands = {i: Command.from_step(models[i], i, study.base_dir)
                     for i in order if models[i].command is not None}
         root = None
@@ -103,6 +110,18 @@ class Pipeline:
                         / f"uqscale-{study.name}-{uuid.uuid4().hex[:8]}").resolve()
         return cls(tuple((i, models[i]) for i in order), study.base_dir,
                    study.execution.retries, study.execution.nonfinite, commands, root)
+
+    @property
+    def stages(self) -> tuple[tuple[dict[str, float], tuple[int, ...]], ...]:
+        """Runs of consecutive steps (in execution order) that need the same Dask
+        worker resources: ``(resources, positions in steps)``."""
+        stages: list[tuple[dict[str, float], list[int]]] = []
+        for position, (_, step) in enumerate(self.steps):
+            if stages and stages[-1][0] == dict(step.resources):
+                stages[-1][1].append(position)
+            else:
+                stages.append((dict(step.resources), [position]))
+        return tuple((resources, tuple(positions)) for resources, positions in stages)
 
     def check(self) -> None:
         """Import every Python step and parser as a worker would (raising
@@ -114,45 +133,78 @@ class Pipeline:
                 load_callable(step.parser, self.base_dir, f"models[{index}].parser")
 
 
+@dataclass
+class BatchState:
+    """A batch between stages: the result so far, every value by name (inputs and
+    outputs), and which samples are still alive."""
+
+    result: BatchResult
+    values: dict[str, np.ndarray]
+    alive: np.ndarray
+
+
 def evaluate_batch(pipeline: Pipeline, start: int, inputs: Mapping[str, np.ndarray]) -> BatchResult:
     """Run every step on the batch whose first sample has index ``start``.
 
     ``seconds`` of the result is the time spent in the steps themselves (not in
     importing them), which is what sizing batches needs.
     """
-    seconds = 0.0
+    state = _run_steps(pipeline, _begin(start, inputs), range(len(pipeline.steps)))
+    return _finish(pipeline, state)
+
+
+def evaluate_stage(pipeline: Pipeline, stage: int,
+                   previous: BatchState | tuple[int, Mapping[str, np.ndarray]]
+                   ) -> BatchState | BatchResult:
+    """Run the steps of one stage (see :attr:`Pipeline.stages`): the first stage
+    takes ``(start, inputs)``, later ones the state the previous stage returned; the
+    last returns the batch's result. Each stage is its own Dask task, so it can ask
+    for the worker resources its steps need."""
+    state = previous if isinstance(previous, BatchState) else _begin(*previous)
+    state = _run_steps(pipeline, state, pipeline.stages[stage][1])
+    return _finish(pipeline, state) if stage == len(pipeline.stages) - 1 else state
+
+
+def _begin(start: int, inputs: Mapping[str, np.ndarray]) -> BatchState:
     size = len(next(iter(inputs.values())))
-    values: dict[str, np.ndarray] = dict(inputs)
-    alive = np.ones(size, dtype=bool)
-    outputs: dict[str, np.ndarray] = {}
-    failures: list[Failure] = []
-    retried = 0
-    for index, step in pipeline.steps:
+    return BatchState(BatchResult(start, start + size, {}), dict(inputs),
+                      np.ones(size, dtype=bool))
+
+
+def _run_steps(pipeline: Pipeline, state: BatchState, positions) -> BatchState:
+    result, values, alive = state.result, state.values, state.alive
+    size = result.stop - result.start
+    for position in positions:
+        index, step = pipeline.steps[position]
         rows = np.flatnonzero(alive)
         if not len(rows):
             break
         model = _model(pipeline, index, step)
         kwargs = {name: values[name][rows] for name in step.inputs}
         began = time.perf_counter()
-        produced, failed, extra = _run_step(model, step, index, kwargs, start + rows,
+        produced, failed, extra = _run_step(model, step, index, kwargs, result.start + rows,
                                             pipeline.retries)
-        retried += extra
-        seconds += time.perf_counter() - began
+        result.retried += extra
+        result.seconds += time.perf_counter() - began
         failed.update(nonfinite_failures(produced, failed, pipeline.nonfinite))
         for name, array in produced.items():
             full = np.full((size, *array.shape[1:]), np.nan)
             full[rows] = array
             full[rows[list(failed)]] = np.nan
-            values[name] = outputs[name] = full
+            values[name] = result.outputs[name] = full
         for local, (error, message, tb, attempts) in sorted(failed.items()):
             alive[rows[local]] = False
-            failures.append(Failure(start + int(rows[local]), step.name, error, message,
-                                    tb, attempts))
+            result.failures.append(Failure(result.start + int(rows[local]), step.name, error,
+                                           message, tb, attempts))
+    return state
+
+
+def _finish(pipeline: Pipeline, state: BatchState) -> BatchResult:
     for command in pipeline.commands.values():
         prune_workdirs(pipeline.workdir_root, command.step.name)
     # Outputs of steps that never ran (every sample failed before) are absent; the
     # store fills them with NaN in the shape other batches give them.
-    return BatchResult(start, start + size, outputs, failures, seconds, retried)
+    return state.result
 
 
 def _model(pipeline: Pipeline, index: int, step: ModelStep) -> Model:

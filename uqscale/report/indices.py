@@ -26,15 +26,13 @@ import numpy as np
 import xarray as xr
 
 PER_INPUT = ("S1", "ST", "S1_conf", "ST_conf", "mu", "mu_star", "sigma", "mu_star_conf")
-SCALARS = ("mean", "variance", "std", "loo_error")
+SCALARS = ("mean", "variance", "std", "loo_error", "cv_error")
 
 
 def _plain(array: xr.DataArray) -> Any:
     """A JSON value: a float, or nested lists over field points (NaN as null)."""
     values = np.asarray(array.values, dtype=float)
-    if values.ndim == 0:
-        return None if not np.isfinite(values) else float(values)
-    return [_plain(array[i]) for i in range(values.shape[0])]
+    return np.where(np.isfinite(values), values, None).tolist()
 
 
 def method_entry(dataset: xr.Dataset) -> dict[str, Any]:
@@ -65,7 +63,8 @@ def method_entry(dataset: xr.Dataset) -> dict[str, Any]:
                 entry["groups"][f"{key}_conf"] = {
                     str(g): _plain(dataset[f"{key}_group_conf"].sel(group=g))
                     for g in dataset["group"].values}
-    field_dims = [d for d in dataset.dims if d not in ("input", "input_b", "group", "q")]
+    field_dims = [d for d in dataset.dims
+                  if d not in ("input", "input_b", "group", "q", "runs")]
     if field_dims:
         entry["coords"] = {d: [v.item() for v in dataset[d].values] if d in dataset.coords
                            else list(range(dataset.sizes[d])) for d in field_dims}
@@ -78,10 +77,14 @@ def indices_document(study_name: str, samples: int, failed: int,
                      analyses: Mapping[str, Mapping[str, xr.Dataset]],
                      errors: Mapping[str, str]) -> dict[str, Any]:
     """The whole indices.json document."""
+    from uqscale.analysis.greyzone import greyzone_entry
+    from uqscale.analysis.run_all import GREYZONE
+
     outputs: dict[str, dict[str, Any]] = {}
     for label, by_output in analyses.items():
         for output, dataset in by_output.items():
-            outputs.setdefault(output, {})[label] = method_entry(dataset)
+            outputs.setdefault(output, {})[label] = (
+                greyzone_entry(dataset, _plain) if label == GREYZONE else method_entry(dataset))
     document: dict[str, Any] = {"study": study_name, "samples": samples, "failed": failed,
                                 "outputs": outputs}
     if errors:

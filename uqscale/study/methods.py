@@ -39,6 +39,35 @@ def _probability(value: Any, path: str) -> float:
     return p
 
 
+def _order(value: Any, path: str) -> int | str:
+    if value == "auto":
+        return value
+    if isinstance(value, str):
+        raise StudyError(path, f"must be an integer or 'auto' (got {value!r})")
+    return fields.integer(value, path, 1)
+
+
+def _q_norm(value: Any, path: str) -> float:
+    q = fields.number(value, path)
+    if not 0 < q <= 1:
+        raise StudyError(path, f"must lie in (0, 1] (got {q:g})")
+    return q
+
+
+def _check_pce(options: Mapping[str, Any], path: str) -> None:
+    """Options of a PCE that only make sense together."""
+    auto = options["order"] == "auto"
+    if options["max_order"] is not None and not auto:
+        raise StudyError(fields.join(path, "max_order"), "applies only with order: auto")
+    if options["design"] != "quadrature":
+        return
+    for name, allowed in (("order", not auto), ("solver", options["solver"] in (None, "ols")),
+                          ("cv", options["cv"] == "loo")):
+        if not allowed:
+            raise StudyError(fields.join(path, name),
+                             f"{options[name]!r} needs design: regression")
+
+
 def _probabilities(value: Any, path: str) -> tuple[float, ...]:
     items = fields.sequence(value, path)
     return tuple(_probability(p, fields.join(path, i)) for i, p in enumerate(items))
@@ -53,13 +82,22 @@ METHODS: dict[str, dict[str, Option]] = {
         "quantiles": Option(_probabilities, (0.05, 0.25, 0.5, 0.75, 0.95)),
     },
     "pce": {
-        "order": Option(_int(1), REQUIRED),
+        "order": Option(_order, REQUIRED),
         "design": Option(_one_of("regression", "quadrature"), "regression"),
         "n": Option(_int(2)),
         "rule": Option(_one_of(*RULES), "sobol"),
         "quadrature": Option(_one_of("gaussian", "clenshaw_curtis", "leja"), "gaussian"),
         "sparse": Option(fields.boolean, False),
         "second_order": Option(fields.boolean, True),
+        # regression: None defaults are resolved by uqscale.analysis.pce.settings
+        "max_order": Option(_int(1)),
+        "solver": Option(_one_of("ols", "omp", "lars")),
+        "q_norm": Option(_q_norm),
+        "cv": Option(_one_of("loo", "kfold"), "loo"),
+        "folds": Option(_int(2), 5),
+        "bootstrap": Option(_int(0), 100),
+        "conf_level": Option(_probability, 0.95),
+        "convergence": Option(fields.boolean, True),
     },
     "sobol": {
         "n": Option(_int(2), REQUIRED),
@@ -104,6 +142,8 @@ def read_options(method: str, options: Mapping[str, Any], path: str) -> dict[str
             raise StudyError(fields.join(path, name), f"is required for method {method}")
         else:
             result[name] = option.default
+    if method == "pce":
+        _check_pce(result, path)
     if method == "sobol" and result["n"] & (result["n"] - 1):
         raise StudyError(fields.join(path, "n"),
                          f"must be a power of 2 for Saltelli sampling (got {result['n']})")

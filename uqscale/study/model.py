@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from uqscale.study.resolution import Resolution
+from uqscale.study.verification import VerificationCase
+
 CLUSTERS = ("local", "address", "scheduler_file", "slurm", "pbs", "sge", "lsf")
 NONFINITE_POLICIES = ("fail", "keep")
 RESULT_FORMATS = ("json", "csv")
@@ -155,6 +158,7 @@ class ModelStep:
     parser: str | None = field(default=None, kw_only=True)
     timeout: float | None = field(default=None, kw_only=True)
     workdirs: str = field(default="keep_failed", kw_only=True)
+    resources: Mapping[str, float] = field(default_factory=dict, kw_only=True)
 
     def __post_init__(self) -> None:
         _set(self, "inputs", tuple(self.inputs))
@@ -165,6 +169,8 @@ class ModelStep:
             _set(self, "command", tuple(self.command))
         if isinstance(self.files, Mapping):
             _set(self, "files", _copy(self.files))
+        if isinstance(self.resources, Mapping):
+            _set(self, "resources", _copy(self.resources))
         if isinstance(self.timeout, int | float) and not isinstance(self.timeout, bool):
             _set(self, "timeout", float(self.timeout))
 
@@ -191,6 +197,8 @@ class ModelStep:
             entry["parameters"] = dict(self.parameters)
         if self.vectorized:
             entry["vectorized"] = True
+        if self.resources:
+            entry["resources"] = dict(self.resources)
         return entry | self._command_dict()
 
     def _command_dict(self) -> dict[str, Any]:
@@ -285,6 +293,8 @@ class Study:
     seed: int = 0
     execution: Execution = field(default_factory=Execution)
     output: Output = field(default_factory=Output)
+    verification: tuple[VerificationCase, ...] = ()
+    resolution: Resolution | None = None
     base_dir: Path | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -293,6 +303,7 @@ class Study:
         _set(self, "inputs", tuple(self.inputs))
         _set(self, "models", tuple(self.models))
         _set(self, "analysis", tuple(self.analysis))
+        _set(self, "verification", tuple(self.verification))
         validate_study(self)
 
     @classmethod
@@ -314,6 +325,10 @@ class Study:
         data["execution"] = self.execution.to_dict()
         if self.output.to_dict():
             data["output"] = self.output.to_dict()
+        if self.verification:
+            data["verification"] = [c.to_dict() for c in self.verification]
+        if self.resolution is not None:
+            data["resolution"] = self.resolution.to_dict()
         return data
 
     @property

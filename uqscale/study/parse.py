@@ -18,12 +18,14 @@ from uqscale.study.model import (
     Study,
     UncertainInput,
 )
+from uqscale.study.resolution import parse_resolution
+from uqscale.study.verification import read_cases
 
 STUDY_KEYS = ("study", "description", "seed", "inputs", "models", "analysis",
-              "execution", "output")
+              "execution", "output", "verification", "resolution")
 INPUT_META = ("distribution", "scale", "units")
 STEP_KEYS = ("name", "python", "command", "inputs", "outputs", "parameters", "vectorized",
-             "files", "results", "parser", "timeout", "workdirs")
+             "files", "results", "parser", "timeout", "workdirs", "resources")
 RESULTS_KEYS = ("file", "format")
 OUTPUT_KEYS = ("name", "dims", "coords")
 EXECUTION_KEYS = ("cluster", "workers", "batch_size", "retries", "timeout", "nonfinite",
@@ -60,6 +62,9 @@ def parse_study(data: Any, base_dir: Path | None = None) -> Study:
                                                               "analysis"))),
         execution=_execution(data.get("execution", {})),
         output=_output(data.get("output", {})),
+        verification=read_cases(data.get("verification") or []),
+        resolution=(parse_resolution(data["resolution"])
+                    if data.get("resolution") is not None else None),
         base_dir=base_dir,
     )
 
@@ -119,6 +124,7 @@ def _step(value: Any, path: str) -> ModelStep:
         parser=_optional(entry, "parser", fields.string, None, path),
         timeout=_optional(entry, "timeout", fields.number, None, path),
         workdirs=_optional(entry, "workdirs", fields.string, "keep_failed", path),
+        resources=_optional(entry, "resources", fields.mapping, {}, path),
     )
 
 

@@ -16,7 +16,9 @@ from uqscale.study.model import (
     ResultsFile,
     Study,
 )
+from uqscale.study.resolution import validate_resolution
 from uqscale.study.templates import check_template
+from uqscale.study.verification import check_cases
 
 COMMAND_ONLY = {"files": {}, "results": None, "parser": None, "workdirs": "keep_failed"}
 
@@ -54,6 +56,9 @@ def validate_study(study: Study) -> None:
         fields.identifier(analysis.label, f"{path}.label")
     _check_unique([a.label for a in study.analysis], "analysis", attribute="label")
     _check_execution(study)
+    check_cases(study)
+    if study.resolution is not None:
+        validate_resolution(study.resolution, study)
 
 
 def _check_step(step: ModelStep, path: str) -> None:
@@ -74,6 +79,9 @@ def _check_step(step: ModelStep, path: str) -> None:
             if dim not in output.dims:
                 raise StudyError(f"{out_path}.coords.{dim}",
                                  f"is not one of the output's dims {list(output.dims)}")
+    for key, value in fields.mapping(step.resources, f"{path}.resources").items():
+        if fields.number(value, f"{path}.resources.{key}") <= 0:
+            raise StudyError(f"{path}.resources.{key}", f"must be positive (got {value})")
     clash = set(step.inputs) & set(step.parameters)
     if clash:
         raise StudyError(f"{path}.parameters.{sorted(clash)[0]}",

@@ -1,0 +1,244 @@
+"""``uqscale run`` on the real single-node SLURM of ``cluster/slurm/up.sh``.
+
+Each test runs the command in a subprocess, as a user would: workers are SLURM batch
+jobs submitted by dask-jobqueue from ``cluster/profiles/``. Without a usable SLURM the
+tests are skipped, except under CI (``CI`` set), where that is a failure.
+
+Models run in batch jobs, i.e. in new processes: they come from ``uqscale.testfunctions``
+(installed) or from a module in the study's folder, never from this test module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import uqscale
+from uqscale.study.files import load_study
+
+pytestmark = pytest.mark.cluster
+
+PROFILES = Path(__file__).resolve().parents[2] / "cluster" / "profiles"
+TIMEOUT = 90  # seconds for any one run: a broken worker fails the test, never hangs it
+
+MODEL = '''
+import os, time
+
+
+def logged(x1, x2, log_dir, delay):
+    """y = x1 + x2^2 after a pause; each call is logged under its Slurm job and pid."""
+    name = f"{os.environ.get('SLURM_JOB_ID', 'none')}-{os.getpid()}.log"
+    with open(os.path.join(log_dir, name), "a") as log:
+        log.write(f"{x1!r} {time.time()!r}\\n")
+    time.sleep(delay)
+    return {"y": x1 + x2 ** 2}
+'''
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
+
+
+def _slurm_problem() -> str | None:
+    """Why SLURM cannot be used here, or None if it can."""
+    if shutil.which("sbatch") is None:
+        return "sbatch is not on PATH (bring SLURM up with: bash cluster/slurm/up.sh)"
+    ping = subprocess.run(["scontrol", "ping"], capture_output=True, text=True)
+    if "is UP" not in ping.stdout:
+        answer = ping.stdout.strip() or ping.stderr.strip()
+        return f"slurmctld does not answer ({answer}); run: bash cluster/slurm/up.sh"
+    return None
+
+
+@pytest.fixture
+def slurm() -> None:
+    """Skip without a usable SLURM, or fail under CI."""
+    problem = _slurm_problem()
+    if problem and _in_ci():
+        pytest.fail(f"CI is set but SLURM is unusable: {problem}")
+    if problem:
+        pytest.skip(problem)
+
+
+def job_state(job_id: str) -> str:
+    """Slurm state of a job, "" once it is forgotten (MinJobAge)."""
+    out = subprocess.run(["squeue", "-h", "-t", "all", "-j", job_id, "-o", "%T"],
+                         capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def ishigami_study(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "study.yaml").write_text(textwrap.dedent("""
+        study: on-slurm
+        seed: 17
+        inputs:
+          x1: {distribution: uniform, low: -3.14159, high: 3.14159, scale: micro}
+          x2: {distribution: uniform, low: -3.14159, high: 3.14159, scale: macro}
+          x3: {distribution: uniform, low: -3.14159, high: 3.14159, scale: macro}
+        models:
+          - {name: f, python: "uqscale.testfunctions:ishigami", inputs: [x1, x2, x3],
+             outputs: [y], vectorized: true}
+        analysis:
+          - {method: sobol, n: 256}
+          - {method: pce, order: 4, n: 200}
+          - {method: moments}
+    """))
+    return folder / "study.yaml"
+
+
+def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The test's environment, worker job logs in ``tmp_path/logs``."""
+    return {**os.environ, "DASK_JOBQUEUE__SLURM__LOG_DIRECTORY": str(tmp_path / "logs"),
+            **extra}
+
+
+def uqscale_command(*args) -> list[str]:
+    return [sys.executable, "-m", "uqscale.cli", *map(str, args)]
+
+
+def logged_jobs(logs: Path) -> set[str]:
+    """Slurm job ids of the worker jobs that wrote logs (``NAME-<id>.err``)."""
+    return {p.stem.rsplit("-", 1)[1] for p in logs.glob("*.err")}
+
+
+def wait_until_gone(job_ids: set[str]) -> dict[str, str]:
+    """The jobs' final states, once none is pending or running (10 s at most)."""
+    deadline = time.monotonic() + 10
+    while True:
+        states = {job: job_state(job) for job in job_ids}
+        if not set(states.values()) & {"PENDING", "RUNNING", "COMPLETING"} or \
+                time.monotonic() > deadline:
+            return states
+        time.sleep(0.2)
+
+
+def test_slurm_run_gives_the_local_indices(slurm, tmp_path, client):
+    study_file = ishigami_study(tmp_path / "study")
+    local = uqscale.run(load_study(study_file), tmp_path / "local", client=client)
+    done = subprocess.run(
+        uqscale_command("run", study_file, "--out", tmp_path / "slurm", "--quiet",
+                        "--cluster", "slurm", "--jobs", 2, "--profile", "slurm"),
+        cwd=tmp_path, env=environment(tmp_path), capture_output=True, text=True,
+        timeout=TIMEOUT)
+    assert done.returncode == 0, done.stderr
+
+    folder = tmp_path / "slurm"
+    assert json.loads((folder / "indices.json").read_text()) == \
+        json.loads((tmp_path / "local" / "indices.json").read_text())
+    xr.testing.assert_identical(xr.load_dataset(folder / "results.nc"), local.results.load())
+    # Two worker jobs were submitted, and the run's end ended them.
+    jobs = logged_jobs(tmp_path / "logs")
+    assert len(jobs) == 2, jobs
+    assert set(wait_until_gone(jobs).values()) <= {"", "CANCELLED", "COMPLETED"}
+
+
+def test_a_cancelled_worker_job_loses_no_sample(slurm, tmp_path):
+    samples, delay = 300, 0.03
+    folder = tmp_path / "study"
+    (folder / "calls").mkdir(parents=True)
+    (folder / "slurmmodel_uq.py").write_text(MODEL)
+    (folder / "study.yaml").write_text(textwrap.dedent(f"""
+        study: cancelled-job
+        seed: 23
+        inputs:
+          x1: {{distribution: uniform, low: 0, high: 1}}
+          x2: {{distribution: normal, mean: 0, std: 1}}
+        models:
+          - name: slow
+            python: "slurmmodel_uq:logged"
+            inputs: [x1, x2]
+            parameters: {{log_dir: "{folder / 'calls'}", delay: {delay}}}
+            outputs: [y]
+        analysis:
+          - {{method: moments, n: {samples}, rule: random}}
+        execution:
+          cluster: slurm
+          profile: "{PROFILES / 'slurm.yaml'}"
+          minimum_jobs: 2
+          maximum_jobs: 2
+    """))
+    run_dir = tmp_path / "run"
+    env = environment(tmp_path, DASK_DISTRIBUTED__DEPLOY__LOST_WORKER_TIMEOUT="1s")
+    launcher = subprocess.Popen(
+        uqscale_command("run", folder / "study.yaml", "--out", run_dir, "--quiet"),
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def jobs_with_calls() -> set[str]:
+        return {p.stem.split("-")[0] for p in (folder / "calls").glob("*.log")}
+
+    try:
+        # Both jobs are evaluating samples and a batch is stored: cancel one job.
+        deadline = time.monotonic() + TIMEOUT
+        while len(jobs_with_calls()) < 2 or not list((run_dir / "parts").glob("*.nc")):
+            assert launcher.poll() is None, launcher.communicate()
+            assert time.monotonic() < deadline, "the run never got going on two jobs"
+            time.sleep(0.05)
+        original = jobs_with_calls()
+        victim = sorted(original)[0]
+        subprocess.run(["scancel", victim], check=True)
+        cancelled_at = time.time()
+        stored_when_cancelled = len(list((run_dir / "parts").glob("*.nc")))
+        _, err = launcher.communicate(timeout=TIMEOUT)
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+    assert launcher.returncode == 0, err
+
+    # Cancelled mid-run, and the run went on without it.
+    assert stored_when_cancelled < len(list((run_dir / "parts").glob("*.nc")))
+    assert job_state(victim) in ("", "CANCELLED")
+    after = [float(line.split()[1]) for log in (folder / "calls").glob("*.log")
+             if not log.name.startswith(f"{victim}-") for line in log.read_text().splitlines()]
+    assert max(after) > cancelled_at + 1
+
+    # Every sample stored exactly once, right, and none failed.
+    design = xr.load_dataset(run_dir / "design.nc")
+    stored = np.concatenate([xr.load_dataset(p)["sample"].values
+                             for p in sorted((run_dir / "parts").glob("*.nc"))])
+    assert np.array_equal(np.sort(stored), np.arange(samples))
+    results = xr.load_dataset(run_dir / "results.nc")
+    np.testing.assert_array_equal(results["y"].values,
+                                  design["x1"].values + design["x2"].values ** 2)
+    assert json.loads((run_dir / "failures.json").read_text()) == []
+
+    # adapt(minimum_jobs=2, maximum_jobs=2) submitted a job in place of the cancelled one.
+    submitted = logged_jobs(tmp_path / "logs")
+    assert original < submitted and len(submitted) == 3, (original, submitted)
+
+
+def test_pbs_run_through_slurms_torque_wrappers(slurm, tmp_path, client):
+    # No PBS server here: qsub/qdel are Slurm's Torque wrappers (slurm-wlm-torque), which
+    # hand dask-jobqueue's #PBS job script to sbatch. This checks uqscale's pbs target
+    # and the PBS profile end to end, not PBS itself.
+    qsub = shutil.which("qsub")
+    if qsub is None or "slurm" not in Path(qsub).read_text(errors="replace").lower():
+        problem = f"qsub at {qsub} is not Slurm's Torque wrapper (package slurm-wlm-torque)"
+        if _in_ci():
+            pytest.fail(problem)
+        pytest.skip(problem)
+    study_file = ishigami_study(tmp_path / "study")
+    local = uqscale.run(load_study(study_file), tmp_path / "local", client=client)
+    # The profile leaves the interface to the site; on one node it is the loopback,
+    # given the way a user overrides a profile: an environment variable.
+    env = environment(tmp_path, DASK_JOBQUEUE__PBS__INTERFACE="lo")
+    done = subprocess.run(
+        uqscale_command("run", study_file, "--out", tmp_path / "pbs", "--quiet",
+                        "--cluster", "pbs", "--jobs", 1, "--profile", "pbs"),
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "pbs" / "indices.json").read_text()) == local.indices
+    # The wrapper writes the job's output as <script>.o<id> into the submitting folder.
+    jobs = {p.suffix[2:] for p in tmp_path.glob("*.sh.o*")}
+    assert len(jobs) == 1, jobs
+    assert set(wait_until_gone(jobs).values()) <= {"", "CANCELLED", "COMPLETED"}
