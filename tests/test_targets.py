@@ -98,12 +98,14 @@ def kill_group(process: subprocess.Popen) -> None:
 class ExternalCluster:
     """``dask scheduler`` and ``dask worker`` processes, each in its own session."""
 
-    def __init__(self, folder: Path, workers: int) -> None:
+    def __init__(self, folder: Path, workers: int,
+                 worker_args: list[list[str]] | None = None) -> None:
         self.folder = folder
         self.scheduler_file = folder / "scheduler.json"
         self.scheduler: subprocess.Popen | None = None
         self.workers: list[subprocess.Popen] = []
         self.count = workers
+        self.worker_args = worker_args or [[] for _ in range(workers)]
 
     def _start(self, name: str, *args: str) -> subprocess.Popen:
         log = (self.folder / f"{name}.log").open("w")
@@ -120,7 +122,7 @@ class ExternalCluster:
         for k in range(self.count):
             self.workers.append(self._start(f"worker{k}", "worker", "--scheduler-file",
                                             str(self.scheduler_file), "--nthreads", "1",
-                                            "--no-dashboard"))
+                                            "--no-dashboard", *self.worker_args[k]))
         deadline = time.monotonic() + TIMEOUT
         while not self.scheduler_file.is_file():
             assert self.scheduler.poll() is None, (self.folder / "scheduler.log").read_text()
@@ -294,3 +296,56 @@ def test_environment_overrides_the_profile(tmp_path, monkeypatch):
     execution = uqscale.Execution(cluster="pbs", profile=str(profile))
     assert profile_config(execution, None) == {"jobqueue.pbs.interface": "lo",
                                                "jobqueue.pbs.queue": "short"}
+
+
+STAGED_MODEL = """
+import os
+
+import numpy as np
+
+
+def micro(x1):
+    return {"m": 2 * np.asarray(x1), "micro_pid": np.full(len(x1), float(os.getpid()))}
+
+
+def macro(m, x2):
+    return {"y": np.asarray(m) + np.asarray(x2),
+            "macro_pid": np.full(len(m), float(os.getpid()))}
+"""
+
+
+def test_steps_run_on_the_workers_that_have_their_resources(tmp_path):
+    from distributed import Client
+
+    cluster = ExternalCluster(tmp_path, workers=2,
+                              worker_args=[["--resources", "CELL=1"], ["--resources", "GPU=1"]])
+    try:
+        cluster.start()
+        folder = tmp_path / "study"
+        folder.mkdir()
+        (folder / "staged_uq.py").write_text(STAGED_MODEL)
+        (folder / "study.yaml").write_text(textwrap.dedent("""
+            study: staged
+            inputs:
+              x1: {distribution: uniform, low: 0, high: 1, scale: micro}
+              x2: {distribution: uniform, low: 0, high: 1, scale: macro}
+            models:
+              - {name: cell, python: "staged_uq:micro", inputs: [x1],
+                 outputs: [m, micro_pid], vectorized: true, resources: {CELL: 1}}
+              - {name: tissue, python: "staged_uq:macro", inputs: [m, x2],
+                 outputs: [y, macro_pid], vectorized: true, resources: {GPU: 1}}
+            analysis: [{method: moments, n: 64}]
+            execution: {batch_size: 8}
+        """))
+        with Client(cluster.address, timeout="30s") as client:
+            pids = client.run(os.getpid)
+            pid_of = {next(iter(w["resources"])): pids[address]
+                      for address, w in client.scheduler_info()["workers"].items()}
+            result = uqscale.run(load_study(folder / "study.yaml"), tmp_path / "run",
+                                 client=client)
+        assert set(result.results["micro_pid"].values) == {pid_of["CELL"]}
+        assert set(result.results["macro_pid"].values) == {pid_of["GPU"]}
+        np.testing.assert_allclose(result.results["y"].values,
+                                   2 * result.design["x1"].values + result.design["x2"].values)
+    finally:
+        cluster.stop()

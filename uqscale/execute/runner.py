@@ -20,7 +20,13 @@ from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
-from uqscale.models.evaluate import BatchResult, Failure, Pipeline, evaluate_batch
+from uqscale.models.evaluate import (
+    BatchResult,
+    Failure,
+    Pipeline,
+    evaluate_batch,
+    evaluate_stage,
+)
 
 PROBE_SIZE = 1
 """Samples of each worker's first batch, before anything is measured ..."""
@@ -128,6 +134,19 @@ def worker_slots(client) -> int:
     return max(1, connected, planned)
 
 
+def submit_batch(client, pipeline: Pipeline, start: int, inputs: dict[str, np.ndarray]):
+    """Submit one batch: one task, or, when steps ask for Dask worker resources, a
+    chain of tasks, one per stage, each on workers that have what its steps need."""
+    stages = pipeline.stages
+    if len(stages) == 1 and not stages[0][0]:
+        return client.submit(evaluate_batch, pipeline, start, inputs, pure=False)
+    state = (start, inputs)
+    for stage, (resources, _) in enumerate(stages):
+        state = client.submit(evaluate_stage, pipeline, stage, state,
+                              resources=resources or None, pure=False)
+    return state
+
+
 def run_batches(client, pipeline: Pipeline, names: tuple[str, ...], design: np.ndarray,
                 todo: list[tuple[int, int]], on_result: Callable[[BatchResult], None],
                 batch_size: int | None = None) -> None:
@@ -181,7 +200,7 @@ def run_batches(client, pipeline: Pipeline, names: tuple[str, ...], design: np.n
                 # The inputs travel with the task on purpose: a task that carries its
                 # data can be rerun anywhere when a worker is lost.
                 warnings.filterwarnings("ignore", "Sending large graph", UserWarning)
-                future = client.submit(evaluate_batch, pipeline, a, inputs, pure=False)
+                future = submit_batch(client, pipeline, a, inputs)
             ranges_of[future.key] = (a, b)
             queue.add(future)
 
