@@ -45,31 +45,6 @@ def slurm_job_id() -> str:
     return os.environ.get("SLURM_JOB_ID", "")
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
-
-
-def _slurm_problem() -> str | None:
-    """Why SLURM cannot be used here, or None if it can."""
-    if shutil.which("sbatch") is None:
-        return "sbatch is not on PATH (bring SLURM up with: bash cluster/slurm/up.sh)"
-    ping = subprocess.run(["scontrol", "ping"], capture_output=True, text=True)
-    if "is UP" not in ping.stdout:
-        answer = ping.stdout.strip() or ping.stderr.strip()
-        return f"slurmctld does not answer ({answer}); run: bash cluster/slurm/up.sh"
-    return None
-
-
-@pytest.fixture
-def slurm() -> None:
-    """Skip without a usable SLURM, or fail under CI."""
-    problem = _slurm_problem()
-    if problem and _in_ci():
-        pytest.fail(f"CI is set but SLURM is unusable: {problem}")
-    if problem:
-        pytest.skip(problem)
-
-
 def profile(name: str) -> dict:
     """``cluster/profiles/<name>.yaml`` as flat dotted keys for ``dask.config.set``.
 

@@ -24,6 +24,7 @@ import pytest
 import xarray as xr
 
 import uqscale
+from tests.cluster.conftest import in_ci
 from uqscale.study.files import load_study
 
 pytestmark = pytest.mark.cluster
@@ -43,31 +44,6 @@ def logged(x1, x2, log_dir, delay):
     time.sleep(delay)
     return {"y": x1 + x2 ** 2}
 '''
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
-
-
-def _slurm_problem() -> str | None:
-    """Why SLURM cannot be used here, or None if it can."""
-    if shutil.which("sbatch") is None:
-        return "sbatch is not on PATH (bring SLURM up with: bash cluster/slurm/up.sh)"
-    ping = subprocess.run(["scontrol", "ping"], capture_output=True, text=True)
-    if "is UP" not in ping.stdout:
-        answer = ping.stdout.strip() or ping.stderr.strip()
-        return f"slurmctld does not answer ({answer}); run: bash cluster/slurm/up.sh"
-    return None
-
-
-@pytest.fixture
-def slurm() -> None:
-    """Skip without a usable SLURM, or fail under CI."""
-    problem = _slurm_problem()
-    if problem and _in_ci():
-        pytest.fail(f"CI is set but SLURM is unusable: {problem}")
-    if problem:
-        pytest.skip(problem)
 
 
 def job_state(job_id: str) -> str:
@@ -224,7 +200,7 @@ def test_pbs_run_through_slurms_torque_wrappers(slurm, tmp_path, client):
     qsub = shutil.which("qsub")
     if qsub is None or "slurm" not in Path(qsub).read_text(errors="replace").lower():
         problem = f"qsub at {qsub} is not Slurm's Torque wrapper (package slurm-wlm-torque)"
-        if _in_ci():
+        if in_ci():
             pytest.fail(problem)
         pytest.skip(problem)
     study_file = ishigami_study(tmp_path / "study")
