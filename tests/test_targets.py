@@ -349,3 +349,18 @@ def test_steps_run_on_the_workers_that_have_their_resources(tmp_path):
                                    2 * result.design["x1"].values + result.design["x2"].values)
     finally:
         cluster.stop()
+
+
+def test_opening_a_cluster_keeps_the_launchers_dask_config(tmp_path):
+    # Setting profile keys before distributed/dask_jobqueue loaded their defaults would
+    # drop those defaults from this process when the run ends.
+    import dask
+
+    from uqscale.execute.cluster import open_client
+
+    profile = tmp_path / "profile.yaml"
+    profile.write_text("distributed:\n  worker:\n    profile:\n      interval: 20ms\n")
+    with open_client(uqscale.Execution(workers=1, profile=str(profile))) as local:
+        assert local.run(lambda: dask.config.get("distributed.worker.profile.interval"))
+    assert dask.config.get("distributed.worker.profile.interval") == "10ms"
+    assert dask.config.get("distributed.scheduler.work-stealing") is True
