@@ -23,24 +23,12 @@ import pytest
 import xarray as xr
 
 import uqscale
+from tests.logged_runs import assert_every_sample_stored_once, log_times, logged_study
 from uqscale.errors import UqscaleError
 from uqscale.study.files import load_study
 
 DASK = str(Path(sys.executable).with_name("dask"))
 TIMEOUT = 60  # any one wait: a broken cluster fails the test, never hangs it
-
-MODEL = '''
-import os, time
-
-
-def logged(x1, x2, log_dir, delay):
-    """y = x1 + x2^2 after a pause; each call is logged under the worker's pid."""
-    with open(os.path.join(log_dir, f"{os.getpid()}.log"), "a") as log:
-        log.write(f"{x1!r} {time.time()!r}\\n")
-    time.sleep(delay)
-    return {"y": x1 + x2 ** 2}
-'''
-
 
 def ishigami_study(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
@@ -58,27 +46,6 @@ def ishigami_study(folder: Path) -> Path:
           - {method: sobol, n: 256}
           - {method: pce, order: 4, n: 200}
           - {method: moments}
-    """))
-    return folder / "study.yaml"
-
-
-def slow_study(folder: Path, samples: int, delay: float) -> Path:
-    (folder / "calls").mkdir(parents=True, exist_ok=True)
-    (folder / "targetmodel_uq.py").write_text(MODEL)
-    (folder / "study.yaml").write_text(textwrap.dedent(f"""
-        study: killed-worker
-        seed: 5
-        inputs:
-          x1: {{distribution: uniform, low: 0, high: 1}}
-          x2: {{distribution: normal, mean: 0, std: 1}}
-        models:
-          - name: slow
-            python: "targetmodel_uq:logged"
-            inputs: [x1, x2]
-            parameters: {{log_dir: "{folder / 'calls'}", delay: {delay}}}
-            outputs: [y]
-        analysis:
-          - {{method: moments, n: {samples}, rule: random}}
     """))
     return folder / "study.yaml"
 
@@ -195,7 +162,7 @@ def test_address_scheduler_file_and_client_give_the_local_indices(tmp_path, exte
 def test_a_worker_killed_mid_run_loses_no_sample(tmp_path, external):
     samples, delay = 80, 0.03
     folder = tmp_path / "study"
-    study_file = slow_study(folder, samples, delay)
+    study_file = logged_study(folder, "killed-worker", 5, samples, delay)
     run_dir = tmp_path / "run"
     launcher = subprocess.Popen(
         [sys.executable, "-m", "uqscale.cli", "run", str(study_file), "--out", str(run_dir),
@@ -210,7 +177,8 @@ def test_a_worker_killed_mid_run_loses_no_sample(tmp_path, external):
             assert launcher.poll() is None, launcher.communicate()
             assert time.monotonic() < deadline, "the run never got going on both workers"
             time.sleep(0.02)
-        victim_pid = int(sorted((folder / "calls").glob("*.log"))[0].stem)
+        victim_log = sorted((folder / "calls").glob("*.log"))[0]
+        victim_pid = int(victim_log.stem.split("-")[1])
         kill_group(groups[victim_pid])           # worker and nanny: the node is gone
         killed_at = time.time()
         stored_when_killed = len(list((run_dir / "parts").glob("*.nc")))
@@ -221,24 +189,12 @@ def test_a_worker_killed_mid_run_loses_no_sample(tmp_path, external):
     assert launcher.returncode == 0, err
 
     # Killed mid-run: it was taking work, work was left, and the surviving worker did it.
-    design = xr.load_dataset(run_dir / "design.nc")
-    victim_log = (folder / "calls" / f"{victim_pid}.log").read_text().splitlines()
-    assert float(victim_log[-1].split()[1]) > killed_at - 1.0   # still taking work
+    assert log_times(victim_log)[-1] > killed_at - 1.0   # still taking work
     assert stored_when_killed < len(list((run_dir / "parts").glob("*.nc")))
-    survivor = [p for p in (folder / "calls").glob("*.log") if int(p.stem) != victim_pid]
-    (survivor_log,) = survivor
-    later = [float(line.split()[1]) for line in survivor_log.read_text().splitlines()]
-    assert max(later) > killed_at + delay
+    (survivor_log,) = [p for p in (folder / "calls").glob("*.log") if p != victim_log]
+    assert max(log_times(survivor_log)) > killed_at + delay
 
-    # Every sample stored exactly once, right, and none failed. (A batch the dead
-    # worker held may have been evaluated twice; only one result is stored.)
-    stored = np.concatenate([xr.load_dataset(p)["sample"].values
-                             for p in sorted((run_dir / "parts").glob("*.nc"))])
-    assert np.array_equal(np.sort(stored), np.arange(samples))
-    results = xr.load_dataset(run_dir / "results.nc")
-    expected = design["x1"].values + design["x2"].values ** 2
-    np.testing.assert_array_equal(results["y"].values, expected)
-    assert json.loads((run_dir / "failures.json").read_text()) == []
+    design = assert_every_sample_stored_once(run_dir, samples)
     assert json.loads((run_dir / "indices.json").read_text())["failed"] == 0
     calls = [float(line.split()[0]) for log in (folder / "calls").glob("*.log")
              for line in log.read_text().splitlines()]

@@ -154,7 +154,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     study, given_text = _load_given(args.study, args.overrides)
     study = _overridden(study, args)
-    _check_models(study)
     result = run(study, args.out, given_text=given_text,
                  batch_size=args.batch_size, force=args.force,
                  retry_failed=args.retry_failed, progress=None if not args.quiet else False)

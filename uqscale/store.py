@@ -217,19 +217,29 @@ class RunStore:
     def sample_state(self, size: int) -> tuple[np.ndarray, list[Failure]]:
         """Which samples have a stored result (``done``: bool array) and the
         failures still standing (a later success clears a failure)."""
+        done, failures, _ = self._scan(size)
+        return done, failures
+
+    def _scan(self, size: int
+              ) -> tuple[np.ndarray, list[Failure], dict[str, dict[str, int]]]:
+        """One pass over the stored batches: :meth:`sample_state`, and each stored
+        output's field dims and sizes."""
         done = np.zeros(size, dtype=bool)
         failures: dict[int, Failure] = {}
+        shapes: dict[str, dict[str, int]] = {}
         for path in self.part_files():
             with xr.open_dataset(path, engine=ENGINE) as part:
                 samples = part["sample"].values
                 recorded = [Failure(**f) for f in json.loads(part.attrs["failures"])]
+                for name, array in part.data_vars.items():
+                    shapes.setdefault(str(name), {d: array.sizes[d] for d in array.dims[1:]})
             done[samples] = True
             failed_here = {f.sample for f in recorded}
             for sample in samples:
                 if sample not in failed_here:
                     failures.pop(int(sample), None)
             failures.update({f.sample: f for f in recorded})
-        return done, sorted(failures.values(), key=lambda f: f.sample)
+        return done, sorted(failures.values(), key=lambda f: f.sample), shapes
 
     # -- writing --------------------------------------------------------------------
 
@@ -254,8 +264,10 @@ class RunStore:
         """Stream every stored batch into ``results.nc`` (NaN where failed or missing)
         one part at a time, write ``failures.json``, and return both (the results
         lazily opened from disk)."""
-        shapes = self._output_shapes(coords)
-        _, failures = self.sample_state(size)
+        _, failures, shapes = self._scan(size)
+        # An output that never succeeded takes its shape from its declared coords.
+        for name, dim_coords in coords.items():
+            shapes.setdefault(name, {d: len(v) for d, v in dim_coords.items()})
         self._check_space(size * sum(int(np.prod(list(d.values()))) for d in shapes.values())
                           * 8, "results.nc")
 
@@ -289,19 +301,6 @@ class RunStore:
             raise UqscaleError(f"{self.directory / name}: needs about {needed / 2**20:.0f} MB "
                                f"but {free / 2**20:.0f} MB are free; free space and run "
                                f"`uqscale analyze {self.directory}`")
-
-    def _output_shapes(self, coords: Mapping[str, Mapping[str, Any]]
-                       ) -> dict[str, dict[str, int]]:
-        """Every output's field dims and sizes, from the parts (or declared coords
-        for an output that never succeeded)."""
-        shapes: dict[str, dict[str, int]] = {}
-        for path in self.part_files():
-            with xr.open_dataset(path, engine=ENGINE) as part:
-                for name, array in part.data_vars.items():
-                    shapes.setdefault(str(name), {d: array.sizes[d] for d in array.dims[1:]})
-        for name, dim_coords in coords.items():
-            shapes.setdefault(name, {d: len(v) for d, v in dim_coords.items()})
-        return shapes
 
     def write_analyses(self, analyses: Mapping[str, Mapping[str, xr.Dataset]],
                        indices: Mapping[str, Any]) -> None:

@@ -19,12 +19,12 @@ import textwrap
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 import xarray as xr
 
 import uqscale
 from tests.cluster.conftest import in_ci
+from tests.logged_runs import assert_every_sample_stored_once, log_times, logged_study
 from uqscale.study.files import load_study
 
 pytestmark = pytest.mark.cluster
@@ -32,18 +32,6 @@ pytestmark = pytest.mark.cluster
 PROFILES = Path(__file__).resolve().parents[2] / "cluster" / "profiles"
 TIMEOUT = 90  # seconds for any one run: a broken worker fails the test, never hangs it
 
-MODEL = '''
-import os, time
-
-
-def logged(x1, x2, log_dir, delay):
-    """y = x1 + x2^2 after a pause; each call is logged under its Slurm job and pid."""
-    name = f"{os.environ.get('SLURM_JOB_ID', 'none')}-{os.getpid()}.log"
-    with open(os.path.join(log_dir, name), "a") as log:
-        log.write(f"{x1!r} {time.time()!r}\\n")
-    time.sleep(delay)
-    return {"y": x1 + x2 ** 2}
-'''
 
 
 def job_state(job_id: str) -> str:
@@ -122,28 +110,12 @@ def test_slurm_run_gives_the_local_indices(slurm, tmp_path, client):
 def test_a_cancelled_worker_job_loses_no_sample(slurm, tmp_path):
     samples, delay = 300, 0.03
     folder = tmp_path / "study"
-    (folder / "calls").mkdir(parents=True)
-    (folder / "slurmmodel_uq.py").write_text(MODEL)
-    (folder / "study.yaml").write_text(textwrap.dedent(f"""
-        study: cancelled-job
-        seed: 23
-        inputs:
-          x1: {{distribution: uniform, low: 0, high: 1}}
-          x2: {{distribution: normal, mean: 0, std: 1}}
-        models:
-          - name: slow
-            python: "slurmmodel_uq:logged"
-            inputs: [x1, x2]
-            parameters: {{log_dir: "{folder / 'calls'}", delay: {delay}}}
-            outputs: [y]
-        analysis:
-          - {{method: moments, n: {samples}, rule: random}}
-        execution:
+    logged_study(folder, "cancelled-job", 23, samples, delay, f"""
           cluster: slurm
           profile: "{PROFILES / 'slurm.yaml'}"
           minimum_jobs: 2
           maximum_jobs: 2
-    """))
+    """)
     run_dir = tmp_path / "run"
     env = environment(tmp_path, DASK_DISTRIBUTED__DEPLOY__LOST_WORKER_TIMEOUT="1s")
     launcher = subprocess.Popen(
@@ -174,19 +146,10 @@ def test_a_cancelled_worker_job_loses_no_sample(slurm, tmp_path):
     # Cancelled mid-run, and the run went on without it.
     assert stored_when_cancelled < len(list((run_dir / "parts").glob("*.nc")))
     assert job_state(victim) in ("", "CANCELLED")
-    after = [float(line.split()[1]) for log in (folder / "calls").glob("*.log")
-             if not log.name.startswith(f"{victim}-") for line in log.read_text().splitlines()]
+    after = [t for log in (folder / "calls").glob("*.log")
+             if not log.name.startswith(f"{victim}-") for t in log_times(log)]
     assert max(after) > cancelled_at + 1
-
-    # Every sample stored exactly once, right, and none failed.
-    design = xr.load_dataset(run_dir / "design.nc")
-    stored = np.concatenate([xr.load_dataset(p)["sample"].values
-                             for p in sorted((run_dir / "parts").glob("*.nc"))])
-    assert np.array_equal(np.sort(stored), np.arange(samples))
-    results = xr.load_dataset(run_dir / "results.nc")
-    np.testing.assert_array_equal(results["y"].values,
-                                  design["x1"].values + design["x2"].values ** 2)
-    assert json.loads((run_dir / "failures.json").read_text()) == []
+    assert_every_sample_stored_once(run_dir, samples)
 
     # adapt(minimum_jobs=2, maximum_jobs=2) submitted a job in place of the cancelled one.
     submitted = logged_jobs(tmp_path / "logs")
