@@ -120,7 +120,7 @@ def test_a_drawing_failure_warns_instead_of_failing_the_run(failing_run, monkeyp
 def test_a_section_that_cannot_be_drawn_becomes_a_note(failing_run, monkeypatch):
     from uqscale.report import html, results
 
-    def broken(data):
+    def broken(data, look, found):
         raise KeyError("quantile")
 
     monkeypatch.setattr(results, "moments_section", broken)

@@ -10,18 +10,34 @@ unbounded distributions get finite values. Effects are per unit of that grid:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import xarray as xr
-from scipy.stats import norm
+from uqscale.analysis.method import (
+    Lazy,
+    Method,
+    Options,
+    SectionSpec,
+    integer,
+    option,
+    probability,
+)
 
-from uqscale.analysis.common import input_coords, output_values, require_complete
-from uqscale.sampling import seed_int
-from uqscale.space import InputSpace
+if TYPE_CHECKING:
+    import numpy as np
+    import xarray as xr
 
-IID = False
-SAMPLING = ("trajectories", "levels")
+    from uqscale.space import InputSpace
+
+
+@dataclass(frozen=True)
+class MorrisOptions(Options):
+    """``method: morris``."""
+
+    trajectories: int = option(integer(2), 10)
+    levels: int = option(integer(2), 4)
+    resamples: int = option(integer(10), 100)
+    conf_level: float = option(probability, 0.95)
 
 
 def _problem(space: InputSpace) -> dict[str, Any]:
@@ -32,6 +48,8 @@ def _problem(space: InputSpace) -> dict[str, Any]:
 def grid(space: InputSpace, options: Mapping[str, Any], rng: np.random.Generator) -> np.ndarray:
     """SALib's trajectories on the unit grid, ``trajectories (d + 1)`` rows."""
     from SALib.sample import morris
+
+    from uqscale.sampling import seed_int
 
     return morris.sample(_problem(space), options["trajectories"],
                          num_levels=options["levels"], seed=seed_int(rng))
@@ -54,6 +72,12 @@ def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
     ``rng`` must be the design block's own stream: the trajectories are drawn again
     from it, as the analysis needs them on SALib's grid.
     """
+    import numpy as np
+    import xarray as xr
+    from scipy.stats import norm
+
+    from uqscale.analysis.common import input_coords, output_values, require_complete
+
     unit = grid(space, options, rng)
     d = space.dimension
     steps = unit.reshape(-1, d + 1, d)                    # (trajectories, d + 1, d)
@@ -80,3 +104,10 @@ def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
              for key, value in found.items()},
             attrs={"n_used": len(out.values), "n_failed": 0})
     return analyses
+
+
+METHOD = Method(
+    name="morris", options=MorrisOptions, sampling=("trajectories", "levels"), sample=sample,
+    analyze=analyze, summary=("mu_star", "sigma"),
+    sections=(SectionSpec(50, "morris", "Morris screening",
+                          Lazy("uqscale.report.quality:morris_section")),))

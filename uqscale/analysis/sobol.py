@@ -10,19 +10,44 @@ so SALib's grouped estimator sees exactly the design it would have drawn itself.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import xarray as xr
-from scipy.stats import norm
+from uqscale.analysis.method import (
+    REQUIRED,
+    Method,
+    Options,
+    boolean,
+    integer,
+    option,
+    probability,
+)
+from uqscale.errors import StudyError
+from uqscale.study import fields
 
-from uqscale.analysis.common import input_coords, output_values, require_complete
-from uqscale.sampling import seed_int
-from uqscale.space import InputSpace
+if TYPE_CHECKING:
+    import numpy as np
+    import xarray as xr
+
+    from uqscale.space import InputSpace
 
 BOOTSTRAP_ELEMENTS = 2**24
-SAMPLING = ("n", "second_order")
-IID = True  # every row of a Saltelli design is a draw from the joint distribution
+
+
+@dataclass(frozen=True)
+class SobolOptions(Options):
+    """``method: sobol``."""
+
+    n: int = option(integer(2), REQUIRED)
+    """Base samples, a power of 2."""
+    second_order: bool = option(boolean, False)
+    resamples: int = option(integer(10), 100)
+    conf_level: float = option(probability, 0.95)
+
+    def check(self, path: str) -> None:
+        if self.n & (self.n - 1):
+            raise StudyError(fields.join(path, "n"),
+                             f"must be a power of 2 for Saltelli sampling (got {self.n})")
 
 
 def _problem(space: InputSpace, grouped: bool = False) -> dict[str, Any]:
@@ -46,7 +71,10 @@ def sample(space: InputSpace, options: Mapping[str, Any],
            rng: np.random.Generator) -> np.ndarray:
     """Saltelli's design, ``n (d + 2)`` rows (``n (2 d + 2)`` with second order), drawn
     in the unit cube by SALib, then ``n`` rows per group of several inputs."""
+    import numpy as np
     from SALib.sample import sobol as saltelli
+
+    from uqscale.sampling import seed_int
 
     unit = saltelli.sample(_problem(space), options["n"],
                            calc_second_order=options["second_order"], seed=seed_int(rng))
@@ -73,6 +101,12 @@ def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
     samples, as in SALib. Every sample must have succeeded (the estimators pair rows;
     dropping some would bias them), else AnalysisError.
     """
+    import numpy as np
+    import xarray as xr
+    from scipy.stats import norm
+
+    from uqscale.analysis.common import input_coords, output_values, require_complete
+
     n, d = options["n"], space.dimension
     steps = 2 * d + 2 if options["second_order"] else d + 2
     resampled = rng.integers(n, size=(n, options["resamples"]))
@@ -114,6 +148,7 @@ def _estimates(a: np.ndarray, ab: np.ndarray, b: np.ndarray, ba: np.ndarray | No
     index base samples (``resampled``, ``(n, R)``); points are processed in chunks so
     the ``(n, R, chunk)`` resamples stay small.
     """
+    import numpy as np
     from SALib.analyze.sobol import first_order, second_order, total_order
 
     k, points = ab.shape[1], a.shape[1]
@@ -156,6 +191,8 @@ def _grouped_blocks(space: InputSpace, values: np.ndarray, n: int, steps: int
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """``A``, ``AB_G`` per group (``(n, groups, P)``) and ``B``, or None when there
     is a single group."""
+    import numpy as np
+
     if len(space.groups) < 2:
         return None
     blocks = values[: n * steps].reshape(n, steps, -1)
@@ -163,3 +200,9 @@ def _grouped_blocks(space: InputSpace, values: np.ndarray, n: int, steps: int
     ab = [blocks[:, 1 + space.names.index(members[0])] if len(members) == 1 else next(extra)
           for members in space.groups.values()]
     return blocks[:, 0], np.stack(ab, axis=1), blocks[:, -1]
+
+
+METHOD = Method(
+    name="sobol", options=SobolOptions, sampling=("n", "second_order"), sample=sample,
+    analyze=analyze, iid=lambda options: True, indices=True, summary=("S1", "ST"))
+"""Every row of a Saltelli design is a draw from the joint distribution."""
