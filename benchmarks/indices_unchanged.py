@@ -2,6 +2,7 @@
 
     python benchmarks/indices_unchanged.py --save DIR     # run every study, keep its indices
     python benchmarks/indices_unchanged.py --check DIR    # run again, compare with DIR
+    python benchmarks/indices_unchanged.py --check DIR --keep NEW   # and keep the new ones
     python benchmarks/indices_unchanged.py --check DIR pkpd ishigami   # some studies
 
 Each study runs as ``uqscale run studies/NAME.yaml --out RUN --quiet`` with the
@@ -76,6 +77,7 @@ def main() -> None:
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--save", type=Path, help="folder to keep the indices in")
     mode.add_argument("--check", type=Path, help="folder of indices saved before")
+    parser.add_argument("--keep", type=Path, help="with --check: keep the new indices here")
     parser.add_argument("names", nargs="*", help="study names (default: every study)")
     args = parser.parse_args()
     names = args.names or sorted(p.stem for p in (ROOT / "studies").glob("*.yaml"))
@@ -83,9 +85,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         for name in names:
             document, seconds = run_indices(name, Path(scratch))
+            for folder in (args.save, args.keep):
+                if folder is not None:
+                    folder.mkdir(parents=True, exist_ok=True)
+                    (folder / f"{name}.json").write_text(json.dumps(document, indent=1))
             if args.save:
-                args.save.mkdir(parents=True, exist_ok=True)
-                (args.save / f"{name}.json").write_text(json.dumps(document, indent=1))
                 print(f"{name}: saved ({seconds:.0f} s)", flush=True)
                 continue
             saved = json.loads((args.check / f"{name}.json").read_text())
