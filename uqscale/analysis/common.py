@@ -16,6 +16,43 @@ class AnalysisError(UqscaleError):
     """An analysis that cannot be computed from the samples at hand."""
 
 
+class PartialAnalysisError(AnalysisError):
+    """An analysis computed for some outputs only: ``found`` holds their results, the
+    message says why the others are missing."""
+
+    def __init__(self, message: str, found: dict[str, xr.Dataset]) -> None:
+        super().__init__(message)
+        self.found = found
+
+
+def per_output(method: str, estimates: Iterator[tuple[str, xr.Dataset | str]]
+               ) -> dict[str, xr.Dataset]:
+    """Collect an estimator's results output by output: ``estimates`` yields ``(output,
+    dataset)``, or ``(output, message)`` for one it could not estimate, which never
+    hides the others.
+
+    Raises
+    ------
+    PartialAnalysisError
+        When some outputs could not be estimated (with the others' results).
+    AnalysisError
+        When none could.
+    """
+    found: dict[str, xr.Dataset] = {}
+    missing: list[str] = []
+    for output, result in estimates:
+        if isinstance(result, str):
+            missing.append(result)
+        else:
+            found[output] = result
+    if missing and found:
+        raise PartialAnalysisError(f"{method}: " + "; ".join(missing)
+                                   + " (the other outputs are estimated)", found)
+    if missing:
+        raise AnalysisError(f"{method}: " + "; ".join(missing))
+    return found
+
+
 CHUNK_BYTES = 64 * 2**20
 
 
@@ -84,10 +121,19 @@ def input_coords(space) -> dict[str, object]:
 
 def require_complete(values: OutputValues, method: str) -> None:
     """Refuse an analysis whose estimator needs every sample of its design."""
+    message = incomplete(values, method)
+    if message:
+        raise AnalysisError(f"{method}: {message}")
+
+
+def incomplete(values: OutputValues, method: str, droppable: bool = False) -> str:
+    """Why an output with failed samples cannot be estimated by ``method`` (which needs
+    every sample of its design), or ``""`` when none failed."""
     failed = int((~values.finite_rows()).sum())
-    if failed:
-        raise AnalysisError(
-            f"{method}: {failed} of {len(values.values)} samples of output "
-            f"'{values.name}' failed or are not finite, and the {method} estimator needs "
-            f"every sample of its design; fix the failures and resume the run, or use "
-            f"'pce' (regression) or 'moments', which drop failed samples")
+    if not failed:
+        return ""
+    drop = " or set 'failures: drop'," if droppable else ""
+    return (f"{failed} of {len(values.values)} samples of output '{values.name}' failed or "
+            f"are not finite, and the {method} estimator needs every sample of its design; "
+            f"fix the failures and resume the run,{drop} or use 'pce' (regression) or "
+            f"'moments', which drop failed samples")

@@ -61,6 +61,18 @@ boolean: Reader = fields.boolean
 """A reader of ``true``/``false``."""
 
 
+DROP_BIAS = ("dropping failed base samples biases the estimate when the failures depend "
+             "on the inputs")
+"""Attribute ``warning`` of an estimate from which ``failures: drop`` dropped samples."""
+
+
+def failures_option() -> Any:
+    """Option ``failures`` of an estimator that pairs rows (Saltelli, Morris): ``fail``
+    (default: an output with failed samples is not estimated, the others are) or
+    ``drop`` (estimate on the base samples or trajectories without a failed row)."""
+    return option(one_of("fail", "drop"), "fail")
+
+
 def option(read: Reader, default: Any = None) -> Any:
     """A field of an :class:`Options` dataclass: how to read it, and its default.
 

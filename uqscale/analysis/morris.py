@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from uqscale.analysis.method import (
+    DROP_BIAS,
     Lazy,
     Method,
     Options,
     SectionSpec,
+    failures_option,
     integer,
     option,
     probability,
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     import numpy as np
     import xarray as xr
 
+    from uqscale.analysis.common import OutputValues
     from uqscale.space import InputSpace
 
 
@@ -38,6 +41,7 @@ class MorrisOptions(Options):
     levels: int = option(integer(2), 4)
     resamples: int = option(integer(10), 100)
     conf_level: float = option(probability, 0.95)
+    failures: str = failures_option()
 
 
 def _problem(space: InputSpace) -> dict[str, Any]:
@@ -70,13 +74,15 @@ def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
     field points; equal to it point by point).
 
     ``rng`` must be the design block's own stream: the trajectories are drawn again
-    from it, as the analysis needs them on SALib's grid.
+    from it, as the analysis needs them on SALib's grid. Each output is estimated from
+    its own samples: one with failed samples is not estimated (the others are), unless
+    ``failures: drop``, which drops each trajectory with a failed row (attrs
+    ``n_dropped`` and ``warning``).
     """
     import numpy as np
-    import xarray as xr
     from scipy.stats import norm
 
-    from uqscale.analysis.common import input_coords, output_values, require_complete
+    from uqscale.analysis.common import incomplete, output_values, per_output
 
     unit = grid(space, options, rng)
     d = space.dimension
@@ -87,23 +93,49 @@ def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
     order = np.argsort(moved, axis=1)                     # steps sorted by input
     resampled = rng.integers(len(steps), size=(options["resamples"], len(steps)))
     z = float(norm.ppf(0.5 + options["conf_level"] / 2))
-    analyses = {}
-    for out in output_values(results):
-        require_complete(out, "morris")
-        change = np.diff(out.values.reshape(len(steps), d + 1, -1), axis=1)
-        effects = change / size[..., None]                # (trajectories, d, P) by step
-        effects = np.take_along_axis(effects, order[..., None], axis=1)  # by input
-        found = {
-            "mu": effects.mean(axis=0),
-            "mu_star": np.abs(effects).mean(axis=0),
-            "sigma": effects.std(axis=0, ddof=1),
-            "mu_star_conf": z * np.abs(effects)[resampled].mean(axis=1).std(axis=0, ddof=1),
-        }
-        analyses[out.name] = xr.Dataset(
-            {key: out.labelled(("input",), value, input_coords(space))
-             for key, value in found.items()},
-            attrs={"n_used": len(out.values), "n_failed": 0})
-    return analyses
+
+    def estimate(out: OutputValues) -> xr.Dataset | str:
+        values = out.values.reshape(len(steps), d + 1, -1)
+        message = incomplete(out, "morris", droppable=True)
+        if not message:
+            return _dataset(space, out, values, size, order, resampled, z, {})
+        if options["failures"] != "drop":
+            return message
+        keep = np.isfinite(values).all(axis=(1, 2))
+        if keep.sum() < 2:
+            return f"output '{out.name}' has fewer than 2 trajectories without failures"
+        kept = int(keep.sum())
+        return _dataset(space, out, values[keep], size[keep], order[keep],
+                        rng.integers(kept, size=(options["resamples"], kept)), z,
+                        {"n_dropped": len(steps) - kept, "warning": DROP_BIAS})
+
+    return per_output("morris", ((out.name, estimate(out)) for out in output_values(results)))
+
+
+def _dataset(space: InputSpace, out: OutputValues, values: np.ndarray, size: np.ndarray,
+             order: np.ndarray, resampled: np.ndarray, z: float,
+             attrs: dict[str, Any]) -> xr.Dataset:
+    """The measures of one output from its trajectories ``values`` ``(T, d + 1, P)``,
+    with each step's ``size`` and the ``order`` that sorts steps by input."""
+    import numpy as np
+    import xarray as xr
+
+    from uqscale.analysis.common import input_coords
+
+    change = np.diff(values, axis=1)
+    effects = change / size[..., None]                # (trajectories, d, P) by step
+    effects = np.take_along_axis(effects, order[..., None], axis=1)  # by input
+    found = {
+        "mu": effects.mean(axis=0),
+        "mu_star": np.abs(effects).mean(axis=0),
+        "sigma": effects.std(axis=0, ddof=1),
+        "mu_star_conf": z * np.abs(effects)[resampled].mean(axis=1).std(axis=0, ddof=1),
+    }
+    rows = values.shape[0] * values.shape[1]
+    return xr.Dataset(
+        {key: out.labelled(("input",), value, input_coords(space))
+         for key, value in found.items()},
+        attrs={"n_used": rows, "n_failed": len(out.values) - rows, **attrs})
 
 
 METHOD = Method(

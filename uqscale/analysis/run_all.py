@@ -24,7 +24,7 @@ from collections.abc import Mapping
 import numpy as np
 import xarray as xr
 
-from uqscale.analysis.common import AnalysisError
+from uqscale.analysis.common import AnalysisError, PartialAnalysisError
 from uqscale.analysis.dims import RESOLUTION
 from uqscale.analysis.registry import METHODS, derived
 from uqscale.design import analysis_rng, blocks_of, sweep_offsets
@@ -92,10 +92,11 @@ def _stack_sweep(study: Study, runs: list[tuple[Found, dict[str, str]]],
     found: Found = {}
     for analysis in study.analysis:
         if all(analysis.label in run for run, _ in runs):
-            found[analysis.label] = {
+            found[analysis.label] = {   # outputs estimated at every spacing
                 output: xr.concat([run[analysis.label][output] for run, _ in runs],
                                   dim=along, combine_attrs="drop_conflicts")
-                for output in runs[0][0][analysis.label]}
+                for output in runs[0][0][analysis.label]
+                if all(output in run[analysis.label] for run, _ in runs)}
     return found
 
 
@@ -112,6 +113,9 @@ def _analyze_once(study: Study, design: xr.Dataset, results: xr.Dataset,
             found[analysis.label] = METHODS[analysis.method].analyze(
                 space, analysis.options, design.isel(sample=rows),
                 results.isel(sample=rows), analysis_rng(study, analysis))
+        except PartialAnalysisError as partial:   # some outputs only
+            found[analysis.label] = partial.found
+            errors[analysis.label] = str(partial)
         except AnalysisError as error:
             errors[analysis.label] = str(error)
         except np.linalg.LinAlgError as error:

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from uqscale.analysis.method import (
+    DROP_BIAS,
     REQUIRED,
     Method,
     Options,
     boolean,
+    failures_option,
     integer,
     option,
     probability,
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     import numpy as np
     import xarray as xr
 
+    from uqscale.analysis.common import OutputValues
     from uqscale.space import InputSpace
 
 BOOTSTRAP_ELEMENTS = 2**24
@@ -43,6 +46,7 @@ class SobolOptions(Options):
     second_order: bool = option(boolean, False)
     resamples: int = option(integer(10), 100)
     conf_level: float = option(probability, 0.95)
+    failures: str = failures_option()
 
     def check(self, path: str) -> None:
         if self.n & (self.n - 1):
@@ -98,46 +102,93 @@ def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
     ``S2`` and ``S2_conf`` (``input``, ``input_b``), by scale group ``S1_group``,
     ``ST_group``, ``S1_group_conf``, ``ST_group_conf`` (dim ``group``), and ``mean``
     and ``variance`` of the rows. Confidence half-widths come from bootstrap over base
-    samples, as in SALib. Every sample must have succeeded (the estimators pair rows;
-    dropping some would bias them), else AnalysisError.
+    samples, as in SALib.
+
+    Each output is estimated from its own samples: the estimators pair rows, so an
+    output with failed samples is not estimated (the others are), unless ``failures:
+    drop``, which drops every row of each base sample with a failed row (attrs
+    ``n_dropped`` and ``warning``: dropping biases the estimate when failures depend
+    on the inputs).
     """
     import numpy as np
-    import xarray as xr
     from scipy.stats import norm
 
-    from uqscale.analysis.common import input_coords, output_values, require_complete
+    from uqscale.analysis.common import incomplete, output_values, per_output
 
-    n, d = options["n"], space.dimension
-    steps = 2 * d + 2 if options["second_order"] else d + 2
+    n = options["n"]
+    steps = 2 * space.dimension + 2 if options["second_order"] else space.dimension + 2
     resampled = rng.integers(n, size=(n, options["resamples"]))
     z = float(norm.ppf(0.5 + options["conf_level"] / 2))
+
+    def estimate(out: OutputValues) -> xr.Dataset | str:
+        message = incomplete(out, "sobol", droppable=True)
+        if not message:
+            return _dataset(space, options, out, out.values, n, resampled, z, {})
+        if options["failures"] != "drop":
+            return message
+        keep = _complete_bases(out.finite_rows(), n, steps)
+        if keep.sum() < 2:
+            return f"output '{out.name}' has fewer than 2 base samples without failures"
+        rows = _base_rows(n, steps, len(out.values))[keep].ravel()
+        kept = int(keep.sum())
+        return _dataset(space, options, out, out.values[np.sort(rows)], kept,
+                        rng.integers(kept, size=(kept, options["resamples"])), z,
+                        {"n_dropped": n - kept, "warning": DROP_BIAS})
+
+    return per_output("sobol", ((out.name, estimate(out)) for out in output_values(results)))
+
+
+def _base_rows(n: int, steps: int, rows: int) -> np.ndarray:
+    """The rows of each base sample, ``(n, rows per base)``: its ``steps`` rows of the
+    Saltelli design, then its row in each block of group rows."""
+    import numpy as np
+
+    own = np.arange(n * steps).reshape(n, steps)
+    extra = np.arange(n * steps, rows).reshape(-1, n).T
+    return np.hstack([own, extra])
+
+
+def _complete_bases(finite: np.ndarray, n: int, steps: int) -> np.ndarray:
+    """Which base samples have every row finite."""
+    return finite[_base_rows(n, steps, len(finite))].all(axis=1)
+
+
+def _dataset(space: InputSpace, options: Mapping[str, Any], out: OutputValues,
+             values: np.ndarray, n: int, resampled: np.ndarray, z: float,
+             attrs: dict[str, Any]) -> xr.Dataset:
+    """The indices of one output from ``values``, ``n`` complete base samples in the
+    design's row order."""
+    import numpy as np
+    import xarray as xr
+
+    from uqscale.analysis.common import input_coords
+
+    d = space.dimension
+    steps = 2 * d + 2 if options["second_order"] else d + 2
     coords = input_coords(space) | {"group": list(space.groups)}
-    analyses = {}
-    for out in output_values(results):
-        require_complete(out, "sobol")
-        main = out.values[: n * steps]
-        # SALib centres and scales the output before estimating; so do we, per point.
-        scale = main.std(axis=0)
-        normal = (out.values - main.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
-        blocks = normal[: n * steps].reshape(n, steps, -1)
-        found = _estimates(blocks[:, 0], blocks[:, 1: d + 1], blocks[:, -1],
-                           blocks[:, d + 1: 2 * d + 1] if options["second_order"] else None,
-                           resampled, z)
-        grouped = _grouped_blocks(space, normal, n, steps)
-        if grouped is None:   # a single group explains all the variance
-            ones = np.ones((1, normal.shape[1]))
-            found |= {"S1_group": ones, "ST_group": ones,
-                      "S1_group_conf": 0 * ones, "ST_group_conf": 0 * ones}
-        else:
-            a, ab, b = grouped
-            found |= {k.replace("S1", "S1_group").replace("ST", "ST_group"): v
-                      for k, v in _estimates(a, ab, b, None, resampled, z).items()}
-        variables = {key: out.labelled(_dims(key), value, coords) for key, value in found.items()}
-        variables["mean"] = out.labelled((), main.mean(axis=0))
-        variables["variance"] = out.labelled((), main.var(axis=0, ddof=1))
-        analyses[out.name] = xr.Dataset(variables, attrs={"n_used": len(out.values),
-                                                          "n_failed": 0, "n": n})
-    return analyses
+    main = values[: n * steps]
+    # SALib centres and scales the output before estimating; so do we, per point.
+    scale = main.std(axis=0)
+    normal = (values - main.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
+    blocks = normal[: n * steps].reshape(n, steps, -1)
+    found = _estimates(blocks[:, 0], blocks[:, 1: d + 1], blocks[:, -1],
+                       blocks[:, d + 1: 2 * d + 1] if options["second_order"] else None,
+                       resampled, z)
+    grouped = _grouped_blocks(space, normal, n, steps)
+    if grouped is None:   # a single group explains all the variance
+        ones = np.ones((1, normal.shape[1]))
+        found |= {"S1_group": ones, "ST_group": ones,
+                  "S1_group_conf": 0 * ones, "ST_group_conf": 0 * ones}
+    else:
+        a, ab, b = grouped
+        found |= {k.replace("S1", "S1_group").replace("ST", "ST_group"): v
+                  for k, v in _estimates(a, ab, b, None, resampled, z).items()}
+    variables = {key: out.labelled(_dims(key), value, coords) for key, value in found.items()}
+    variables["mean"] = out.labelled((), main.mean(axis=0))
+    variables["variance"] = out.labelled((), main.var(axis=0, ddof=1))
+    return xr.Dataset(variables, attrs={"n_used": len(values),
+                                        "n_failed": len(out.values) - len(values), "n": n,
+                                        **attrs})
 
 
 def _estimates(a: np.ndarray, ab: np.ndarray, b: np.ndarray, ba: np.ndarray | None,
