@@ -22,13 +22,39 @@ def block_key(analysis: Analysis) -> str:
 
 
 def analysis_rng(study: Study, analysis: Analysis) -> np.random.Generator:
-    """The stream an analysis samples its design from (and re-draws it from)."""
+    """The stream an analysis samples its design from (and re-draws it from).
+
+    Parameters
+    ----------
+    study
+        The study (its seed).
+    analysis
+        One of its analyses.
+
+    Returns
+    -------
+    numpy.random.Generator
+        A fresh generator on the block's stream.
+    """
     return block_rng(study.seed, block_key(analysis))
 
 
 def reuses_samples(analysis: Analysis, study: Study) -> bool:
-    """Whether ``analysis`` reuses another block (its method's ``reuses``, moments
-    without ``n``) and another analysis draws from the joint distribution."""
+    """Whether ``analysis`` reuses another block.
+
+    Parameters
+    ----------
+    analysis
+        One of the study's analyses.
+    study
+        The study.
+
+    Returns
+    -------
+    bool
+        Whether its method ``reuses`` (moments without ``n``) and another analysis
+        draws from the joint distribution.
+    """
     return (METHODS[analysis.method].reuses(analysis.options)
             and any(_draws_from_joint(other) for other in study.analysis))
 
@@ -84,8 +110,20 @@ def design_columns(study: Study) -> tuple[str, ...]:
 
 
 def sweep_offsets(study: Study, design: xr.Dataset) -> list[tuple[float | None, int]]:
-    """``(spacing, first row)`` of each copy of the design: one ``(None, 0)`` without
-    a resolution sweep."""
+    """Where each copy of the design starts, in a resolution sweep.
+
+    Parameters
+    ----------
+    study
+        The study.
+    design
+        Its design.
+
+    Returns
+    -------
+    list of tuple
+        ``(spacing, first row)`` of each copy; one ``(None, 0)`` without a sweep.
+    """
     if study.resolution is None:
         return [(None, 0)]
     spacings = study.resolution.spacings()
@@ -103,6 +141,20 @@ def blocks_for(study: Study, stored: Study, design: xr.Dataset) -> dict[str, tup
     block where an analysis of the same method and options was run; else, for methods
     that take any i.i.d. rows (moments, regression pce), the largest block drawn from
     the joint distribution.
+
+    Parameters
+    ----------
+    study
+        The study whose analyses to place.
+    stored
+        The study the run's design was drawn for.
+    design
+        That design.
+
+    Returns
+    -------
+    dict
+        ``{label: (start, stop)}``.
 
     Raises
     ------

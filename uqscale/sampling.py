@@ -16,6 +16,18 @@ from scipy.stats import qmc
 def block_rng(seed: int, key: str) -> np.random.Generator:
     """Return the random stream of the design block described by ``key``.
 
+    Parameters
+    ----------
+    seed
+        The study's seed.
+    key
+        What identifies the block (:func:`uqscale.design.block_key`).
+
+    Returns
+    -------
+    numpy.random.Generator
+        A fresh generator, the same for the same seed and key.
+
     Examples
     --------
     >>> a, b = block_rng(1, "sobol"), block_rng(1, "sobol")

@@ -27,9 +27,21 @@ class PartialAnalysisError(AnalysisError):
 
 def per_output(method: str, estimates: Iterator[tuple[str, xr.Dataset | str]]
                ) -> dict[str, xr.Dataset]:
-    """Collect an estimator's results output by output: ``estimates`` yields ``(output,
-    dataset)``, or ``(output, message)`` for one it could not estimate, which never
-    hides the others.
+    """Collect an estimator's results output by output (one that cannot be estimated
+    never hides the others).
+
+    Parameters
+    ----------
+    method
+        The method's name, leading the messages.
+    estimates
+        ``(output, dataset)``, or ``(output, message)`` for an output it could not
+        estimate.
+
+    Returns
+    -------
+    dict
+        ``{output: Dataset}`` when every output was estimated.
 
     Raises
     ------
@@ -97,8 +109,22 @@ class OutputValues:
 
     def labelled(self, dims: tuple[str, ...], array: np.ndarray,
                  coords: Mapping[str, object] | None = None) -> xr.DataArray:
-        """Label ``array`` of shape ``(*leading, points)``: ``dims`` name the leading
-        axes; the last axis becomes the output's field dimensions."""
+        """Label ``array`` of shape ``(*leading, points)``.
+
+        Parameters
+        ----------
+        dims
+            Names of the leading axes.
+        array
+            The values; the last axis becomes the output's field dimensions.
+        coords
+            Coordinates of the leading dims (others are ignored).
+
+        Returns
+        -------
+        xarray.DataArray
+            Over ``dims`` and the output's field dims, with their coordinates.
+        """
         field = self.template
         shaped = array.reshape(array.shape[:-1] + field.shape)
         all_coords = {d: field.coords[d] for d in field.dims if d in field.coords}
@@ -120,15 +146,43 @@ def input_coords(space) -> dict[str, object]:
 
 
 def require_complete(values: OutputValues, method: str) -> None:
-    """Refuse an analysis whose estimator needs every sample of its design."""
+    """Refuse an analysis whose estimator needs every sample of its design.
+
+    Parameters
+    ----------
+    values
+        One output's samples.
+    method
+        The method's name, for the message.
+
+    Raises
+    ------
+    AnalysisError
+        When some samples failed.
+    """
     message = incomplete(values, method)
     if message:
         raise AnalysisError(f"{method}: {message}")
 
 
 def incomplete(values: OutputValues, method: str, droppable: bool = False) -> str:
-    """Why an output with failed samples cannot be estimated by ``method`` (which needs
-    every sample of its design), or ``""`` when none failed."""
+    """Why an output with failed samples cannot be estimated by ``method``, which needs
+    every sample of its design.
+
+    Parameters
+    ----------
+    values
+        One output's samples.
+    method
+        The method's name, for the message.
+    droppable
+        Whether the method offers ``failures: drop`` (the message then says so).
+
+    Returns
+    -------
+    str
+        The reason, or ``""`` when no sample failed.
+    """
     failed = int((~values.finite_rows()).sum())
     if not failed:
         return ""

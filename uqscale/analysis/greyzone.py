@@ -67,12 +67,26 @@ def analyze(study: Study, design: xr.Dataset, results: xr.Dataset,
 
     Parameters
     ----------
+    study
+        The study, with its resolution sweep.
+    design, results
+        The whole design and outputs (every spacing).
     analyses
         Every analysis at every spacing (dim ``resolution``).
     rows
         Rows of each analysis in the first copy of the design.
     rng_for
         ``rng_for(analysis)``: the analysis' random stream.
+
+    Returns
+    -------
+    dict
+        ``{output: Dataset}`` of the grey-zone measures.
+
+    Raises
+    ------
+    AnalysisError
+        Without a variance-based analysis that succeeded.
     """
     source = next((a for a in study.analysis if METHODS[a.method].indices
                    and a.label in analyses), None)

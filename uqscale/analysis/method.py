@@ -44,7 +44,20 @@ def one_of(*choices: str) -> Reader:
 
 
 def probability(value: Any, path: str) -> float:
-    """A number strictly between 0 and 1."""
+    """A number strictly between 0 and 1.
+
+    Parameters
+    ----------
+    value
+        As written.
+    path
+        Its field path, for the error.
+
+    Returns
+    -------
+    float
+        The probability.
+    """
     p = fields.number(value, path)
     if not 0 < p < 1:
         raise StudyError(path, f"must lie strictly between 0 and 1 (got {p:g})")
@@ -52,7 +65,20 @@ def probability(value: Any, path: str) -> float:
 
 
 def probabilities(value: Any, path: str) -> tuple[float, ...]:
-    """A list of :func:`probability` values, as a tuple."""
+    """A list of :func:`probability` values.
+
+    Parameters
+    ----------
+    value
+        As written.
+    path
+        Its field path, for the error.
+
+    Returns
+    -------
+    tuple of float
+        The probabilities.
+    """
     items = fields.sequence(value, path)
     return tuple(probability(p, fields.join(path, i)) for i, p in enumerate(items))
 
@@ -83,6 +109,11 @@ def option(read: Reader, default: Any = None) -> Any:
     default
         The value when the study leaves the option out; :data:`REQUIRED` makes it
         compulsory; ``None`` where the default depends on the study (a sample count).
+
+    Returns
+    -------
+    dataclasses.Field
+        The field, for an :class:`Options` dataclass.
     """
     return dataclasses.field(default=default, metadata={"read": read})
 
@@ -233,7 +264,20 @@ class Method:
     entry: Callable[[xr.Dataset], dict[str, Any]] = GENERIC_ENTRY
 
     def read(self, given: Mapping[str, Any], path: str) -> Options:
-        """:func:`read_options` of this method."""
+        """:func:`read_options` of this method.
+
+        Parameters
+        ----------
+        given
+            The options as written.
+        path
+            Field path of the analysis entry.
+
+        Returns
+        -------
+        Options
+            Checked, with defaults.
+        """
         return read_options(self, given, path)
 
     def sampling_options(self, options: Mapping[str, Any]) -> dict[str, Any]:

@@ -40,7 +40,22 @@ class MomentsOptions(Options):
 
 def sample(space: InputSpace, options: Mapping[str, Any],
            rng: np.random.Generator) -> np.ndarray:
-    """Draw ``n`` points (default 1000) by the option's ``rule``."""
+    """Draw ``n`` points (default 1000) by the option's ``rule``.
+
+    Parameters
+    ----------
+    space
+        The uncertain inputs.
+    options
+        The method's options.
+    rng
+        The design block's random stream.
+
+    Returns
+    -------
+    numpy.ndarray
+        The design, ``(rows, inputs)`` in the inputs' physical units.
+    """
     from uqscale.sampling import unit_sample
 
     n = options.get("n") or DEFAULT_N
@@ -53,6 +68,22 @@ def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
 
     Variables: ``mean``, ``std``, ``variance``, ``quantile`` (dim ``q``), and
     ``n_used`` and ``n_failed``.
+
+    Parameters
+    ----------
+    space
+        The uncertain inputs.
+    options
+        The method's options.
+    design, results
+        The block's rows of the design and of the outputs (dim ``sample``).
+    rng
+        The design block's random stream.
+
+    Returns
+    -------
+    dict
+        ``{output: Dataset}``.
     """
     import numpy as np
     import xarray as xr
@@ -90,5 +121,5 @@ METHOD = Method(
     analyze=analyze, reuses=lambda options: not options["n"],
     takes_any_iid=lambda options: True,
     sections=(SectionSpec(10, "moments", "Moments and quantiles",
-                          Lazy("uqscale.report.results:moments_section")),))
+                          Lazy("uqscale.report.moments:moments_section")),))
 """Its rows are not lent to other analyses (only draws of the other methods are)."""

@@ -50,7 +50,22 @@ def _problem(space: InputSpace) -> dict[str, Any]:
 
 
 def grid(space: InputSpace, options: Mapping[str, Any], rng: np.random.Generator) -> np.ndarray:
-    """SALib's trajectories on the unit grid, ``trajectories (d + 1)`` rows."""
+    """SALib's trajectories on the unit grid, ``trajectories (d + 1)`` rows.
+
+    Parameters
+    ----------
+    space
+        The uncertain inputs.
+    options
+        The method's options.
+    rng
+        The design block's random stream.
+
+    Returns
+    -------
+    numpy.ndarray
+        The design, ``(rows, inputs)`` on the unit grid.
+    """
     from SALib.sample import morris
 
     from uqscale.sampling import seed_int
@@ -61,7 +76,22 @@ def grid(space: InputSpace, options: Mapping[str, Any], rng: np.random.Generator
 
 def sample(space: InputSpace, options: Mapping[str, Any],
            rng: np.random.Generator) -> np.ndarray:
-    """The trajectories mapped to the inputs' distributions (bin midpoints)."""
+    """The trajectories mapped to the inputs' distributions (bin midpoints).
+
+    Parameters
+    ----------
+    space
+        The uncertain inputs.
+    options
+        The method's options.
+    rng
+        The design block's random stream.
+
+    Returns
+    -------
+    numpy.ndarray
+        The design, ``(rows, inputs)`` in the inputs' physical units.
+    """
     levels = options["levels"]
     unit = grid(space, options, rng)
     return space.to_physical((unit * (levels - 1) + 0.5) / levels)
@@ -78,6 +108,22 @@ def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
     its own samples: one with failed samples is not estimated (the others are), unless
     ``failures: drop``, which drops each trajectory with a failed row (attrs
     ``n_dropped`` and ``warning``).
+
+    Parameters
+    ----------
+    space
+        The uncertain inputs.
+    options
+        The method's options.
+    design, results
+        The block's rows of the design and of the outputs (dim ``sample``).
+    rng
+        The design block's random stream.
+
+    Returns
+    -------
+    dict
+        ``{output: Dataset}``.
     """
     import numpy as np
     from scipy.stats import norm

@@ -74,7 +74,22 @@ def _shared_groups(space: InputSpace) -> list[list[int]]:
 def sample(space: InputSpace, options: Mapping[str, Any],
            rng: np.random.Generator) -> np.ndarray:
     """Saltelli's design, ``n (d + 2)`` rows (``n (2 d + 2)`` with second order), drawn
-    in the unit cube by SALib, then ``n`` rows per group of several inputs."""
+    in the unit cube by SALib, then ``n`` rows per group of several inputs.
+
+    Parameters
+    ----------
+    space
+        The uncertain inputs.
+    options
+        The method's options.
+    rng
+        The design block's random stream.
+
+    Returns
+    -------
+    numpy.ndarray
+        The design, ``(rows, inputs)`` in the inputs' physical units.
+    """
     import numpy as np
     from SALib.sample import sobol as saltelli
 
@@ -109,6 +124,22 @@ def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
     drop``, which drops every row of each base sample with a failed row (attrs
     ``n_dropped`` and ``warning``: dropping biases the estimate when failures depend
     on the inputs).
+
+    Parameters
+    ----------
+    space
+        The uncertain inputs.
+    options
+        The method's options.
+    design, results
+        The block's rows of the design and of the outputs (dim ``sample``).
+    rng
+        The design block's random stream.
+
+    Returns
+    -------
+    dict
+        ``{output: Dataset}``.
     """
     import numpy as np
     from scipy.stats import norm

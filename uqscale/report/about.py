@@ -106,7 +106,22 @@ def where(data: RunData) -> str:
 
 
 def study_section(data: RunData, graph: Callable[[], str], colours: dict[str, str]) -> Section:
-    """What was studied: the description, the inputs, the model graph, the analyses."""
+    """What was studied: the description, the inputs, the model graph, the analyses.
+
+    Parameters
+    ----------
+    data
+        The run.
+    graph
+        Draws the model graph (a ``data:`` URI), when shown.
+    colours
+        Each scale group's colour.
+
+    Returns
+    -------
+    Section
+        The study section.
+    """
     study = data.study
     scale_of = data.scale_of
     rows = [[item.name, describe_distribution(item),

@@ -29,6 +29,20 @@ def md_table(head: Sequence[str], rows: Sequence[Sequence[str]],
              numeric: Sequence[int] = ()) -> str:
     """A GitHub-flavoured Markdown table (numeric columns right-aligned).
 
+    Parameters
+    ----------
+    head
+        Column names.
+    rows
+        Cells, as text.
+    numeric
+        Columns to right-align.
+
+    Returns
+    -------
+    str
+        The table.
+
     Examples
     --------
     >>> print(md_table(["input", "ST"], [["x1", "0.56"]], numeric=[1]))

@@ -38,7 +38,22 @@ def loo_badge(loo: float) -> Badge:
 
 def pce_section(data: RunData, look: Look, found: Found) -> Section | None:
     """Leave-one-out error of every expansion (``found``) and, when fitted to growing
-    numbers of runs (dim ``runs``), the indices' convergence."""
+    numbers of runs (dim ``runs``), the indices' convergence.
+
+    Parameters
+    ----------
+    data
+        The run.
+    look
+        The report's colours.
+    found
+        ``(label, output, dataset)`` of the method's analyses.
+
+    Returns
+    -------
+    Section or None
+        None when there is nothing to show.
+    """
     if not found:
         return None
     rows, blocks = [], []
@@ -110,7 +125,22 @@ def _worst_converging(found: list[tuple[str, str, xr.Dataset]]) -> set[tuple[str
 
 def morris_section(data: RunData, look: Look, found: Found) -> Section | None:
     """The ``mu*``-``sigma`` plane of every scalar output (``mu*`` curves for fields)
-    of the Morris analyses ``found``."""
+    of the Morris analyses ``found``.
+
+    Parameters
+    ----------
+    data
+        The run.
+    look
+        The report's colours.
+    found
+        ``(label, output, dataset)`` of the method's analyses.
+
+    Returns
+    -------
+    Section or None
+        None when there is nothing to show.
+    """
     if not found:
         return None
     blocks: list[Any] = list(top_note(data))
@@ -168,7 +198,22 @@ def worst_point(ds: xr.Dataset) -> tuple[xr.Dataset, str]:
 
 def greyzone_section(data: RunData, look: Look, found: Found) -> Section | None:
     """Results against the grid spacing with the grey zone shaded, and indices with the
-    spacing as a factor (see :mod:`uqscale.report.fieldplots` for the expected shape)."""
+    spacing as a factor (see :mod:`uqscale.report.fieldplots` for the expected shape).
+
+    Parameters
+    ----------
+    data
+        The run.
+    look
+        The report's colours.
+    found
+        ``(label, output, dataset)`` of the method's analyses.
+
+    Returns
+    -------
+    Section or None
+        None when there is nothing to show.
+    """
     found = [(label, output, ds) for label, output, ds in found
              if "resolution" in ds.dims and "mean" in ds]
     if not found:

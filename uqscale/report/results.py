@@ -1,5 +1,6 @@
-"""The report's result sections: moments, Sobol indices, indices by scale group, and
-indices along the coordinates of field outputs."""
+"""The report's sections on Sobol indices (of every method that gives them), indices
+by scale group, and indices along the coordinates of field outputs; the colours and
+views the other sections share."""
 
 from __future__ import annotations
 
@@ -20,8 +21,6 @@ WEAK_S2 = 0.01
 MATRIX_OUTPUTS = 4
 """With this many scalar outputs or more, the indices of all of them are also shown as
 one matrix (and the scale groups only so)."""
-QUANTILE_STRIPS = 24
-"""At most this many scalar outputs get the quantile figure (the table has them all)."""
 
 
 Found = list[tuple[str, str, xr.Dataset]]
@@ -45,7 +44,20 @@ class Look:
 
 def view(dataset: xr.Dataset, keep_runs: bool = False) -> tuple[xr.Dataset, str]:
     """The dataset at its finest spacing and (unless ``keep_runs``) its largest number
-    of runs, when it has dims ``resolution`` or ``runs``, and a phrase saying so."""
+    of runs, when it has dims ``resolution`` or ``runs``, and a phrase saying so.
+
+    Parameters
+    ----------
+    dataset
+        One output's results of one analysis.
+    keep_runs
+        Keep dim ``runs`` (the convergence view).
+
+    Returns
+    -------
+    tuple
+        The dataset, and the phrase (empty when nothing was selected).
+    """
     said = ""
     if "resolution" in dataset.dims:
         dataset = dataset.isel(resolution=0)
@@ -76,70 +88,41 @@ def index_sets(data: RunData) -> dict[str, list[tuple[str, xr.Dataset]]]:
 
 
 def conf_text(data: RunData, labels: list[str]) -> str:
-    """How the whiskers are computed, for the analyses that have them."""
+    """How the whiskers are computed, for the analyses that have them.
+
+    Parameters
+    ----------
+    data
+        The run.
+    labels
+        The analyses shown.
+
+    Returns
+    -------
+    str
+        A sentence for a caption.
+    """
     levels = {a.options.get("conf_level") for a in data.study.analysis if a.label in labels}
     levels.discard(None)
     level = f"{100 * levels.pop():g} %" if len(levels) == 1 else "the analyses'"
     return f" Whiskers: {level} bootstrap confidence intervals."
 
 
-def moments_section(data: RunData, look: Look, found: Found) -> Section | None:
-    """Mean, spread and quantiles of every output (``found``: the moments analyses)."""
-    if not found:
-        return None
-    blocks: list[Any] = []
-    scalar = [(o, ds) for _, o, ds in found if not field_dims(view(ds)[0])]
-    if scalar:
-        qs = [f"q{q:g}" for q in scalar[0][1]["q"].values] if "q" in scalar[0][1] else []
-        rows = []
-        for output, ds in scalar:
-            ds = view(ds)[0]
-            quantiles = [number(v) for v in ds["quantile"].values] if "quantile" in ds else []
-            rows.append([output, number(float(ds["mean"])), number(float(ds["std"])),
-                         *quantiles, number(ds.attrs.get("n_used"))])
-        blocks.append(Table(["output", "mean", "std", *qs, "samples"], rows,
-                            "Mean, standard deviation and quantiles (q0.05: 5 % of the "
-                            "samples lie below) over the uncertain inputs; failed samples are "
-                            "left out.", numeric=tuple(range(1, 4 + len(qs)))))
-        strips = [(o, view(ds)[0]) for o, ds in scalar if "quantile" in ds]
-        if strips and len(strips) <= QUANTILE_STRIPS:
-            blocks.append(Figure(lambda: plots.quantile_strips(strips), "quantiles of every output",
-                                 "The spread of each output: whiskers from the lowest to the "
-                                 "highest quantile, box between the inner quartiles, median as "
-                                 "a bar, mean as an orange diamond. Each output has its own "
-                                 "axis."))
-    fields = [(o, view(ds)[0]) for _, o, ds in found if field_dims(view(ds)[0])]
-    if fields:
-        blocks.append(_field_moments_table(fields))
-    for _, output, ds in found:
-        ds, note = view(ds)
-        dims = field_dims(ds)
-        if dims:
-            blocks.append(Figure(lambda ds=ds, dim=dims[0], output=output:
-                                 fieldplots.field_moments(ds, dim, output),
-                                 f"{output} along {dims[0]}",
-                                 f"{output} along {dims[0]}{_averaged(ds, dims[0])}: the mean "
-                                 f"(orange) inside the bands between quantiles across the "
-                                 f"uncertain inputs (light: outer, dark: inner). {note}"))
-    return Section("moments", "Moments and quantiles",
-                   "How much each output varies when the inputs vary as described."
-                   + sweep_note(data), blocks)
+def averaged(ds: xr.Dataset | xr.DataArray, dim: str) -> str:
+    """`` (averaged over ...)`` naming the field dims other than ``dim``, for captions.
 
+    Parameters
+    ----------
+    ds
+        A field output's results.
+    dim
+        The dim shown.
 
-def _field_moments_table(fields: list[tuple[str, xr.Dataset]]) -> Table:
-    """The range of the mean and the largest spread of every field output."""
-    rows = []
-    for output, ds in fields:
-        dim = field_dims(ds)[0]
-        mean = np.asarray(ds["mean"].values, dtype=float)
-        rows.append([output, f"{number(ds.sizes[dim])} along {dim}",
-                     f"{number(np.nanmin(mean))} … {number(np.nanmax(mean))}",
-                     number(np.nanmax(ds["std"].values))])
-    return Table(["output", "points", "mean (lowest … highest)", "largest std"], rows,
-                 collapsed="Numbers: moments of the field outputs")
-
-
-def _averaged(ds: xr.Dataset | xr.DataArray, dim: str) -> str:
+    Returns
+    -------
+    str
+        The phrase, empty for a one-dimensional field.
+    """
     others = [d for d in field_dims(ds) if d != dim]
     return f" (averaged over {', '.join(others)})" if others else ""
 
@@ -157,7 +140,20 @@ def _scalar_firsts(data: RunData, key: str) -> dict[str, tuple[str, xr.Dataset]]
 
 def overview(data: RunData, look: Look) -> Figure | None:
     """Total indices of the most influential inputs for every scalar output at once
-    (with :data:`MATRIX_OUTPUTS` outputs or more)."""
+    (with :data:`MATRIX_OUTPUTS` outputs or more).
+
+    Parameters
+    ----------
+    data
+        The run.
+    look
+        The report's colours.
+
+    Returns
+    -------
+    Figure or None
+        None with fewer outputs.
+    """
     firsts = _scalar_firsts(data, "ST")
     if len(firsts) < MATRIX_OUTPUTS:
         return None
@@ -179,7 +175,20 @@ def overview(data: RunData, look: Look) -> Figure | None:
 
 
 def scale_matrix(data: RunData, look: Look) -> Figure | None:
-    """Group indices of every scalar output at once (with many outputs)."""
+    """Group indices of every scalar output at once (with many outputs).
+
+    Parameters
+    ----------
+    data
+        The run.
+    look
+        The report's colours.
+
+    Returns
+    -------
+    Figure or None
+        None with fewer outputs.
+    """
     firsts = _scalar_firsts(data, "ST_group")
     if len(firsts) < MATRIX_OUTPUTS:
         return None
@@ -199,7 +208,20 @@ def scale_matrix(data: RunData, look: Look) -> Figure | None:
 
 
 def sensitivity_section(data: RunData, look: Look) -> Section | None:
-    """Sobol indices of every scalar output as bars, and the strongest interactions."""
+    """Sobol indices of every scalar output as bars, and the strongest interactions.
+
+    Parameters
+    ----------
+    data
+        The run.
+    look
+        The report's colours.
+
+    Returns
+    -------
+    Section or None
+        None when there is nothing to show.
+    """
     blocks: list[Any] = [f for f in (overview(data, look),) if f is not None]
     for output, panels in index_sets(data).items():
         panels = [(label, ds) for label, ds in panels if not field_dims(ds)]
@@ -276,7 +298,20 @@ def _interactions(panels: list[tuple[str, xr.Dataset]], count: int = 5
 
 
 def scales_section(data: RunData, look: Look) -> Section | None:
-    """Closed and total indices of every scale group (with two groups or more)."""
+    """Closed and total indices of every scale group (with two groups or more).
+
+    Parameters
+    ----------
+    data
+        The run.
+    look
+        The report's colours.
+
+    Returns
+    -------
+    Section or None
+        None when there is nothing to show.
+    """
     if len(data.groups) < 2:
         return None
     matrix = scale_matrix(data, look)
@@ -290,7 +325,7 @@ def scales_section(data: RunData, look: Look) -> Section | None:
             continue
         if dims:
             draw = partial(fieldplots.field_groups, panels, dims[0], look.groups)
-            what = f" along {dims[0]}{_averaged(panels[0][1], dims[0])} (ST solid, S1 dashed)"
+            what = f" along {dims[0]}{averaged(panels[0][1], dims[0])} (ST solid, S1 dashed)"
         else:
             draw = partial(plots.group_bars, panels, look.groups)
             what = " (S1 light, ST dark)"
@@ -309,7 +344,20 @@ def scales_section(data: RunData, look: Look) -> Section | None:
 
 
 def fields_section(data: RunData, look: Look) -> Section | None:
-    """Indices along the coordinate of every field output."""
+    """Indices along the coordinate of every field output.
+
+    Parameters
+    ----------
+    data
+        The run.
+    look
+        The report's colours.
+
+    Returns
+    -------
+    Section or None
+        None when there is nothing to show.
+    """
     blocks: list[Any] = []
     for output, panels in index_sets(data).items():
         dims = field_dims(panels[0][1])
@@ -325,7 +373,7 @@ def fields_section(data: RunData, look: Look) -> Section | None:
             lambda panels=panels, dim=dim: fieldplots.field_indices(panels, dim, look.inputs),
             f"indices of {output} along {dim}",
             f"Sobol indices of {output} at each of its {number(size)} points along "
-            f"{dim}{_averaged(panels[0][1], dim)}, by {' and '.join(labels)}: "
+            f"{dim}{averaged(panels[0][1], dim)}, by {' and '.join(labels)}: "
             f"total index ST (solid, shaded band: confidence interval where estimated) and "
             f"first-order S1 (dashed) of the {plural(shown, 'input')} with the largest ST "
             f"anywhere" + (f"; the other {rest} inputs' ST summed in grey" if rest else "")

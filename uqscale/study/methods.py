@@ -17,5 +17,20 @@ __all__ = ["METHODS", "RULES", "read_options"]
 
 def read_options(method: str, options: Mapping[str, Any], path: str) -> Options:
     """:func:`uqscale.analysis.method.read_options` of the method named ``method`` (one
-    of :data:`METHODS`): the options as written, checked, defaults filled in."""
+    of :data:`METHODS`): the options as written, checked, defaults filled in.
+
+    Parameters
+    ----------
+    method
+        The method's name.
+    options
+        The options as written (without ``method`` and ``label``).
+    path
+        Field path of the analysis entry, e.g. ``"analysis[0]"``.
+
+    Returns
+    -------
+    Options
+        Every option of the method.
+    """
     return METHODS[method].read(options, path)
