@@ -7,7 +7,7 @@ import logging
 import numpy as np
 import pytest
 
-from uqscale.analysis.run_all import analyze_all
+from uqscale.analysis.run_all import analyze_all, errors_of
 from uqscale.design import build_design, design_columns
 from uqscale.models.evaluate import Pipeline, evaluate_batch
 from uqscale.store import RunStore
@@ -28,7 +28,8 @@ def client():
 def analyse_in_process(study: Study, tmp_path):
     """Design, evaluate (one batch, no Dask), store and analyse ``study``.
 
-    Returns the analyses ``{label: {output: Dataset}}`` and the errors.
+    Returns the analyses (a DataTree, ``tree[label][output]``) and the errors
+    ``{label: message}``.
     """
     design = build_design(study)
     names = design_columns(study)
@@ -37,7 +38,8 @@ def analyse_in_process(study: Study, tmp_path):
     store = RunStore.create(tmp_path / "run", study, "", design, {})
     store.write_batch(batch, {o.name: o.dims for o in study.outputs})
     results, _ = store.collect(design.sizes["sample"], {o.name: o.coords for o in study.outputs})
-    return analyze_all(study, design, results)
+    tree = analyze_all(study, design, results)
+    return tree, errors_of(tree)
 
 
 def uniform_study(name: str, python: str, n_inputs: int, analysis: list[dict], low=0.0,
@@ -57,7 +59,7 @@ def uniform_study(name: str, python: str, n_inputs: int, analysis: list[dict], l
 
 ISHIGAMI = {"S1": [0.313905, 0.442411, 0.0], "ST": [0.557589, 0.442411, 0.243684],
             "mean": 3.5, "variance": 13.844588}
-"""Exact Ishigami values (../shared/REFERENCES.md)."""
+"""Exact Ishigami values (docs/references.md)."""
 
 
 def gfunction_exact(a):

@@ -4,6 +4,8 @@ The Python API mirrors the study file: build a :class:`Study` (or load one with
 :func:`load_study`) and call :func:`run`.
 """
 
+from importlib.metadata import PackageNotFoundError, version
+
 from uqscale.errors import StudyError, UqscaleError
 from uqscale.study import (
     Analysis,
@@ -17,7 +19,11 @@ from uqscale.study import (
     save_study,
 )
 
-__version__ = "0.1.0"
+try:
+    __version__ = version("uqscale")
+    """The installed distribution's version (pyproject.toml is its one source)."""
+except PackageNotFoundError:   # the source tree, not installed
+    __version__ = "0+unknown"
 
 __all__ = ["Analysis", "Execution", "ModelStep", "Output", "OutputSpec", "Study",
            "StudyError", "UncertainInput", "UqscaleError", "load_study", "run", "save_study"]

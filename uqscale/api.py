@@ -18,8 +18,9 @@ from uqscale.errors import StudyError, UqscaleError
 from uqscale.execute.cluster import describe, open_client
 from uqscale.execute.progress import Progress
 from uqscale.execute.runner import run_batches
-from uqscale.models.evaluate import BatchResult, Failure, Pipeline
+from uqscale.models.evaluate import Pipeline
 from uqscale.provenance import provenance, session_record
+from uqscale.records import BatchResult, Failure
 from uqscale.report.indices import indices_document
 from uqscale.store import RETRYABLE, RunStore
 from uqscale.study.diff import first_difference
@@ -35,7 +36,8 @@ class RunResult:
     design: xr.Dataset
     results: xr.Dataset
     failures: list[Failure]
-    analyses: dict[str, dict[str, xr.Dataset]]
+    analyses: xr.DataTree
+    """A node per analysis and output (:func:`uqscale.analysis.run_all.analyze_all`)."""
     indices: dict
     timings: dict[str, float]
     """Wall seconds per stage of this session: design, store_create, cluster_start,
@@ -228,10 +230,10 @@ def _analyse(store: RunStore, study: Study, design: xr.Dataset, results: xr.Data
              failures: list[Failure], timings: dict[str, float], ran: int,
              blocks: dict[str, tuple[int, int]] | None = None) -> RunResult:
     with _timed(timings, "analysis"):
-        analyses, errors = analyze_all(study, design, results, blocks)
+        analyses = analyze_all(study, design, results, blocks)
     with _timed(timings, "store_analyses"):
         indices = indices_document(study.name, design.sizes["sample"], len(failures),
-                                   analyses, errors)
+                                   analyses)
         store.write_analyses(analyses, indices)
     store.update_provenance({"finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                              "seconds": {k: round(v, 4) for k, v in timings.items()}})

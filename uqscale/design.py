@@ -7,7 +7,7 @@ import json
 import numpy as np
 import xarray as xr
 
-from uqscale.analysis import method_module
+from uqscale.analysis.registry import METHODS
 from uqscale.sampling import block_rng
 from uqscale.space import InputSpace
 from uqscale.study.model import Analysis, Study
@@ -15,28 +15,52 @@ from uqscale.study.model import Analysis, Study
 
 def block_key(analysis: Analysis) -> str:
     """What identifies an analysis' design: its method and the options its sampling
-    reads (``SAMPLING`` of the method's module), not its label nor options that only
-    change the estimates (confidence levels, solvers)."""
-    sampling = method_module(analysis.method).SAMPLING
-    return json.dumps({"method": analysis.method,
-                       **{k: v for k, v in analysis.options.items() if k in sampling}},
-                      sort_keys=True, default=list)
+    reads (the method's ``sampling``), not its label nor options that only change the
+    estimates (confidence levels, solvers)."""
+    sampling = METHODS[analysis.method].sampling_options(analysis.options)
+    return json.dumps({"method": analysis.method, **sampling}, sort_keys=True, default=list)
 
 
 def analysis_rng(study: Study, analysis: Analysis) -> np.random.Generator:
-    """The stream an analysis samples its design from (and re-draws it from)."""
+    """The stream an analysis samples its design from (and re-draws it from).
+
+    Parameters
+    ----------
+    study
+        The study (its seed).
+    analysis
+        One of its analyses.
+
+    Returns
+    -------
+    numpy.random.Generator
+        A fresh generator on the block's stream.
+    """
     return block_rng(study.seed, block_key(analysis))
 
 
 def reuses_samples(analysis: Analysis, study: Study) -> bool:
-    """Whether ``analysis`` is ``moments`` without ``n`` and another analysis draws
-    from the joint distribution, whose samples it then reuses."""
-    return (analysis.method == "moments" and not analysis.options.get("n")
+    """Whether ``analysis`` reuses another block.
+
+    Parameters
+    ----------
+    analysis
+        One of the study's analyses.
+    study
+        The study.
+
+    Returns
+    -------
+    bool
+        Whether its method ``reuses`` (moments without ``n``) and another analysis
+        draws from the joint distribution.
+    """
+    return (METHODS[analysis.method].reuses(analysis.options)
             and any(_draws_from_joint(other) for other in study.analysis))
 
 
 def _draws_from_joint(analysis: Analysis) -> bool:
-    return analysis.method != "moments" and method_module(analysis.method).IID
+    return METHODS[analysis.method].iid(analysis.options)
 
 
 def build_design(study: Study) -> xr.Dataset:
@@ -52,8 +76,8 @@ def build_design(study: Study) -> xr.Dataset:
     parts, blocks, start = [], {}, 0
     for analysis in study.analysis:
         if not reuses_samples(analysis, study):
-            rows = method_module(analysis.method).sample(space, analysis.options,
-                                                         analysis_rng(study, analysis))
+            rows = METHODS[analysis.method].sample(space, analysis.options,
+                                                   analysis_rng(study, analysis))
             parts.append(rows)
             blocks[analysis.label] = [start, start + len(rows)]
             start += len(rows)
@@ -86,8 +110,20 @@ def design_columns(study: Study) -> tuple[str, ...]:
 
 
 def sweep_offsets(study: Study, design: xr.Dataset) -> list[tuple[float | None, int]]:
-    """``(spacing, first row)`` of each copy of the design: one ``(None, 0)`` without
-    a resolution sweep."""
+    """Where each copy of the design starts, in a resolution sweep.
+
+    Parameters
+    ----------
+    study
+        The study.
+    design
+        Its design.
+
+    Returns
+    -------
+    list of tuple
+        ``(spacing, first row)`` of each copy; one ``(None, 0)`` without a sweep.
+    """
     if study.resolution is None:
         return [(None, 0)]
     spacings = study.resolution.spacings()
@@ -102,8 +138,23 @@ def blocks_of(design: xr.Dataset) -> dict[str, tuple[int, int]]:
 
 def blocks_for(study: Study, stored: Study, design: xr.Dataset) -> dict[str, tuple[int, int]]:
     """Rows for each analysis of ``study`` in the design drawn for ``stored``: its own
-    block where an analysis of the same method and options was run; for ``moments``
-    and regression ``pce``, else, the largest block drawn from the joint distribution.
+    block where an analysis of the same method and options was run; else, for methods
+    that take any i.i.d. rows (moments, regression pce), the largest block drawn from
+    the joint distribution.
+
+    Parameters
+    ----------
+    study
+        The study whose analyses to place.
+    stored
+        The study the run's design was drawn for.
+    design
+        That design.
+
+    Returns
+    -------
+    dict
+        ``{label: (start, stop)}``.
 
     Raises
     ------
@@ -121,8 +172,7 @@ def blocks_for(study: Study, stored: Study, design: xr.Dataset) -> dict[str, tup
     for analysis in study.analysis:
         if block_key(analysis) in stored_keys:
             rows[analysis.label] = blocks[stored_keys[block_key(analysis)]]
-        elif largest and (analysis.method == "moments" or (
-                analysis.method == "pce" and analysis.options["design"] == "regression")):
+        elif largest and METHODS[analysis.method].takes_any_iid(analysis.options):
             rows[analysis.label] = blocks[largest]
         else:
             raise UqscaleError(f"analysis '{analysis.label}' needs a design this run does not "

@@ -16,6 +16,18 @@ from scipy.stats import qmc
 def block_rng(seed: int, key: str) -> np.random.Generator:
     """Return the random stream of the design block described by ``key``.
 
+    Parameters
+    ----------
+    seed
+        The study's seed.
+    key
+        What identifies the block (:func:`uqscale.design.block_key`).
+
+    Returns
+    -------
+    numpy.random.Generator
+        A fresh generator, the same for the same seed and key.
+
     Examples
     --------
     >>> a, b = block_rng(1, "sobol"), block_rng(1, "sobol")
@@ -30,30 +42,48 @@ def seed_int(rng: np.random.Generator) -> int:
     return int(rng.integers(2**31 - 1))
 
 
+def _random(n: int, dimension: int, rng: np.random.Generator) -> np.ndarray:
+    return rng.random((n, dimension))
+
+
+def _sobol(n: int, dimension: int, rng: np.random.Generator) -> np.ndarray:
+    # A prefix of a 2^m scrambled Sobol' sequence: nested, so designs can grow.
+    m = max(int(np.ceil(np.log2(n))), 0)
+    return qmc.Sobol(d=dimension, rng=rng).random_base2(m)[:n]
+
+
+def _lhs(n: int, dimension: int, rng: np.random.Generator) -> np.ndarray:
+    return qmc.LatinHypercube(d=dimension, rng=rng).random(n)
+
+
+def _halton(n: int, dimension: int, rng: np.random.Generator) -> np.ndarray:
+    return qmc.Halton(d=dimension, rng=rng).random(n)
+
+
+DRAWS = {"random": _random, "lhs": _lhs, "sobol": _sobol, "halton": _halton}
+"""How each rule of :data:`uqscale.analysis.method.RULES` draws ``(n, dimension)``."""
+
+
 def unit_sample(rule: str, n: int, dimension: int, rng: np.random.Generator) -> np.ndarray:
     """Return ``n`` points of the open unit cube ``(0, 1)^dimension``.
 
     Parameters
     ----------
     rule
-        One of :data:`uqscale.study.methods.RULES`: ``random`` (Monte Carlo),
+        One of :data:`uqscale.analysis.method.RULES`: ``random`` (Monte Carlo),
         ``lhs`` (Latin hypercube), ``sobol`` (scrambled Sobol' sequence) or
         ``halton`` (scrambled Halton sequence).
     n, dimension
         Shape of the result, ``(n, dimension)``.
     rng
         The stream to draw from.
+
+    Returns
+    -------
+    numpy.ndarray
+        The points, ``(n, dimension)``.
     """
-    if rule == "random":
-        points = rng.random((n, dimension))
-    elif rule == "sobol":
-        # A prefix of a 2^m scrambled Sobol' sequence: nested, so designs can grow.
-        m = max(int(np.ceil(np.log2(n))), 0)
-        points = qmc.Sobol(d=dimension, rng=rng).random_base2(m)[:n]
-    else:
-        engine = {"lhs": qmc.LatinHypercube, "halton": qmc.Halton}[rule]
-        points = engine(d=dimension, rng=rng).random(n)
+    points = DRAWS[rule](n, dimension, rng)
     # Scrambled sequences can touch 0 exactly; inverse CDFs of unbounded inputs cannot.
     tiny = np.finfo(float).eps
     return np.clip(points, tiny, 1.0 - tiny)
-

@@ -36,7 +36,7 @@ import numpy as np
 import xarray as xr
 
 from uqscale.errors import UqscaleError
-from uqscale.models.evaluate import BatchResult, Failure
+from uqscale.records import BatchResult, Failure
 from uqscale.study.model import Study
 
 ENGINE = "h5netcdf"
@@ -302,13 +302,10 @@ class RunStore:
                                f"but {free / 2**20:.0f} MB are free; free space and run "
                                f"`uqscale analyze {self.directory}`")
 
-    def write_analyses(self, analyses: Mapping[str, Mapping[str, xr.Dataset]],
-                       indices: Mapping[str, Any]) -> None:
-        """Store every analysis (a netCDF group per ``label/output``) and indices.json."""
-        tree = xr.DataTree.from_dict({f"{label}/{output}": ds
-                                      for label, by_output in analyses.items()
-                                      for output, ds in by_output.items()})
-        write_netcdf(self.directory / "analyses.nc", tree)
+    def write_analyses(self, analyses: xr.DataTree, indices: Mapping[str, Any]) -> None:
+        """Store every analysis (the tree of :func:`uqscale.analysis.run_all.analyze_all`,
+        a netCDF group per ``label/output``) and indices.json."""
+        write_netcdf(self.directory / "analyses.nc", analyses)
         write_json(self.directory / "indices.json", indices)
 
     def update_provenance(self, changes: Mapping[str, Any], remove: tuple[str, ...] = ()

@@ -2,7 +2,7 @@
 
 ``u_t = D u_xx + u (1 - u)(u - a)``, ``0 < a < 1/2``: the excited state u = 1 invades
 the resting state u = 0 as a front ``U(x - c t) = 1 / (1 + exp((x - c t) / w))`` of
-width ``w = sqrt(2 D)`` and speed ``c = sqrt(2 D) (1/2 - a)`` (shared/REFERENCES.md).
+width ``w = sqrt(2 D)`` and speed ``c = sqrt(2 D) (1/2 - a)`` (docs/references.md).
 The inputs are the front width ``width`` (the process scale; ``D = width^2 / 2``,
 tissue coupling) or ``D`` itself, and the threshold ``a`` (membrane kinetics).
 

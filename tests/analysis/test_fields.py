@@ -34,9 +34,9 @@ def test_field_indices_follow_the_analytic_curve(tmp_path, analysis):
 def test_indices_json_holds_fields_as_lists_with_coordinates(tmp_path):
     from uqscale.report.indices import indices_document
 
-    analyses, errors = analyse_in_process(field_study([{"method": "pce", "order": 1, "n": 20}]),
+    analyses, _ = analyse_in_process(field_study([{"method": "pce", "order": 1, "n": 20}]),
                                           tmp_path)
-    entry = indices_document("ramp", 20, 0, analyses, errors)["outputs"]["y"]["pce"]
+    entry = indices_document("ramp", 20, 0, analyses)["outputs"]["y"]["pce"]
     assert entry["coords"] == {"t": TIMES.tolist()}
     assert len(entry["S1"]["x1"]) == len(TIMES)
     assert entry["S1"]["x1"][0] == pytest.approx(1.0)

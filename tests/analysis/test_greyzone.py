@@ -74,8 +74,8 @@ def test_indices_json_has_the_greyzone_entry(tmp_path):
 
     study = sweep_study("tests.models.resolution:converging", [0.01, 0.02, 0.04],
                         formal_order=2)
-    analyses, errors = analyse_in_process(study, tmp_path)
-    entry = indices_document("sweep", 120, 0, analyses, errors)["outputs"]["y"]
+    analyses, _ = analyse_in_process(study, tmp_path)
+    entry = indices_document("sweep", 120, 0, analyses)["outputs"]["y"]
     zone = entry["greyzone"]
     assert zone["dx"] == [0.01, 0.02, 0.04]
     assert set(zone["with_resolution"]["ST"]) == {"x1", "x2", "resolution"}

@@ -68,3 +68,26 @@ def test_morris_equals_salib_point_by_point(tmp_path):
         for key in ("mu", "mu_star", "sigma"):
             np.testing.assert_allclose(ours[key].values[:, k], theirs[key], rtol=1e-12,
                                        atol=1e-12)
+
+
+def test_morris_failures_drop_drops_whole_trajectories(tmp_path):
+    from dataclasses import replace
+
+    from uqscale.design import build_design
+
+    study = uniform_study("half", "tests.models.flaky:one_output_fails", 2,
+                          [{"method": "morris", "trajectories": 40, "levels": 6,
+                            "failures": "drop"}],
+                          outputs=("good", "bad"))
+    study = study.replace(execution=replace(study.execution, nonfinite="keep"))
+    analyses, errors = analyse_in_process(study, tmp_path)
+    assert not errors
+    x1 = build_design(study)["x1"].values.reshape(40, 3)     # 2 inputs: 3 rows each
+    dropped = int((x1 > 0.9).any(axis=1).sum())
+    bad, good = analyses["morris"]["bad"], analyses["morris"]["good"]
+    assert bad.attrs["n_dropped"] == dropped > 0 and "biases" in bad.attrs["warning"]
+    assert bad.attrs["n_used"] == 3 * (40 - dropped)
+    # a linear model: every elementary effect is its coefficient, whatever is dropped
+    # (per unit of the quantile grid: c_i times the input's range)
+    np.testing.assert_allclose(bad["mu_star"].values, good["mu_star"].values)
+    np.testing.assert_allclose(bad["sigma"].values, 0.0, atol=1e-12)

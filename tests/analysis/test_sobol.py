@@ -1,9 +1,12 @@
 """Saltelli/SALib Sobol indices against analytic values."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from tests.conftest import ISHIGAMI, analyse_in_process, gfunction_exact, uniform_study
+from uqscale.design import build_design
 
 PI = np.pi
 G_A = [0, 1, 4.5, 9, 99, 99, 99, 99]
@@ -57,3 +60,48 @@ def test_failed_samples_make_sobol_refuse(tmp_path):
     assert errors["sobol"].startswith("sobol: ")
     assert "needs every sample of its design" in errors["sobol"]
     assert analyses["pce"]["y"].attrs["n_failed"] > 0
+
+
+def one_failing_output(analysis: list[dict]):
+    study = uniform_study("half", "tests.models.flaky:one_output_fails", 2, analysis,
+                          outputs=("good", "bad"))
+    return study.replace(execution=replace(study.execution, nonfinite="keep"))
+
+
+@pytest.mark.parametrize("method", [{"method": "sobol", "n": 256},
+                                    {"method": "morris", "trajectories": 40, "levels": 6}])
+def test_a_failed_output_never_hides_another(tmp_path, method):
+    study = one_failing_output([method])
+    analyses, errors = analyse_in_process(study, tmp_path)
+    label = method["method"]
+    assert set(analyses[label].children) == {"good"}
+    assert "of output 'bad' failed or are not finite" in errors[label]
+    assert "(the other outputs are estimated)" in errors[label]
+    assert analyses[label]["good"].attrs["n_failed"] == 0
+
+
+def test_sobol_failures_drop_drops_whole_base_samples(tmp_path):
+    n = 256
+    dropping = one_failing_output([{"method": "sobol", "n": n, "failures": "drop"}])
+    analyses, errors = analyse_in_process(dropping, tmp_path / "drop")
+    assert not errors
+    bad, good = analyses["sobol"]["bad"], analyses["sobol"]["good"]
+    # the bases dropped: those with x1 > 0.9 in A or in B (every AB_i row takes x1 from
+    # one of them); 2 inputs, one group: 4 rows per base
+    design = build_design(dropping)
+    x1 = design["x1"].values.reshape(n, 4)
+    dropped = int((x1 > 0.9).any(axis=1).sum())
+    assert 0 < dropped < n
+    assert bad.attrs["n_dropped"] == dropped and bad.attrs["n"] == n - dropped
+    assert bad.attrs["n_used"] == 4 * (n - dropped) and "biases" in bad.attrs["warning"]
+    # what is left estimates the model on x1 <= 0.9 (the bias the warning names):
+    # y = x1 + 2 x2 with x1 ~ U(0, 0.9), so S = ST = (0.81, 4) / 4.81
+    conditioned = np.array([0.81, 4.0]) / 4.81
+    np.testing.assert_allclose(bad["S1"].values, conditioned, atol=0.06)
+    np.testing.assert_allclose(bad["ST"].values, conditioned, atol=0.06)
+    # the complete output is estimated exactly as without the option
+    kept = one_failing_output([{"method": "sobol", "n": n}])
+    plain, _ = analyse_in_process(kept, tmp_path / "keep")
+    for key in ("S1", "ST", "S1_conf", "ST_conf"):
+        np.testing.assert_array_equal(good[key].values, plain["sobol"]["good"][key].values)
+    assert "n_dropped" not in good.attrs

@@ -44,3 +44,10 @@ def fails_first_time(x1, x2, marks):
         mark.touch()
         raise OSError("transient: license server busy")
     return {"y": x1 * 2}
+
+
+def one_output_fails(x1, x2):
+    """``good = x1 + 2 x2`` always; ``bad`` the same but NaN where x1 > 0.9 (kept as
+    NaN with ``execution.nonfinite: keep``, so only that output fails there)."""
+    good = np.asarray(x1) + 2 * np.asarray(x2)
+    return {"good": good, "bad": np.where(np.asarray(x1) > 0.9, np.nan, good)}

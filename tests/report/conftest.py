@@ -93,7 +93,8 @@ def demo_run(tmp_path_factory):
     pce = final["pce/u_end"].to_dataset().load()
     final.close()
     add_groups(directory, {"greyzone/u_end": greyzone_dataset(list(DEMO["inputs"])),
-                           "pce_sparse/u_end": convergence_dataset(pce)})
+                           "pce_sparse/u_end": convergence_dataset(pce)},
+               {"greyzone": "greyzone", "pce_sparse": "pce"})
     write_verification(directory)
     write_report(directory)
     return directory

@@ -34,15 +34,18 @@ def make_run(study: Study, directory: Path) -> Path:
     return directory
 
 
-def add_groups(directory: Path, groups: dict[str, xr.Dataset]) -> None:
-    """Add ``label/output`` groups to a run's analyses.nc (for analyses other engineers'
-    methods will produce: grey zone, convergence of sparse PCE)."""
-    tree = xr.open_datatree(directory / "analyses.nc", engine="h5netcdf")
-    data = {f"{label}/{output}": node.to_dataset().load()
-            for label, by_label in tree.children.items()
-            for output, node in by_label.children.items()}
-    tree.close()
-    write_netcdf(directory / "analyses.nc", xr.DataTree.from_dict(data | groups))
+def add_groups(directory: Path, groups: dict[str, xr.Dataset], methods: dict[str, str]
+               ) -> None:
+    """Add ``label/output`` groups to a run's analyses.nc (for analyses in shapes the
+    demo study does not produce: grey zone, convergence of sparse PCE), each label's
+    node naming its method (``methods``)."""
+    with xr.open_datatree(directory / "analyses.nc", engine="h5netcdf") as stored:
+        tree = stored.load().copy()
+    for path, dataset in groups.items():
+        tree[path] = xr.DataTree(dataset)
+    for label, method in methods.items():
+        tree[label].attrs["method"] = method
+    write_netcdf(directory / "analyses.nc", tree)
 
 
 def greyzone_dataset(inputs: list[str]) -> xr.Dataset:

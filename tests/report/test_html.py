@@ -118,12 +118,12 @@ def test_a_drawing_failure_warns_instead_of_failing_the_run(failing_run, monkeyp
 
 
 def test_a_section_that_cannot_be_drawn_becomes_a_note(failing_run, monkeypatch):
-    from uqscale.report import html, results
+    from uqscale.report import html, moments
 
-    def broken(data):
+    def broken(data, look, found):
         raise KeyError("quantile")
 
-    monkeypatch.setattr(results, "moments_section", broken)
+    monkeypatch.setattr(moments, "moments_section", broken)
     with pytest.warns(UserWarning, match="section 'Moments and quantiles' not drawn"):
         text = html.render_html(html.load_run(failing_run))
     assert "Not drawn: KeyError: &#39;quantile&#39;" in text

@@ -16,6 +16,55 @@ class AnalysisError(UqscaleError):
     """An analysis that cannot be computed from the samples at hand."""
 
 
+class PartialAnalysisError(AnalysisError):
+    """An analysis computed for some outputs only: ``found`` holds their results, the
+    message says why the others are missing."""
+
+    def __init__(self, message: str, found: dict[str, xr.Dataset]) -> None:
+        super().__init__(message)
+        self.found = found
+
+
+def per_output(method: str, estimates: Iterator[tuple[str, xr.Dataset | str]]
+               ) -> dict[str, xr.Dataset]:
+    """Collect an estimator's results output by output (one that cannot be estimated
+    never hides the others).
+
+    Parameters
+    ----------
+    method
+        The method's name, leading the messages.
+    estimates
+        ``(output, dataset)``, or ``(output, message)`` for an output it could not
+        estimate.
+
+    Returns
+    -------
+    dict
+        ``{output: Dataset}`` when every output was estimated.
+
+    Raises
+    ------
+    PartialAnalysisError
+        When some outputs could not be estimated (with the others' results).
+    AnalysisError
+        When none could.
+    """
+    found: dict[str, xr.Dataset] = {}
+    missing: list[str] = []
+    for output, result in estimates:
+        if isinstance(result, str):
+            missing.append(result)
+        else:
+            found[output] = result
+    if missing and found:
+        raise PartialAnalysisError(f"{method}: " + "; ".join(missing)
+                                   + " (the other outputs are estimated)", found)
+    if missing:
+        raise AnalysisError(f"{method}: " + "; ".join(missing))
+    return found
+
+
 CHUNK_BYTES = 64 * 2**20
 
 
@@ -60,8 +109,22 @@ class OutputValues:
 
     def labelled(self, dims: tuple[str, ...], array: np.ndarray,
                  coords: Mapping[str, object] | None = None) -> xr.DataArray:
-        """Label ``array`` of shape ``(*leading, points)``: ``dims`` name the leading
-        axes; the last axis becomes the output's field dimensions."""
+        """Label ``array`` of shape ``(*leading, points)``.
+
+        Parameters
+        ----------
+        dims
+            Names of the leading axes.
+        array
+            The values; the last axis becomes the output's field dimensions.
+        coords
+            Coordinates of the leading dims (others are ignored).
+
+        Returns
+        -------
+        xarray.DataArray
+            Over ``dims`` and the output's field dims, with their coordinates.
+        """
         field = self.template
         shaped = array.reshape(array.shape[:-1] + field.shape)
         all_coords = {d: field.coords[d] for d in field.dims if d in field.coords}
@@ -83,11 +146,48 @@ def input_coords(space) -> dict[str, object]:
 
 
 def require_complete(values: OutputValues, method: str) -> None:
-    """Refuse an analysis whose estimator needs every sample of its design."""
+    """Refuse an analysis whose estimator needs every sample of its design.
+
+    Parameters
+    ----------
+    values
+        One output's samples.
+    method
+        The method's name, for the message.
+
+    Raises
+    ------
+    AnalysisError
+        When some samples failed.
+    """
+    message = incomplete(values, method)
+    if message:
+        raise AnalysisError(f"{method}: {message}")
+
+
+def incomplete(values: OutputValues, method: str, droppable: bool = False) -> str:
+    """Why an output with failed samples cannot be estimated by ``method``, which needs
+    every sample of its design.
+
+    Parameters
+    ----------
+    values
+        One output's samples.
+    method
+        The method's name, for the message.
+    droppable
+        Whether the method offers ``failures: drop`` (the message then says so).
+
+    Returns
+    -------
+    str
+        The reason, or ``""`` when no sample failed.
+    """
     failed = int((~values.finite_rows()).sum())
-    if failed:
-        raise AnalysisError(
-            f"{method}: {failed} of {len(values.values)} samples of output "
-            f"'{values.name}' failed or are not finite, and the {method} estimator needs "
-            f"every sample of its design; fix the failures and resume the run, or use "
-            f"'pce' (regression) or 'moments', which drop failed samples")
+    if not failed:
+        return ""
+    drop = " or set 'failures: drop'," if droppable else ""
+    return (f"{failed} of {len(values.values)} samples of output '{values.name}' failed or "
+            f"are not finite, and the {method} estimator needs every sample of its design; "
+            f"fix the failures and resume the run,{drop} or use 'pce' (regression) or "
+            f"'moments', which drop failed samples")

@@ -37,13 +37,14 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from uqscale.analysis import method_module
 from uqscale.analysis.common import AnalysisError
+from uqscale.analysis.method import Lazy, Method, Options, SectionSpec
+from uqscale.analysis.registry import METHODS
 from uqscale.space import InputSpace
 from uqscale.study.model import Study
 
 ORDER_MATCH = 0.2
-SOURCES = ("pce", "sobol")
+LABEL = "greyzone"
 
 
 def process_scale(study: Study) -> float | None:
@@ -66,17 +67,32 @@ def analyze(study: Study, design: xr.Dataset, results: xr.Dataset,
 
     Parameters
     ----------
+    study
+        The study, with its resolution sweep.
+    design, results
+        The whole design and outputs (every spacing).
     analyses
         Every analysis at every spacing (dim ``resolution``).
     rows
         Rows of each analysis in the first copy of the design.
     rng_for
         ``rng_for(analysis)``: the analysis' random stream.
+
+    Returns
+    -------
+    dict
+        ``{output: Dataset}`` of the grey-zone measures.
+
+    Raises
+    ------
+    AnalysisError
+        Without a variance-based analysis that succeeded.
     """
-    source = next((a for a in study.analysis if a.method in SOURCES
+    source = next((a for a in study.analysis if METHODS[a.method].indices
                    and a.label in analyses), None)
     if source is None:
-        raise AnalysisError("greyzone: needs a 'pce' or 'sobol' analysis that succeeded")
+        sources = " or ".join(f"'{m.name}'" for m in METHODS.values() if m.indices)
+        raise AnalysisError(f"greyzone: needs a {sources} analysis that succeeded")
     spacings = np.asarray(study.resolution.spacings())
     scale = process_scale(study)
     start, stop = rows[source.label]
@@ -154,7 +170,7 @@ def _combined_indices(study, source, at_dx: xr.Dataset, per_dx: np.ndarray, desi
     averaged = results[[output]].isel(sample=slice(*rows)).copy(
         data={output: per_dx.mean(axis=0)})
     space = InputSpace(study.inputs)
-    of_mean = method_module(source.method).analyze(
+    of_mean = METHODS[source.method].analyze(
         space, source.options, design.isel(sample=slice(*rows)), averaged, rng)[output]
     field_shape = per_dx.shape[2:]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -177,8 +193,10 @@ def _combined_indices(study, source, at_dx: xr.Dataset, per_dx: np.ndarray, desi
     return {"S1": label(s1), "ST": label(st)}
 
 
-def greyzone_entry(data: xr.Dataset, plain) -> dict[str, Any]:
+def greyzone_entry(data: xr.Dataset) -> dict[str, Any]:
     """The ``"greyzone"`` entry of indices.json for one output."""
+    from uqscale.analysis.entries import plain
+
     entry: dict[str, Any] = {
         "dx": [float(v) for v in data["resolution"].values],
         "mean": plain(data["mean"]), "std": plain(data["std"]),
@@ -200,3 +218,11 @@ def greyzone_entry(data: xr.Dataset, plain) -> dict[str, Any]:
         entry["formal_order"] = data.attrs["formal_order"]
         entry["asymptotic_range"] = {"dx": data.attrs["asymptotic_range"] or None}
     return entry
+
+
+METHOD = Method(
+    name=LABEL, options=Options, sampling=(), sample=None, analyze=analyze,
+    entry=greyzone_entry,
+    sections=(SectionSpec(60, "greyzone", "Grey zone",
+                          Lazy("uqscale.report.quality:greyzone_section")),))
+"""Added by uqscale after the other analyses of a resolution sweep (not in studies)."""

@@ -10,18 +10,38 @@ unbounded distributions get finite values. Effects are per unit of that grid:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import xarray as xr
-from scipy.stats import norm
+from uqscale.analysis.method import (
+    DROP_BIAS,
+    Lazy,
+    Method,
+    Options,
+    SectionSpec,
+    failures_option,
+    integer,
+    option,
+    probability,
+)
 
-from uqscale.analysis.common import input_coords, output_values, require_complete
-from uqscale.sampling import seed_int
-from uqscale.space import InputSpace
+if TYPE_CHECKING:
+    import numpy as np
+    import xarray as xr
 
-IID = False
-SAMPLING = ("trajectories", "levels")
+    from uqscale.analysis.common import OutputValues
+    from uqscale.space import InputSpace
+
+
+@dataclass(frozen=True)
+class MorrisOptions(Options):
+    """``method: morris``."""
+
+    trajectories: int = option(integer(2), 10)
+    levels: int = option(integer(2), 4)
+    resamples: int = option(integer(10), 100)
+    conf_level: float = option(probability, 0.95)
+    failures: str = failures_option()
 
 
 def _problem(space: InputSpace) -> dict[str, Any]:
@@ -30,8 +50,25 @@ def _problem(space: InputSpace) -> dict[str, Any]:
 
 
 def grid(space: InputSpace, options: Mapping[str, Any], rng: np.random.Generator) -> np.ndarray:
-    """SALib's trajectories on the unit grid, ``trajectories (d + 1)`` rows."""
+    """SALib's trajectories on the unit grid, ``trajectories (d + 1)`` rows.
+
+    Parameters
+    ----------
+    space
+        The uncertain inputs.
+    options
+        The method's options.
+    rng
+        The design block's random stream.
+
+    Returns
+    -------
+    numpy.ndarray
+        The design, ``(rows, inputs)`` on the unit grid.
+    """
     from SALib.sample import morris
+
+    from uqscale.sampling import seed_int
 
     return morris.sample(_problem(space), options["trajectories"],
                          num_levels=options["levels"], seed=seed_int(rng))
@@ -39,7 +76,22 @@ def grid(space: InputSpace, options: Mapping[str, Any], rng: np.random.Generator
 
 def sample(space: InputSpace, options: Mapping[str, Any],
            rng: np.random.Generator) -> np.ndarray:
-    """The trajectories mapped to the inputs' distributions (bin midpoints)."""
+    """The trajectories mapped to the inputs' distributions (bin midpoints).
+
+    Parameters
+    ----------
+    space
+        The uncertain inputs.
+    options
+        The method's options.
+    rng
+        The design block's random stream.
+
+    Returns
+    -------
+    numpy.ndarray
+        The design, ``(rows, inputs)`` in the inputs' physical units.
+    """
     levels = options["levels"]
     unit = grid(space, options, rng)
     return space.to_physical((unit * (levels - 1) + 0.5) / levels)
@@ -52,8 +104,32 @@ def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
     field points; equal to it point by point).
 
     ``rng`` must be the design block's own stream: the trajectories are drawn again
-    from it, as the analysis needs them on SALib's grid.
+    from it, as the analysis needs them on SALib's grid. Each output is estimated from
+    its own samples: one with failed samples is not estimated (the others are), unless
+    ``failures: drop``, which drops each trajectory with a failed row (attrs
+    ``n_dropped`` and ``warning``).
+
+    Parameters
+    ----------
+    space
+        The uncertain inputs.
+    options
+        The method's options.
+    design, results
+        The block's rows of the design and of the outputs (dim ``sample``).
+    rng
+        The design block's random stream.
+
+    Returns
+    -------
+    dict
+        ``{output: Dataset}``.
     """
+    import numpy as np
+    from scipy.stats import norm
+
+    from uqscale.analysis.common import incomplete, output_values, per_output
+
     unit = grid(space, options, rng)
     d = space.dimension
     steps = unit.reshape(-1, d + 1, d)                    # (trajectories, d + 1, d)
@@ -63,20 +139,53 @@ def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
     order = np.argsort(moved, axis=1)                     # steps sorted by input
     resampled = rng.integers(len(steps), size=(options["resamples"], len(steps)))
     z = float(norm.ppf(0.5 + options["conf_level"] / 2))
-    analyses = {}
-    for out in output_values(results):
-        require_complete(out, "morris")
-        change = np.diff(out.values.reshape(len(steps), d + 1, -1), axis=1)
-        effects = change / size[..., None]                # (trajectories, d, P) by step
-        effects = np.take_along_axis(effects, order[..., None], axis=1)  # by input
-        found = {
-            "mu": effects.mean(axis=0),
-            "mu_star": np.abs(effects).mean(axis=0),
-            "sigma": effects.std(axis=0, ddof=1),
-            "mu_star_conf": z * np.abs(effects)[resampled].mean(axis=1).std(axis=0, ddof=1),
-        }
-        analyses[out.name] = xr.Dataset(
-            {key: out.labelled(("input",), value, input_coords(space))
-             for key, value in found.items()},
-            attrs={"n_used": len(out.values), "n_failed": 0})
-    return analyses
+
+    def estimate(out: OutputValues) -> xr.Dataset | str:
+        values = out.values.reshape(len(steps), d + 1, -1)
+        message = incomplete(out, "morris", droppable=True)
+        if not message:
+            return _dataset(space, out, values, size, order, resampled, z, {})
+        if options["failures"] != "drop":
+            return message
+        keep = np.isfinite(values).all(axis=(1, 2))
+        if keep.sum() < 2:
+            return f"output '{out.name}' has fewer than 2 trajectories without failures"
+        kept = int(keep.sum())
+        return _dataset(space, out, values[keep], size[keep], order[keep],
+                        rng.integers(kept, size=(options["resamples"], kept)), z,
+                        {"n_dropped": len(steps) - kept, "warning": DROP_BIAS})
+
+    return per_output("morris", ((out.name, estimate(out)) for out in output_values(results)))
+
+
+def _dataset(space: InputSpace, out: OutputValues, values: np.ndarray, size: np.ndarray,
+             order: np.ndarray, resampled: np.ndarray, z: float,
+             attrs: dict[str, Any]) -> xr.Dataset:
+    """The measures of one output from its trajectories ``values`` ``(T, d + 1, P)``,
+    with each step's ``size`` and the ``order`` that sorts steps by input."""
+    import numpy as np
+    import xarray as xr
+
+    from uqscale.analysis.common import input_coords
+
+    change = np.diff(values, axis=1)
+    effects = change / size[..., None]                # (trajectories, d, P) by step
+    effects = np.take_along_axis(effects, order[..., None], axis=1)  # by input
+    found = {
+        "mu": effects.mean(axis=0),
+        "mu_star": np.abs(effects).mean(axis=0),
+        "sigma": effects.std(axis=0, ddof=1),
+        "mu_star_conf": z * np.abs(effects)[resampled].mean(axis=1).std(axis=0, ddof=1),
+    }
+    rows = values.shape[0] * values.shape[1]
+    return xr.Dataset(
+        {key: out.labelled(("input",), value, input_coords(space))
+         for key, value in found.items()},
+        attrs={"n_used": rows, "n_failed": len(out.values) - rows, **attrs})
+
+
+METHOD = Method(
+    name="morris", options=MorrisOptions, sampling=("trajectories", "levels"), sample=sample,
+    analyze=analyze, summary=("mu_star", "sigma"),
+    sections=(SectionSpec(50, "morris", "Morris screening",
+                          Lazy("uqscale.report.quality:morris_section")),))

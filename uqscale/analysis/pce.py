@@ -1,5 +1,6 @@
 """Polynomial chaos expansions (chaospy bases): regression or quadrature, and the
-Sobol indices that follow from the coefficients.
+Sobol indices that follow from the coefficients (the numerics of ``method: pce``,
+declared in :mod:`uqscale.analysis.pce_method`).
 
 Regression fits every term of a given degree by least squares (``solver: ols``), or
 chooses terms along an orthogonal matching pursuit or least-angle regression path
@@ -32,8 +33,6 @@ from uqscale.analysis.polynomials import Basis, multi_indices, sobol_from_coeffi
 from uqscale.sampling import unit_sample
 from uqscale.space import InputSpace
 
-IID = True
-SAMPLING = ("order", "design", "n", "rule", "quadrature", "sparse", "q_norm", "max_order")
 OVERSAMPLING = 2
 AUTO = "auto"
 AUTO_MAX_ORDER = 10

@@ -10,19 +10,45 @@ so SALib's grouped estimator sees exactly the design it would have drawn itself.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import xarray as xr
-from scipy.stats import norm
+from uqscale.analysis.method import (
+    DROP_BIAS,
+    REQUIRED,
+    Method,
+    Options,
+    boolean,
+    failures_option,
+    integer,
+    option,
+    probability,
+)
+from uqscale.errors import StudyError
+from uqscale.study import fields
 
-from uqscale.analysis.common import input_coords, output_values, require_complete
-from uqscale.analysis.saltelli_bootstrap import estimates
-from uqscale.sampling import seed_int
-from uqscale.space import InputSpace
+if TYPE_CHECKING:
+    import numpy as np
+    import xarray as xr
 
-SAMPLING = ("n", "second_order")
-IID = True  # every row of a Saltelli design is a draw from the joint distribution
+    from uqscale.analysis.common import OutputValues
+    from uqscale.space import InputSpace
+
+@dataclass(frozen=True)
+class SobolOptions(Options):
+    """``method: sobol``."""
+
+    n: int = option(integer(2), REQUIRED)
+    """Base samples, a power of 2."""
+    second_order: bool = option(boolean, False)
+    resamples: int = option(integer(10), 100)
+    conf_level: float = option(probability, 0.95)
+    failures: str = failures_option()
+
+    def check(self, path: str) -> None:
+        if self.n & (self.n - 1):
+            raise StudyError(fields.join(path, "n"),
+                             f"must be a power of 2 for Saltelli sampling (got {self.n})")
 
 
 def _problem(space: InputSpace, grouped: bool = False) -> dict[str, Any]:
@@ -45,8 +71,26 @@ def _shared_groups(space: InputSpace) -> list[list[int]]:
 def sample(space: InputSpace, options: Mapping[str, Any],
            rng: np.random.Generator) -> np.ndarray:
     """Saltelli's design, ``n (d + 2)`` rows (``n (2 d + 2)`` with second order), drawn
-    in the unit cube by SALib, then ``n`` rows per group of several inputs."""
+    in the unit cube by SALib, then ``n`` rows per group of several inputs.
+
+    Parameters
+    ----------
+    space
+        The uncertain inputs.
+    options
+        The method's options.
+    rng
+        The design block's random stream.
+
+    Returns
+    -------
+    numpy.ndarray
+        The design, ``(rows, inputs)`` in the inputs' physical units.
+    """
+    import numpy as np
     from SALib.sample import sobol as saltelli
+
+    from uqscale.sampling import seed_int
 
     unit = saltelli.sample(_problem(space), options["n"],
                            calc_second_order=options["second_order"], seed=seed_int(rng))
@@ -70,40 +114,110 @@ def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
     ``S2`` and ``S2_conf`` (``input``, ``input_b``), by scale group ``S1_group``,
     ``ST_group``, ``S1_group_conf``, ``ST_group_conf`` (dim ``group``), and ``mean``
     and ``variance`` of the rows. Confidence half-widths come from bootstrap over base
-    samples, as in SALib. Every sample must have succeeded (the estimators pair rows;
-    dropping some would bias them), else AnalysisError.
+    samples, as in SALib.
+
+    Each output is estimated from its own samples: the estimators pair rows, so an
+    output with failed samples is not estimated (the others are), unless ``failures:
+    drop``, which drops every row of each base sample with a failed row (attrs
+    ``n_dropped`` and ``warning``: dropping biases the estimate when failures depend
+    on the inputs).
+
+    Parameters
+    ----------
+    space
+        The uncertain inputs.
+    options
+        The method's options.
+    design, results
+        The block's rows of the design and of the outputs (dim ``sample``).
+    rng
+        The design block's random stream.
+
+    Returns
+    -------
+    dict
+        ``{output: Dataset}``.
     """
-    n, d = options["n"], space.dimension
-    steps = 2 * d + 2 if options["second_order"] else d + 2
+    import numpy as np
+    from scipy.stats import norm
+
+    from uqscale.analysis.common import incomplete, output_values, per_output
+
+    n = options["n"]
+    steps = 2 * space.dimension + 2 if options["second_order"] else space.dimension + 2
     resampled = rng.integers(n, size=(n, options["resamples"]))
     z = float(norm.ppf(0.5 + options["conf_level"] / 2))
+
+    def estimate(out: OutputValues) -> xr.Dataset | str:
+        message = incomplete(out, "sobol", droppable=True)
+        if not message:
+            return _dataset(space, options, out, out.values, n, resampled, z, {})
+        if options["failures"] != "drop":
+            return message
+        keep = _complete_bases(out.finite_rows(), n, steps)
+        if keep.sum() < 2:
+            return f"output '{out.name}' has fewer than 2 base samples without failures"
+        rows = _base_rows(n, steps, len(out.values))[keep].ravel()
+        kept = int(keep.sum())
+        return _dataset(space, options, out, out.values[np.sort(rows)], kept,
+                        rng.integers(kept, size=(kept, options["resamples"])), z,
+                        {"n_dropped": n - kept, "warning": DROP_BIAS})
+
+    return per_output("sobol", ((out.name, estimate(out)) for out in output_values(results)))
+
+
+def _base_rows(n: int, steps: int, rows: int) -> np.ndarray:
+    """The rows of each base sample, ``(n, rows per base)``: its ``steps`` rows of the
+    Saltelli design, then its row in each block of group rows."""
+    import numpy as np
+
+    own = np.arange(n * steps).reshape(n, steps)
+    extra = np.arange(n * steps, rows).reshape(-1, n).T
+    return np.hstack([own, extra])
+
+
+def _complete_bases(finite: np.ndarray, n: int, steps: int) -> np.ndarray:
+    """Which base samples have every row finite."""
+    return finite[_base_rows(n, steps, len(finite))].all(axis=1)
+
+
+def _dataset(space: InputSpace, options: Mapping[str, Any], out: OutputValues,
+             values: np.ndarray, n: int, resampled: np.ndarray, z: float,
+             attrs: dict[str, Any]) -> xr.Dataset:
+    """The indices of one output from ``values``, ``n`` complete base samples in the
+    design's row order."""
+    import numpy as np
+    import xarray as xr
+
+    from uqscale.analysis.common import input_coords
+    from uqscale.analysis.saltelli_bootstrap import estimates
+
+    d = space.dimension
+    steps = 2 * d + 2 if options["second_order"] else d + 2
     coords = input_coords(space) | {"group": list(space.groups)}
-    analyses = {}
-    for out in output_values(results):
-        require_complete(out, "sobol")
-        main = out.values[: n * steps]
-        # SALib centres and scales the output before estimating; so do we, per point.
-        scale = main.std(axis=0)
-        normal = (out.values - main.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
-        blocks = normal[: n * steps].reshape(n, steps, -1)
-        found = estimates(blocks[:, 0], blocks[:, 1: d + 1], blocks[:, -1],
-                           blocks[:, d + 1: 2 * d + 1] if options["second_order"] else None,
-                           resampled, z)
-        grouped = _grouped_blocks(space, normal, n, steps)
-        if grouped is None:   # a single group explains all the variance
-            ones = np.ones((1, normal.shape[1]))
-            found |= {"S1_group": ones, "ST_group": ones,
-                      "S1_group_conf": 0 * ones, "ST_group_conf": 0 * ones}
-        else:
-            a, ab, b = grouped
-            found |= {k.replace("S1", "S1_group").replace("ST", "ST_group"): v
-                      for k, v in estimates(a, ab, b, None, resampled, z).items()}
-        variables = {key: out.labelled(_dims(key), value, coords) for key, value in found.items()}
-        variables["mean"] = out.labelled((), main.mean(axis=0))
-        variables["variance"] = out.labelled((), main.var(axis=0, ddof=1))
-        analyses[out.name] = xr.Dataset(variables, attrs={"n_used": len(out.values),
-                                                          "n_failed": 0, "n": n})
-    return analyses
+    main = values[: n * steps]
+    # SALib centres and scales the output before estimating; so do we, per point.
+    scale = main.std(axis=0)
+    normal = (values - main.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
+    blocks = normal[: n * steps].reshape(n, steps, -1)
+    found = estimates(blocks[:, 0], blocks[:, 1: d + 1], blocks[:, -1],
+                       blocks[:, d + 1: 2 * d + 1] if options["second_order"] else None,
+                       resampled, z)
+    grouped = _grouped_blocks(space, normal, n, steps)
+    if grouped is None:   # a single group explains all the variance
+        ones = np.ones((1, normal.shape[1]))
+        found |= {"S1_group": ones, "ST_group": ones,
+                  "S1_group_conf": 0 * ones, "ST_group_conf": 0 * ones}
+    else:
+        a, ab, b = grouped
+        found |= {k.replace("S1", "S1_group").replace("ST", "ST_group"): v
+                  for k, v in estimates(a, ab, b, None, resampled, z).items()}
+    variables = {key: out.labelled(_dims(key), value, coords) for key, value in found.items()}
+    variables["mean"] = out.labelled((), main.mean(axis=0))
+    variables["variance"] = out.labelled((), main.var(axis=0, ddof=1))
+    return xr.Dataset(variables, attrs={"n_used": len(values),
+                                        "n_failed": len(out.values) - len(values), "n": n,
+                                        **attrs})
 
 
 def _dims(key: str) -> tuple[str, ...]:
@@ -116,6 +230,8 @@ def _grouped_blocks(space: InputSpace, values: np.ndarray, n: int, steps: int
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """``A``, ``AB_G`` per group (``(n, groups, P)``) and ``B``, or None when there
     is a single group."""
+    import numpy as np
+
     if len(space.groups) < 2:
         return None
     blocks = values[: n * steps].reshape(n, steps, -1)
@@ -123,3 +239,9 @@ def _grouped_blocks(space: InputSpace, values: np.ndarray, n: int, steps: int
     ab = [blocks[:, 1 + space.names.index(members[0])] if len(members) == 1 else next(extra)
           for members in space.groups.values()]
     return blocks[:, 0], np.stack(ab, axis=1), blocks[:, -1]
+
+
+METHOD = Method(
+    name="sobol", options=SobolOptions, sampling=("n", "second_order"), sample=sample,
+    analyze=analyze, iid=lambda options: True, indices=True, summary=("S1", "ST"))
+"""Every row of a Saltelli design is a draw from the joint distribution."""

@@ -28,6 +28,7 @@ from uqscale.models.command import Command, SampleFailedError, prune_workdirs
 from uqscale.models.isolated import call_in_child
 from uqscale.models.loading import load_callable
 from uqscale.models.outputs import as_mapping, check_outputs, nonfinite_failures
+from uqscale.records import BatchResult, Failure
 from uqscale.study.graph import step_order
 from uqscale.study.model import ModelStep, Study
 
@@ -36,30 +37,6 @@ TRACEBACK_LINES = 12
 Model = Callable[[int, dict[str, Any]], Any]
 """A step as ``model(sample, arguments)``: the first sample's index and the inputs'
 values (floats, or arrays for a vectorised step)."""
-
-
-@dataclass(frozen=True)
-class Failure:
-    """One failed sample: where, why, and the end of the traceback."""
-
-    sample: int
-    step: str
-    error: str
-    message: str
-    traceback: str = ""
-    attempts: int = 1
-
-
-@dataclass
-class BatchResult:
-    """Outputs of samples ``start .. stop - 1`` (NaN where failed) and their failures."""
-
-    start: int
-    stop: int
-    outputs: dict[str, np.ndarray]
-    failures: list[Failure] = field(default_factory=list)
-    seconds: float = 0.0
-    retried: int = 0
 
 
 @dataclass(frozen=True)
@@ -141,6 +118,8 @@ class BatchState:
     result: BatchResult
     values: dict[str, np.ndarray]
     alive: np.ndarray
+    inputs: tuple[str, ...] = ()
+    """The design's variables among ``values`` (a failure records their values)."""
 
 
 def evaluate_batch(pipeline: Pipeline, start: int, inputs: Mapping[str, np.ndarray]) -> BatchResult:
@@ -168,7 +147,7 @@ def evaluate_stage(pipeline: Pipeline, stage: int,
 def _begin(start: int, inputs: Mapping[str, np.ndarray]) -> BatchState:
     size = len(next(iter(inputs.values())))
     return BatchState(BatchResult(start, start + size, {}), dict(inputs),
-                      np.ones(size, dtype=bool))
+                      np.ones(size, dtype=bool), tuple(inputs))
 
 
 def _run_steps(pipeline: Pipeline, state: BatchState, positions) -> BatchState:
@@ -194,8 +173,9 @@ def _run_steps(pipeline: Pipeline, state: BatchState, positions) -> BatchState:
             values[name] = result.outputs[name] = full
         for local, (error, message, tb, attempts) in sorted(failed.items()):
             alive[rows[local]] = False
+            at = {name: float(values[name][rows[local]]) for name in state.inputs}
             result.failures.append(Failure(result.start + int(rows[local]), step.name, error,
-                                           message, tb, attempts))
+                                           message, tb, attempts, at))
     return state
 
 

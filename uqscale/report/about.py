@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -104,15 +105,30 @@ def where(data: RunData) -> str:
     return data.provenance.get("host", "–")
 
 
-def study_section(data: RunData, graph_uri: str, colours: dict[str, str]) -> Section:
-    """What was studied: the description, the inputs, the model graph, the analyses."""
+def study_section(data: RunData, graph: Callable[[], str], colours: dict[str, str]) -> Section:
+    """What was studied: the description, the inputs, the model graph, the analyses.
+
+    Parameters
+    ----------
+    data
+        The run.
+    graph
+        Draws the model graph (a ``data:`` URI), when shown.
+    colours
+        Each scale group's colour.
+
+    Returns
+    -------
+    Section
+        The study section.
+    """
     study = data.study
     scale_of = data.scale_of
     rows = [[item.name, describe_distribution(item),
              Chip(scale_of[item.name], colours[scale_of[item.name]]), item.units or ""]
             for item in study.inputs]
     blocks: list[Any] = [
-        Figure(graph_uri, "model graph",
+        Figure(graph, "model graph",
                "The model graph from micro to macro: uncertain inputs grouped by scale (left, "
                "one colour per scale group, used throughout the report), the model steps in "
                "the order data flows through them, intermediate outputs on the arrows and "

@@ -4,18 +4,26 @@ figures (with captions), tables and notes, and how numbers are written."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 
 @dataclass(frozen=True)
 class Figure:
-    """An embedded image (a ``data:`` URI) with its caption."""
+    """An image with its caption, drawn only when a renderer shows it (``draw()``
+    returns a ``data:`` URI; Markdown never draws)."""
 
-    uri: str
+    draw: Callable[[], str]
     alt: str
     caption: str
     kind: str = "figure"
+
+    @cached_property
+    def uri(self) -> str:
+        """The drawn image, as a ``data:`` URI."""
+        return self.draw()
 
 
 @dataclass(frozen=True)

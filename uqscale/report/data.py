@@ -1,18 +1,18 @@
 """Everything a report shows, read from a finished run folder (no model runs).
 
 A report is built from files only: ``study.yaml`` (through :meth:`RunStore.study`),
-``provenance.json``, ``failures.json``, ``indices.json``, ``analyses.nc`` (one group
-per ``label/output``) and, when present, ``verification.json`` (a list of ``{name,
+``provenance.json``, ``failures.json``, ``indices.json``, ``analyses.nc`` (the tree of
+:func:`uqscale.analysis.run_all.analyze_all`: a group per ``label/output``, the label's
+attrs naming its method) and, when present, ``verification.json`` (a list of ``{name,
 output, expected, got, tolerance, passed}``, optionally ``error``, ``rtol``, ``at``,
 ``message``).
-
-The kind of each analysis is its study method; analyses the study does not list (a
-newer method, or a group added by hand) are recognised by their variables.
 """
 
 from __future__ import annotations
 
 import json
+import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,12 +20,15 @@ from typing import Any
 
 import xarray as xr
 
+from uqscale.analysis.dims import field_dims
+from uqscale.analysis.method import Method
+from uqscale.analysis.registry import method_of
+from uqscale.analysis.run_all import datasets
 from uqscale.errors import UqscaleError
 from uqscale.store import ENGINE, RunStore, read_json
 from uqscale.study.model import Study
 
-NON_FIELD_DIMS = ("input", "input_b", "group", "q", "runs", "resolution", "factor")
-"""Dims of analysis variables that are not the output's own field dims."""
+__all__ = ["RunData", "coordinate", "field_dims", "load_run"]
 STAMP = "%Y-%m-%dT%H:%M:%S%z"
 
 
@@ -36,10 +39,9 @@ class RunData:
     Attributes
     ----------
     analyses
-        ``{label: {output: Dataset}}``, loaded into memory.
+        ``{label: {output: Dataset}}`` of the analyses computed, loaded into memory.
     methods
-        ``{label: kind}``: ``moments``, ``pce``, ``sobol``, ``morris``, ``greyzone``
-        or another method name.
+        ``{label: Method}``.
     """
 
     directory: Path
@@ -48,17 +50,22 @@ class RunData:
     indices: dict[str, Any]
     failures: list[dict[str, Any]]
     analyses: dict[str, dict[str, xr.Dataset]]
-    methods: dict[str, str]
+    methods: dict[str, Method]
     verification: list[dict[str, Any]] | None = None
     groups: dict[str, list[str]] = field(default_factory=dict)
 
-    def of_kind(self, *kinds: str) -> list[tuple[str, str, xr.Dataset]]:
-        """``(label, output, dataset)`` of every analysis of the given kinds, in study
-        order, outputs in the order the models declare them."""
+    def of_method(self, method: Method) -> list[tuple[str, str, xr.Dataset]]:
+        """``(label, output, dataset)`` of every analysis by ``method``, in study order,
+        outputs in the order the models declare them."""
+        return self.where(lambda m: m is method)
+
+    def where(self, test: Callable[[Method], bool]) -> list[tuple[str, str, xr.Dataset]]:
+        """``(label, output, dataset)`` of every analysis whose method passes ``test``
+        (study order; outputs in the order the models declare them)."""
         order = {o.name: k for k, o in enumerate(self.study.outputs)}
         found = []
         for label, by_output in self.analyses.items():
-            if self.methods[label] in kinds:
+            if test(self.methods[label]):
                 for output in sorted(by_output, key=lambda o: order.get(o, len(order))):
                     found.append((label, output, by_output[output]))
         return found
@@ -89,10 +96,9 @@ def load_run(directory: str | Path) -> RunData:
         raise UqscaleError(f"{folder}: no analyses yet; finish the run with "
                            f"`uqscale resume {folder}` or `uqscale analyze {folder}`")
     study = store.study()
-    analyses = read_analyses(folder / "analyses.nc")
-    listed = {a.label: a.method for a in study.analysis}
-    methods = {label: listed.get(label) or infer_kind(next(iter(by_output.values())))
-               for label, by_output in analyses.items() if by_output}
+    tree = read_analyses(folder / "analyses.nc")
+    analyses = {label: by_output for label, by_output in datasets(tree).items() if by_output}
+    methods = _methods(folder, study, tree, analyses)
     failures_path = folder / "failures.json"
     verification_path = folder / "verification.json"
     groups: dict[str, list[str]] = {}
@@ -107,41 +113,27 @@ def load_run(directory: str | Path) -> RunData:
         groups=groups)
 
 
-def read_analyses(path: Path) -> dict[str, dict[str, xr.Dataset]]:
-    """Every ``label/output`` group of ``analyses.nc``, loaded into memory."""
-    tree = xr.open_datatree(path, engine=ENGINE)
-    try:
-        return {str(label): {str(output): node.to_dataset().load()
-                             for output, node in by_label.children.items()}
-                for label, by_label in tree.children.items()}
-    finally:
-        tree.close()
+def _methods(folder: Path, study: Study, tree: xr.DataTree, labels: Iterable[str]
+             ) -> dict[str, Method]:
+    """The method of each analysis; one of a method this uqscale does not know is left
+    out of the report, with a warning."""
+    # Runs stored before analyses.nc named its methods: the study's, or the label's.
+    listed = {a.label: a.method for a in study.analysis}
+    methods = {}
+    for label in labels:
+        name = str(tree[label].attrs.get("method") or listed.get(label, label))
+        try:
+            methods[label] = method_of(name)
+        except KeyError:
+            warnings.warn(f"{folder}: analysis '{label}' is by the unknown method '{name}' "
+                          f"and is not shown", UserWarning, stacklevel=3)
+    return methods
 
 
-def infer_kind(dataset: xr.Dataset) -> str:
-    """The analysis kind from a dataset's variables (for groups the study does not list).
-
-    Examples
-    --------
-    >>> infer_kind(xr.Dataset({"mu_star": ("input", [1.0])}))
-    'morris'
-    """
-    if "resolution" in dataset.dims and "sensitivity" in dataset:
-        return "greyzone"
-    if "mu_star" in dataset:
-        return "morris"
-    if "quantile" in dataset:
-        return "moments"
-    if "loo_error" in dataset or "terms" in dataset.attrs:
-        return "pce"
-    if "S1" in dataset:
-        return "sobol"
-    return "unknown"
-
-
-def field_dims(array: xr.DataArray | xr.Dataset) -> list[str]:
-    """The output's own field dims (time, space ...) among ``array``'s dims."""
-    return [str(d) for d in array.dims if d not in NON_FIELD_DIMS]
+def read_analyses(path: Path) -> xr.DataTree:
+    """The tree stored in ``analyses.nc``, loaded into memory (the file is closed)."""
+    with xr.open_datatree(path, engine=ENGINE) as tree:
+        return tree.load().copy()
 
 
 def coordinate(array: xr.DataArray | xr.Dataset, dim: str) -> Any:

@@ -10,57 +10,15 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
-from uqscale.report import about, quality, results
-from uqscale.report.blocks import Note, Section
+from uqscale.report import about
 from uqscale.report.data import RunData, load_run
+from uqscale.report.sections import report_sections
 from uqscale.store import write_text
 
 REPORT_FILE = "report.html"
 TEMPLATE = "template.html.j2"
-
-
-def report_sections(data: RunData) -> list[Section]:
-    """Every section with something to show, in reading order.
-
-    A section that fails to draw (an analysis of a shape it does not know, say) becomes
-    a note saying why, with a warning; the other sections are unaffected.
-    """
-    from uqscale.report.graph import model_graph
-
-    look = results.Look.of(data)
-    builders: list[tuple[str, str, Callable[[], Section | None]]] = [
-        ("study", "Study", lambda: about.study_section(
-            data, model_graph(data.study, data.groups, look.groups), look.groups)),
-        ("moments", "Moments and quantiles", lambda: results.moments_section(data)),
-        ("sensitivity", "Sensitivity indices", lambda: results.sensitivity_section(data, look)),
-        ("scales", "Indices by scale", lambda: results.scales_section(data, look)),
-        ("fields", "Indices over time and space", lambda: results.fields_section(data, look)),
-        ("morris", "Morris screening", lambda: quality.morris_section(data, look)),
-        ("greyzone", "Grey zone", lambda: quality.greyzone_section(data, look)),
-        ("pce", "Polynomial chaos quality", lambda: quality.pce_section(data, look)),
-        ("verification", "Verification", lambda: about.verification_section(data)),
-        ("run", "Run", lambda: about.run_section(data)),
-        ("provenance", "Provenance", lambda: about.provenance_section(data)),
-    ]
-    present = []
-    for key, title, build in builders:
-        try:
-            section = build()
-        except Exception as error:   # one bad section must not cost the whole report
-            reason = f"{type(error).__name__}: {error}"
-            warnings.warn(f"{data.directory}: report section '{title}' not drawn ({reason})",
-                          UserWarning, stacklevel=2)
-            section = Section(key, title, blocks=[Note(f"Not drawn: {reason}", "bad")])
-        if section is not None:
-            present.append(section)
-    if len(data.study.inputs) > results.TOP + 1:
-        for section in present:
-            if section.id in ("sensitivity", "morris"):
-                section.blocks.insert(0, results.top_note(len(data.study.inputs)))
-    return present
 
 
 def render_html(data: RunData) -> str:

@@ -11,7 +11,7 @@ import xarray as xr
 from uqscale.report import fieldplots, plots
 from uqscale.report.blocks import Badge, Figure, Heading, Note, Section, Table, number
 from uqscale.report.data import RunData, field_dims
-from uqscale.report.results import Look, view
+from uqscale.report.results import Found, Look, top_note, view
 
 GOOD_LOO, FAIR_LOO = 1e-2, 1e-1
 RESOLUTION_COLOUR = "#8C6D31"
@@ -36,10 +36,24 @@ def loo_badge(loo: float) -> Badge:
     return Badge("poor: raise order or runs", "bad")
 
 
-def pce_section(data: RunData, look: Look) -> Section | None:
-    """Leave-one-out error of every expansion and, when fitted to growing numbers of
-    runs (dim ``runs``), the indices' convergence."""
-    found = data.of_kind("pce")
+def pce_section(data: RunData, look: Look, found: Found) -> Section | None:
+    """Leave-one-out error of every expansion (``found``) and, when fitted to growing
+    numbers of runs (dim ``runs``), the indices' convergence.
+
+    Parameters
+    ----------
+    data
+        The run.
+    look
+        The report's colours.
+    found
+        ``(label, output, dataset)`` of the method's analyses.
+
+    Returns
+    -------
+    Section or None
+        None when there is nothing to show.
+    """
     if not found:
         return None
     rows, blocks = [], []
@@ -51,8 +65,8 @@ def pce_section(data: RunData, look: Look) -> Section | None:
         if dims and loo is not None:
             value = float(loo.max())
             blocks.append(Figure(
-                fieldplots.field_curves([(f"{output} ({label})", loo)], dims[0],
-                                        "leave-one-out error"),
+                lambda loo=loo, output=output, label=label, dims=dims: fieldplots.field_curves(
+                    [(f"{output} ({label})", loo)], dims[0], "leave-one-out error"),
                 f"leave-one-out error of {output} along {dims[0]}",
                 f"Leave-one-out error of the {label} expansion of {output} at each point "
                 f"along {dims[0]}: below {GOOD_LOO:g} its indices can be trusted; above "
@@ -67,7 +81,8 @@ def pce_section(data: RunData, look: Look) -> Section | None:
         if (label, output) in converging:
             runs = view(ds, keep_runs=True)[0]
             blocks.append(Figure(
-                plots.convergence(runs, look.inputs), f"convergence of {output}",
+                lambda runs=runs: plots.convergence(runs, look.inputs),
+                f"convergence of {output}",
                 f"Indices of {output} from expansions fitted to the first runs only: curves "
                 f"that have flattened out say the number of runs suffices. Shaded: confidence "
                 f"interval where estimated."))
@@ -108,12 +123,27 @@ def _worst_converging(found: list[tuple[str, str, xr.Dataset]]) -> set[tuple[str
     return {(label, output) for label, output, _ in candidates[:CONVERGENCE_SHOWN]}
 
 
-def morris_section(data: RunData, look: Look) -> Section | None:
-    """The ``mu*``-``sigma`` plane of every scalar output (``mu*`` curves for fields)."""
-    found = data.of_kind("morris")
+def morris_section(data: RunData, look: Look, found: Found) -> Section | None:
+    """The ``mu*``-``sigma`` plane of every scalar output (``mu*`` curves for fields)
+    of the Morris analyses ``found``.
+
+    Parameters
+    ----------
+    data
+        The run.
+    look
+        The report's colours.
+    found
+        ``(label, output, dataset)`` of the method's analyses.
+
+    Returns
+    -------
+    Section or None
+        None when there is nothing to show.
+    """
     if not found:
         return None
-    blocks: list[Any] = []
+    blocks: list[Any] = list(top_note(data))
     for label, output, ds in found:
         ds, note = view(ds)
         dims = field_dims(ds)
@@ -123,13 +153,14 @@ def morris_section(data: RunData, look: Look) -> Section | None:
             shown = np.argsort(-np.nan_to_num(peak, nan=-1.0))[: fieldplots.LINES]
             curves = [(names[k], ds["mu_star"].isel(input=k)) for k in shown]
             blocks.append(Figure(
-                fieldplots.field_curves(curves, dims[0], "μ*", look.inputs),
+                lambda curves=curves, dims=dims: fieldplots.field_curves(
+                    curves, dims[0], "μ*", look.inputs),
                 f"Morris mu* of {output} along {dims[0]}",
                 f"Morris μ* of {output} along {dims[0]} for the {len(curves)} inputs with the "
                 f"largest μ* anywhere ({label}). {note}"))
             continue
         blocks.append(Figure(
-            plots.morris_scatter(ds, look.inputs, look.groups, look.scale_of),
+            lambda ds=ds: plots.morris_scatter(ds, look.inputs, look.groups, look.scale_of),
             f"Morris screening of {output}",
             f"Morris screening of {output} ({label}, {number(ds.attrs.get('n_used'))} runs): μ* "
             f"(further right: more influential) against σ (higher: the effect depends on "
@@ -165,10 +196,25 @@ def worst_point(ds: xr.Dataset) -> tuple[xr.Dataset, str]:
     return point, f" at {named}, where the resolution sensitivity is largest"
 
 
-def greyzone_section(data: RunData, look: Look) -> Section | None:
+def greyzone_section(data: RunData, look: Look, found: Found) -> Section | None:
     """Results against the grid spacing with the grey zone shaded, and indices with the
-    spacing as a factor (see :mod:`uqscale.report.fieldplots` for the expected shape)."""
-    found = [(label, output, ds) for label, output, ds in data.of_kind("greyzone")
+    spacing as a factor (see :mod:`uqscale.report.fieldplots` for the expected shape).
+
+    Parameters
+    ----------
+    data
+        The run.
+    look
+        The report's colours.
+    found
+        ``(label, output, dataset)`` of the method's analyses.
+
+    Returns
+    -------
+    Section or None
+        None when there is nothing to show.
+    """
+    found = [(label, output, ds) for label, output, ds in found
              if "resolution" in ds.dims and "mean" in ds]
     if not found:
         return None
@@ -187,7 +233,7 @@ def greyzone_section(data: RunData, look: Look) -> Section | None:
             blocks.append(Note(f"No spacing of the sweep is in the grey zone of {output} "
                                f"(resolution sensitivity below {number(threshold)}).", "good"))
         blocks.append(Figure(
-            fieldplots.greyzone_curves(ds, look.inputs), f"grey zone of {output}",
+            lambda ds=ds: fieldplots.greyzone_curves(ds, look.inputs), f"grey zone of {output}",
             f"{output} against the grid spacing{where}: its mean and ±1 standard deviation "
             f"over the uncertain inputs (left), the total indices of the inputs at each "
             f"spacing (middle) and the resolution sensitivity |d mean / d ln dx| / std "
@@ -197,9 +243,10 @@ def greyzone_section(data: RunData, look: Look) -> Section | None:
         factors = _with_resolution(ds)
         if factors is not None:
             colours = dict(look.inputs) | {"resolution": RESOLUTION_COLOUR}
-            bars = plots.index_bars([("with resolution as a factor", factors)], colours)
             blocks.append(Figure(
-                bars.uri, f"indices of {output} with resolution",
+                lambda factors=factors, colours=colours: plots.index_bars(
+                    [("with resolution as a factor", factors)], colours).uri,
+                f"indices of {output} with resolution",
                 f"Sobol indices of {output} with the grid spacing as one more uncertain factor "
                 f"(brown; spread log-uniformly over the sweep): how the numerical choice "
                 f"ranks against the physical inputs."))

@@ -1,9 +1,11 @@
-"""The report's result sections: moments, Sobol indices, indices by scale group, and
-indices along the coordinates of field outputs."""
+"""The report's sections on Sobol indices (of every method that gives them), indices
+by scale group, and indices along the coordinates of field outputs; the colours and
+views the other sections share."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -11,17 +13,18 @@ import xarray as xr
 
 from uqscale.report import fieldplots, plots
 from uqscale.report.blocks import Figure, Heading, Note, Section, Table, number, plural
-from uqscale.report.data import RunData, field_dims
+from uqscale.report.data import RunData, coordinate, field_dims
 from uqscale.report.figures import OTHERS, TOP, group_colours, input_colours, top_inputs
 
-INDEX_KINDS = ("pce", "sobol")
 WEAK_S2 = 0.01
 """Below this, pairwise interactions are reported in one sentence, not a table."""
 MATRIX_OUTPUTS = 4
 """With this many scalar outputs or more, the indices of all of them are also shown as
 one matrix (and the scale groups only so)."""
-QUANTILE_STRIPS = 24
-"""At most this many scalar outputs get the quantile figure (the table has them all)."""
+
+
+Found = list[tuple[str, str, xr.Dataset]]
+"""``(label, output, dataset)`` of a method's analyses (:meth:`RunData.of_method`)."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,20 @@ class Look:
 
 def view(dataset: xr.Dataset, keep_runs: bool = False) -> tuple[xr.Dataset, str]:
     """The dataset at its finest spacing and (unless ``keep_runs``) its largest number
-    of runs, when it has dims ``resolution`` or ``runs``, and a phrase saying so."""
+    of runs, when it has dims ``resolution`` or ``runs``, and a phrase saying so.
+
+    Parameters
+    ----------
+    dataset
+        One output's results of one analysis.
+    keep_runs
+        Keep dim ``runs`` (the convergence view).
+
+    Returns
+    -------
+    tuple
+        The dataset, and the phrase (empty when nothing was selected).
+    """
     said = ""
     if "resolution" in dataset.dims:
         dataset = dataset.isel(resolution=0)
@@ -62,63 +78,51 @@ def sweep_note(data: RunData) -> str:
 
 
 def index_sets(data: RunData) -> dict[str, list[tuple[str, xr.Dataset]]]:
-    """``{output: [(label, dataset), ...]}`` of every analysis giving S1 and ST."""
+    """``{output: [(label, dataset), ...]}`` of every analysis giving S1 and ST (by a
+    method that declares ``indices``)."""
     found: dict[str, list[tuple[str, xr.Dataset]]] = {}
-    for label, output, dataset in data.of_kind(*INDEX_KINDS):
+    for label, output, dataset in data.where(lambda method: method.indices):
         if "S1" in dataset and "ST" in dataset:
             found.setdefault(output, []).append((label, view(dataset)[0]))
     return found
 
 
 def conf_text(data: RunData, labels: list[str]) -> str:
-    """How the whiskers are computed, for the analyses that have them."""
+    """How the whiskers are computed, for the analyses that have them.
+
+    Parameters
+    ----------
+    data
+        The run.
+    labels
+        The analyses shown.
+
+    Returns
+    -------
+    str
+        A sentence for a caption.
+    """
     levels = {a.options.get("conf_level") for a in data.study.analysis if a.label in labels}
     levels.discard(None)
     level = f"{100 * levels.pop():g} %" if len(levels) == 1 else "the analyses'"
     return f" Whiskers: {level} bootstrap confidence intervals."
 
 
-def moments_section(data: RunData) -> Section | None:
-    """Mean, spread and quantiles of every output."""
-    found = data.of_kind("moments")
-    if not found:
-        return None
-    blocks: list[Any] = []
-    scalar = [(o, ds) for _, o, ds in found if not field_dims(view(ds)[0])]
-    if scalar:
-        qs = [f"q{q:g}" for q in scalar[0][1]["q"].values] if "q" in scalar[0][1] else []
-        rows = []
-        for output, ds in scalar:
-            ds = view(ds)[0]
-            quantiles = [number(v) for v in ds["quantile"].values] if "quantile" in ds else []
-            rows.append([output, number(float(ds["mean"])), number(float(ds["std"])),
-                         *quantiles, number(ds.attrs.get("n_used"))])
-        blocks.append(Table(["output", "mean", "std", *qs, "samples"], rows,
-                            "Mean, standard deviation and quantiles (q0.05: 5 % of the "
-                            "samples lie below) over the uncertain inputs; failed samples are "
-                            "left out.", numeric=tuple(range(1, 4 + len(qs)))))
-        strips = [(o, view(ds)[0]) for o, ds in scalar if "quantile" in ds]
-        if strips and len(strips) <= QUANTILE_STRIPS:
-            blocks.append(Figure(plots.quantile_strips(strips), "quantiles of every output",
-                                 "The spread of each output: whiskers from the lowest to the "
-                                 "highest quantile, box between the inner quartiles, median as "
-                                 "a bar, mean as an orange diamond. Each output has its own "
-                                 "axis."))
-    for _, output, ds in found:
-        ds, note = view(ds)
-        dims = field_dims(ds)
-        if dims:
-            blocks.append(Figure(fieldplots.field_moments(ds, dims[0], output),
-                                 f"{output} along {dims[0]}",
-                                 f"{output} along {dims[0]}{_averaged(ds, dims[0])}: the mean "
-                                 f"(orange) inside the bands between quantiles across the "
-                                 f"uncertain inputs (light: outer, dark: inner). {note}"))
-    return Section("moments", "Moments and quantiles",
-                   "How much each output varies when the inputs vary as described."
-                   + sweep_note(data), blocks)
+def averaged(ds: xr.Dataset | xr.DataArray, dim: str) -> str:
+    """`` (averaged over ...)`` naming the field dims other than ``dim``, for captions.
 
+    Parameters
+    ----------
+    ds
+        A field output's results.
+    dim
+        The dim shown.
 
-def _averaged(ds: xr.Dataset | xr.DataArray, dim: str) -> str:
+    Returns
+    -------
+    str
+        The phrase, empty for a one-dimensional field.
+    """
     others = [d for d in field_dims(ds) if d != dim]
     return f" (averaged over {', '.join(others)})" if others else ""
 
@@ -136,7 +140,20 @@ def _scalar_firsts(data: RunData, key: str) -> dict[str, tuple[str, xr.Dataset]]
 
 def overview(data: RunData, look: Look) -> Figure | None:
     """Total indices of the most influential inputs for every scalar output at once
-    (with :data:`MATRIX_OUTPUTS` outputs or more)."""
+    (with :data:`MATRIX_OUTPUTS` outputs or more).
+
+    Parameters
+    ----------
+    data
+        The run.
+    look
+        The report's colours.
+
+    Returns
+    -------
+    Figure or None
+        None with fewer outputs.
+    """
     firsts = _scalar_firsts(data, "ST")
     if len(firsts) < MATRIX_OUTPUTS:
         return None
@@ -149,8 +166,8 @@ def overview(data: RunData, look: Look) -> Figure | None:
         columns.append(f"{len(rest)} others (sum)")
     methods = " and ".join(sorted({label for label, _ in firsts.values()}))
     return Figure(
-        plots.index_matrix(list(firsts), columns, values,
-                           column_colours=[look.inputs.get(c, OTHERS) for c in columns]),
+        lambda: plots.index_matrix(list(firsts), columns, values, column_colours=[
+            look.inputs.get(c, OTHERS) for c in columns]),
         "overview of total indices",
         f"Overview: the total index ST of each input (columns, the strip above each name "
         f"its scale group) for each output (rows), by {methods}. Darker: more of the "
@@ -158,7 +175,20 @@ def overview(data: RunData, look: Look) -> Figure | None:
 
 
 def scale_matrix(data: RunData, look: Look) -> Figure | None:
-    """Group indices of every scalar output at once (with many outputs)."""
+    """Group indices of every scalar output at once (with many outputs).
+
+    Parameters
+    ----------
+    data
+        The run.
+    look
+        The report's colours.
+
+    Returns
+    -------
+    Figure or None
+        None with fewer outputs.
+    """
     firsts = _scalar_firsts(data, "ST_group")
     if len(firsts) < MATRIX_OUTPUTS:
         return None
@@ -167,7 +197,8 @@ def scale_matrix(data: RunData, look: Look) -> Figure | None:
                         for _, ds in firsts.values()]) for key in ("ST_group", "S1_group"))
     methods = " and ".join(sorted({label for label, _ in firsts.values()}))
     return Figure(
-        plots.index_matrix(list(firsts), groups, st, s1, [look.groups[g] for g in groups]),
+        lambda: plots.index_matrix(list(firsts), groups, st, s1,
+                                   [look.groups[g] for g in groups]),
         "indices of every output by scale",
         f"How much each scale contributes to the variance of each output, by {methods}: "
         f"the total index ST of the group (shade, first number) and its closed first-order "
@@ -177,21 +208,36 @@ def scale_matrix(data: RunData, look: Look) -> Figure | None:
 
 
 def sensitivity_section(data: RunData, look: Look) -> Section | None:
-    """Sobol indices of every scalar output as bars, and the strongest interactions."""
+    """Sobol indices of every scalar output as bars, and the strongest interactions.
+
+    Parameters
+    ----------
+    data
+        The run.
+    look
+        The report's colours.
+
+    Returns
+    -------
+    Section or None
+        None when there is nothing to show.
+    """
     blocks: list[Any] = [f for f in (overview(data, look),) if f is not None]
     for output, panels in index_sets(data).items():
         panels = [(label, ds) for label, ds in panels if not field_dims(ds)]
         if not panels:
             continue
         blocks.append(Heading(output))
-        bars = plots.index_bars(panels, look.inputs)
+        names = [str(n) for n in panels[0][1]["input"].values]
+        rest = top_inputs(np.asarray(panels[0][1]["ST"].values, dtype=float), names, TOP)[1]
         labels = [label for label, _ in panels]
         conf = conf_text(data, labels) if any("ST_conf" in ds for _, ds in panels) else ""
-        pooled = (f" The {bars.pooled} least influential inputs are pooled in one grey bar: "
+        pooled = (f" The {len(rest)} least influential inputs are pooled in one grey bar: "
                   f"the sum of their S1, and the sum of their ST (an upper bound of their "
-                  f"joint total effect)." if bars.pooled else "")
+                  f"joint total effect)." if rest else "")
         blocks.append(Figure(
-            bars.uri, f"Sobol indices of {output}",
+            lambda panels=panels: plots.index_bars(panels, look.inputs).uri,
+            f"Sobol indices of {output}",
             f"What drives {output}, by {' and '.join(labels)}: the first-order index S1 "
             f"(light) is the share of the variance of {output} due to the input alone; the "
             f"total index ST (dark) adds all its interactions with other inputs. Inputs are "
@@ -203,6 +249,7 @@ def sensitivity_section(data: RunData, look: Look) -> Section | None:
             blocks.append(pairs)
     if not blocks:
         return None
+    blocks[:0] = top_note(data)
     return Section("sensitivity", "Sensitivity indices",
                    "Which inputs the outputs' uncertainty comes from (variance-based "
                    "Sobol' indices)." + sweep_note(data), blocks)
@@ -251,7 +298,20 @@ def _interactions(panels: list[tuple[str, xr.Dataset]], count: int = 5
 
 
 def scales_section(data: RunData, look: Look) -> Section | None:
-    """Closed and total indices of every scale group (with two groups or more)."""
+    """Closed and total indices of every scale group (with two groups or more).
+
+    Parameters
+    ----------
+    data
+        The run.
+    look
+        The report's colours.
+
+    Returns
+    -------
+    Section or None
+        None when there is nothing to show.
+    """
     if len(data.groups) < 2:
         return None
     matrix = scale_matrix(data, look)
@@ -264,13 +324,13 @@ def scales_section(data: RunData, look: Look) -> Section | None:
         if matrix is not None and not dims:
             continue
         if dims:
-            uri = fieldplots.field_groups(panels, dims[0], look.groups)
-            what = f" along {dims[0]}{_averaged(panels[0][1], dims[0])} (ST solid, S1 dashed)"
+            draw = partial(fieldplots.field_groups, panels, dims[0], look.groups)
+            what = f" along {dims[0]}{averaged(panels[0][1], dims[0])} (ST solid, S1 dashed)"
         else:
-            uri = plots.group_bars(panels, look.groups)
+            draw = partial(plots.group_bars, panels, look.groups)
             what = " (S1 light, ST dark)"
         blocks.append(Figure(
-            uri, f"indices of {output} by scale",
+            draw, f"indices of {output} by scale",
             f"How much each scale contributes to the variance of {output}{what}: the closed "
             f"first-order index S1 of a group counts its inputs alone and their interactions "
             f"among themselves; its total index ST counts every effect that involves the "
@@ -284,7 +344,20 @@ def scales_section(data: RunData, look: Look) -> Section | None:
 
 
 def fields_section(data: RunData, look: Look) -> Section | None:
-    """Indices along the coordinate of every field output."""
+    """Indices along the coordinate of every field output.
+
+    Parameters
+    ----------
+    data
+        The run.
+    look
+        The report's colours.
+
+    Returns
+    -------
+    Section or None
+        None when there is nothing to show.
+    """
     blocks: list[Any] = []
     for output, panels in index_sets(data).items():
         dims = field_dims(panels[0][1])
@@ -297,14 +370,15 @@ def fields_section(data: RunData, look: Look) -> Section | None:
         rest = names - shown
         labels = [label for label, _ in panels]
         blocks.append(Figure(
-            fieldplots.field_indices(panels, dim, look.inputs),
+            lambda panels=panels, dim=dim: fieldplots.field_indices(panels, dim, look.inputs),
             f"indices of {output} along {dim}",
             f"Sobol indices of {output} at each of its {number(size)} points along "
-            f"{dim}{_averaged(panels[0][1], dim)}, by {' and '.join(labels)}: "
+            f"{dim}{averaged(panels[0][1], dim)}, by {' and '.join(labels)}: "
             f"total index ST (solid, shaded band: confidence interval where estimated) and "
             f"first-order S1 (dashed) of the {plural(shown, 'input')} with the largest ST "
             f"anywhere" + (f"; the other {rest} inputs' ST summed in grey" if rest else "")
             + f". Read it vertically: at each {dim}, which inputs drive {output} there."))
+        blocks.append(_field_peaks(output, panels[0]))
     if not blocks:
         return None
     return Section("fields", "Indices over time and space",
@@ -312,7 +386,27 @@ def fields_section(data: RunData, look: Look) -> Section | None:
                    "the field.", blocks)
 
 
-def top_note(count: int) -> Note:
-    """A note that only the most influential inputs are named."""
-    return Note(f"With {count} inputs, figures name the {TOP} most influential and pool "
-                f"the rest; the tables under 'Numbers' list every input.")
+def _field_peaks(output: str, panel: tuple[str, xr.Dataset]) -> Table:
+    """Where along its field each of the most influential inputs peaks."""
+    label, ds = panel
+    dims = field_dims(ds)
+    st = ds["ST"].mean(dims[1:]) if len(dims) > 1 else ds["ST"]
+    x = coordinate(ds, dims[0])
+    names = [str(n) for n in ds["input"].values]
+    peak = np.asarray(st.max(dims[0]).values, dtype=float)
+    rows = [[names[k], number(float(st.isel(input=k).mean())), number(peak[k]),
+             number(x[int(np.argmax(st.isel(input=k).values))])]
+            for k in top_inputs(peak, names, TOP)[0][:TOP]]
+    return Table(["input", f"ST mean over {dims[0]}", "ST max", f"{dims[0]} of max"], rows,
+                 numeric=(1, 2, 3),
+                 collapsed=f"Numbers: where along {dims[0]} the inputs drive {output} "
+                           f"({label})")
+
+
+def top_note(data: RunData) -> list[Note]:
+    """A note that only the most influential inputs are named (with many inputs)."""
+    count = len(data.study.inputs)
+    if count <= TOP + 1:
+        return []
+    return [Note(f"With {count} inputs, figures name the {TOP} most influential and pool "
+                 f"the rest; the tables under 'Numbers' list every input.")]

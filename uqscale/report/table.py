@@ -5,6 +5,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from uqscale.analysis.registry import METHODS
+
+SCALARS = ("mean", "std", "variance", "loo_error")
+"""Statistics shown on an entry's first line, where present."""
+
+
+def listed_keys() -> tuple[str, ...]:
+    """Entry keys listed input by input: those the methods declare (``summary``), in
+    registry order.
+
+    Examples
+    --------
+    >>> listed_keys()
+    ('S1', 'ST', 'mu_star', 'sigma')
+    """
+    return tuple(dict.fromkeys(key for method in METHODS.values() for key in method.summary))
+
 
 def _cell(value: Any) -> str:
     if isinstance(value, list):
@@ -19,11 +36,10 @@ def indices_table(document: Mapping[str, Any]) -> str:
     for output, methods in document["outputs"].items():
         for label, entry in methods.items():
             head = f"{output} [{label}]"
-            summary = "  ".join(f"{k}={_cell(entry[k])}" for k in ("mean", "std", "variance",
-                                                                    "loo_error") if k in entry)
+            summary = "  ".join(f"{k}={_cell(entry[k])}" for k in SCALARS if k in entry)
             lines.append(f"{head}  {summary}".rstrip())
-            for key in ("S1", "ST", "mu_star", "sigma"):
-                if key in entry:
+            for key in listed_keys():
+                if isinstance(entry.get(key), Mapping):
                     cells = "  ".join(f"{name}={_cell(v)}" for name, v in entry[key].items())
                     lines.append(f"    {key:<8}{cells}")
             for key, values in entry.get("groups", {}).items():

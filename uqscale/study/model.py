@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -302,7 +302,8 @@ class Study:
 
         _set(self, "inputs", tuple(self.inputs))
         _set(self, "models", tuple(self.models))
-        _set(self, "analysis", tuple(self.analysis))
+        # Copies: validation fills in the options' defaults, never in the caller's objects.
+        _set(self, "analysis", tuple(replace(a) for a in self.analysis))
         _set(self, "verification", tuple(self.verification))
         validate_study(self)
 

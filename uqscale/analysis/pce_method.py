@@ -1,0 +1,94 @@
+"""``method: pce``, declared: its options, its design and where it shows.
+
+PCE is a large method: this light declaration is read when a study is built; the
+numerics live in :mod:`uqscale.analysis.pce` (with ``adaptive``, ``sparse``,
+``polynomials``, ``bootstrap`` and ``convergence``) and are imported when first used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from uqscale.analysis.method import (
+    REQUIRED,
+    RULES,
+    Lazy,
+    Method,
+    Options,
+    SectionSpec,
+    boolean,
+    integer,
+    one_of,
+    option,
+    probability,
+)
+from uqscale.errors import StudyError
+from uqscale.study import fields
+
+AUTO = "auto"
+
+
+def _order(value: Any, path: str) -> int | str:
+    if value == AUTO:
+        return value
+    if isinstance(value, str):
+        raise StudyError(path, f"must be an integer or 'auto' (got {value!r})")
+    return fields.integer(value, path, 1)
+
+
+def _q_norm(value: Any, path: str) -> float:
+    q = fields.number(value, path)
+    if not 0 < q <= 1:
+        raise StudyError(path, f"must lie in (0, 1] (got {q:g})")
+    return q
+
+
+@dataclass(frozen=True)
+class PceOptions(Options):
+    """``method: pce``. ``None`` defaults of a regression (``n``, ``max_order``,
+    ``solver``, ``q_norm``) depend on the order and the inputs: they are resolved by
+    :func:`uqscale.analysis.pce.settings` and :func:`uqscale.analysis.pce.regression_size`."""
+
+    order: int | str = option(_order, REQUIRED)
+    design: str = option(one_of("regression", "quadrature"), "regression")
+    n: int | None = option(integer(2))
+    rule: str = option(one_of(*RULES), "sobol")
+    quadrature: str = option(one_of("gaussian", "clenshaw_curtis", "leja"), "gaussian")
+    sparse: bool = option(boolean, False)
+    second_order: bool = option(boolean, True)
+    max_order: int | None = option(integer(1))
+    solver: str | None = option(one_of("ols", "omp", "lars"))
+    q_norm: float | None = option(_q_norm)
+    cv: str = option(one_of("loo", "kfold"), "loo")
+    folds: int = option(integer(2), 5)
+    bootstrap: int = option(integer(0), 100)
+    conf_level: float = option(probability, 0.95)
+    convergence: bool = option(boolean, True)
+
+    def check(self, path: str) -> None:
+        """Options that only make sense together."""
+        auto = self.order == AUTO
+        if self.max_order is not None and not auto:
+            raise StudyError(fields.join(path, "max_order"), "applies only with order: auto")
+        if self.design != "quadrature":
+            return
+        for name, allowed in (("order", not auto), ("solver", self.solver in (None, "ols")),
+                              ("cv", self.cv == "loo")):
+            if not allowed:
+                raise StudyError(fields.join(path, name),
+                                 f"{self[name]!r} needs design: regression")
+
+
+def _regression(options: Options) -> bool:
+    return options["design"] == "regression"
+
+
+METHOD = Method(
+    name="pce", options=PceOptions,
+    sampling=("order", "design", "n", "rule", "quadrature", "sparse", "q_norm", "max_order"),
+    sample=Lazy("uqscale.analysis.pce:sample"), analyze=Lazy("uqscale.analysis.pce:analyze"),
+    iid=_regression, takes_any_iid=_regression, indices=True, summary=("S1", "ST"),
+    sections=(SectionSpec(70, "pce", "Polynomial chaos quality",
+                          Lazy("uqscale.report.quality:pce_section")),))
+"""A regression design is drawn from the joint distribution; quadrature nodes are not."""
