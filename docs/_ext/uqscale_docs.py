@@ -4,12 +4,17 @@ examples run at build time (a failing example fails the build)."""
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import functools
+import inspect
+import itertools
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -45,27 +50,51 @@ def _table(header: list[str], rows: list[list[str]]) -> nodes.table:
 
 
 def _default(value: Any) -> str:
-    from uqscale.study.methods import REQUIRED
+    from uqscale.analysis.method import REQUIRED
 
     if value is REQUIRED:
         return "required"
     return "depends on the study" if value is None else repr(value)
 
 
+def field_docs(options: type) -> dict[str, str]:
+    """The docstrings written under the fields of an options dataclass (and its
+    bases), by field name: read from the source, as Sphinx's autodoc does."""
+    found: dict[str, str] = {}
+    for cls in reversed(options.__mro__):
+        if cls is object:
+            continue
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+        except (OSError, TypeError):
+            continue
+        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+        for field, following in itertools.pairwise(body):
+            if (isinstance(field, ast.AnnAssign) and isinstance(field.target, ast.Name)
+                    and isinstance(following, ast.Expr)
+                    and isinstance(following.value, ast.Constant)
+                    and isinstance(following.value.value, str)):
+                found[field.target.id] = " ".join(following.value.value.split())
+    return found
+
+
 class MethodOptions(SphinxDirective):
-    """A table per analysis method: every option and its default, from the same table
-    the study loader validates against."""
+    """A table per analysis method: every option, its default and what it does, from
+    the options dataclass the study loader validates against."""
 
     def run(self) -> list[nodes.Node]:
-        from uqscale.study.methods import METHODS
+        from uqscale.analysis.registry import METHODS
 
         found: list[nodes.Node] = []
-        for method, options in METHODS.items():
-            section = nodes.section(ids=[f"method-{method}"])
-            section += nodes.title(text=f"method: {method}")
-            section += _table(["option", "default"],
-                              [[name, _default(option.default)]
-                               for name, option in options.items()])
+        for name, method in METHODS.items():
+            section = nodes.section(ids=[f"method-{name}"])
+            section += nodes.title(text=f"method: {name}")
+            if method.options.__doc__:
+                section += nodes.paragraph(text=" ".join(method.options.__doc__.split()))
+            docs = field_docs(method.options)
+            section += _table(["option", "default", "meaning"],
+                              [[f.name, _default(f.default), docs.get(f.name, "")]
+                               for f in dataclasses.fields(method.options)])
             found.append(section)
         return found
 
