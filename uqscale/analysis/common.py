@@ -89,5 +89,6 @@ def require_complete(values: OutputValues, method: str) -> None:
         raise AnalysisError(
             f"{method}: {failed} of {len(values.values)} samples of output "
             f"'{values.name}' failed or are not finite, and the {method} estimator needs "
-            f"every sample of its design; fix the failures and resume the run, or use "
+            f"every sample of its design; fix the failures, then `uqscale resume DIR "
+            f"--retry-failed` runs them again; or use "
             f"'pce' (regression) or 'moments', which drop failed samples")

@@ -12,7 +12,7 @@ def _cell(value: Any) -> str:
     return "-" if value is None else f"{value:.4g}"
 
 
-def indices_table(document: Mapping[str, Any]) -> str:
+def indices_table(document: Mapping[str, Any], verbose: bool = False) -> str:
     """Rows of output, method, and every per-input and group index, as text."""
     lines = [f"study {document['study']}: {document['samples']} samples, "
              f"{document['failed']} failed"]
