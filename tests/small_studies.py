@@ -30,7 +30,7 @@ def nan_z(x1, x2):
 
 
 def overflows(x1, x2):
-    return {"y": float(np.exp(1000.0 * x1)) * 0 + x1, "z": x2}
+    return {"y": x1 + 0 * min(float(np.exp(1000.0 + x1)), 1.0), "z": x2}
 
 
 def lazy_helper(x1, x2):
