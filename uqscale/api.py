@@ -108,6 +108,18 @@ class RunResult:
     """Failed samples of earlier sessions that this session did not run again."""
     warnings: dict[str, int] = field(default_factory=dict)
     """Warnings the models raised over the whole run, counted by ``"Category: message"``."""
+    study: Study | None = None
+    """The study analysed."""
+
+    @property
+    def final_outputs(self) -> tuple[str, ...]:
+        """Outputs of the steps whose outputs no other step reads (the macro end of
+        the model graph), in step order."""
+        if self.study is None:
+            return tuple(self.indices["outputs"])
+        read = {name for step in self.study.models for name in step.inputs}
+        return tuple(o.name for step in self.study.models
+                     if not any(o.name in read for o in step.outputs) for o in step.outputs)
 
     @property
     def verdict(self) -> ExitCode:
@@ -439,7 +451,7 @@ def _analyse(store: RunStore, study: Study, design: xr.Dataset, results: xr.Data
     store.update_provenance({"finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                              "seconds": {k: round(v, 4) for k, v in timer.seconds.items()}})
     return RunResult(store.directory, design, results, failures, analyses, indices,
-                     dict(timer.seconds), warnings=stored_warnings(store))
+                     dict(timer.seconds), warnings=stored_warnings(store), study=study)
 
 
 def _coords(study: Study) -> dict[str, dict]:

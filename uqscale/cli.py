@@ -196,7 +196,8 @@ def _finish(result, quiet: bool) -> int:
     from uqscale.status import closing_lines
 
     if not quiet:
-        print(indices_table(result.indices, verbose=logger.isEnabledFor(logging.DEBUG)))
+        print(indices_table(result.indices, result.final_outputs,
+                            verbose=logger.isEnabledFor(logging.DEBUG)))
     sys.stdout.flush()
     for line in closing_lines(result.directory, result.design.sizes["sample"],
                               result.failures, result.indices.get("errors", {}),
