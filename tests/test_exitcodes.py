@@ -59,6 +59,9 @@ def test_4_every_sample_failed_names_the_cause(tmp_path, client):
     assert f"`uqscale status {run}` shows every failure" in lines
     assert f"after a fix, `uqscale resume {run} --retry-failed` runs the failed samples " \
            f"again" in lines
+    again = uqscale("run", study, "--out", run, *on(client), "--quiet")
+    assert again.returncode == 4
+    assert "32 failed samples of earlier sessions were kept, not run again" in again.stderr
 
 
 def test_5_stopped_early_on_a_broken_model_and_resumable(tmp_path, client):

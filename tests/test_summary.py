@@ -28,3 +28,19 @@ def test_final_outputs_come_before_intermediate_ones():
     assert lines[1].startswith("u2[3 pts]")
     assert lines[2] == "intermediate outputs:"
     assert [line.split("[")[0].strip() for line in lines[3:]] == ["u0", "u1"]
+
+
+def test_a_slow_analysis_shows_a_ticking_line():
+    import io
+    import time
+
+    from uqscale.execute.progress import Ticker
+
+    stream = io.StringIO()
+    with Ticker("analysing", enabled=True, stream=stream, delay=0.05):
+        time.sleep(0.3)
+    assert stream.getvalue() == "\ranalysing 0:00:00\n"
+    quiet = io.StringIO()
+    with Ticker("analysing", enabled=True, stream=quiet, delay=5):
+        pass
+    assert quiet.getvalue() == ""

@@ -414,6 +414,7 @@ def _run_missing(store: RunStore, study: Study, design: xr.Dataset, todo: np.nda
         cluster.enter_context(study_folder_on_workers(client, study.base_dir))
         cluster.callback(bar.close)
         where = dict(describe(client))
+        logger.debug("running %d samples on %s", int(todo.sum()), where)
         if bar.enabled and where["dashboard"] and _bokeh_installed():
             logger.info("Dask dashboard: %s", where["dashboard"])
         with timer.stage("ensemble"):
@@ -448,6 +449,7 @@ def _analyse(store: RunStore, study: Study, design: xr.Dataset, results: xr.Data
         with timer.stage("report"):
             report_after_run(store.directory)   # report.html from the files just written
     timer.add("total", timer.total())
+    logger.debug("seconds per stage: %s", {k: round(v, 3) for k, v in timer.seconds.items()})
     store.update_provenance({"finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                              "seconds": {k: round(v, 4) for k, v in timer.seconds.items()}})
     return RunResult(store.directory, design, results, failures, analyses, indices,

@@ -22,15 +22,21 @@ CLUSTER_KINDS = ("local", "address", "scheduler_file", "slurm", "pbs", "sge", "l
 logger = logging.getLogger("uqscale")
 
 
-def _version() -> str:
-    from importlib import metadata
+class _Version(argparse.Action):
+    """``--version``: looked up only when asked (importlib.metadata takes 0.1 s)."""
 
-    try:
-        return metadata.version("uqscale")
-    except metadata.PackageNotFoundError:
-        from uqscale import __version__
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
 
-        return __version__
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        from importlib import metadata
+
+        try:
+            version = metadata.version("uqscale")
+        except metadata.PackageNotFoundError:
+            from uqscale import __version__ as version
+        print(f"uqscale {version}")
+        parser.exit()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 done, every analysis computed; 1 runtime error; 2 study "
                "error; 3 some analyses not computed; 4 every sample failed; 5 stopped "
                "early on a failing model; 130 interrupted; 141 closed output pipe")
-    parser.add_argument("--version", action="version", version=f"uqscale {_version()}")
+    parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=partial(
         argparse.ArgumentParser, parents=[verbose]))
 
@@ -174,8 +180,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from uqscale.models.signatures import check_models
 
     study = _load(args.study, args.overrides)
-    check_models(study, try_medians=args.try_medians)
-    tried = " (vectorised steps ran on medians)" if args.try_medians else ""
+    tried = check_models(study, try_medians=args.try_medians)
+    tried = f" ({tried} vectorised steps ran on medians)" if args.try_medians else ""
     print(f"{args.study}: study '{study.name}' is valid: {len(study.inputs)} inputs, "
           f"{len(study.models)} model steps, {len(study.analysis)} analyses{tried}")
     return ExitCode.OK

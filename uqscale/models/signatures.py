@@ -44,7 +44,7 @@ class ModelCheckError(StudyError):
         return [f"error: {path}: {message}" for path, message in self.problems]
 
 
-def check_models(study: Study, try_medians: bool = False) -> None:
+def check_models(study: Study, try_medians: bool = False) -> int:
     """Import every step, check each Python step's signature against its inputs and
     parameters and (``try_medians``) run the vectorised steps on medians.
 
@@ -54,6 +54,11 @@ def check_models(study: Study, try_medians: bool = False) -> None:
         The study.
     try_medians
         Also call the vectorised steps on a batch of :data:`TRY_SAMPLES` medians.
+
+    Returns
+    -------
+    int
+        How many steps ran on medians.
 
     Raises
     ------
@@ -66,10 +71,12 @@ def check_models(study: Study, try_medians: bool = False) -> None:
     problems = [problem for index, step in pipeline.steps if step.python is not None
                 for problem in signature_problems(step, index, load_callable(
                     step.python, study.base_dir, f"models[{index}].python"))]
+    tried = 0
     if not problems and try_medians:
-        problems = _tried(study, pipeline)
+        tried, problems = _tried(study, pipeline)
     if problems:
         raise ModelCheckError(problems)
+    return tried
 
 
 def signature_problems(step: ModelStep, index: int, function: Callable
@@ -106,9 +113,9 @@ def signature_problems(step: ModelStep, index: int, function: Callable
     return problems
 
 
-def _tried(study: Study, pipeline: Pipeline) -> list[tuple[str, str]]:
+def _tried(study: Study, pipeline: Pipeline) -> tuple[int, list[tuple[str, str]]]:
     """Run the leading vectorised steps (those fed by inputs and by each other) on
-    a batch of medians; one problem per failed step."""
+    a batch of medians: how many ran, and one problem per failed step."""
     from uqscale.space import InputSpace
 
     available = set(study.input_names)
@@ -121,7 +128,7 @@ def _tried(study: Study, pipeline: Pipeline) -> list[tuple[str, str]]:
         steps.append((index, step))
         available.update(o.name for o in step.outputs)
     if not steps:
-        return []
+        return 0, []
     space = InputSpace(study.inputs)
     medians = space.to_physical(np.full((TRY_SAMPLES, len(space.names)), 0.5))
     inputs = {name: medians[:, j].copy() for j, name in enumerate(space.names)}
@@ -135,5 +142,5 @@ def _tried(study: Study, pipeline: Pipeline) -> list[tuple[str, str]]:
         seen.setdefault(failure.step, (
             f"models[{index_of[failure.step]}].python",
             f"--try: {failure.error} on a batch of medians: {failure.message}"))
-    return list(seen.values())
+    return len(steps), list(seen.values())
 
