@@ -59,7 +59,9 @@ class FailFast:
         """The stop message: the error, the traceback's tail and what to do."""
         failure = self.example
         assert failure is not None
-        tail = "\n".join("    " + line for line in failure.traceback.splitlines()[-4:])
+        lines = [line for line in failure.traceback.splitlines()
+                 if line.strip(" ^~")]           # not the caret lines under the code
+        tail = "\n".join("    " + line for line in lines[-3:])
         return (f"stopped early: the first {self.finished} samples all failed in step "
                 f"'{failure.step}' with {failure.error}: {failure.message}\n"
                 + (f"{tail}\n" if tail else "")
