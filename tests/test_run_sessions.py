@@ -110,3 +110,12 @@ def test_a_contract_breach_prints_one_line_without_dask_logs(tmp_path):
     assert done.returncode == 2
     assert done.stderr == ("error: models[0].outputs[1]: 'smallmodels_uq:works' did not "
                            "return output 'w' (it returned: y, z)\n")
+
+
+def test_output_report_false_is_a_study_key_that_round_trips(tmp_path):
+    path = write_study(tmp_path / "s")
+    path.write_text(path.read_text()[:-1] + ', "output": {"report": false}}')
+    study = load_study(path)
+    assert study.output.report is False
+    assert study.to_dict()["output"] == {"report": False}
+    assert load_study(path).replace().output == study.output
