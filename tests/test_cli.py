@@ -47,3 +47,13 @@ def test_run_end_to_end_writes_the_run_folder(tmp_path):
     assert indices["study"] == "ishigami"
     st = indices["outputs"]["y"]["pce"]["ST"]
     assert abs(st["x3"] - 0.243684) < 0.02
+
+
+def test_version_and_bare_command():
+    from uqscale import __version__
+
+    done = uqscale("--version")
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"uqscale {__version__}\n", "")
+    bare = uqscale()
+    assert bare.returncode == 0 and bare.stdout.startswith("usage: uqscale")
+    assert "exit codes: 0 done" in bare.stdout

@@ -1,31 +1,91 @@
 """The Python API of whole runs: the same pipeline as ``uqscale run``, ``resume`` and
-``analyze``."""
+``analyze``.
+
+One pipeline, :func:`_complete`: check the model code, run what is missing (stopping
+early on a broken model), collect, analyse, write; :class:`RunOptions` says how, and
+a :class:`~uqscale.timer.StageTimer` records how long each stage took.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import logging
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from collections import Counter
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from uqscale.analysis.run_all import analyze_all
-from uqscale.design import blocks_for, build_design, design_columns
-from uqscale.errors import StudyError, UqscaleError
+from uqscale.design import blocks_of, build_design, design_columns
+from uqscale.errors import RunInterruptedError, StudyError, UqscaleError
 from uqscale.execute.cluster import describe, open_client
-from uqscale.execute.progress import Progress
+from uqscale.execute.failfast import FailFast
+from uqscale.execute.progress import Progress, Ticker
 from uqscale.execute.runner import run_batches
-from uqscale.models.evaluate import Pipeline
+from uqscale.exitcodes import ExitCode, verdict
+from uqscale.models.codehash import changed_file, code_hashes
+from uqscale.models.signatures import check_models
 from uqscale.provenance import provenance, session_record
 from uqscale.records import BatchResult, Failure
 from uqscale.report.indices import indices_document
-from uqscale.store import RETRYABLE, RunStore
-from uqscale.study.diff import first_difference
+from uqscale.status import stored_warnings
+from uqscale.store import RETRYABLE, RunStore, write_json, write_netcdf, write_text
+from uqscale.study.diff import first_difference, reusable_blocks, run_form, samples_difference
 from uqscale.study.files import study_to_yaml
 from uqscale.study.model import Study
+from uqscale.timer import StageTimer
+
+logger = logging.getLogger("uqscale")
+
+RETRY_POLICIES = ("lost", "failed", "all")
+"""Which stored samples a session runs again: ``lost`` only those of lost workers
+(the default), ``failed`` every failed one (``--retry-failed``), ``all`` every
+sample (``--rerun``, recomputing the run in place)."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a run goes (what it computes is the study's business).
+
+    Parameters
+    ----------
+    report
+        Write ``report.html`` after the analyses; None: ``output.report`` of the study.
+    progress
+        Draw a progress bar (None: when standard error is a terminal).
+    batch_size
+        Samples per task; default ``execution.batch_size`` or automatic.
+    retry
+        One of :data:`RETRY_POLICIES`.
+    force
+        When the folder holds a run of a different study, start afresh in a new
+        folder beside it instead of refusing.
+    """
+
+    report: bool | None = None
+    progress: bool | None = False
+    batch_size: int | None = None
+    retry: str = "lost"
+    force: bool = False
+
+    def __post_init__(self) -> None:
+        if self.retry not in RETRY_POLICIES:
+            raise ValueError(f"retry must be one of {RETRY_POLICIES} (got {self.retry!r})")
+
+    @classmethod
+    def of(cls, options: RunOptions | None, retry_failed: bool = False, **changes: Any
+           ) -> RunOptions:
+        """``options`` (default: the defaults) with keyword changes; ``retry_failed``
+        is the older spelling of ``retry="failed"``."""
+        if retry_failed:
+            changes["retry"] = "failed"
+        return dataclasses.replace(options or cls(), **changes)
 
 
 @dataclass
@@ -42,9 +102,32 @@ class RunResult:
     timings: dict[str, float]
     """Wall seconds per stage of this session: design, store_create, cluster_start,
     ensemble (of which model: the batches' own time, summed over workers, and
-    store_batches), cluster_stop, collect, analysis, store_analyses."""
+    store_batches), cluster_stop, collect, analysis, store_analyses, report, total."""
     ran: int = 0
     """Samples evaluated in this session (0 when everything was already done)."""
+    kept_failed: int = 0
+    """Failed samples of earlier sessions that this session did not run again."""
+    warnings: dict[str, int] = field(default_factory=dict)
+    """Warnings the models raised over the whole run, counted by ``"Category: message"``."""
+    study: Study | None = None
+    """The study analysed."""
+
+    @property
+    def final_outputs(self) -> tuple[str, ...]:
+        """Outputs of the steps whose outputs no other step reads (the macro end of
+        the model graph), in step order."""
+        if self.study is None:
+            return tuple(self.indices["outputs"])
+        read = {name for step in self.study.models for name in step.inputs}
+        return tuple(o.name for step in self.study.models
+                     if not any(o.name in read for o in step.outputs) for o in step.outputs)
+
+    @property
+    def verdict(self) -> ExitCode:
+        """What the run says, as the exit code ``uqscale`` gives it
+        (:mod:`uqscale.exitcodes`)."""
+        return verdict(self.design.sizes["sample"], len(self.failures),
+                       len(self.indices.get("errors", {})))
 
 
 def default_directory(study: Study) -> Path:
@@ -62,13 +145,13 @@ def fresh_directory(directory: Path) -> Path:
 
 
 def run(study: Study, out: str | Path | None = None, *, client=None,
-        given_text: str | None = None, batch_size: int | None = None,
-        force: bool = False, retry_failed: bool = False,
-        progress: bool | None = False) -> RunResult:
+        given_text: str | None = None, options: RunOptions | None = None,
+        **changes: Any) -> RunResult:
     """Sample the study's designs, run its model graph on Dask, analyse, store.
 
     A folder that already holds a run of the same study is resumed: only missing
-    samples (and failures worth retrying) are computed.
+    samples (and failures worth retrying) are computed. A study that differs from
+    the stored one only in analyses that need no new samples is re-analysed in place.
 
     Parameters
     ----------
@@ -80,41 +163,50 @@ def run(study: Study, out: str | Path | None = None, *, client=None,
         A Dask client to run on; default the cluster named by ``study.execution``.
     given_text
         The study file's text, recorded as given (default: the resolved study).
-    batch_size
-        Samples per task; default ``execution.batch_size`` or automatic.
-    force
-        When ``out`` holds a run of a different study, start afresh in a new
-        folder beside it instead of refusing.
-    retry_failed
-        On resume, run every failed sample again (not only timeouts and lost workers).
-    progress
-        Draw a progress bar (``None``: when standard error is a terminal).
+    options
+        How to run (:class:`RunOptions`).
+    **changes
+        Fields of :class:`RunOptions` given one by one (``batch_size=8``), and
+        ``retry_failed=True`` for ``retry="failed"``.
 
     Returns
     -------
     RunResult
+
+    Raises
+    ------
+    StoppedEarlyError
+        When the first samples all failed alike (``execution.fail_fast``).
+    RunInterruptedError
+        On Ctrl-C; the finished batches are stored.
     """
+    options = RunOptions.of(options, **changes)
+    timer = StageTimer()
     directory = Path(out) if out is not None else default_directory(study)
     if RunStore.holds_run(directory):
         store = RunStore.open(directory)
-        change = first_difference(_runs_alike(store.study()), _runs_alike(study))
+        stored = store.study()
+        change = first_difference(run_form(stored), run_form(study))
         if change is None:
-            return _complete(store, study, client, batch_size, retry_failed, progress)
-        if not force:
+            return _complete(store, study, client, options, timer)
+        if samples_difference(stored, study) is None and _adopt_analyses(
+                store, stored, study, change, given_text, None):
+            return _complete(store, study, client, options, timer)
+        if not options.force:
             raise UqscaleError(f"{directory} holds a run of a different study "
                                f"({change}); use --force to start afresh in a new folder")
         directory = fresh_directory(directory)
     given_text = given_text or study_to_yaml(study)
-    Pipeline.from_study(study).check()   # a missing program or model fails before any file
-    timings: dict[str, float] = {}
-    with _timed(timings, "design"):
+    check_models(study)   # a missing program, model or argument fails before any file
+    with timer.stage("design"):
         design = build_design(study)
     record = provenance(given_text, study.seed) | {
-        "study_dir": str(study.base_dir) if study.base_dir else None}
-    with _timed(timings, "store_create"):
+        "study_dir": str(study.base_dir) if study.base_dir else None,
+        "code": code_hashes(study)}
+    with timer.stage("store_create"):
         store = RunStore.create(directory, study, given_text, design, record)
     try:
-        return _complete(store, study, client, batch_size, retry_failed, progress, timings)
+        return _complete(store, study, client, options, timer)
     except StudyError:
         # The model breaks the study's contract: no sample can succeed, keep nothing.
         import shutil
@@ -123,131 +215,246 @@ def run(study: Study, out: str | Path | None = None, *, client=None,
         raise
 
 
-def resume(directory: str | Path, *, client=None, batch_size: int | None = None,
-           retry_failed: bool = False, progress: bool | None = False,
-           workers: int | None = None) -> RunResult:
+def resume(directory: str | Path, *, client=None, options: RunOptions | None = None,
+           workers: int | None = None, **changes: Any) -> RunResult:
     """Finish an interrupted run: compute only what is missing, then analyse.
 
     Parameters
     ----------
     directory
         The run folder.
-    retry_failed
-        Also run every failed sample again (timeouts and lost workers always are).
+    client
+        A Dask client to run on; default the cluster named by the stored study.
+    options
+        How to run (:class:`RunOptions`); ``retry="failed"`` also runs every failed
+        sample again (lost workers always are).
     workers
         Override ``execution.workers`` of the stored study.
+    **changes
+        Fields of :class:`RunOptions` one by one, as for :func:`run`.
     """
     store = RunStore.open(Path(directory))
     study = store.study()
     if workers is not None:
-        import dataclasses
-
         study = study.replace(execution=dataclasses.replace(study.execution, workers=workers))
-    return _complete(store, study, client, batch_size, retry_failed, progress)
+    return _complete(store, study, client, RunOptions.of(options, **changes), StageTimer())
 
 
-def analyze(directory: str | Path, study: Study | None = None) -> RunResult:
+def analyze(directory: str | Path, study: Study | None = None, *,
+            study_file: str | Path | None = None, given_text: str | None = None,
+            options: RunOptions | None = None) -> RunResult:
     """Re-run the analyses of a run folder (or those of ``study``, which must have
-    the same inputs and models) from its stored results, without running models."""
+    the same inputs and models) from its stored results, without running models.
+    A different study's analyses become the run's: ``study.yaml``, the design's
+    blocks and provenance (``reanalysed``, with ``study_file``) record them.
+
+    Parameters
+    ----------
+    directory
+        The run folder.
+    study
+        Take the analyses from this study (default: the stored one).
+    study_file
+        Where ``study`` came from, recorded in provenance.
+    given_text
+        ``study``'s file text as given.
+    options
+        Only ``report`` and ``progress`` (a line while analyses run) apply.
+    """
     store = RunStore.open(Path(directory))
     stored = store.study()
-    study = study or stored
-    design = store.design()
-    timings: dict[str, float] = {}
-    blocks = blocks_for(study, stored, design)
+    options = options or RunOptions()
     with store.lock():
+        if study is not None:
+            moved = samples_difference(stored, study)
+            if moved is not None:
+                raise UqscaleError(f"{store.directory}: --study changes more than the "
+                                   f"analyses ({moved}); run it instead")
+            change = first_difference(run_form(stored), run_form(study))
+            if change is not None and not _adopt_analyses(store, stored, study, change,
+                                                          given_text, study_file):
+                raise UqscaleError(f"{store.directory}: an analysis needs a design this "
+                                   f"run does not hold; add it to the study and run it "
+                                   f"(resume computes only the new samples)")
+        study = study or stored
+        design = store.design()
+        timer = StageTimer()
         results, failures = store.collect(design.sizes["sample"], _coords(stored))
-        return _analyse(store, study, design, results, failures, timings, 0, blocks)
+        return _analyse(store, study, design, results, failures, options, timer)
 
 
-def _complete(store: RunStore, study: Study, client, batch_size: int | None,
-              retry_failed: bool, progress: bool | None,
-              timings: dict[str, float] | None = None) -> RunResult:
+def _adopt_analyses(store: RunStore, stored: Study, study: Study, change: str,
+                    given_text: str | None, study_file: str | Path | None) -> bool:
+    """Make ``study``'s analyses the run's when its stored samples serve them all:
+    write ``study.yaml`` (and the text as given), the design's blocks, and a
+    ``reanalysed`` entry in provenance. False (and nothing written) otherwise."""
+    design = store.design()
+    blocks = reusable_blocks(study, stored, design)
+    if blocks is None:
+        return False
+    design.attrs["blocks"] = json.dumps(blocks_of(design) | {k: list(v)
+                                                             for k, v in blocks.items()})
+    write_netcdf(store.directory / "design.nc", design)
+    write_text(store.directory / "study.yaml", study_to_yaml(study))
+    if given_text is not None:
+        write_text(store.directory / "study.given.yaml", given_text)
+    entry = {"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "change": change,
+             "study_file": str(study_file) if study_file else None}
+    store.update_provenance(
+        {"reanalysed": [*store.provenance().get("reanalysed", []), entry]})
+    logger.info("analyses changed (%s): re-analysing the stored samples in place", change)
+    return True
+
+
+def _complete(store: RunStore, study: Study, client, options: RunOptions,
+              timer: StageTimer) -> RunResult:
     """Run what is missing in ``store``, then collect, analyse and write."""
-    timings = timings if timings is not None else {}
-    timings.update(model=0.0, store_batches=0.0)
+    timer.add("model", 0.0)
+    timer.add("store_batches", 0.0)
     with store.lock():
         design = store.design()
         size = design.sizes["sample"]
         done, failures = store.sample_state(size)
-        todo = ~done
-        for failure in failures:
-            if retry_failed or failure.error in RETRYABLE:
-                todo[failure.sample] = True
+        code = _checked_code(store, study, options)
+        todo = _todo(done, failures, options.retry)
+        kept = sum(1 for f in failures if not todo[f.sample])
         session = store.next_session()
         started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        where = None
+        where, warned = None, Counter[str]()
         if todo.any():
+            check_models(study)
             store.update_provenance({"running": {"session": session, "started": started,
                                                  "samples": int(todo.sum())}})
-            where = _run_missing(store, study, design, todo, client, batch_size, progress,
-                                 timings, session)
-        store.update_provenance(
-            {"sessions": [*store.provenance().get("sessions", []),
-                          session_record(started, int(todo.sum()), where)]},
-            remove=("running",))
+            try:
+                where = _run_missing(store, study, design, todo, client, options, timer,
+                                     session, warned)
+            except KeyboardInterrupt:
+                stored = int(store.sample_state(size)[0].sum())
+                raise RunInterruptedError(f"interrupted: {stored} of {size} samples are stored in "
+                                  f"{store.directory}; `uqscale resume {store.directory}` "
+                                  f"goes on") from None
+            finally:
+                _end_session(store, started, int(todo.sum()), where, code, warned)
         if study.verification:
             from uqscale.verify import verify_into
 
-            with _timed(timings, "verification"):
+            with timer.stage("verification"):
                 verify_into(study, store.directory)
-        with _timed(timings, "collect"):
+        with timer.stage("collect"):
             results, failures = store.collect(size, _coords(study))
-        return _analyse(store, study, design, results, failures, timings, int(todo.sum()))
+        result = _analyse(store, study, design, results, failures, options, timer)
+        result.ran, result.kept_failed = int(todo.sum()), kept
+        return result
+
+
+def _checked_code(store: RunStore, study: Study, options: RunOptions) -> dict[str, str]:
+    """The hashes of the study's model code now; refuse (one line) when they differ
+    from the recorded ones and the session would keep results of the old code."""
+    now = code_hashes(study)
+    recorded = store.provenance().get("code")
+    changed = changed_file(recorded, now) if recorded is not None else None
+    if changed is not None and options.retry == "lost":
+        raise UqscaleError(f"{store.directory}: the model code changed since this run "
+                           f"started ({changed}); add --retry-failed to recompute the "
+                           f"failed samples or --rerun to recompute every sample in place")
+    return now
+
+
+def _todo(done: np.ndarray, failures: list[Failure], retry: str) -> np.ndarray:
+    """Samples this session runs, under retry policy ``retry``."""
+    if retry == "all":
+        return np.ones_like(done)
+    todo = ~done
+    for failure in failures:
+        if retry == "failed" or failure.error in RETRYABLE:
+            todo[failure.sample] = True
+    return todo
+
+
+def _end_session(store: RunStore, started: str, samples: int, where: dict | None,
+                 code: dict[str, str], warned: Counter[str]) -> None:
+    """Record the session in provenance (even when it was stopped) and add the
+    warnings its models raised to ``warnings.json``."""
+    store.update_provenance(
+        {"sessions": [*store.provenance().get("sessions", []),
+                      session_record(started, samples, where)], "code": code},
+        remove=("running",))
+    if warned:
+        total = Counter(stored_warnings(store)) + warned
+        write_json(store.directory / "warnings.json", dict(total))
 
 
 def _run_missing(store: RunStore, study: Study, design: xr.Dataset, todo: np.ndarray,
-                 client, batch_size: int | None, progress: bool | None,
-                 timings: dict[str, float], session: int) -> dict:
+                 client, options: RunOptions, timer: StageTimer, session: int,
+                 warned: Counter[str]) -> dict | None:
+    """Evaluate the samples ``todo`` on Dask, storing each batch as it arrives."""
+    from uqscale.execute.workerpath import study_folder_on_workers
+    from uqscale.models.evaluate import Pipeline
+
     names = design_columns(study)
     values = np.column_stack([design[n].values for n in names])
     output_dims = {o.name: o.dims for o in study.outputs}
-    bar = Progress(int(todo.sum()), enabled=progress)
+    bar = Progress(int(todo.sum()), enabled=options.progress)
     pipeline = Pipeline.from_study(study, workdir_root=store.directory / "work")
+    fail_fast = FailFast(study.execution.fail_fast, f"uqscale resume {store.directory} "
+                                                    f"--retry-failed")
 
-    def keep(result: BatchResult) -> None:
-        timings["model"] += result.seconds
-        with _timed(timings, "store_batches"):
+    def keep(result: BatchResult, warnings: Counter[str]) -> None:
+        timer.add("model", result.seconds)
+        with timer.stage("store_batches"):
             store.write_batch(result, output_dims, session)
+        warned.update(warnings)
         bar.update(result.stop - result.start, len(result.failures), result.retried)
+        fail_fast.update(result)
 
-    with _timed(timings, "cluster_stop"), ExitStack() as cluster:
+    where = None
+    with timer.stage("cluster_stop"), ExitStack() as cluster:
         if client is None:
-            with _timed(timings, "cluster_start"):
+            with timer.stage("cluster_start"):
                 client = cluster.enter_context(open_client(study.execution, study.base_dir))
-        where = describe(client)
-        if bar.enabled and where["dashboard"]:
-            print(f"Dask dashboard: {where['dashboard']}", flush=True)
-        with _timed(timings, "ensemble"):
+        cluster.enter_context(study_folder_on_workers(client, study.base_dir))
+        cluster.callback(bar.close)
+        where = dict(describe(client))
+        logger.debug("running %d samples on %s", int(todo.sum()), where)
+        if bar.enabled and where["dashboard"] and _bokeh_installed():
+            logger.info("Dask dashboard: %s", where["dashboard"])
+        with timer.stage("ensemble"):
             run_batches(client, pipeline, names, values, _ranges(todo), keep,
-                        batch_size or study.execution.batch_size)
-        bar.close()
-    timings["cluster_stop"] -= timings.get("cluster_start", 0.0) + timings["ensemble"]
+                        options.batch_size or study.execution.batch_size)
+    # cluster_stop is what closing took: the whole block less its parts.
+    timer.add("cluster_stop", -(timer.seconds.get("cluster_start", 0.0)
+                                + timer.seconds["ensemble"]))
     return where
 
 
+def _bokeh_installed() -> bool:
+    """Whether Dask can serve its dashboard's pages (they need bokeh)."""
+    import importlib.util
+
+    return importlib.util.find_spec("bokeh") is not None
+
+
 def _analyse(store: RunStore, study: Study, design: xr.Dataset, results: xr.Dataset,
-             failures: list[Failure], timings: dict[str, float], ran: int,
-             blocks: dict[str, tuple[int, int]] | None = None) -> RunResult:
-    with _timed(timings, "analysis"):
-        analyses = analyze_all(study, design, results, blocks)
-    with _timed(timings, "store_analyses"):
+             failures: list[Failure], options: RunOptions, timer: StageTimer) -> RunResult:
+    """Analyse, write ``analyses.nc``, ``indices.json`` and (unless switched off)
+    the report, and record the stages' times."""
+    with timer.stage("analysis"), Ticker("analysing", options.progress):
+        analyses = analyze_all(study, design, results, blocks_of(design))
+    with timer.stage("store_analyses"):
         indices = indices_document(study.name, design.sizes["sample"], len(failures),
                                    analyses)
         store.write_analyses(analyses, indices)
+    if study.output.report if options.report is None else options.report:
+        from uqscale.report.html import report_after_run
+
+        with timer.stage("report"):
+            report_after_run(store.directory)   # report.html from the files just written
+    timer.add("total", timer.total())
+    logger.debug("seconds per stage: %s", {k: round(v, 3) for k, v in timer.seconds.items()})
     store.update_provenance({"finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                             "seconds": {k: round(v, 4) for k, v in timings.items()}})
-    from uqscale.report.html import report_after_run
-
-    report_after_run(store.directory)   # report.html from the files just written
-    return RunResult(store.directory, design, results, failures, analyses, indices, timings,
-                     ran)
-
-
-def _runs_alike(study: Study) -> dict:
-    """The parts of a study's file form that decide its samples and results
-    (verification cases do not)."""
-    return {k: v for k, v in study.to_dict().items() if k != "verification"}
+                             "seconds": {k: round(v, 4) for k, v in timer.seconds.items()}})
+    return RunResult(store.directory, design, results, failures, analyses, indices,
+                     dict(timer.seconds), warnings=stored_warnings(store), study=study)
 
 
 def _coords(study: Study) -> dict[str, dict]:
@@ -258,14 +465,3 @@ def _ranges(mask: np.ndarray) -> list[tuple[int, int]]:
     """Runs of True in ``mask`` as ``[start, stop)`` ranges."""
     edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
-
-
-@contextmanager
-def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
-    """Add the wall time of the block to ``timings[stage]``."""
-    began = time.perf_counter()
-    timings.setdefault(stage, 0.0)
-    try:
-        yield
-    finally:
-        timings[stage] += time.perf_counter() - began

@@ -2,26 +2,61 @@
 
 Heavy libraries (numpy, chaospy, SALib, Dask) are imported inside the commands
 that need them, so ``uqscale --help`` and ``uqscale validate`` answer at once.
+Exit codes are those of :mod:`uqscale.exitcodes`.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
+
+from uqscale.exitcodes import ExitCode
 
 CLUSTER_KINDS = ("local", "address", "scheduler_file", "slurm", "pbs", "sge", "lsf")
 
+logger = logging.getLogger("uqscale")
+
+
+class _Version(argparse.Action):
+    """``--version``: looked up only when asked (importlib.metadata takes 0.1 s)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        from importlib import metadata
+
+        try:
+            version = metadata.version("uqscale")
+        except metadata.PackageNotFoundError:
+            from uqscale import __version__ as version
+        print(f"uqscale {version}")
+        parser.exit()
+
 
 def _parser() -> argparse.ArgumentParser:
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                         help="debug messages and tracebacks (repeatable)")
     parser = argparse.ArgumentParser(
-        prog="uqscale",
-        description="Uncertainty quantification of multi-scale models on Dask.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+        prog="uqscale", parents=[verbose],
+        description="Uncertainty quantification of multi-scale models on Dask.",
+        epilog="exit codes: 0 done, every analysis computed; 1 runtime error; 2 study "
+               "error; 3 some analyses not computed; 4 every sample failed; 5 stopped "
+               "early on a failing model; 130 interrupted; 141 closed output pipe")
+    parser.add_argument("--version", action=_Version)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=partial(
+        argparse.ArgumentParser, parents=[verbose]))
 
     validate = commands.add_parser("validate", help="check a study file and its models")
     validate.add_argument("study", type=Path, help="study file (YAML)")
+    validate.add_argument("--try", action="store_true", dest="try_medians",
+                          help="also call vectorised steps on a tiny batch of medians")
     _set_option(validate)
 
     run = commands.add_parser("run", help="run a study (or finish its unfinished run) and "
@@ -34,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
                           "new folder beside it")
     _set_option(run)
     _execution_options(run)
+    _session_options(run)
 
     verify = commands.add_parser("verify", help="run a study's verification cases (known "
                                                 "answers) in this process")
@@ -48,9 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     resume.add_argument("directory", type=Path, help="run folder")
     resume.add_argument("--workers", type=int, help="local Dask workers")
     resume.add_argument("--batch-size", type=int, help="samples per task")
-    resume.add_argument("--retry-failed", action="store_true",
-                        help="run failed samples again (timeouts and lost workers always are)")
-    resume.add_argument("--quiet", action="store_true", help="print only errors")
+    _session_options(resume)
 
     status = commands.add_parser("status", help="done, failed and pending samples of a run")
     status.add_argument("directory", type=Path, help="run folder")
@@ -59,6 +93,12 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("directory", type=Path, help="run folder")
     analyze.add_argument("--study", type=Path,
                          help="take the analyses from this study file (same inputs and models)")
+    analyze.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                         dest="overrides",
+                         help="change a field of the study (--study, or the run's own) "
+                              "before analysing, e.g. analysis.0.conf_level=0.9 (repeatable)")
+    analyze.add_argument("--no-report", action="store_false", dest="report", default=None,
+                         help="do not write report.html")
     analyze.add_argument("--quiet", action="store_true", help="print only errors")
 
     report = commands.add_parser("report", help="rebuild a run's report from its folder "
@@ -87,9 +127,19 @@ def _execution_options(command: argparse.ArgumentParser) -> None:
     group.add_argument("--address", help="scheduler address, tcp://host:port")
     group.add_argument("--scheduler-file", help="scheduler file written by dask scheduler")
     group.add_argument("--batch-size", type=int, help="samples per task (default: automatic)")
-    group.add_argument("--retry-failed", action="store_true",
-                       help="when finishing a run, run failed samples again")
-    group.add_argument("--quiet", action="store_true", help="print only errors")
+
+
+def _session_options(command: argparse.ArgumentParser) -> None:
+    retry = command.add_mutually_exclusive_group()
+    retry.add_argument("--retry-failed", action="store_const", const="failed", dest="retry",
+                       default="lost", help="run failed samples again (samples of lost "
+                                            "workers always are)")
+    retry.add_argument("--rerun", action="store_const", const="all", dest="retry",
+                       help="recompute every sample in place (after a change of the model)")
+    command.add_argument("--no-report", action="store_false", dest="report", default=None,
+                         help="do not write report.html (output.report: false)")
+    command.add_argument("--quiet", action="store_true",
+                         help="no progress and no summary; errors are always printed")
 
 
 def _load(path: Path, overrides: Sequence[str] = ()):
@@ -101,12 +151,6 @@ def _load_given(path: Path, overrides: Sequence[str] = ()):
     from uqscale.study.overrides import load_overridden
 
     return load_overridden(path, overrides)
-
-
-def _check_models(study) -> None:
-    from uqscale.models.evaluate import Pipeline
-
-    Pipeline.from_study(study).check()
 
 
 def _overridden(study, args: argparse.Namespace):
@@ -132,20 +176,44 @@ def _overridden(study, args: argparse.Namespace):
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Load the study, import its models, and say so."""
+    """Load the study, import its models, check their signatures, and say so."""
+    from uqscale.models.signatures import check_models
+
     study = _load(args.study, args.overrides)
-    _check_models(study)
+    tried = check_models(study, try_medians=args.try_medians)
+    tried = f" ({tried} vectorised steps ran on medians)" if args.try_medians else ""
     print(f"{args.study}: study '{study.name}' is valid: {len(study.inputs)} inputs, "
-          f"{len(study.models)} model steps, {len(study.analysis)} analyses")
-    return 0
+          f"{len(study.models)} model steps, {len(study.analysis)} analyses{tried}")
+    return ExitCode.OK
 
 
-def _report(result, quiet: bool) -> None:
+def _options(args: argparse.Namespace):
+    """The run options the command line asks for."""
+    from uqscale.api import RunOptions
+
+    return RunOptions(report=args.report, progress=None if not args.quiet else False,
+                      batch_size=getattr(args, "batch_size", None),
+                      retry=getattr(args, "retry", "lost"), force=getattr(args, "force", False))
+
+
+def _finish(result, quiet: bool) -> int:
+    """Print the summary (unless quiet) and the closing lines; the exit code."""
     from uqscale.report.table import indices_table
+    from uqscale.status import closing_lines
 
     if not quiet:
-        print(indices_table(result.indices))
-        print(f"run folder: {result.directory}")
+        print(indices_table(result.indices, result.final_outputs,
+                            verbose=logger.isEnabledFor(logging.DEBUG)))
+    sys.stdout.flush()
+    for line in closing_lines(result.directory, result.design.sizes["sample"],
+                              result.failures, result.indices.get("errors", {}),
+                              result.kept_failed):
+        logger.warning(line)
+    if result.warnings:
+        logger.warning("models warned %d times (%d kinds, in %s)", sum(result.warnings.values()),
+                       len(result.warnings), result.directory / "warnings.json")
+    logger.info("run folder: %s", result.directory)
+    return result.verdict
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -154,12 +222,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     study, given_text = _load_given(args.study, args.overrides)
     study = _overridden(study, args)
-    result = run(study, args.out, given_text=given_text,
-                 batch_size=args.batch_size, force=args.force,
-                 retry_failed=args.retry_failed, progress=None if not args.quiet else False)
-    _report(result, args.quiet)
+    result = run(study, args.out, given_text=given_text, options=_options(args))
+    code = _finish(result, args.quiet)
     _report_verification(result.directory, args.quiet)
-    return 0
+    return code
 
 
 def _report_verification(directory: Path, quiet: bool) -> None:
@@ -194,12 +260,9 @@ def cmd_resume(args: argparse.Namespace) -> int:
     """Compute what a run is missing, then analyse."""
     from uqscale.api import resume
 
-    result = resume(args.directory, batch_size=args.batch_size, retry_failed=args.retry_failed,
-                    progress=None if not args.quiet else False, workers=args.workers)
-    if not args.quiet:
-        print(f"ran {result.ran} samples")
-    _report(result, args.quiet)
-    return 0
+    result = resume(args.directory, options=_options(args), workers=args.workers)
+    logger.info("ran %d samples", result.ran)
+    return _finish(result, args.quiet)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -211,12 +274,23 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    """Analyse the stored results again."""
+    """Analyse the stored results again (with the analyses of --study / --set)."""
     from uqscale.api import analyze
 
-    result = analyze(args.directory, _load(args.study) if args.study else None)
-    _report(result, args.quiet)
-    return 0
+    study = given_text = None
+    source = args.study
+    if source is None and args.overrides:
+        source = args.directory / "study.yaml"
+    if source is not None:
+        study, given_text = _load_given(source, args.overrides)
+        if args.study is None:
+            from uqscale.store import RunStore
+
+            # The run's own study: models are imported from its original folder.
+            study = study.replace(base_dir=RunStore.open(args.directory).study().base_dir)
+    result = analyze(args.directory, study, study_file=source, given_text=given_text,
+                     options=_options(args))
+    return _finish(result, args.quiet)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -238,19 +312,32 @@ COMMANDS = {"validate": cmd_validate, "run": cmd_run, "resume": cmd_resume,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``uqscale`` console script; returns the exit status."""
-    args = _parser().parse_args(argv)
+    """Entry point of the ``uqscale`` console script; returns the exit status
+    (:mod:`uqscale.exitcodes`)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return ExitCode.OK
     from uqscale.errors import UqscaleError
+    from uqscale.log import configure
 
+    verbosity = getattr(args, "verbose", 0)
+    configure(verbosity, quiet=getattr(args, "quiet", False))
     try:
         return COMMANDS[args.command](args)
     except UqscaleError as error:
-        print(f"error: {error}", file=sys.stderr)
+        for line in error.lines():
+            logger.error("%s", line)
+        logger.debug("", exc_info=True)
         return error.exit_code
     except KeyboardInterrupt:
-        print("interrupted: finished batches are stored; `uqscale resume` goes on",
-              file=sys.stderr)
-        return 130
+        logger.error("interrupted")
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (``| head``): say nothing more, to nobody.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitCode.CLOSED_PIPE
 
 
 if __name__ == "__main__":

@@ -80,7 +80,7 @@ CASES = {
     "execution key": (("execution", "worker"), 3,
                       "execution.worker: unknown key (did you mean 'workers'?)"),
     "output folder key": (("output",), {"dir": "runs"},
-                          "output.dir: unknown key (allowed: directory)"),
+                          "output.dir: unknown key (allowed: directory, report)"),
     # wrong types
     "string for a number": (("inputs", "x1", "low"), "a",
                             "inputs.x1.low: must be a number (got string)"),

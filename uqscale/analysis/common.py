@@ -189,5 +189,5 @@ def incomplete(values: OutputValues, method: str, droppable: bool = False) -> st
     drop = " or set 'failures: drop'," if droppable else ""
     return (f"{failed} of {len(values.values)} samples of output '{values.name}' failed or "
             f"are not finite, and the {method} estimator needs every sample of its design; "
-            f"fix the failures and resume the run,{drop} or use 'pce' (regression) or "
-            f"'moments', which drop failed samples")
+            f"fix the failures, then `uqscale resume DIR --retry-failed` runs them again;"
+            f"{drop} or use 'pce' (regression) or 'moments', which drop failed samples")

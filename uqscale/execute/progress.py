@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import TextIO
 
@@ -78,3 +79,54 @@ class Progress:
         if self.enabled:
             self.stream.write("\n")
             self.stream.flush()
+
+
+class Ticker:
+    """``LABEL 0:00:12`` on one line while a slow step (an analysis) runs, redrawn
+    every second once it has taken ``delay`` seconds; nothing when disabled.
+
+    Parameters
+    ----------
+    label
+        What is running.
+    enabled
+        Draw at all; by default only when ``stream`` is a terminal.
+    stream
+        Where to draw; by default standard error.
+    delay
+        Seconds before the first line (fast steps print nothing).
+    """
+
+    def __init__(self, label: str, enabled: bool | None = None, stream: TextIO | None = None,
+                 delay: float = 2.0) -> None:
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.delay = delay
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._draw, daemon=True)
+        self._drawn = False
+
+    def __enter__(self) -> Ticker:
+        if self.enabled:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self.enabled:
+            self._thread.join()
+            if self._drawn:
+                self.stream.write("\n")
+                self.stream.flush()
+
+    def _draw(self) -> None:
+        began = time.perf_counter()
+        if self._stop.wait(self.delay):
+            return
+        while True:
+            self.stream.write(f"\r{self.label} {clock(time.perf_counter() - began)}")
+            self.stream.flush()
+            self._drawn = True
+            if self._stop.wait(1.0):
+                return

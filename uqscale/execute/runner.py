@@ -15,8 +15,10 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -134,24 +136,52 @@ def worker_slots(client) -> int:
     return max(1, connected, planned)
 
 
+@dataclass
+class Warned:
+    """A task's value and the warnings its models raised meanwhile, counted by
+    ``"Category: message"``: caught in the worker, so that they are stored with the
+    run instead of being printed across the launcher's progress line."""
+
+    value: Any
+    warnings: Counter[str] = field(default_factory=Counter)
+
+
+def _counting_warnings(function: Callable, *args: Any) -> Warned:
+    """``function(*args)`` with the warnings it raises counted, not printed; the
+    last argument may be the :class:`Warned` state of a previous stage."""
+    earlier: Counter[str] = Counter()
+    if args and isinstance(args[-1], Warned):
+        earlier, args = args[-1].warnings, (*args[:-1], args[-1].value)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = function(*args)
+    return Warned(value, earlier + Counter(f"{w.category.__name__}: {w.message}"
+                                           for w in caught))
+
+
 def submit_batch(client, pipeline: Pipeline, start: int, inputs: dict[str, np.ndarray]):
     """Submit one batch: one task, or, when steps ask for Dask worker resources, a
-    chain of tasks, one per stage, each on workers that have what its steps need."""
+    chain of tasks, one per stage, each on workers that have what its steps need.
+    The future's value is a :class:`Warned` batch result."""
     stages = pipeline.stages
     if len(stages) == 1 and not stages[0][0]:
-        return client.submit(evaluate_batch, pipeline, start, inputs, pure=False)
+        return client.submit(_counting_warnings, evaluate_batch, pipeline, start, inputs,
+                             pure=False)
     state = (start, inputs)
     for stage, (resources, _) in enumerate(stages):
-        state = client.submit(evaluate_stage, pipeline, stage, state,
+        state = client.submit(_counting_warnings, evaluate_stage, pipeline, stage, state,
                               resources=resources or None, pure=False)
     return state
 
 
 def run_batches(client, pipeline: Pipeline, names: tuple[str, ...], design: np.ndarray,
-                todo: list[tuple[int, int]], on_result: Callable[[BatchResult], None],
+                todo: list[tuple[int, int]],
+                on_result: Callable[[BatchResult, Counter[str]], None],
                 batch_size: int | None = None) -> None:
     """Evaluate the sample ranges ``todo`` of ``design`` and pass each batch's result
-    to ``on_result`` as it arrives (in completion order).
+    and the warnings its models raised to ``on_result`` as it arrives (in completion
+    order). An exception (from a task, ``on_result`` or Ctrl-C) cancels what is
+    still submitted before it propagates.
 
     Parameters
     ----------
@@ -205,29 +235,31 @@ def run_batches(client, pipeline: Pipeline, names: tuple[str, ...], design: np.n
             queue.add(future)
 
     queue = as_completed()
-    submit_more(queue)
-    for future in queue:
-        began = time.perf_counter()
-        a, b = ranges_of.pop(future.key)
-        try:
-            result = future.result()
-            ran = True
-        except KilledWorker as error:
-            # The batch killed every worker it ran on (allowed-failures times): record
-            # its samples as lost, retryable on resume, and go on with the others.
-            result, ran = lost_batch(a, b, str(error)), False
-        except BaseException:
-            client.cancel(list(queue.futures))
-            raise
-        future.release()
-        if ran:   # failed samples too: their time is spent all the same
-            measured["seconds"] += result.seconds
-            measured["samples"] += b - a
-            measured["longest"] = max(measured["longest"], result.seconds)
-        now = time.monotonic()
-        if now - checked > SLOTS_REFRESH_SECONDS:
-            slots, checked = worker_slots(client), now
-        submit_more(queue)       # before storing: workers never wait for the disk
-        on_result(result)
-        measured["launcher"] += time.perf_counter() - began
-        measured["batches"] += 1
+    try:
+        submit_more(queue)
+        for future in queue:
+            began = time.perf_counter()
+            a, b = ranges_of.pop(future.key)
+            try:
+                warned = future.result()
+                result, ran = warned.value, True
+            except KilledWorker as error:
+                # The batch killed every worker it ran on (allowed-failures times):
+                # record its samples as lost, retryable on resume, and go on.
+                warned, ran = Warned(lost_batch(a, b, str(error))), False
+                result = warned.value
+            future.release()
+            if ran:   # failed samples too: their time is spent all the same
+                measured["seconds"] += result.seconds
+                measured["samples"] += b - a
+                measured["longest"] = max(measured["longest"], result.seconds)
+            now = time.monotonic()
+            if now - checked > SLOTS_REFRESH_SECONDS:
+                slots, checked = worker_slots(client), now
+            submit_more(queue)       # before storing: workers never wait for the disk
+            on_result(result, warned.warnings)
+            measured["launcher"] += time.perf_counter() - began
+            measured["batches"] += 1
+    except BaseException:
+        client.cancel(list(queue.futures))
+        raise

@@ -4,13 +4,16 @@ installed packages, in the launcher and in every Dask worker alike."""
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from uqscale.errors import StudyError
 
-_cache: dict[tuple[str, str | None], Callable] = {}
+_cache: dict[tuple[str, str | None], tuple[Callable, int | None]] = {}
+"""Loaded functions with their module file's modification time: a long-lived
+worker (``cluster: address``) reloads a module whose file changed meanwhile."""
 
 
 def load_callable(spec: str, base_dir: Path | None, path: str = "python") -> Callable:
@@ -31,15 +34,34 @@ def load_callable(spec: str, base_dir: Path | None, path: str = "python") -> Cal
         If the module cannot be imported or has no such function.
     """
     key = (spec, None if base_dir is None else str(base_dir))
-    if key not in _cache:
-        module_name, _, function_name = spec.partition(":")
-        module = _import(module_name, base_dir, path)
-        function = getattr(module, function_name, None)
-        if not callable(function):
-            raise StudyError(path, f"module '{module_name}' has no function "
-                                   f"'{function_name}'")
-        _cache[key] = function
-    return _cache[key]
+    module_name, _, function_name = spec.partition(":")
+    if key in _cache:
+        function, stamp = _cache[key]
+        if _stamp(sys.modules.get(module_name)) == stamp:
+            return function
+        _forget(module_name)
+    module = _import(module_name, base_dir, path)
+    function = getattr(module, function_name, None)
+    if not callable(function):
+        raise StudyError(path, f"module '{module_name}' has no function '{function_name}'")
+    _cache[key] = function, _stamp(module)
+    return function
+
+
+def _stamp(module) -> int | None:
+    """Modification time of a module's file (None: no file, or gone)."""
+    origin = getattr(module, "__file__", None)
+    try:
+        return os.stat(origin).st_mtime_ns if origin else None
+    except OSError:
+        return None
+
+
+def _forget(module_name: str) -> None:
+    """Drop a module (and its parent package's cached submodule) so that the next
+    import reads its file again."""
+    sys.modules.pop(module_name, None)
+    importlib.invalidate_caches()
 
 
 def _import(module_name: str, base_dir: Path | None, path: str):

@@ -254,6 +254,8 @@ class Execution:
     maximum_jobs: int | None = None
     jobqueue: Mapping[str, Any] = field(default_factory=dict)
     resources: Mapping[str, float] = field(default_factory=dict)
+    # h15 (issue 15.2): stop at once when the first samples all fail alike.
+    fail_fast: bool = True
 
     def __post_init__(self) -> None:
         _set(self, "jobqueue", _copy(self.jobqueue))
@@ -270,10 +272,13 @@ class Output:
     """Where a run's folder goes (relative paths are taken from the working directory)."""
 
     directory: str | None = None
+    # h15 (issue 13.4): write report.html after a run (``uqscale run --no-report``).
+    report: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """Return the file form (the ``output`` mapping)."""
-        return {"directory": self.directory} if self.directory else {}
+        return ({"directory": self.directory} if self.directory else {}) | (
+            {} if self.report else {"report": False})
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ RESULTS_KEYS = ("file", "format")
 OUTPUT_KEYS = ("name", "dims", "coords")
 EXECUTION_KEYS = ("cluster", "workers", "batch_size", "retries", "timeout", "nonfinite",
                   "address", "scheduler_file", "profile", "jobs", "minimum_jobs",
-                  "maximum_jobs", "jobqueue", "resources")
+                  "maximum_jobs", "jobqueue", "resources", "fail_fast")
 
 
 def parse_study(data: Any, base_dir: Path | None = None) -> Study:
@@ -170,5 +170,6 @@ def _execution(value: Any) -> Execution:
 
 def _output(value: Any) -> Output:
     entry = fields.mapping(value, "output")
-    fields.check_keys(entry, "output", ("directory",))
-    return Output(directory=_optional(entry, "directory", fields.string, None, "output"))
+    fields.check_keys(entry, "output", ("directory", "report"))
+    return Output(directory=_optional(entry, "directory", fields.string, None, "output"),
+                  report=_optional(entry, "report", fields.boolean, True, "output"))

@@ -176,6 +176,7 @@ def _check_execution(study: Study) -> None:
                                                        "execution.timeout") <= 0:
         raise StudyError("execution.timeout", f"must be positive (got {execution.timeout})")
     fields.choice(execution.nonfinite, "execution.nonfinite", NONFINITE_POLICIES)
+    fields.boolean(execution.fail_fast, "execution.fail_fast")   # h15 (issue 15.2)
     for key in ("address", "scheduler_file", "profile"):
         if getattr(execution, key) is not None:
             fields.string(getattr(execution, key), f"execution.{key}")

@@ -1,0 +1,59 @@
+"""A Dask worker plugin that prepares every worker of a run, including workers that
+join later (batch jobs starting one by one): the study folder on ``sys.path`` for
+the whole run (a model may import a helper module inside its function), Ctrl-C left
+to the launcher, and distributed's repeats of failures uqscale records silenced."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+from pathlib import Path
+
+from distributed import WorkerPlugin
+
+PLUGIN_NAME = "uqscale-study-folder"
+
+
+class StudyFolderPlugin(WorkerPlugin):
+    """Puts ``folder`` first on each worker's import path while the plugin is
+    registered.
+
+    Parameters
+    ----------
+    folder
+        The study file's folder (None: only the other preparations).
+    """
+
+    name = PLUGIN_NAME
+
+    def __init__(self, folder: str | Path | None) -> None:
+        self.folder = None if folder is None else str(Path(folder).resolve())
+        self._sigint = None
+
+    def setup(self, worker) -> None:
+        from uqscale.log import silence_dask_repeats
+
+        if self.folder is not None and self.folder not in sys.path:
+            sys.path.insert(0, self.folder)
+        silence_dask_repeats()
+        with contextlib.suppress(ValueError):   # only possible in the main thread
+            self._sigint = signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def teardown(self, worker) -> None:
+        if self.folder is not None and self.folder in sys.path:
+            sys.path.remove(self.folder)
+        if self._sigint is not None:
+            with contextlib.suppress(ValueError):
+                signal.signal(signal.SIGINT, self._sigint)
+
+
+@contextlib.contextmanager
+def study_folder_on_workers(client, folder: Path | None):
+    """Register :class:`StudyFolderPlugin` on ``client`` for the ``with`` block."""
+    client.register_plugin(StudyFolderPlugin(folder), name=PLUGIN_NAME)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):   # a scheduler already gone
+            client.unregister_worker_plugin(PLUGIN_NAME)
