@@ -66,13 +66,19 @@ class ExternalCluster:
     """``dask scheduler`` and ``dask worker`` processes, each in its own session."""
 
     def __init__(self, folder: Path, workers: int,
-                 worker_args: list[list[str]] | None = None) -> None:
+                 worker_args: list[list[str]] | None = None, security=None) -> None:
+        """``security``: a ``distributed.Security`` with certificate *files*; the
+        scheduler and workers then speak TLS only, with those files."""
         self.folder = folder
         self.scheduler_file = folder / "scheduler.json"
         self.scheduler: subprocess.Popen | None = None
         self.workers: list[subprocess.Popen] = []
         self.count = workers
         self.worker_args = worker_args or [[] for _ in range(workers)]
+        self.security = security
+        self.tls_args = [] if security is None else [
+            "--tls-ca-file", security.tls_ca_file, "--tls-cert", security.tls_scheduler_cert,
+            "--tls-key", security.tls_scheduler_key]
 
     def _start(self, name: str, *args: str) -> subprocess.Popen:
         log = (self.folder / f"{name}.log").open("w")
@@ -84,18 +90,21 @@ class ExternalCluster:
 
         self.scheduler = self._start("scheduler", "scheduler", "--scheduler-file",
                                      str(self.scheduler_file), "--host", "127.0.0.1",
-                                     "--port", "0", "--no-dashboard")
+                                     "--port", "0", "--no-dashboard", *self.tls_args,
+                                     *(["--protocol", "tls"] if self.tls_args else []))
         # Workers wait for the scheduler file themselves: start them at once.
         for k in range(self.count):
             self.workers.append(self._start(f"worker{k}", "worker", "--scheduler-file",
                                             str(self.scheduler_file), "--nthreads", "1",
-                                            "--no-dashboard", *self.worker_args[k]))
+                                            "--no-dashboard", *self.tls_args,
+                                            *self.worker_args[k]))
         deadline = time.monotonic() + TIMEOUT
         while not self.scheduler_file.is_file():
             assert self.scheduler.poll() is None, (self.folder / "scheduler.log").read_text()
             assert time.monotonic() < deadline, "the scheduler never wrote its file"
             time.sleep(0.05)
-        with Client(scheduler_file=str(self.scheduler_file), timeout="30s") as client:
+        with Client(scheduler_file=str(self.scheduler_file), timeout="30s",
+                    security=self.security) as client:
             client.wait_for_workers(self.count, timeout=TIMEOUT)
         return self
 
@@ -108,7 +117,7 @@ class ExternalCluster:
         from distributed import Client
 
         by_group = {p.pid: p for p in self.workers}
-        with Client(self.address, timeout="30s") as client:
+        with Client(self.address, timeout="30s", security=self.security) as client:
             pids = client.run(os.getpid)
         return {pid: by_group[os.getpgid(pid)] for pid in pids.values()}
 

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-CLUSTER_KINDS = ("local", "address", "scheduler_file", "slurm", "pbs", "sge", "lsf")
+from uqscale.execute.kinds import BATCH_KINDS, CLUSTERS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,9 +79,9 @@ def _set_option(command: argparse.ArgumentParser) -> None:
 
 def _execution_options(command: argparse.ArgumentParser) -> None:
     group = command.add_argument_group("execution (override the study's execution:)")
-    group.add_argument("--cluster", choices=CLUSTER_KINDS, help="where to run")
+    group.add_argument("--cluster", choices=CLUSTERS, help="where to run")
     group.add_argument("--workers", type=int, help="local Dask workers")
-    group.add_argument("--jobs", type=int, help="batch jobs (slurm, pbs, sge, lsf)")
+    group.add_argument("--jobs", type=int, help=f"batch jobs ({', '.join(BATCH_KINDS)})")
     group.add_argument("--profile", help="cluster profile: a name in cluster/profiles/ or a "
                                          "YAML file")
     group.add_argument("--address", help="scheduler address, tcp://host:port")

@@ -23,13 +23,12 @@ import pytest
 import xarray as xr
 
 import uqscale
-from tests.cluster.conftest import in_ci
+from tests.cluster.conftest import PROFILES, SINGLE_NODE, in_ci
 from tests.logged_runs import assert_every_sample_stored_once, log_times, logged_study
 from uqscale.study.files import load_study
 
 pytestmark = pytest.mark.cluster
 
-PROFILES = Path(__file__).resolve().parents[2] / "cluster" / "profiles"
 TIMEOUT = 90  # seconds for any one run: a broken worker fails the test, never hangs it
 
 
@@ -62,9 +61,9 @@ def ishigami_study(folder: Path) -> Path:
 
 
 def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """The test's environment, worker job logs in ``tmp_path/logs``."""
-    return {**os.environ, "DASK_JOBQUEUE__SLURM__LOG_DIRECTORY": str(tmp_path / "logs"),
-            **extra}
+    """The test's environment on the single node, worker job logs in ``tmp_path/logs``."""
+    return {**os.environ, **SINGLE_NODE,
+            "DASK_JOBQUEUE__SLURM__LOG_DIRECTORY": str(tmp_path / "logs"), **extra}
 
 
 def uqscale_command(*args) -> list[str]:
