@@ -11,17 +11,18 @@ import numpy as np
 import xarray as xr
 
 LOGGED_MODEL = '''
-import os, time
+import os, socket, time
 
 
 def logged(x1, x2, log_dir, delay):
-    """y = x1 + x2^2 after a pause; each call is logged as "x1 time" in a file named
-    after the Slurm job (or "local") and the worker's pid."""
+    """y = x1 + x2 * x2 (two correctly rounded operations: bit for bit what numpy gives;
+    x2 ** 2 may differ by an ulp) after a pause. Each call is logged as "x1 time
+    hostname" in a file named after the Slurm job (or "local") and the worker's pid."""
     name = f"{os.environ.get('SLURM_JOB_ID', 'local')}-{os.getpid()}.log"
     with open(os.path.join(log_dir, name), "a") as log:
-        log.write(f"{x1!r} {time.time()!r}\\n")
+        log.write(f"{x1!r} {time.time()!r} {socket.gethostname()}\\n")
     time.sleep(delay)
-    return {"y": x1 + x2 ** 2}
+    return {"y": x1 + x2 * x2}
 '''
 
 
@@ -58,6 +59,12 @@ def log_times(log: Path) -> list[float]:
     return [float(line.split()[1]) for line in log.read_text().splitlines()]
 
 
+def log_calls(calls: Path) -> list[tuple[float, str]]:
+    """(start time, hostname) of every call logged in the folder ``calls``."""
+    return [(float(fields[1]), fields[2]) for log in calls.glob("*.log")
+            for fields in map(str.split, log.read_text().splitlines())]
+
+
 def assert_every_sample_stored_once(run_dir: Path, samples: int) -> xr.Dataset:
     """Every sample stored exactly once, with the right value, none failed (a batch
     a lost worker held may have been evaluated twice; only one result is stored).
@@ -68,6 +75,6 @@ def assert_every_sample_stored_once(run_dir: Path, samples: int) -> xr.Dataset:
     assert np.array_equal(np.sort(stored), np.arange(samples))
     results = xr.load_dataset(run_dir / "results.nc")
     np.testing.assert_array_equal(results["y"].values,
-                                  design["x1"].values + design["x2"].values ** 2)
+                                  design["x1"].values + design["x2"].values * design["x2"].values)
     assert json.loads((run_dir / "failures.json").read_text()) == []
     return design
