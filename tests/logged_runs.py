@@ -1,10 +1,14 @@
-"""A slow model that logs every call, its study, and the check that a run which lost
-a worker (a killed process, a cancelled batch job) still stored every sample once."""
+"""A slow model that logs every call, its study, a launcher run with a fault injected
+mid-run, and the check that a run which lost a worker (a killed process, a cancelled
+batch job, a node gone) still stored every sample once."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 import textwrap
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +67,37 @@ def log_calls(calls: Path) -> list[tuple[float, str]]:
     """(start time, hostname) of every call logged in the folder ``calls``."""
     return [(float(fields[1]), fields[2]) for log in calls.glob("*.log")
             for fields in map(str.split, log.read_text().splitlines())]
+
+
+def stored_parts(run_dir: Path) -> int:
+    """How many part files the run has stored."""
+    return len(list((run_dir / "parts").glob("*.nc")))
+
+
+def run_with_fault(command: Sequence[str], run_dir: Path, ready: Callable[[], bool],
+                   fault: Callable[[], None], timeout: float, **popen) -> float:
+    """Run the launcher ``command``; as soon as ``ready()`` holds and a batch is stored,
+    inject ``fault()``. The launcher must then succeed, having stored more batches
+    after the fault (it struck mid-run). Returns when the fault struck (``time.time()``).
+    """
+    launcher = subprocess.Popen(list(command), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, **popen)
+    try:
+        deadline = time.monotonic() + timeout
+        while not (ready() and stored_parts(run_dir)):
+            assert launcher.poll() is None, launcher.communicate()
+            assert time.monotonic() < deadline, "the run never got going"
+            time.sleep(0.02)
+        fault()
+        struck = time.time()
+        stored_then = stored_parts(run_dir)
+        _, err = launcher.communicate(timeout=timeout)
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+    assert launcher.returncode == 0, err
+    assert stored_then < stored_parts(run_dir), "the fault struck after the last batch"
+    return struck
 
 
 def assert_every_sample_stored_once(run_dir: Path, samples: int) -> xr.Dataset:

@@ -226,21 +226,41 @@ def _prepare(client) -> None:
 
 
 def _local_cluster(execution: Execution):
-    """The embedded cluster: single-threaded worker processes on 127.0.0.1, TLS with a
-    certificate made for this run, so that no other process can connect."""
+    """The embedded cluster (see :func:`local_cluster_options`)."""
     import dask.config
     from distributed import LocalCluster
-    from distributed.security import Security
 
     # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in workers, which also fixes
     # glibc's mmap threshold low: every numpy temporary over 128 kB is then mapped
     # and unmapped, making array-heavy models several times slower. Unset it.
     with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
-        return LocalCluster(n_workers=execution.workers, threads_per_worker=1,
-                            processes=True, host="127.0.0.1", protocol="tls://",
-                            security=Security.temporary(),
-                            dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR,
-                            resources=execution.resources or None)
+        return LocalCluster(**local_cluster_options(execution))
+
+
+def local_cluster_options(execution: Execution, tls: bool = True) -> dict[str, Any]:
+    """The embedded LocalCluster's keywords: single-threaded worker processes on
+    127.0.0.1 and, unless ``tls`` is False (a baseline to compare with), TLS with a
+    certificate made for this run, so that no other process can connect.
+
+    Parameters
+    ----------
+    execution
+        ``workers`` and ``resources`` are read.
+    tls
+        Whether to make a temporary certificate and require TLS.
+
+    Returns
+    -------
+    dict
+        Keyword arguments for ``distributed.LocalCluster``.
+    """
+    from distributed.security import Security
+
+    security = {"protocol": "tls://", "security": Security.temporary()} if tls else {}
+    return {"n_workers": execution.workers, "threads_per_worker": 1, "processes": True,
+            "host": "127.0.0.1", "dashboard_address": "127.0.0.1:0",
+            "silence_logs": logging.ERROR, "resources": execution.resources or None,
+            **security}
 
 
 def jobqueue_keywords(execution: Execution, shared_dir: Path) -> dict[str, Any]:
