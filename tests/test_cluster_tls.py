@@ -56,6 +56,7 @@ def test_only_the_launcher_reaches_the_embedded_cluster():
         assert client.submit(sum, [1, 2, 3]).result(timeout=30) == 6
 
 
+@pytest.mark.slow
 def test_a_tls_run_gives_the_indices_of_a_plain_cluster(tmp_path, client):
     study = load_study(ishigami_study(tmp_path / "study"))
     plain = uqscale.run(study, tmp_path / "plain", client=client)
@@ -79,6 +80,7 @@ def certificate_files(folder: Path, security) -> dict[str, str]:
     return files
 
 
+@pytest.mark.slow
 def test_address_reaches_a_tls_scheduler_with_dask_configs_certificates(tmp_path):
     from distributed.security import Security
 
