@@ -17,10 +17,10 @@ import xarray as xr
 from scipy.stats import norm
 
 from uqscale.analysis.common import input_coords, output_values, require_complete
+from uqscale.analysis.saltelli_bootstrap import estimates
 from uqscale.sampling import seed_int
 from uqscale.space import InputSpace
 
-BOOTSTRAP_ELEMENTS = 2**24
 SAMPLING = ("n", "second_order")
 IID = True  # every row of a Saltelli design is a draw from the joint distribution
 
@@ -86,7 +86,7 @@ def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
         scale = main.std(axis=0)
         normal = (out.values - main.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
         blocks = normal[: n * steps].reshape(n, steps, -1)
-        found = _estimates(blocks[:, 0], blocks[:, 1: d + 1], blocks[:, -1],
+        found = estimates(blocks[:, 0], blocks[:, 1: d + 1], blocks[:, -1],
                            blocks[:, d + 1: 2 * d + 1] if options["second_order"] else None,
                            resampled, z)
         grouped = _grouped_blocks(space, normal, n, steps)
@@ -97,53 +97,13 @@ def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
         else:
             a, ab, b = grouped
             found |= {k.replace("S1", "S1_group").replace("ST", "ST_group"): v
-                      for k, v in _estimates(a, ab, b, None, resampled, z).items()}
+                      for k, v in estimates(a, ab, b, None, resampled, z).items()}
         variables = {key: out.labelled(_dims(key), value, coords) for key, value in found.items()}
         variables["mean"] = out.labelled((), main.mean(axis=0))
         variables["variance"] = out.labelled((), main.var(axis=0, ddof=1))
         analyses[out.name] = xr.Dataset(variables, attrs={"n_used": len(out.values),
                                                           "n_failed": 0, "n": n})
     return analyses
-
-
-def _estimates(a: np.ndarray, ab: np.ndarray, b: np.ndarray, ba: np.ndarray | None,
-               resampled: np.ndarray, z: float) -> dict[str, np.ndarray]:
-    """Indices and confidence half-widths for factors ``j`` of ``ab[:, j]``.
-
-    ``a``, ``b`` are ``(n, P)``; ``ab``, ``ba`` are ``(n, k, P)``. Bootstrap draws
-    index base samples (``resampled``, ``(n, R)``); points are processed in chunks so
-    the ``(n, R, chunk)`` resamples stay small.
-    """
-    from SALib.analyze.sobol import first_order, second_order, total_order
-
-    k, points = ab.shape[1], a.shape[1]
-    chunk = max(1, BOOTSTRAP_ELEMENTS // (resampled.size or 1))
-    spread = {"S1": [], "ST": [], "S2": []}
-    for c in range(0, points, chunk):
-        cols = slice(c, c + chunk)
-        ar, br, abr = a[resampled, cols], b[resampled, cols], ab[resampled, :, cols]
-        spread["S1"].append([first_order(ar, abr[:, :, j], br).std(axis=0, ddof=1)
-                             for j in range(k)])
-        spread["ST"].append([total_order(ar, abr[:, :, j], br).std(axis=0, ddof=1)
-                             for j in range(k)])
-        if ba is not None:
-            bar = ba[resampled, :, cols]
-            spread["S2"].append([[second_order(ar, abr[:, :, i], abr[:, :, j], bar[:, :, i], br)
-                                  .std(axis=0, ddof=1) if i < j else np.zeros(ar.shape[2])
-                                  for j in range(k)] for i in range(k)])
-    result = {
-        "S1": np.array([first_order(a, ab[:, j], b) for j in range(k)]),
-        "ST": np.array([total_order(a, ab[:, j], b) for j in range(k)]),
-        "S1_conf": z * np.concatenate([np.array(c) for c in spread["S1"]], axis=-1),
-        "ST_conf": z * np.concatenate([np.array(c) for c in spread["ST"]], axis=-1),
-    }
-    if ba is not None:
-        upper = np.array([[second_order(a, ab[:, i], ab[:, j], ba[:, i], b) if i < j
-                           else np.zeros(a.shape[1]) for j in range(k)] for i in range(k)])
-        conf = z * np.concatenate([np.array(c) for c in spread["S2"]], axis=-1)
-        result["S2"] = upper + upper.transpose(1, 0, 2)
-        result["S2_conf"] = conf + conf.transpose(1, 0, 2)
-    return result
 
 
 def _dims(key: str) -> tuple[str, ...]:

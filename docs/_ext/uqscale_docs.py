@@ -1,0 +1,168 @@
+"""Pages that cannot drift from the code: the study-file reference is read from the
+option tables validation uses, a page per study is built from its study file, and
+examples run at build time (a failing example fails the build)."""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.errors import ExtensionError
+from sphinx.util.docutils import SphinxDirective
+
+ROOT = Path(__file__).resolve().parents[2]
+STUDIES = ROOT / "studies"
+EXAMPLE_TIMEOUT = 300  # seconds: an example that hangs fails the build
+
+
+def _table(header: list[str], rows: list[list[str]]) -> nodes.table:
+    """A docutils table of literal-free text cells."""
+    table = nodes.table()
+    group = nodes.tgroup(cols=len(header))
+    table += group
+    group += [nodes.colspec(colwidth=1) for _ in header]
+    head, body = nodes.thead(), nodes.tbody()
+    group += head
+    group += body
+    for target, cells in ((head, [header]), (body, rows)):
+        for cells_of_row in cells:
+            row = nodes.row()
+            for text in cells_of_row:
+                entry = nodes.entry()
+                entry += nodes.paragraph(text=text)
+                row += entry
+            target += row
+    return table
+
+
+def _default(value: Any) -> str:
+    from uqscale.study.methods import REQUIRED
+
+    if value is REQUIRED:
+        return "required"
+    return "depends on the study" if value is None else repr(value)
+
+
+class MethodOptions(SphinxDirective):
+    """A table per analysis method: every option and its default, from the same table
+    the study loader validates against."""
+
+    def run(self) -> list[nodes.Node]:
+        from uqscale.study.methods import METHODS
+
+        found: list[nodes.Node] = []
+        for method, options in METHODS.items():
+            section = nodes.section(ids=[f"method-{method}"])
+            section += nodes.title(text=f"method: {method}")
+            section += _table(["option", "default"],
+                              [[name, _default(option.default)]
+                               for name, option in options.items()])
+            found.append(section)
+        return found
+
+
+class Distributions(SphinxDirective):
+    """The distribution families and their parameters, from the validation table."""
+
+    def run(self) -> list[nodes.Node]:
+        from uqscale.distributions import FAMILIES
+
+        return [_table(["distribution", "required", "optional"],
+                       [[name, ", ".join(f.required), ", ".join(f.optional) or "-"]
+                        for name, f in FAMILIES.items()])]
+
+
+class Example(SphinxDirective):
+    """Run a script from ``docs/examples`` in a fresh folder; show it and its output."""
+
+    required_arguments = 1
+
+    def run(self) -> list[nodes.Node]:
+        script = Path(self.env.srcdir) / "examples" / self.arguments[0]
+        self.env.note_dependency(str(script))
+        source = script.read_text()
+        output = run_example(script)
+        return [nodes.literal_block(source, source, language="python"),
+                nodes.literal_block(output, output, language="text")]
+
+
+@functools.cache
+def run_example(script: Path) -> str:
+    """Run ``script`` with the source tree importable (once per build, however many
+    pages show it); its output, or ExtensionError."""
+    environment = os.environ | {"PYTHONPATH": os.pathsep.join(
+        [str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    with tempfile.TemporaryDirectory() as folder:
+        done = subprocess.run([sys.executable, str(script)], cwd=folder, env=environment,
+                              capture_output=True, text=True, timeout=EXAMPLE_TIMEOUT)
+    if done.returncode != 0:
+        raise ExtensionError(f"example {script.name} failed (exit {done.returncode}):\n"
+                             f"{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def _readme_section(name: str) -> str:
+    """The section of studies/README.md whose heading names the study, if any."""
+    text = (STUDIES / "README.md").read_text()
+    found = re.search(rf"^(#+) [^\n]*`{re.escape(name)}`[^\n]*\n(.*?)(?=^#{{1,3}} |\Z)",
+                      text, flags=re.M | re.S)
+    return found.group(2).strip() if found else ""
+
+
+def study_page(path: Path) -> str:
+    """A Markdown page for one study file: its question, scales, models and checks."""
+    data = yaml.safe_load(path.read_text())
+    lines = [f"# {data['study']}", "", (data.get("description") or "").strip(), "",
+             f"Study file: `studies/{path.name}`; run it with "
+             f"`uqscale run studies/{path.name}`.", "", "## Inputs", "",
+             "| input | distribution | scale | units |", "| --- | --- | --- | --- |"]
+    for name, spec in data["inputs"].items():
+        params = ", ".join(f"{k}={v}" for k, v in spec.items()
+                           if k not in ("distribution", "scale", "units"))
+        lines.append(f"| `{name}` | {spec['distribution']}({params}) | "
+                     f"{spec.get('scale', '-')} | {spec.get('units', '-')} |")
+    lines += ["", "## Model steps", ""]
+    for step in data["models"]:
+        outputs = [o if isinstance(o, str) else o["name"] for o in step.get("outputs", [])]
+        runs = step.get("python") or " ".join(step.get("command", []))
+        lines.append(f"- **{step['name']}** (`{runs}`): {', '.join(step['inputs'])} "
+                     f"-> {', '.join(outputs)}")
+    lines += ["", "## Analyses", ""]
+    lines += [f"- `{a['method']}`: " + ", ".join(f"{k}={v}" for k, v in a.items()
+                                                  if k != "method") for a in data["analysis"]]
+    cases = data.get("verification") or []
+    if cases:
+        lines += ["", "## Verification cases", "", "| case | output | expected |",
+                  "| --- | --- | --- |"]
+        lines += [f"| `{c['name']}` | `{c['output']}` | {c['expected']} |" for c in cases]
+    section = _readme_section(data["study"]) or _readme_section(path.stem)
+    if section:
+        lines += ["", "## What it shows", "", section]
+    return "\n".join(lines) + "\n"
+
+
+def write_study_pages(app: Sphinx) -> None:
+    """One page per study file under ``studies/`` (generated, not committed)."""
+    target = Path(app.srcdir) / "studies" / "generated"
+    target.mkdir(parents=True, exist_ok=True)
+    for old in target.glob("*.md"):
+        old.unlink()
+    for path in sorted(STUDIES.glob("*.yaml")):
+        (target / f"{path.stem}.md").write_text(study_page(path))
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_directive("uqscale-method-options", MethodOptions)
+    app.add_directive("uqscale-distributions", Distributions)
+    app.add_directive("uqscale-example", Example)
+    app.connect("builder-inited", write_study_pages)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
