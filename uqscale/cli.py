@@ -82,8 +82,9 @@ def _execution_options(command: argparse.ArgumentParser) -> None:
     group.add_argument("--cluster", choices=CLUSTERS, help="where to run")
     group.add_argument("--workers", type=int, help="local Dask workers")
     group.add_argument("--jobs", type=int, help=f"batch jobs ({', '.join(BATCH_KINDS)})")
-    group.add_argument("--profile", help="cluster profile: a name in cluster/profiles/ or a "
-                                         "YAML file")
+    group.add_argument("--profile", help="cluster profile: a YAML file, or a name: "
+                                         "cluster/profiles/NAME.yaml near the study, else "
+                                         "the packaged one")
     group.add_argument("--address", help="scheduler address, tcp://host:port")
     group.add_argument("--scheduler-file", help="scheduler file written by dask scheduler")
     group.add_argument("--batch-size", type=int, help="samples per task (default: automatic)")

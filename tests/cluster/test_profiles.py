@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -173,8 +174,14 @@ def test_keyword_beats_user_config_and_environment_which_beat_the_packaged_profi
 
 @pytest.mark.slow
 def test_a_wheel_ships_the_profiles_and_finds_them(tmp_path):
-    root = Path(__file__).resolve().parents[2]
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", str(root), "-w",
+    # Built from a copy: setuptools leaves build/ and *.egg-info in the source folder.
+    root, source = Path(__file__).resolve().parents[2], tmp_path / "source"
+    shutil.copytree(root / "uqscale", source / "uqscale",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        if (root / name).is_file():
+            shutil.copy(root / name, source / name)
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "-w",
                             str(tmp_path / "wheel"), "--no-deps", "-q"],
                            capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr

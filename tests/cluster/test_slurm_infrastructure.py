@@ -47,7 +47,7 @@ def slurm_job_id() -> str:
 
 
 def profile(name: str) -> dict:
-    """``cluster/profiles/<name>.yaml`` as flat dotted keys for ``dask.config.set``.
+    """The packaged profile ``<name>.yaml`` as flat dotted keys for ``dask.config.set``.
 
     Setting ``{"jobqueue": {...}}`` would replace the whole ``jobqueue`` section and drop
     dask-jobqueue's own defaults; dotted keys change only what the profile names.

@@ -1,7 +1,7 @@
 """``uqscale run`` on the real single-node SLURM of ``cluster/slurm/up.sh``.
 
 Each test runs the command in a subprocess, as a user would: workers are SLURM batch
-jobs submitted by dask-jobqueue from ``cluster/profiles/``. Without a usable SLURM the
+jobs submitted by dask-jobqueue with uqscale's packaged profiles. Without a usable SLURM the
 tests are skipped, except under CI (``CI`` set), where that is a failure.
 
 Models run in batch jobs, i.e. in new processes: they come from ``uqscale.testfunctions``
