@@ -15,9 +15,8 @@ from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
+from uqscale.execute.kinds import BATCH_KINDS, CLUSTERS
 from uqscale.exitcodes import ExitCode
-
-CLUSTER_KINDS = ("local", "address", "scheduler_file", "slurm", "pbs", "sge", "lsf")
 
 logger = logging.getLogger("uqscale")
 
@@ -119,11 +118,12 @@ def _set_option(command: argparse.ArgumentParser) -> None:
 
 def _execution_options(command: argparse.ArgumentParser) -> None:
     group = command.add_argument_group("execution (override the study's execution:)")
-    group.add_argument("--cluster", choices=CLUSTER_KINDS, help="where to run")
+    group.add_argument("--cluster", choices=CLUSTERS, help="where to run")
     group.add_argument("--workers", type=int, help="local Dask workers")
-    group.add_argument("--jobs", type=int, help="batch jobs (slurm, pbs, sge, lsf)")
-    group.add_argument("--profile", help="cluster profile: a name in cluster/profiles/ or a "
-                                         "YAML file")
+    group.add_argument("--jobs", type=int, help=f"batch jobs ({', '.join(BATCH_KINDS)})")
+    group.add_argument("--profile", help="cluster profile: a YAML file, or a name: "
+                                         "cluster/profiles/NAME.yaml near the study, else "
+                                         "the packaged one")
     group.add_argument("--address", help="scheduler address, tcp://host:port")
     group.add_argument("--scheduler-file", help="scheduler file written by dask scheduler")
     group.add_argument("--batch-size", type=int, help="samples per task (default: automatic)")

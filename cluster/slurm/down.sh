@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Stop the single-node SLURM started by up.sh: cancel its jobs, then stop slurmd,
-# slurmctld and (if up.sh started it) munged, each by the PID up.sh recorded, never by
-# process name. Safe to run twice, or when nothing is running.
+# Stop the SLURM started by up.sh: cancel its jobs, stop the slurmds, slurmctld and (if
+# up.sh started it) munged, each by the PID up.sh recorded, never by process name; then
+# kill what is left inside the namespace nodes, delete them and the bridge by name, and
+# put route_localnet back. Safe to run twice, or when nothing is running.
 #
 #   bash cluster/slurm/down.sh
 set -euo pipefail
 
-STATE_DIR=${UQSCALE_SLURM_STATE:-/run/uqscale-slurm}
+# shellcheck source=names.sh
+. "$(dirname "${BASH_SOURCE[0]}")/names.sh"
 
 log() { printf 'slurm-down: %s\n' "$*" >&2; }
 
@@ -32,7 +34,7 @@ stop() {
 }
 
 # Cancel every job first, so that no dask worker outlives its slurmd. This is a private
-# single-node cluster: all its jobs are ours.
+# cluster: all its jobs are ours.
 if [[ -s $STATE_DIR/slurmctld.pid ]] && command -v squeue >/dev/null &&
     [[ $(scontrol ping 2>/dev/null) == *'is UP'* ]]; then
     jobs=$(squeue -h -o %i 2>/dev/null || true)
@@ -47,9 +49,30 @@ if [[ -s $STATE_DIR/slurmctld.pid ]] && command -v squeue >/dev/null &&
     fi
 fi
 
+for file in "$STATE_DIR"/slurmd-"$NODE_PREFIX"*.pid; do
+    [[ -e $file ]] && stop "$file" slurmd
+done
 stop "$STATE_DIR/slurmd.pid" slurmd
 stop "$STATE_DIR/slurmctld.pid" slurmctld
 stop "$STATE_DIR/munged.pid" munged
 # slurmctld leaves its PID file behind; a stale one makes `apt-get remove slurmctld` fail.
-rm -f /run/slurmctld.pid /run/slurmd.pid
+rm -f /run/slurmctld.pid /run/slurmd.pid /run/slurmd-*.pid
+
+# The namespace nodes, by name: first every process still inside one (a worker whose
+# slurmd was killed), then the namespace, which takes its veth pair along; the bridge.
+for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
+    [[ $ns =~ ^${NODE_PREFIX}[0-9]+$ ]] || continue
+    ip netns pids "$ns" | xargs -r kill -KILL
+    ip netns del "$ns"
+    log "deleted namespace $ns"
+done
+if ip link show "$BRIDGE" >/dev/null 2>&1; then
+    ip link del "$BRIDGE"
+    log "deleted bridge $BRIDGE"
+fi
+if [[ -s $STATE_DIR/route_localnet.orig ]]; then
+    sysctl -q -w net.ipv4.conf.all.route_localnet="$(<"$STATE_DIR/route_localnet.orig")"
+    rm -f "$STATE_DIR/route_localnet.orig"
+fi
+rm -f "$STATE_DIR/nodes"
 log "down"

@@ -1,22 +1,31 @@
 #!/usr/bin/env bash
-# Bring up a single-node SLURM (munged + slurmctld + slurmd) on this machine.
+# Bring up SLURM on this machine: munged + slurmctld, one slurmd for this host (partition
+# "debug", on 127.0.0.1) and UQSCALE_SLURM_NODES more compute "nodes" (partition "nodes"),
+# each slurmd in its own network + UTS namespace on a bridge (see names.sh).
 #
 # For CI and developers on a Debian 12 machine without systemd, as root. Idempotent:
-# packages are installed only when missing, and if the daemons this script started last
-# time are still alive and the node is idle, it does nothing. Stop with down.sh.
+# packages are installed only when missing; if the daemons this script started last
+# time are alive it only restarts the slurmd of a node that was taken down, and waits
+# until every node is idle. Stop with down.sh.
 #
 #   bash cluster/slurm/up.sh
 #
 # Environment knobs (all optional):
 #   UQSCALE_SLURM_STATE     state dir with PID files      (default /run/uqscale-slurm)
 #   UQSCALE_SLURM_MIN_CPUS  CPUs declared at least         (default 4)
+#   UQSCALE_SLURM_NODES     namespace nodes, 0 = none      (default 3)
 #   UQSCALE_SLURM_TIMEOUT   seconds to wait for each step  (default 60)
 set -euo pipefail
 
-STATE_DIR=${UQSCALE_SLURM_STATE:-/run/uqscale-slurm}
+HERE=$(dirname "${BASH_SOURCE[0]}")
+# shellcheck source=names.sh
+. "$HERE/names.sh"
 MIN_CPUS=${UQSCALE_SLURM_MIN_CPUS:-4}
+NODES=${UQSCALE_SLURM_NODES:-3}
 TIMEOUT=${UQSCALE_SLURM_TIMEOUT:-60}
-PACKAGES=(slurmctld slurmd slurm-client munge slurm-wlm-torque)
+NODE_CPUS=2 # per namespace node: two one-core worker jobs each
+NODE_MEMORY_MB=4096
+PACKAGES=(slurmctld slurmd slurm-client munge slurm-wlm-torque iproute2)
 CONF=/etc/slurm/slurm.conf
 LOG_DIR=/var/log/slurm
 started=$EPOCHREALTIME
@@ -46,11 +55,60 @@ wait_for() {
 # (Tests capture output instead of piping into `grep -q`: with pipefail, grep exiting
 # early can kill the writer with SIGPIPE and turn a match into a failure.)
 ctld_up() { [[ $(scontrol ping 2>/dev/null) == *'is UP'* ]]; }
-node_idle() { [[ $(sinfo -h -N -o %t 2>/dev/null) == idle ]]; }
+# every_node_idle N: sinfo lists N nodes (a node in two partitions counts once), all idle.
+every_node_idle() {
+    local states
+    states=$(sinfo -h -N -o '%N %t' 2>/dev/null | sort -u) || return 1
+    [[ $(wc -l <<<"$states") == "$1" && -z $(awk '$2 != "idle"' <<<"$states") ]]
+}
+
+# --- namespace nodes -------------------------------------------------------------------
+# net_up: the bridge in the root namespace, and route_localnet so that 127/8 addresses
+# may cross it. Records the previous all.route_localnet for down.sh to restore.
+net_up() {
+    [[ -s $STATE_DIR/route_localnet.orig ]] ||
+        sysctl -n net.ipv4.conf.all.route_localnet >"$STATE_DIR/route_localnet.orig"
+    sysctl -q -w net.ipv4.conf.all.route_localnet=1 || return 1
+    if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
+        ip link add "$BRIDGE" type bridge || return 1
+        ip addr add "$BRIDGE_ADDR/24" dev "$BRIDGE" || return 1
+    fi
+    sysctl -q -w "net.ipv4.conf.$BRIDGE.route_localnet=1" && ip link set "$BRIDGE" up
+}
+
+# node_net_up I: namespace NODE_PREFIX<I> with lo up and eth0 at node_addr I, the peer
+# of VETH_PREFIX<I> on the bridge. An existing namespace is configured again, in place.
+node_net_up() {
+    local ns=$NODE_PREFIX$1 veth=$VETH_PREFIX$1
+    [[ -e /run/netns/$ns ]] || ip netns add "$ns" || return 1
+    if ! ip link show "$veth" >/dev/null 2>&1; then
+        ip link add "$veth" type veth peer name eth0 netns "$ns" || return 1
+    fi
+    ip link set "$veth" master "$BRIDGE" up || return 1
+    sysctl -q -w "net.ipv4.conf.$veth.route_localnet=1" || return 1
+    ip netns exec "$ns" sh -e -c "
+        ip link set lo up
+        ip addr replace $(node_addr "$1")/24 dev eth0
+        ip link set eth0 up
+        sysctl -q -w net.ipv4.conf.all.route_localnet=1 net.ipv4.conf.eth0.route_localnet=1"
+}
+
+# start_node_slurmd I: the slurmd of node I inside its namespaces, with its own hostname.
+# nsenter, not `ip netns exec`: that one also makes a mount namespace with a fresh /sys,
+# without /sys/fs/cgroup, and slurmd then fails ("Unable to initialize cgroup plugin").
+# nsenter, unshare and sh each exec the next, so $! is slurmd's PID.
+start_node_slurmd() {
+    local ns=$NODE_PREFIX$1
+    mkdir -p "/var/lib/slurm/slurmd/$ns"
+    setsid nsenter --net="/run/netns/$ns" -- unshare --uts \
+        sh -c "hostname $ns && exec slurmd -D -N $ns" \
+        </dev/null >>"$LOG_DIR/slurmd-$ns.out" 2>&1 &
+    echo $! >"$STATE_DIR/slurmd-$ns.pid"
+}
 
 show_logs() {
     local f
-    for f in "$LOG_DIR"/slurmctld.log "$LOG_DIR"/slurmd.log; do
+    for f in "$LOG_DIR"/slurmctld.log "$LOG_DIR"/slurmd-*.log; do
         [[ -f $f ]] && { log "--- last lines of $f"; tail -n 20 "$f" >&2; }
     done
     return 0
@@ -95,19 +153,52 @@ fi
 mkdir -p "$STATE_DIR"
 
 # --- 2. already running? -------------------------------------------------------------
+nodes_file=$STATE_DIR/nodes
 if alive "$STATE_DIR/slurmctld.pid" slurmctld && alive "$STATE_DIR/slurmd.pid" slurmd &&
-    ctld_up && node_idle; then
-    log "already up (slurmctld PID $(<"$STATE_DIR/slurmctld.pid"), slurmd PID $(<"$STATE_DIR/slurmd.pid"))"
+    ctld_up && [[ -s $nodes_file ]] && { ((NODES == 0)) || (($(<"$nodes_file") == NODES)); }; then
+    running=$(<"$nodes_file")
+    for ((i = 1; i <= running; i++)); do
+        if ! alive "$STATE_DIR/slurmd-$NODE_PREFIX$i.pid" slurmd; then
+            log "restarting the slurmd of $NODE_PREFIX$i"
+            # What the node's loss left in its namespace (job steps, workers) goes first.
+            ip netns pids "$NODE_PREFIX$i" 2>/dev/null | xargs -r kill -KILL
+            node_net_up "$i" || die "cannot configure the network of $NODE_PREFIX$i"
+            start_node_slurmd "$i"
+        fi
+    done
+    wait_for "every node idle (sinfo)" every_node_idle $((1 + running)) ||
+        { sinfo -N -l >&2 || true; show_logs; die "nodes not idle"; }
+    log "already up (slurmctld PID $(<"$STATE_DIR/slurmctld.pid"), $((1 + running)) nodes)"
     exit 0
 fi
 if alive "$STATE_DIR/slurmctld.pid" slurmctld || alive "$STATE_DIR/slurmd.pid" slurmd; then
-    log "half-running or not idle: restarting"
-    bash "$(dirname "${BASH_SOURCE[0]}")/down.sh"
+    log "half-running or configured differently: restarting"
+    bash "$HERE/down.sh"
+    mkdir -p "$STATE_DIR"
 fi
 # Daemons we did not start would hold the ports: refuse rather than fight them.
 if ctld_up; then
     die "a slurmctld not started by this script answers 'scontrol ping'; stop it first"
 fi
+
+# The namespace nodes' network. If namespaces cannot be made here, say why and go on
+# with the single node (the multi-node tests then skip, or fail under CI).
+net_setup() {
+    net_up || return 1
+    local i
+    for ((i = 1; i <= NODES; i++)); do node_net_up "$i" || return 1; done
+}
+if ((NODES > 0)) && ! net_errors=$(net_setup 2>&1); then
+    log "WARNING: no namespace nodes: ${net_errors//$'\n'/; }; single node only"
+    bash "$HERE/down.sh" >/dev/null 2>&1 || true
+    mkdir -p "$STATE_DIR"
+    NODES=0
+fi
+echo "$NODES" >"$nodes_file"
+# slurmctld is reached on the bridge when there are namespace nodes (127.0.0.1 inside a
+# namespace is that namespace's own loopback), else on the loopback.
+ctld_addr=127.0.0.1
+((NODES == 0)) || ctld_addr=$BRIDGE_ADDR
 
 # --- 3. slurm.conf -------------------------------------------------------------------
 host=$(hostname -s)
@@ -122,20 +213,21 @@ if [[ -n $detected_mb ]] && ((detected_mb < real_mb)); then real_mb=$detected_mb
 
 mkdir -p /etc/slurm
 cat >"$CONF" <<EOF
-# Single-node SLURM for uqscale CI and development. Written by cluster/slurm/up.sh;
+# SLURM for uqscale CI and development. Written by cluster/slurm/up.sh;
 # edits are overwritten on the next bring-up.
 ClusterName=uqscale
-SlurmctldHost=${host}(127.0.0.1)
+SlurmctldHost=${host}(${ctld_addr})
 AuthType=auth/munge
 CryptoType=crypto/munge
 SlurmUser=slurm
 SlurmdUser=root
 StateSaveLocation=/var/lib/slurm/slurmctld
-SlurmdSpoolDir=/var/lib/slurm/slurmd
+# %n: the node's name, so that the slurmds of the namespace nodes keep apart.
+SlurmdSpoolDir=/var/lib/slurm/slurmd/%n
 SlurmctldPidFile=/run/slurmctld.pid
-SlurmdPidFile=/run/slurmd.pid
+SlurmdPidFile=/run/slurmd-%n.pid
 SlurmctldLogFile=${LOG_DIR}/slurmctld.log
-SlurmdLogFile=${LOG_DIR}/slurmd.log
+SlurmdLogFile=${LOG_DIR}/slurmd-%n.log
 SlurmctldDebug=info
 SlurmdDebug=info
 
@@ -169,10 +261,23 @@ DefMemPerCPU=1024
 # can run at once. config_overrides makes slurmd accept the declared values.
 SlurmdParameters=config_overrides
 NodeName=${host} NodeAddr=127.0.0.1 CPUs=${declared_cpus} RealMemory=${real_mb} State=UNKNOWN
-PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+PartitionName=debug Nodes=${host} Default=YES MaxTime=INFINITE State=UP
 EOF
+if ((NODES > 0)); then
+    {
+        printf '\n# %s compute "nodes", each slurmd in its own network + UTS namespace\n' "$NODES"
+        printf '# (cluster/slurm/names.sh), reached over the bridge %s. LLN: a job goes to\n' "$BRIDGE"
+        printf '# the least loaded node, so that N one-core jobs spread over N nodes.\n'
+        for ((i = 1; i <= NODES; i++)); do
+            printf 'NodeName=%s NodeAddr=%s CPUs=%s RealMemory=%s State=UNKNOWN\n' \
+                "$NODE_PREFIX$i" "$(node_addr "$i")" "$NODE_CPUS" "$NODE_MEMORY_MB"
+        done
+        printf 'PartitionName=%s Nodes=%s[1-%s] LLN=YES MaxTime=INFINITE State=UP\n' \
+            "$NODES_PARTITION" "$NODE_PREFIX" "$NODES"
+    } >>"$CONF"
+fi
 
-mkdir -p /var/lib/slurm/slurmctld /var/lib/slurm/slurmd "$LOG_DIR"
+mkdir -p /var/lib/slurm/slurmctld "/var/lib/slurm/slurmd/$host" "$LOG_DIR"
 chown slurm:slurm /var/lib/slurm/slurmctld "$LOG_DIR"
 
 # --- 4. munge ------------------------------------------------------------------------
@@ -201,10 +306,13 @@ setsid slurmctld -D -c </dev/null >>"$LOG_DIR/slurmctld.out" 2>&1 &
 echo $! >"$STATE_DIR/slurmctld.pid"
 wait_for "slurmctld (scontrol ping)" ctld_up || { show_logs; die "slurmctld did not come up"; }
 
-setsid slurmd -D </dev/null >>"$LOG_DIR/slurmd.out" 2>&1 &
+setsid slurmd -D </dev/null >>"$LOG_DIR/slurmd-$host.out" 2>&1 &
 echo $! >"$STATE_DIR/slurmd.pid"
-wait_for "node idle (sinfo)" node_idle || { sinfo -N -l >&2 || true; show_logs; die "node not idle"; }
+for ((i = 1; i <= NODES; i++)); do start_node_slurmd "$i"; done
+wait_for "every node idle (sinfo)" every_node_idle $((1 + NODES)) ||
+    { sinfo -N -l >&2 || true; show_logs; die "nodes not idle"; }
 
 elapsed=$(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.1f", b - a}')
 log "up in ${elapsed}s: node ${host}, ${declared_cpus} CPUs (${ncpus} real), RealMemory=${real_mb} MB, partition debug"
+((NODES == 0)) || log "and ${NODES} namespace nodes ${NODE_PREFIX}[1-${NODES}], ${NODE_CPUS} CPUs each, on ${BRIDGE} ${BRIDGE_ADDR}/24: partition ${NODES_PARTITION}"
 sinfo

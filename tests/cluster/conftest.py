@@ -5,8 +5,16 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from importlib import resources
+from pathlib import Path
 
 import pytest
+
+PROFILES = Path(str(resources.files("uqscale.execute.profiles")))
+"""The packaged dask-jobqueue profiles, ``KIND.yaml``."""
+SINGLE_NODE = {"DASK_JOBQUEUE__SLURM__INTERFACE": "lo"}
+"""The environment that points the packaged (site-neutral) slurm profile at the
+single node of cluster/slurm/up.sh: everything on the loopback interface."""
 
 
 def in_ci() -> bool:

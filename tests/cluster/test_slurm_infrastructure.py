@@ -20,9 +20,10 @@ from pathlib import Path
 import dask
 import pytest
 
+from tests.cluster.conftest import PROFILES
+
 pytestmark = pytest.mark.cluster
 
-PROFILES = Path(__file__).resolve().parents[2] / "cluster" / "profiles"
 N_ITEMS = 40
 TIMEOUT = 60  # seconds for any one wait: a broken worker fails the test, never hangs it
 
@@ -46,7 +47,7 @@ def slurm_job_id() -> str:
 
 
 def profile(name: str) -> dict:
-    """``cluster/profiles/<name>.yaml`` as flat dotted keys for ``dask.config.set``.
+    """The packaged profile ``<name>.yaml`` as flat dotted keys for ``dask.config.set``.
 
     Setting ``{"jobqueue": {...}}`` would replace the whole ``jobqueue`` section and drop
     dask-jobqueue's own defaults; dotted keys change only what the profile names.
@@ -82,7 +83,8 @@ def test_slurm_cluster_maps_over_two_jobs(slurm, tmp_path):
 
     with (
         dask.config.set(profile("slurm")),
-        SLURMCluster(log_directory=str(tmp_path), job_script_prologue=PROLOGUE) as cluster,
+        SLURMCluster(log_directory=str(tmp_path), job_script_prologue=PROLOGUE,
+                     interface="lo") as cluster,
         Client(cluster) as client,
     ):
         cluster.scale(jobs=2)
@@ -110,7 +112,8 @@ def test_adaptive_cluster_survives_a_cancelled_job(slurm, tmp_path):
     settings = {**profile("slurm"), "distributed.deploy.lost-worker-timeout": "1s"}
     with (
         dask.config.set(settings),
-        SLURMCluster(log_directory=str(tmp_path), job_script_prologue=PROLOGUE) as cluster,
+        SLURMCluster(log_directory=str(tmp_path), job_script_prologue=PROLOGUE,
+                     interface="lo") as cluster,
         Client(cluster) as client,
     ):
         cluster.adapt(minimum_jobs=2, maximum_jobs=2)

@@ -1,7 +1,7 @@
 """``uqscale run`` on the real single-node SLURM of ``cluster/slurm/up.sh``.
 
 Each test runs the command in a subprocess, as a user would: workers are SLURM batch
-jobs submitted by dask-jobqueue from ``cluster/profiles/``. Without a usable SLURM the
+jobs submitted by dask-jobqueue with uqscale's packaged profiles. Without a usable SLURM the
 tests are skipped, except under CI (``CI`` set), where that is a failure.
 
 Models run in batch jobs, i.e. in new processes: they come from ``uqscale.testfunctions``
@@ -23,13 +23,17 @@ import pytest
 import xarray as xr
 
 import uqscale
-from tests.cluster.conftest import in_ci
-from tests.logged_runs import assert_every_sample_stored_once, log_times, logged_study
+from tests.cluster.conftest import PROFILES, SINGLE_NODE, in_ci
+from tests.logged_runs import (
+    assert_every_sample_stored_once,
+    log_times,
+    logged_study,
+    run_with_fault,
+)
 from uqscale.study.files import load_study
 
 pytestmark = pytest.mark.cluster
 
-PROFILES = Path(__file__).resolve().parents[2] / "cluster" / "profiles"
 TIMEOUT = 90  # seconds for any one run: a broken worker fails the test, never hangs it
 
 
@@ -62,9 +66,9 @@ def ishigami_study(folder: Path) -> Path:
 
 
 def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """The test's environment, worker job logs in ``tmp_path/logs``."""
-    return {**os.environ, "DASK_JOBQUEUE__SLURM__LOG_DIRECTORY": str(tmp_path / "logs"),
-            **extra}
+    """The test's environment on the single node, worker job logs in ``tmp_path/logs``."""
+    return {**os.environ, **SINGLE_NODE,
+            "DASK_JOBQUEUE__SLURM__LOG_DIRECTORY": str(tmp_path / "logs"), **extra}
 
 
 def uqscale_command(*args) -> list[str]:
@@ -118,33 +122,23 @@ def test_a_cancelled_worker_job_loses_no_sample(slurm, tmp_path):
     """)
     run_dir = tmp_path / "run"
     env = environment(tmp_path, DASK_DISTRIBUTED__DEPLOY__LOST_WORKER_TIMEOUT="1s")
-    launcher = subprocess.Popen(
-        uqscale_command("run", folder / "study.yaml", "--out", run_dir, "--quiet"),
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def jobs_with_calls() -> set[str]:
         return {p.stem.split("-")[0] for p in (folder / "calls").glob("*.log")}
 
-    try:
-        # Both jobs are evaluating samples and a batch is stored: cancel one job.
-        deadline = time.monotonic() + TIMEOUT
-        while len(jobs_with_calls()) < 2 or not list((run_dir / "parts").glob("*.nc")):
-            assert launcher.poll() is None, launcher.communicate()
-            assert time.monotonic() < deadline, "the run never got going on two jobs"
-            time.sleep(0.05)
-        original = jobs_with_calls()
-        victim = sorted(original)[0]
-        subprocess.run(["scancel", victim], check=True)
-        cancelled_at = time.time()
-        stored_when_cancelled = len(list((run_dir / "parts").glob("*.nc")))
-        _, err = launcher.communicate(timeout=TIMEOUT)
-    finally:
-        if launcher.poll() is None:
-            launcher.kill()
-    assert launcher.returncode == 0, err
+    original: set[str] = set()
+
+    def cancel_a_job() -> None:
+        original.update(jobs_with_calls())
+        subprocess.run(["scancel", sorted(original)[0]], check=True)
+
+    # Once both jobs are evaluating samples and a batch is stored: cancel one job.
+    cancelled_at = run_with_fault(
+        uqscale_command("run", folder / "study.yaml", "--out", run_dir, "--quiet"), run_dir,
+        lambda: len(jobs_with_calls()) >= 2, cancel_a_job, TIMEOUT, cwd=tmp_path, env=env)
+    victim = sorted(original)[0]
 
     # Cancelled mid-run, and the run went on without it.
-    assert stored_when_cancelled < len(list((run_dir / "parts").glob("*.nc")))
     assert job_state(victim) in ("", "CANCELLED")
     after = [t for log in (folder / "calls").glob("*.log")
              if not log.name.startswith(f"{victim}-") for t in log_times(log)]

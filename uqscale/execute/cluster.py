@@ -1,20 +1,26 @@
-"""Connecting to the Dask cluster a run uses: the one place that knows cluster kinds.
+"""Connecting to the Dask cluster a run uses.
 
-``local``           an embedded LocalCluster of single-threaded worker processes;
-``address``         a running scheduler (``tcp://host:port``);
-``scheduler_file``  a scheduler that wrote its address to a file (``dask scheduler
-                    --scheduler-file``, ``dask-mpi``), typically inside one allocation;
-``slurm``, ``pbs``, ``sge``, ``lsf``
-                    workers submitted as batch jobs by dask-jobqueue, configured by a
-                    profile (dask config YAML with a ``jobqueue:`` section), then by the
-                    study's ``execution.jobqueue`` keywords.
+The kinds (``local``, ``address``, ``scheduler_file``, and the batch schedulers
+``slurm``, ``pbs``, ``sge``, ``lsf``) are declared once, in :mod:`uqscale.execute.kinds`;
+this module turns a study's ``execution`` into a ``distributed.Client`` for one of them.
 
-A profile is a name (``cluster/profiles/NAME.yaml`` near the study, in the working
-directory or in uqscale's source tree) or a path; environment variables
-(``DASK_JOBQUEUE__SLURM__QUEUE=long``) override it, as they do a ``DASK_CONFIG`` file.
+Security: a cluster uqscale starts (the embedded LocalCluster, or batch-job workers)
+speaks TLS with a certificate made for the run (``Security.temporary()``): only the
+launcher, and workers given the certificate, can connect. Batch jobs read it from
+files that dask-jobqueue writes into a folder the nodes share (``shared_dir``, or
+``jobqueue.KIND.shared-temp-directory``), readable by the user only and removed when the
+cluster closes. A running scheduler (``address``, ``scheduler_file``) is reached with
+the security that dask config gives (``distributed.comm.tls.*``), from the environment,
+the user's dask config or the profile.
+
+Profiles: a batch kind's options come from its packaged profile, registered in dask
+config as ``uqscale.jobqueue.KIND`` (see :mod:`uqscale.execute.profiles`), or from the
+profile the study names: a path to a YAML file, or ``cluster/profiles/NAME.yaml`` in
+the study's folder, its parents or the working directory. Environment variables
+(``DASK_JOBQUEUE__SLURM__QUEUE=long``) override a profile, as they do a ``DASK_CONFIG``
+file; the study's ``execution.jobqueue`` keywords override everything.
 A refused job submission (unknown queue, no ``sbatch``) is an error at once, not a
-wait for workers that never come. Everything listens on localhost unless the user
-configures otherwise.
+wait for workers that never come.
 """
 
 from __future__ import annotations
@@ -28,43 +34,55 @@ from pathlib import Path
 from typing import Any
 
 from uqscale.errors import StudyError, UqscaleError
+from uqscale.execute.kinds import BATCH_KINDS, KINDS
+from uqscale.execute.profiles import registered
 from uqscale.study.model import Execution
 
-JOBQUEUE_CLASSES = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster",
-                    "lsf": "LSFCluster"}
 WORKER_WAIT_SECONDS = 600
 CONNECT_SECONDS = 30
 """How long to try to reach a running scheduler, and to wait for its scheduler file."""
-SOURCE_TREE = Path(__file__).resolve().parents[2]
-"""The checkout uqscale runs from, when installed with ``pip install -e``."""
 
 
-def find_profile(name_or_path: str, base_dir: Path | None) -> Path:
-    """Locate a cluster profile: a path to a YAML file, or a name looked up as
-    ``cluster/profiles/NAME.yaml`` in the study's folder, its parents, the working
-    directory and, last, the uqscale source tree (an editable install)."""
+def find_profile(name_or_path: str, base_dir: Path | None) -> Path | None:
+    """Locate a profile file: a path to a YAML file, or a name looked up as
+    ``cluster/profiles/NAME.yaml`` in the study's folder, its parents and the working
+    directory. None when a name is not found there.
+
+    Raises
+    ------
+    StudyError
+        ``execution.profile``: a path to a YAML file that does not exist.
+    """
     given = Path(name_or_path).expanduser()
     if given.suffix in (".yaml", ".yml"):
         if given.is_file():
             return given
         raise StudyError("execution.profile", f"no such profile file: {given}")
-    roots = [Path.cwd(), SOURCE_TREE]
-    if base_dir is not None:
-        roots = [base_dir, *base_dir.parents, *roots]
+    roots = [Path.cwd()] if base_dir is None else [base_dir, *base_dir.parents, Path.cwd()]
     for root in roots:
         candidate = root / "cluster" / "profiles" / f"{name_or_path}.yaml"
         if candidate.is_file():
             return candidate
-    raise StudyError("execution.profile", f"no profile '{name_or_path}' in cluster/profiles/ "
-                                          f"of the study's folder, its parents, the working "
-                                          f"directory or {SOURCE_TREE}; give a path to a "
-                                          f"YAML file")
+    return None
 
 
 def profile_config(execution: Execution, base_dir: Path | None) -> dict[str, Any]:
-    """The dask config of the run's profile as dotted keys: the named one, else the
-    profile named like the cluster kind if one is found, else nothing (dask's own
-    config applies). Environment variables override what the profile says.
+    """The dask config of the run's profile as dotted keys: the named one (a file, else
+    the packaged profile of that name), else the packaged profile of a batch kind,
+    else nothing (dask's own config applies). Environment variables override what a
+    profile says.
+
+    Parameters
+    ----------
+    execution
+        The study's execution settings (``profile`` and ``cluster`` are read).
+    base_dir
+        The study's folder, where a profile name is looked up first.
+
+    Returns
+    -------
+    dict
+        ``{"jobqueue.slurm.queue": "long", ...}``, ready for ``dask.config.set``.
 
     Raises
     ------
@@ -72,15 +90,33 @@ def profile_config(execution: Execution, base_dir: Path | None) -> dict[str, Any
         ``execution.profile``: a named profile that cannot be found or read.
     """
     import dask.config
+
+    name = execution.profile
+    path = find_profile(name, base_dir) if name else None
+    if path is not None:
+        config = _read_profile(path)
+    elif name in BATCH_KINDS or (not name and KINDS[execution.cluster].is_batch):
+        kind = name or execution.cluster
+        config = {"jobqueue": {kind: registered(kind)}}
+    elif name:
+        raise StudyError("execution.profile", f"no profile '{name}' in cluster/profiles/ of "
+                                              f"the study's folder, its parents or the "
+                                              f"working directory, and none packaged (those "
+                                              f"are {', '.join(BATCH_KINDS)}); give a path "
+                                              f"to a YAML file")
+    else:
+        return {}
+    # Environment variables (DASK_JOBQUEUE__SLURM__QUEUE=long) override the profile,
+    # as they do a profile given as DASK_CONFIG.
+    environment = {_canonical(k): v for k, v in _dotted(dask.config.collect_env())}
+    # Dotted keys: setting a whole "jobqueue" mapping would drop dask-jobqueue's own
+    # defaults (KeyError: 'shared-temp-directory').
+    return {key: environment.get(_canonical(key), value) for key, value in _dotted(config)}
+
+
+def _read_profile(path: Path) -> Mapping[str, Any]:
     import yaml
 
-    if execution.profile:
-        path = find_profile(execution.profile, base_dir)
-    else:
-        try:
-            path = find_profile(execution.cluster, base_dir)
-        except StudyError:
-            return {}
     try:
         config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as error:
@@ -88,12 +124,7 @@ def profile_config(execution: Execution, base_dir: Path | None) -> dict[str, Any
                                               f"{str(error).splitlines()[0]}") from None
     if not isinstance(config, Mapping):
         raise StudyError("execution.profile", f"{path}: not a mapping of dask config")
-    # Environment variables (DASK_JOBQUEUE__SLURM__QUEUE=long) override the profile,
-    # as they do a profile given as DASK_CONFIG.
-    environment = {_canonical(k): v for k, v in _dotted(dask.config.collect_env())}
-    # Dotted keys: setting a whole "jobqueue" mapping would drop dask-jobqueue's own
-    # defaults (KeyError: 'shared-temp-directory').
-    return {key: environment.get(_canonical(key), value) for key, value in _dotted(config)}
+    return config
 
 
 def _canonical(key: str) -> str:
@@ -109,8 +140,21 @@ def _dotted(config: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, 
 
 
 @contextmanager
-def open_client(execution: Execution, base_dir: Path | None = None) -> Iterator:
+def open_client(execution: Execution, base_dir: Path | None = None,
+                shared_dir: Path | None = None) -> Iterator:
     """Yield a ``distributed.Client`` for ``execution``; close what was started here.
+
+    Parameters
+    ----------
+    execution
+        Where and how to run.
+    base_dir
+        The study's folder: where profile names are looked up.
+    shared_dir
+        A folder the batch jobs can read (the run folder): where their copy of the
+        run's TLS certificate is written, unless dask config names one
+        (``jobqueue.KIND.shared-temp-directory``). Default: ``base_dir``, else the
+        working directory.
 
     Raises
     ------
@@ -120,45 +164,55 @@ def open_client(execution: Execution, base_dir: Path | None = None) -> Iterator:
     import dask.config
     import distributed  # noqa: F401  (loads its config defaults before we set keys)
 
-    if execution.cluster in JOBQUEUE_CLASSES:
+    if KINDS[execution.cluster].is_batch:
         import dask_jobqueue  # noqa: F401  (same: the jobqueue defaults)
     # A key set on top of a section that does not exist yet makes the section on
     # leaving, dropping defaults that were loaded meanwhile: hence the imports above.
     with dask.config.set(profile_config(execution, base_dir)), \
-            _client(execution, base_dir) as client:
+            _client(execution, shared_dir or base_dir or Path.cwd()) as client:
         yield client
 
 
 @contextmanager
-def _client(execution: Execution, base_dir: Path | None) -> Iterator:
+def _client(execution: Execution, shared_dir: Path) -> Iterator:
     from distributed import Client
 
-    kind = execution.cluster
-    if kind == "local":
+    kind = KINDS[execution.cluster]
+    if kind.name == "local":
         with _local_cluster(execution) as cluster, Client(cluster) as client:
             _prepare(client)
             yield client
-    elif kind in ("address", "scheduler_file"):
-        if kind == "address":
-            target, where = {"address": execution.address}, f"at {execution.address}"
-        else:
-            path = Path(execution.scheduler_file).expanduser()
-            target = {"address": _address_in(path)}
-            where = f"at {target['address']} (from {path})"
-        try:
-            client = Client(**target, timeout=f"{CONNECT_SECONDS}s")
-        except (OSError, ValueError) as error:
-            raise UqscaleError(f"cannot reach the Dask scheduler {where}: "
-                               f"{_first_line(error)}") from None
-        with client:
+    elif kind.requires:
+        with _running_scheduler(execution, kind.requires) as client:
             _wait_for_workers(client, 1)
             _prepare(client)
             yield client
     else:
-        with _jobqueue_cluster(execution) as (cluster, refused), Client(cluster) as client:
+        with _jobqueue_cluster(execution, shared_dir) as (cluster, refused), \
+                Client(cluster) as client:
             _wait_for_workers(client, 1, refused, type(cluster).__name__)
             _prepare(client)
             yield client
+
+
+def _running_scheduler(execution: Execution, field: str):
+    """A client of the scheduler at ``execution.address`` or named in
+    ``execution.scheduler_file``, with the TLS settings of dask config."""
+    from distributed import Client
+
+    if field == "address":
+        address, where = execution.address, f"at {execution.address}"
+    else:
+        path = Path(execution.scheduler_file).expanduser()
+        address = _address_in(path)
+        where = f"at {address} (from {path})"
+    try:
+        return Client(address, timeout=f"{CONNECT_SECONDS}s")
+    except (OSError, ValueError, TypeError) as error:
+        hint = ("; a TLS scheduler needs distributed.comm.tls.ca-file and client.cert/key in "
+                "dask config" if address.startswith("tls://") else "")
+        raise UqscaleError(f"cannot reach the Dask scheduler {where}: "
+                           f"{_first_line(error)}{hint}") from None
 
 
 def _prepare(client) -> None:
@@ -172,6 +226,7 @@ def _prepare(client) -> None:
 
 
 def _local_cluster(execution: Execution):
+    """The embedded cluster (see :func:`local_cluster_options`)."""
     import dask.config
     from distributed import LocalCluster
 
@@ -179,24 +234,75 @@ def _local_cluster(execution: Execution):
     # glibc's mmap threshold low: every numpy temporary over 128 kB is then mapped
     # and unmapped, making array-heavy models several times slower. Unset it.
     with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
-        return LocalCluster(n_workers=execution.workers, threads_per_worker=1,
-                            processes=True, host="127.0.0.1",
-                            dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR,
-                            resources=execution.resources or None)
+        return LocalCluster(**local_cluster_options(execution))
 
 
-@contextmanager
-def _jobqueue_cluster(execution: Execution) -> Iterator:
-    """A dask-jobqueue cluster with its first worker jobs submitted. Yields the
-    cluster and a list that collects the errors of refused job submissions."""
-    import dask_jobqueue
-    from distributed.core import Status
+def local_cluster_options(execution: Execution, tls: bool = True) -> dict[str, Any]:
+    """The embedded LocalCluster's keywords: single-threaded worker processes on
+    127.0.0.1 and, unless ``tls`` is False (a baseline to compare with), TLS with a
+    certificate made for this run, so that no other process can connect.
 
-    cls = getattr(dask_jobqueue, JOBQUEUE_CLASSES[execution.cluster])
-    keywords: dict[str, Any] = dict(execution.jobqueue)
+    Parameters
+    ----------
+    execution
+        ``workers`` and ``resources`` are read.
+    tls
+        Whether to make a temporary certificate and require TLS.
+
+    Returns
+    -------
+    dict
+        Keyword arguments for ``distributed.LocalCluster``.
+    """
+    from distributed.security import Security
+
+    security = {"protocol": "tls://", "security": Security.temporary()} if tls else {}
+    return {"n_workers": execution.workers, "threads_per_worker": 1, "processes": True,
+            "host": "127.0.0.1", "dashboard_address": "127.0.0.1:0",
+            "silence_logs": logging.ERROR, "resources": execution.resources or None,
+            **security}
+
+
+def jobqueue_keywords(execution: Execution, shared_dir: Path) -> dict[str, Any]:
+    """The keywords uqscale gives a dask-jobqueue class, over what dask config says:
+    a temporary TLS certificate, where the jobs find it, the study's
+    ``execution.jobqueue`` and the workers' ``resources``.
+
+    Parameters
+    ----------
+    execution
+        The study's execution settings (a batch kind).
+    shared_dir
+        Folder for the jobs' copy of the certificate, unless
+        ``jobqueue.KIND.shared-temp-directory`` is configured.
+
+    Returns
+    -------
+    dict
+        Keyword arguments for ``SLURMCluster`` and its siblings.
+    """
+    import dask.config
+    from distributed.security import Security
+
+    keywords: dict[str, Any] = {"security": Security.temporary(), **execution.jobqueue}
+    if dask.config.get(f"jobqueue.{execution.cluster}.shared-temp-directory", None) is None:
+        keywords.setdefault("shared_temp_directory", str(shared_dir))
     if execution.resources:
         extra = [f"--resources {','.join(f'{k}={v}' for k, v in execution.resources.items())}"]
         keywords["worker_extra_args"] = [*keywords.get("worker_extra_args", []), *extra]
+    return keywords
+
+
+@contextmanager
+def _jobqueue_cluster(execution: Execution, shared_dir: Path) -> Iterator:
+    """A dask-jobqueue cluster speaking TLS with a per-run certificate, its first worker
+    jobs submitted. Yields the cluster and a list that collects the errors of refused
+    job submissions."""
+    import dask_jobqueue
+    from distributed.core import Status
+
+    cls = getattr(dask_jobqueue, KINDS[execution.cluster].jobqueue_class)
+    keywords = jobqueue_keywords(execution, shared_dir)
     refused: list[BaseException] = []
 
     class Job(cls.job_cls):  # the scheduler's own job class, recording refusals

@@ -10,7 +10,6 @@ from typing import Any
 from uqscale.study.resolution import Resolution
 from uqscale.study.verification import VerificationCase
 
-CLUSTERS = ("local", "address", "scheduler_file", "slurm", "pbs", "sge", "lsf")
 NONFINITE_POLICIES = ("fail", "keep")
 RESULT_FORMATS = ("json", "csv")
 RESULT_SUFFIXES = {".json": "json", ".csv": "csv"}

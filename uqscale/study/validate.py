@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from uqscale import distributions
 from uqscale.errors import StudyError
+from uqscale.execute.kinds import CLUSTERS, KINDS
 from uqscale.study import fields
 from uqscale.study.graph import step_order
 from uqscale.study.methods import METHODS, read_options
 from uqscale.study.model import (
-    CLUSTERS,
     NONFINITE_POLICIES,
     RESULT_FORMATS,
     WORKDIR_POLICIES,
@@ -180,9 +180,9 @@ def _check_execution(study: Study) -> None:
     for key in ("address", "scheduler_file", "profile"):
         if getattr(execution, key) is not None:
             fields.string(getattr(execution, key), f"execution.{key}")
-    if execution.cluster in ("address", "scheduler_file") and not getattr(execution,
-                                                                          execution.cluster):
-        raise StudyError(f"execution.{execution.cluster}",
+    needed = KINDS[execution.cluster].requires
+    if needed and not getattr(execution, needed):
+        raise StudyError(f"execution.{needed}",
                          f"is required when execution.cluster is {execution.cluster}")
     fields.integer(execution.jobs, "execution.jobs", minimum=1)
     for key in ("minimum_jobs", "maximum_jobs"):
