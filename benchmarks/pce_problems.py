@@ -11,6 +11,7 @@ import numpy as np
 import xarray as xr
 
 from uqscale.analysis import pce
+from uqscale.analysis.pce_benchmarks import gfunction_exact
 from uqscale.sampling import unit_sample
 from uqscale.space import InputSpace
 from uqscale.study import Study
@@ -54,14 +55,6 @@ class Problem:
         return float(max(np.abs(s1 - self.s1).max(), np.abs(st - self.st).max()))
 
 
-def _gfunction_exact() -> tuple[np.ndarray, np.ndarray]:
-    a = np.asarray(G_A, dtype=float)
-    v = 1.0 / (3.0 * (1.0 + a) ** 2)
-    total = np.prod(1.0 + v) - 1.0
-    st = np.array([v[i] * np.prod(np.delete(1.0 + v, i)) for i in range(len(a))]) / total
-    return v / total, st
-
-
 PROBLEMS = {
     "ishigami": Problem("ishigami", -np.pi, np.pi, 3, lambda x: ishigami(*x.T)["y"],
                         np.array([0.313905, 0.442411, 0.0]),
@@ -69,7 +62,7 @@ PROBLEMS = {
     "gfunction": Problem("gfunction", 0.0, 1.0, 8,
                          lambda x: gfunction(G_A, **{f"x{i + 1}": x[:, i]
                                                      for i in range(8)})["y"],
-                         *_gfunction_exact(), 0.02),
+                         *gfunction_exact(np.asarray(G_A)), 0.02),
 }
 
 

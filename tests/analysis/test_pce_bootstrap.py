@@ -6,6 +6,9 @@ an expansion with a small tail beyond degree 2, which the regression aliases int
 fitted coefficients: the index estimates have a genuine sampling error for the
 intervals to cover. Designs are Monte Carlo (``rule: random``), for which the
 bootstrap is calibrated; on Sobol' sequences the same intervals are conservative.
+The half-widths add the fit's honest error to the bootstrap spread (see
+:mod:`uqscale.analysis.bootstrap`), so they may cover somewhat more often than nominal,
+but must stay narrow.
 """
 
 import numpy as np
@@ -39,7 +42,7 @@ def test_bootstrap_intervals_cover_at_their_nominal_rate():
                                              "conf_level": LEVEL, "convergence": False}])
     space, options = InputSpace(study.inputs), study.analysis[0].options
     s1, st = exact_indices(A)
-    covered = []
+    covered, widths = [], []
     for seed in range(REPETITIONS):
         rng = np.random.default_rng(seed)
         x = pce.sample(space, options, rng)
@@ -48,8 +51,10 @@ def test_bootstrap_intervals_cover_at_their_nominal_rate():
         found = pce.analyze(space, options, design, results, rng)["y"]
         covered.append([np.abs(found["S1"].values - s1) <= found["S1_conf"].values,
                         np.abs(found["ST"].values - st) <= found["ST_conf"].values])
+        widths.append(found["S1_conf"].values)
     rate = np.mean(covered)
     # S1 and ST of one input move together: count one trial per input and seed.
     trials = REPETITIONS * len(A)
-    low, high = binom.ppf([0.001, 0.999], trials, LEVEL) / trials
-    assert low <= rate <= high, f"coverage {rate:.3f} outside [{low:.3f}, {high:.3f}]"
+    low = binom.ppf(0.001, trials, LEVEL) / trials
+    assert rate >= low, f"coverage {rate:.3f} below {low:.3f}"
+    assert np.median(widths) < 0.05 * s1.max(), "intervals too wide to say anything"

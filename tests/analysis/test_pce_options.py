@@ -18,10 +18,13 @@ def test_defaults_keep_least_squares_at_a_given_order():
     assert (fit.solver, fit.orders, fit.q_norm, fit.cv) == ("ols", (4,), 1.0, "loo")
 
 
-def test_auto_order_defaults_to_sparse_with_degrees_up_to_ten():
+def test_auto_order_tries_least_squares_and_sparse_with_degrees_up_to_twenty():
     fit = settings(read(order="auto"))
-    assert fit.solver == "omp" and fit.orders == tuple(range(1, 11)) and fit.q_norm == 0.75
-    assert settings(read(order="auto", max_order=6, solver="lars")).orders[-1] == 6
+    assert fit.solver == "omp" and fit.orders == tuple(range(1, 21))
+    assert fit.candidates == tuple((s, q) for s in ("ols", "omp") for q in (0.5, 0.75, 1.0))
+    given = settings(read(order="auto", max_order=6, solver="lars", q_norm=0.6))
+    assert given.orders[-1] == 6 and given.candidates == (("ols", 0.6), ("lars", 0.6))
+    assert settings(read(order=3, solver="omp")).candidates == (("omp", 1.0),)
 
 
 def test_default_sizes():

@@ -51,7 +51,7 @@ def test_ishigami_auto_degree_at_64_runs(tmp_path):
         0.243684, abs=own_bound(result))
     assert result.attrs["solver"] == "omp" and result.attrs["order"] >= 4
     assert result.attrs["terms"] < result.attrs["candidates"]
-    assert result["cv_error"].item() < 1e-3
+    assert result["cv_error"].item() < 1e-2       # honest: K-fold of the whole procedure
 
 
 @pytest.mark.slow

@@ -1,11 +1,11 @@
-"""Expansions whose degree and terms are chosen by cross-validation.
+"""Expansions whose solver, degree, truncation and terms are chosen by their honest
+(cross-validated) error.
 
-Every target gets the degree whose best path prefix (:mod:`uqscale.analysis.sparse`)
-has the smallest cross-validation error; degrees are tried upwards until the error
-has not improved for :data:`PATIENCE` degrees in a row. A field output is fitted
-through its principal components (Blatman and Sudret 2013): at most ``n`` targets
-however many points the field has, and every point's expansion is the same linear
-combination of the components' expansions, so its indices and errors follow exactly.
+Every target gets the candidate of :mod:`uqscale.analysis.procedure` with the smallest
+honest error. A field output is fitted through its principal components (Blatman and
+Sudret 2013): at most ``n`` targets however many points the field has, and every
+point's expansion is the same linear combination of the components' expansions, so
+its indices and errors follow exactly.
 """
 
 from __future__ import annotations
@@ -15,23 +15,33 @@ from dataclasses import dataclass
 import numpy as np
 
 from uqscale.analysis.polynomials import Basis
+from uqscale.analysis.procedure import Candidate, Choice, Validation, choose
 from uqscale.analysis.sparse import Selection, kfold_split, select
 
-PATIENCE = 3
 RANK_TOLERANCE = 1e-10
-MAX_TERMS = 4000
-"""Degrees whose basis holds more terms are not tried (memory and time)."""
 
 
 @dataclass(frozen=True)
 class Settings:
-    """How to fit: the solver, the candidate degrees, truncation and validation."""
+    """How to fit: the candidate (solver, q-norm) families and degrees, and the
+    validation. ``families`` defaults to ``((solver, q_norm),)``."""
 
     solver: str
     orders: tuple[int, ...]
     q_norm: float = 1.0
     cv: str = "loo"
     folds: int = 5
+    families: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def candidates(self) -> tuple[tuple[str, float], ...]:
+        """The (solver, q-norm) families tried."""
+        return self.families or ((self.solver, self.q_norm),)
+
+    @property
+    def fixed(self) -> bool:
+        """Least squares on every term of one degree: nothing to choose."""
+        return self.candidates == (("ols", self.q_norm),) and len(self.orders) == 1
 
 
 @dataclass(frozen=True)
@@ -74,7 +84,7 @@ class Expansion:
     Attributes
     ----------
     basis
-        Holds every chosen term (the basis of the highest chosen degree).
+        Holds every chosen term (the union of the targets' supports), constant first.
     coefficients
         ``(T, K)``, zero outside each target's support.
     pieces
@@ -83,6 +93,8 @@ class Expansion:
         ``(n, K)``, see :class:`uqscale.analysis.sparse.Selection`.
     orders
         The degree chosen for each target, ``(K,)``.
+    chosen
+        The candidate and its basis of every piece.
     """
 
     basis: Basis
@@ -91,6 +103,7 @@ class Expansion:
     cv_residuals: np.ndarray
     loo_residuals: np.ndarray
     orders: np.ndarray
+    chosen: tuple[tuple[Candidate, Basis], ...]
 
     @property
     def order(self) -> int:
@@ -115,74 +128,53 @@ def fit(x: np.ndarray, values: np.ndarray, master: Basis, settings: Settings,
     Parameters
     ----------
     master
-        A basis of degree at least ``max(settings.orders)``, whose univariate
-        polynomials every candidate shares.
+        Holds every input's univariate polynomials up to ``max(settings.orders)``.
     rng
-        Draws the K-fold split.
+        Draws the cross-validation folds.
 
     Raises
     ------
     TooFewSamplesError
-        When not even the lowest degree can be fitted.
+        When no candidate can be fitted.
     """
-    folds = kfold_split(len(x), settings.folds, rng) if settings.cv == "kfold" else None
-    if settings.solver == "ols" and len(settings.orders) == 1:
-        basis = master.truncate(settings.orders[0], settings.q_norm)
-        if len(basis) > len(x):
-            raise TooFewSamplesError(f"{len(x)} samples for {len(basis)} terms")
-        everyone = np.arange(values.shape[1])
-        found = select(basis.matrix(x), values, "ols", folds)
-        return _assemble(master, settings, [(settings.orders[0], basis, found, everyone)],
-                         values.shape)
-    chosen = _sweep(x, values, master, settings, folds)
-    return _assemble(master, settings, chosen, values.shape)
-
-
-def _sweep(x: np.ndarray, values: np.ndarray, master: Basis, settings: Settings,
-           folds: list[np.ndarray] | None) -> list[tuple[int, Basis, Selection, np.ndarray]]:
-    """Each target's best ``(degree, basis, selection, [target])`` over the degrees."""
-    targets = values.shape[1]
-    best: list[tuple[int, Basis, Selection, np.ndarray] | None] = [None] * targets
-    misses = np.zeros(targets, dtype=int)
-    for order in settings.orders:
+    if settings.fixed:
+        order = settings.orders[0]
         basis = master.truncate(order, settings.q_norm)
-        active = np.flatnonzero(misses < PATIENCE)
-        if not len(active) or not _feasible(len(basis), len(x), settings.solver):
-            break
-        matrix = basis.matrix(x)
-        for k in active:
-            found = select(matrix, values[:, k: k + 1], settings.solver, folds)
-            if best[k] is None or found.error[0] < best[k][2].error[0]:
-                best[k], misses[k] = (order, basis, found, np.array([k])), 0
-            else:
-                misses[k] += 1
-    if targets and best[0] is None:
-        raise TooFewSamplesError(f"{len(x)} samples are too few for degree {settings.orders[0]}")
-    return [b for b in best if b is not None]
+        if len(basis) >= len(x):
+            raise TooFewSamplesError(f"{len(x)} samples for {len(basis)} terms")
+        folds = kfold_split(len(x), settings.folds, rng) if settings.cv == "kfold" else None
+        found = select(basis.matrix(x), values, "ols", folds)
+        choice = Choice(Candidate("ols", order, settings.q_norm), basis, found)
+        return _assemble([(choice, np.arange(values.shape[1]))], values.shape)
+    validation = Validation(kfold_split(len(x), settings.folds, rng))
+    chosen = []
+    for k in range(values.shape[1]):
+        choice = choose(x, values[:, k: k + 1], master, settings.candidates, settings.orders,
+                        validation)
+        if choice is None:
+            raise TooFewSamplesError(f"{len(x)} samples are too few for any candidate "
+                                     f"expansion of degree {settings.orders[0]}")
+        chosen.append((choice, np.array([k])))
+    return _assemble(chosen, values.shape)
 
 
-def _feasible(terms: int, samples: int, solver: str) -> bool:
-    """Whether a basis of ``terms`` can be fitted (and cross-validated)."""
-    return terms <= MAX_TERMS and (solver != "ols" or terms < samples - 1)
-
-
-def _assemble(master: Basis, settings: Settings,
-              chosen: list[tuple[int, Basis, Selection, np.ndarray]],
-              shape: tuple[int, int]) -> Expansion:
-    """One expansion on the basis of the highest chosen degree."""
+def _assemble(chosen: list[tuple[Choice, np.ndarray]], shape: tuple[int, int]) -> Expansion:
+    """One expansion on the union of the chosen supports."""
     n, targets = shape
-    orders = np.zeros(targets, dtype=int)
-    for order, _, _, columns in chosen:
-        orders[columns] = order
-    basis = master.truncate(int(orders.max(initial=settings.orders[0])), settings.q_norm)
+    supports = [choice.basis.indices[choice.selection.support] for choice, _ in chosen]
+    first = chosen[0][0].basis
+    basis = Basis(np.unique(np.concatenate(supports), axis=0), first.univariate)
+    rows_of = np.split(basis.rows(np.concatenate(supports)),
+                       np.cumsum([len(s) for s in supports])[:-1])
     coefficients = np.zeros((len(basis), targets))
     cv, loo = np.zeros((n, targets)), np.zeros((n, targets))
-    supports = [own.indices[found.support] for _, own, found, _ in chosen]
-    rows_of = np.split(basis.rows(np.concatenate(supports)),
-                       np.cumsum([len(s) for s in supports])[:-1]) if supports else []
+    orders = np.zeros(targets, dtype=int)
     pieces = []
-    for (_, _, found, columns), rows in zip(chosen, rows_of, strict=True):
+    for (choice, columns), rows in zip(chosen, rows_of, strict=True):
+        found: Selection = choice.selection
         coefficients[np.ix_(rows, columns)] = found.coefficients
         cv[:, columns], loo[:, columns] = found.cv_residuals, found.loo_residuals
+        orders[columns] = choice.candidate.order
         pieces.append((rows, columns))
-    return Expansion(basis, coefficients, tuple(pieces), cv, loo, orders)
+    return Expansion(basis, coefficients, tuple(pieces), cv, loo, orders,
+                     tuple((choice.candidate, choice.basis) for choice, _ in chosen))

@@ -30,27 +30,38 @@ from uqscale.analysis.common import (
 )
 from uqscale.analysis.convergence import follow, prefix_sizes
 from uqscale.analysis.polynomials import Basis, multi_indices, sobol_from_coefficients
+from uqscale.analysis.trust import MAX_ERROR, verdict
 from uqscale.sampling import unit_sample
 from uqscale.space import InputSpace
 
 OVERSAMPLING = 2
 AUTO = "auto"
-AUTO_MAX_ORDER = 10
+AUTO_MAX_ORDER = 20
+"""Highest degree ``order: auto`` may reach (chaospy's orthonormal polynomials of
+higher degree lose their orthonormality in double precision)."""
 AUTO_Q_NORM = 0.75
+AUTO_Q_NORMS = (0.5, 0.75, 1.0)
 AUTO_SAMPLES_PER_INPUT = 16
+MIN_SAMPLES = 3
+"""Fewest finite samples of a regression: a constant and its leave-one-out error."""
 
 
 def settings(options: Mapping[str, Any]) -> Settings:
-    """How to fit: defaults resolved (``ols`` at a given order, ``omp`` with the degree
-    chosen among ``1 .. max_order`` under ``order: auto``)."""
+    """How to fit: defaults resolved (``ols`` at a given order; under ``order: auto``
+    least squares and ``omp`` (or the given solver), each with the q-norms
+    :data:`AUTO_Q_NORMS` (or the given one), over degrees ``1 .. max_order``)."""
     auto = options["order"] == AUTO
     top = options.get("max_order") or AUTO_MAX_ORDER
+    solver = options.get("solver") or ("omp" if auto else "ols")
+    q_norm = options.get("q_norm") or (AUTO_Q_NORM if auto else 1.0)
+    families: tuple[tuple[str, float], ...] = ()
+    if auto:
+        q_norms = (q_norm,) if options.get("q_norm") else AUTO_Q_NORMS
+        families = tuple((s, q) for s in dict.fromkeys(("ols", solver)) for q in q_norms)
     return Settings(
-        solver=options.get("solver") or ("omp" if auto else "ols"),
-        orders=tuple(range(1, top + 1)) if auto else (options["order"],),
-        q_norm=options.get("q_norm") or (AUTO_Q_NORM if auto else 1.0),
-        cv=options.get("cv") or "loo",
-        folds=options.get("folds") or 5)
+        solver=solver, orders=tuple(range(1, top + 1)) if auto else (options["order"],),
+        q_norm=q_norm, cv=options.get("cv") or "loo", folds=options.get("folds") or 5,
+        families=families)
 
 
 def regression_size(space: InputSpace, options: Mapping[str, Any]) -> int:
@@ -94,8 +105,7 @@ class Regression:
             ) -> tuple[Targets, Expansion]:
         """Fit the samples ``y`` ``(n, P)`` at ``x``; a field through its principal
         components when its points are fitted one target at a time."""
-        one_fit = self.settings.solver == "ols" and len(self.settings.orders) == 1
-        targets = Targets.of(y, components=not one_fit)
+        targets = Targets.of(y, components=not self.settings.fixed)
         return targets, fit(x, targets.values, self.master, self.settings, rng)
 
     def summary(self, x: np.ndarray, y: np.ndarray, targets: Targets,
@@ -126,13 +136,20 @@ def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
 
     Variables: ``mean``, ``variance``, ``S1``, ``ST`` (dim ``input``), ``S2``
     (``input``, ``input_b``), ``S1_group``, ``ST_group`` (dim ``group``). Regression
-    adds ``cv_error`` (the cross-validation error that chose the degree and terms)
-    and ``loo_error`` (leave-one-out error of the final least-squares fit), both
-    relative to the variance; with ``bootstrap`` the half-widths ``S1_conf``,
-    ``ST_conf``, ``S2_conf``, ``S1_group_conf``, ``ST_group_conf``; with
-    ``convergence`` the same fit on growing prefixes of the design, ``*_by_runs``
-    over dim ``runs`` (number of runs in the prefix). Attributes ``order`` (degree
-    chosen) and ``terms`` (terms kept).
+    adds ``cv_error``, the honest error relative to the variance: K-fold
+    cross-validation of the whole procedure that chose solver, degree, truncation and
+    terms (:mod:`uqscale.analysis.procedure`), or for least squares at a given order
+    Chapelle's corrected leave-one-out error; ``loo_error`` (plain leave-one-out error
+    of the final least-squares fit, optimistic when the terms were chosen on the same
+    runs); ``reliable`` (bool, ``cv_error`` at most :data:`MAX_ERROR`); with
+    ``bootstrap`` the half-widths ``S1_conf``, ``ST_conf``, ``S2_conf``,
+    ``S1_group_conf``, ``ST_group_conf`` (bootstrap of the whole procedure plus the
+    honest error, :mod:`uqscale.analysis.bootstrap`); with ``convergence`` the same fit
+    on growing prefixes of the design, ``*_by_runs`` over dim ``runs`` (number of runs
+    in the prefix). Attributes ``order`` (degree chosen), ``terms`` (terms kept),
+    ``candidates`` (terms of the chosen candidate basis), ``solver`` and ``q_norm`` (of
+    the chosen candidate), ``reliability`` (empty, or why the indices are not to be
+    trusted) and ``max_error`` (the threshold).
     """
     x = np.column_stack([design[name].values for name in space.names])
     groups = {g: [space.names.index(n) for n in members]
@@ -141,7 +158,7 @@ def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
         return {out.name: _quadrature_dataset(space, options, x, out, groups)
                 for out in output_values(results)}
     fixed = settings(options)
-    regression = Regression(fixed, Basis.total_degree(space.marginals, max(fixed.orders)),
+    regression = Regression(fixed, Basis.polynomials(space.marginals, max(fixed.orders)),
                             groups)
     rng = rng if rng is not None else np.random.default_rng(0)
     from threadpoolctl import threadpool_limits  # installed with scikit-learn
@@ -171,6 +188,7 @@ def _regression_dataset(space: InputSpace, options: Mapping[str, Any],
                         rng: np.random.Generator) -> xr.Dataset:
     ok = out.finite_rows()
     y = out.values[ok]
+    _require_fittable(out.name, y, len(ok))
     try:
         targets, expansion = regression.fit(x[ok], y, rng)
     except TooFewSamplesError as error:
@@ -180,7 +198,7 @@ def _regression_dataset(space: InputSpace, options: Mapping[str, Any],
     if options.get("bootstrap"):
         weights = resample_weights(len(y), options["bootstrap"], rng)
         found |= confidence(x[ok], targets, expansion, regression.groups, weights,
-                            options.get("conf_level") or 0.95)
+                            options.get("conf_level") or 0.95, found["cv_error"])
     if options.get("convergence"):
         minimum = 2 * (space.dimension + 1) if len(regression.settings.orders) > 1 \
             else len(expansion.basis) + 2
@@ -189,11 +207,29 @@ def _regression_dataset(space: InputSpace, options: Mapping[str, Any],
                          found)
         found |= {f"{key}_by_runs": value for key, value in by_runs.items()}
         found["runs"] = np.asarray(sizes)
+    reliable, reason = verdict(found["cv_error"])
+    found["reliable"] = reliable
     attrs = {"n_used": int(ok.sum()), "n_failed": int((~ok).sum()),
              "order": found.pop("order"), "terms": found.pop("terms"),
-             "candidates": len(expansion.basis), "solver": regression.settings.solver,
-             "cv": regression.settings.cv, "q_norm": regression.settings.q_norm}
+             "candidates": len(expansion.chosen[0][1]),
+             "solver": expansion.chosen[0][0].solver, "cv": regression.settings.cv,
+             "q_norm": expansion.chosen[0][0].q_norm, "reliability": reason,
+             "max_error": MAX_ERROR}
     return _dataset(out, found, space, options, attrs)
+
+
+def _require_fittable(name: str, y: np.ndarray, samples: int) -> None:
+    """Refuse, in one line, samples no expansion can be fitted to: all or nearly all
+    failed (fewer than :data:`MIN_SAMPLES` finite), or an output that never varies."""
+    if len(y) < MIN_SAMPLES:
+        raise AnalysisError(
+            f"pce: only {len(y)} of {samples} samples of output '{name}' are finite (the "
+            f"others failed); an expansion with a validated error needs at least "
+            f"{MIN_SAMPLES}: fix the failures and resume the run")
+    if np.all(np.ptp(y, axis=0) == 0):
+        raise AnalysisError(
+            f"pce: output '{name}' is constant ({float(y.flat[0]):g}) in all {len(y)} finite "
+            f"samples: it has no variance to attribute to the inputs")
 
 
 def _relative(residuals: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ multi-indices are what give Sobol indices in closed form.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,11 +27,20 @@ class Basis:
     def total_degree(cls, marginals: Sequence, order: int, q: float = 1.0) -> Basis:
         """Terms whose q-norm of the multi-index is at most ``order`` (``q = 1``:
         total degree; ``q < 1``: hyperbolic truncation, fewer interactions)."""
-        import chaospy
+        return cls.polynomials(marginals, order).truncate(order, q)
 
-        univariate = tuple(chaospy.generate_expansion(order, m, normed=True)
-                           for m in marginals)
-        return cls(multi_indices(len(marginals), order, q), univariate)
+    @classmethod
+    def polynomials(cls, marginals: Sequence, order: int) -> Basis:
+        """Only the constant term, with every input's univariate polynomials up to
+        ``order``: the shared start of candidate bases (:meth:`truncate`), which
+        never holds more terms than a candidate. Inputs with the same distribution
+        share one family."""
+        families: dict[str, Callable] = {}
+        for m in marginals:
+            if repr(m) not in families:
+                families[repr(m)] = orthonormal(m, order)
+        return cls(np.zeros((1, len(marginals)), dtype=int),
+                   tuple(families[repr(m)] for m in marginals))
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -41,12 +50,14 @@ class Basis:
         """The highest degree of any univariate factor the basis can hold."""
         return len(self.univariate[0]) - 1 if self.univariate else 0
 
-    def truncate(self, order: int, q: float = 1.0) -> Basis:
+    def truncate(self, order: int, q: float = 1.0, limit: int | None = None) -> Basis | None:
         """The terms of q-norm at most ``order`` (``order`` at most :attr:`order`),
-        sharing this basis' univariate polynomials (built once: they are costly)."""
+        sharing this basis' univariate polynomials (built once: they are costly);
+        None if there are more than ``limit`` terms."""
         if order > self.order:
             raise ValueError(f"order {order} exceeds the basis' {self.order}")
-        return Basis(multi_indices(self.indices.shape[1], order, q), self.univariate)
+        indices = multi_indices(self.indices.shape[1], order, q, limit)
+        return None if indices is None else Basis(indices, self.univariate)
 
     def rows(self, terms: np.ndarray) -> np.ndarray:
         """Row numbers of the multi-indices ``terms`` ``(k, d)`` in this basis (all
@@ -54,21 +65,89 @@ class Basis:
         where = {tuple(row): i for i, row in enumerate(self.indices.tolist())}
         return np.array([where[tuple(row)] for row in terms.tolist()], dtype=int)
 
-    def matrix(self, x: np.ndarray) -> np.ndarray:
-        """Evaluate every term at the points ``x`` (shape ``(n, d)``): ``(n, T)``."""
+    def tables(self, x: np.ndarray) -> list[np.ndarray]:
+        """Every input's univariate polynomials at the points ``x`` ``(n, d)``: one
+        ``(n, order + 1)`` table per input, for :meth:`matrix` of many bases."""
+        return [np.atleast_2d(polys(x[:, j])).T for j, polys in enumerate(self.univariate)]
+
+    def matrix(self, x: np.ndarray, tables: list[np.ndarray] | None = None) -> np.ndarray:
+        """Evaluate every term at the points ``x`` (shape ``(n, d)``): ``(n, T)``;
+        ``tables`` (:meth:`tables` at ``x``) saves evaluating the polynomials again."""
+        tables = self.tables(x) if tables is None else tables
         result = np.ones((len(x), len(self.indices)))
-        for j, polys in enumerate(self.univariate):
-            values = np.atleast_2d(polys(x[:, j])).T          # (n, order + 1)
+        for j, values in enumerate(tables):
             result *= values[:, self.indices[:, j]]
         return result
 
 
-def multi_indices(dimension: int, order: int, q: float) -> np.ndarray:
-    """Multi-indices of q-norm at most ``order``, graded, the constant first."""
+@dataclass(frozen=True)
+class Recurrence:
+    """Orthonormal polynomials of degrees ``0 .. len(alpha) - 1`` from the three-term
+    recurrence ``sqrt(b[k+1]) p[k+1] = (x - a[k]) p[k] - sqrt(b[k]) p[k-1]`` of their
+    distribution (chaospy's ``ttr``): evaluated in a loop over degrees, stable and
+    much faster than building the polynomials symbolically."""
+
+    alpha: np.ndarray
+    beta: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.alpha)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Every degree at the points ``x`` ``(n,)``: ``(degrees, n)``."""
+        x = np.asarray(x, dtype=float)
+        values = np.empty((len(self.alpha), len(x)))
+        values[0] = 1.0
+        previous = np.zeros(len(x))
+        for k in range(len(self.alpha) - 1):
+            below = np.sqrt(self.beta[k]) * previous if k else 0.0
+            previous = values[k]
+            values[k + 1] = ((x - self.alpha[k]) * values[k] - below) / np.sqrt(self.beta[k + 1])
+        return values
+
+
+def orthonormal(marginal, order: int) -> Callable:
+    """The orthonormal polynomials of degrees ``0 .. order`` of a chaospy distribution,
+    callable on points: from its analytical recurrence where it has one, else
+    chaospy's (discretised Stieltjes) expansion."""
     import chaospy
 
-    return np.asarray(chaospy.glexindex(0, order + 1, dimensions=dimension,
-                                        cross_truncation=q, graded=True))
+    try:
+        alpha, beta = (np.ravel(v) for v in marginal.ttr(np.arange(order + 1)))
+    except chaospy.UnsupportedFeature:
+        return chaospy.generate_expansion(order, marginal, normed=True)
+    return Recurrence(alpha, beta)
+
+
+def multi_indices(dimension: int, order: int, q: float,
+                  limit: int | None = None) -> np.ndarray | None:
+    """Multi-indices of q-norm ``(sum_i a_i^q)^(1/q)`` at most ``order``, graded (by
+    total degree), the constant first; None if there are more than ``limit``.
+
+    Built one input at a time, each step keeping only the partial indices whose
+    q-norm is still within the bound: every partial index is a kept index padded
+    with zeros, so memory stays proportional to the terms kept (a full total-degree
+    list of degree 10 in 20 inputs would hold 30 million rows).
+    """
+    budget = float(order) ** q * (1.0 + 1e-12)
+    powers = np.arange(order + 1, dtype=float) ** q
+    rows = np.zeros((1, 0), dtype=np.int16)
+    spent = np.zeros(1)
+    for _ in range(dimension):
+        grown, used = [], []
+        for degree in range(order + 1):
+            fits = spent + powers[degree] <= budget
+            if not fits.any():
+                break
+            grown.append(np.column_stack([rows[fits], np.full(fits.sum(), degree,
+                                                              dtype=np.int16)]))
+            used.append(spent[fits] + powers[degree])
+        rows, spent = np.concatenate(grown), np.concatenate(used)
+        if limit is not None and len(rows) > limit:
+            return None
+    total = rows.sum(axis=1)
+    keys = (*[rows[:, j] for j in range(dimension)], total)   # lexsort: last key first
+    return rows[np.lexsort(keys)].astype(int)
 
 
 def sobol_from_coefficients(indices: np.ndarray, coefficients: np.ndarray,

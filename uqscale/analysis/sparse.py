@@ -19,8 +19,11 @@ from scipy.linalg import qr, solve_triangular
 
 SOLVERS = ("ols", "omp", "lars")
 TINY = 1e-12
-PATH_FRACTION = 0.5
-"""Longest sparse path, as a fraction of the number of samples."""
+MIN_SLACK = 1e-6
+PAST_BEST, EXTRA_STEPS = 2, 10
+"""A held-out OMP path stops at twice the length of its best prefix plus ten terms."""
+RANK_TOLERANCE = 1e-8
+"""A column whose part orthogonal to the path's columns is shorter is not taken."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,8 @@ class Selection:
     loo_residuals: np.ndarray
 
 
-def path(matrix: np.ndarray, y: np.ndarray, solver: str) -> np.ndarray:
+def path(matrix: np.ndarray, y: np.ndarray, solver: str,
+         length: int | None = None) -> np.ndarray:
     """Columns of ``matrix`` in the order the solver takes them, constant first.
 
     Parameters
@@ -61,23 +65,22 @@ def path(matrix: np.ndarray, y: np.ndarray, solver: str) -> np.ndarray:
         The target, ``(n,)``.
     solver
         ``ols`` (every column, in order), ``omp`` or ``lars``.
+    length
+        Most terms to take, the constant included; default one short of the samples.
 
     Returns
     -------
     numpy.ndarray
-        Column numbers starting with 0; a sparse path stops after
-        ``PATH_FRACTION * n`` terms (at least two samples per refitted term: the
-        leave-one-out error of longer paths, chosen on the same samples, is too
-        optimistic to stop them).
+        Column numbers starting with 0; a sparse path stops one term short of the
+        number of samples (no blind cap below that: Chapelle's correction of the
+        leave-one-out error grows without bound as the terms approach ``n``, and
+        the held-out error of :func:`held_out_curve` judges the rest).
     """
     n, terms = matrix.shape
-    steps = min(terms - 1, n - 3, int(PATH_FRACTION * n))
+    steps = min(terms - 1, n - 2, terms if length is None else length - 1)
     if solver == "ols" or steps < 1:
         return np.arange(terms if solver == "ols" else 1)
-    centred = matrix[:, 1:] - matrix[:, 1:].mean(axis=0)
-    norms = np.linalg.norm(centred, axis=0)
-    x = centred / np.where(norms > 0, norms, 1.0)
-    target = y - y.mean()
+    x, target = _standardised(matrix, y, matrix, y)
     with warnings.catch_warnings():
         # Exact fits end a path early; scikit-learn warns, we only need the order.
         warnings.simplefilter("ignore")
@@ -86,20 +89,101 @@ def path(matrix: np.ndarray, y: np.ndarray, solver: str) -> np.ndarray:
 
             active = lars_path(x, target, max_iter=steps, method="lar", return_path=False)[1]
         else:
-            active = _omp_order(x, target, steps)
+            active = _omp_order(x, target, steps)[0]
     return np.concatenate([[0], 1 + np.asarray(active, dtype=int)])
 
 
-def _omp_order(x: np.ndarray, target: np.ndarray, steps: int) -> np.ndarray:
-    """Columns in the order orthogonal matching pursuit activates them."""
-    from sklearn.linear_model import orthogonal_mp
+def _standardised(matrix: np.ndarray, y: np.ndarray, rows: np.ndarray,
+                  values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The non-constant columns of ``rows`` and the ``values``, centred and scaled by
+    the means and column norms of ``matrix`` and ``y`` (the training rows)."""
+    mean = matrix[:, 1:].mean(axis=0)
+    norms = np.linalg.norm(matrix[:, 1:] - mean, axis=0)
+    return (rows[:, 1:] - mean) / np.where(norms > 0, norms, 1.0), values - y.mean()
 
-    steps_taken = np.asarray(orthogonal_mp(x, target, n_nonzero_coefs=steps,
-                                           return_path=True)).reshape(x.shape[1], -1)
-    active = steps_taken != 0
-    taken = np.flatnonzero(active.any(axis=1))
-    first = np.argmax(active[taken], axis=1) if len(taken) else taken
-    return taken[np.argsort(first, kind="stable")]
+
+def held_out_curve(matrix: np.ndarray, y: np.ndarray, solver: str, train: np.ndarray,
+                   held: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The solver's path on the ``train`` rows and the residuals of every prefix's
+    least-squares fit at the ``held`` rows.
+
+    Returns
+    -------
+    order
+        Columns of the path, constant first, ``(k,)``.
+    residuals
+        ``(len(held), k)``: column ``j`` for the first ``j + 1`` columns.
+    """
+    if solver == "omp":
+        x, target = _standardised(matrix[train], y[train], matrix[train], y[train])
+        x_held, target_held = _standardised(matrix[train], y[train], matrix[held], y[held])
+        steps = min(matrix.shape[1] - 1, len(train) - 2)
+        taken, residuals = _omp_order(x, target, steps, x_held, target_held)
+        return np.concatenate([[0], 1 + taken]), residuals
+    order = path(matrix[train], y[train], solver)
+    coefficients = prefix_fits(matrix[train][:, order], y[train])[0]
+    with np.errstate(all="ignore"):
+        return order, y[held, None] - matrix[held][:, order] @ coefficients
+
+
+def _omp_order(x: np.ndarray, target: np.ndarray, steps: int,
+               x_held: np.ndarray | None = None,
+               target_held: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Columns in the order orthogonal matching pursuit activates them (standardised
+    columns ``x`` and ``target``), and the residuals at held-out rows.
+
+    Each step takes the column most correlated with the residual and projects the
+    residual off it, by Gram-Schmidt against the columns taken (twice, for
+    orthogonality). The same combination of columns at held-out rows gives every
+    prefix's held-out residuals for free; with held-out rows the path stops once it has
+    run :data:`PAST_BEST` times as long as its best prefix plus :data:`EXTRA_STEPS`
+    (terms that far past the minimum never win). Written out rather than
+    scikit-learn's ``orthogonal_mp`` for its overhead on many small paths and for
+    those held-out residuals.
+
+    Returns
+    -------
+    taken
+        Column numbers of ``x`` in order.
+    residuals
+        ``(held rows, len(taken) + 1)``, the constant-only fit first (empty without
+        held-out rows).
+    """
+    n, terms = x.shape
+    basis = np.empty((n, steps))
+    residual = target.astype(float).copy()
+    held = np.zeros((0, terms)) if x_held is None else x_held
+    basis_held = np.empty((len(held), steps))
+    curve = [np.zeros(0) if target_held is None else target_held.astype(float)]
+    taken: list[int] = []
+    free = np.ones(terms, dtype=bool)
+    scale = max(float(np.linalg.norm(target)), TINY)
+    best, best_length = np.inf, 0
+    while len(taken) < steps and free.any() and (
+            x_held is None or len(taken) <= PAST_BEST * best_length + EXTRA_STEPS):
+        scores = np.where(free, np.abs(x.T @ residual), -1.0)
+        column = int(np.argmax(scores))
+        if scores[column] <= TINY * scale:
+            break
+        free[column] = False
+        k = len(taken)
+        first = basis[:, :k].T @ x[:, column]
+        v = x[:, column] - basis[:, :k] @ first
+        second = basis[:, :k].T @ v
+        v -= basis[:, :k] @ second
+        norm = float(np.linalg.norm(v))
+        if norm < RANK_TOLERANCE:        # a combination of the columns taken
+            continue
+        basis[:, k] = v / norm
+        basis_held[:, k] = (held[:, column] - basis_held[:, :k] @ (first + second)) / norm
+        step = basis[:, k] @ residual
+        residual -= basis[:, k] * step
+        curve.append(curve[-1] - basis_held[:, k] * step)
+        taken.append(column)
+        error = float(np.mean(curve[-1]**2)) if len(held) else 0.0
+        if error < best:
+            best, best_length = error, len(taken)
+    return np.asarray(taken, dtype=int), np.column_stack(curve) if len(held) else curve[0]
 
 
 def prefix_fits(columns: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray,
@@ -122,8 +206,18 @@ def prefix_fits(columns: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndar
         coefficients = np.cumsum(inverse * b[None, :], axis=1)
         leverage = np.cumsum(q**2, axis=1)
         fitted = np.cumsum(q * b[None, :], axis=1)
-        loo = (y[:, None] - fitted) / np.maximum(1.0 - leverage, TINY)
+        loo = loo_residuals(y[:, None] - fitted, leverage)
     return coefficients, loo, np.cumsum((inverse**2).sum(axis=0))
+
+
+def loo_residuals(residuals: np.ndarray, leverage: np.ndarray) -> np.ndarray:
+    """Leave-one-out residuals ``r_i / (1 - h_i)`` of a least-squares fit; ``inf``
+    where ``1 - h_i`` is below :data:`MIN_SLACK`, where a fit that (nearly) passes
+    through the point cannot say what it would predict without it: rounding makes
+    ``r_i`` and ``1 - h_i`` both tiny there, and their ratio spuriously small lets a
+    path that nearly interpolates look like the best."""
+    with np.errstate(all="ignore"):
+        return np.where(1.0 - leverage > MIN_SLACK, residuals / (1.0 - leverage), np.inf)
 
 
 def correction(n: int, size: np.ndarray, inverse_trace: np.ndarray) -> np.ndarray:
@@ -139,8 +233,9 @@ def correction(n: int, size: np.ndarray, inverse_trace: np.ndarray) -> np.ndarra
 def select(matrix: np.ndarray, y: np.ndarray, solver: str,
            folds: list[np.ndarray] | None = None) -> Selection:
     """Terms of ``matrix`` for the targets ``y`` ``(n, K)``: every term for ``ols``
-    (any ``K``), else the solver's path for the single target, cut where the
-    cross-validation error is smallest.
+    (any ``K``), else the solver's path for the single target, cut at the length
+    whose K-fold error is smallest (each fold's own path and fits on its training
+    rows), then the path on all rows to that length.
 
     Parameters
     ----------
@@ -151,23 +246,21 @@ def select(matrix: np.ndarray, y: np.ndarray, solver: str,
     solver
         One of :data:`SOLVERS`.
     folds
-        Held-out rows of each fold for K-fold cross-validation; ``None`` for the
-        corrected leave-one-out error.
+        Held-out rows of each fold for K-fold cross-validation; ``None`` (least
+        squares only) for Chapelle's corrected leave-one-out error.
     """
     if solver == "ols":
         return _full(matrix, y, folds)
-    order = path(matrix, y[:, 0], solver)
-    coefficients, loo, inverse_trace = prefix_fits(matrix[:, order], y[:, 0])
     if folds is None:
-        size = np.arange(1, len(order) + 1)
-        residuals = loo * np.sqrt(correction(len(y), size, inverse_trace))[None, :]
-    else:
-        residuals = _held_out(matrix, y[:, 0], solver, folds, len(order))
-    errors = _relative(residuals, y[:, 0])
+        raise ValueError(f"solver {solver!r} needs folds to cut its path")
+    residuals = _held_out(matrix, y[:, 0], solver, folds)
+    errors = relative_error(residuals, y[:, 0])
     best = int(np.argmin(errors))
-    return Selection(order[: best + 1], coefficients[: best + 1, best: best + 1],
-                     errors[best: best + 1], residuals[:, best: best + 1],
-                     loo[:, best: best + 1])
+    order = path(matrix, y[:, 0], solver, length=best + 1)
+    coefficients, loo, _ = prefix_fits(matrix[:, order], y[:, 0])
+    last = len(order) - 1
+    return Selection(order, coefficients[:, last: last + 1], errors[best: best + 1],
+                     residuals[:, best: best + 1], loo[:, last: last + 1])
 
 
 def _full(matrix: np.ndarray, y: np.ndarray, folds: list[np.ndarray] | None) -> Selection:
@@ -175,8 +268,7 @@ def _full(matrix: np.ndarray, y: np.ndarray, folds: list[np.ndarray] | None) -> 
     q, r = qr(matrix, mode="economic")
     with np.errstate(all="ignore"):
         coefficients = solve_triangular(r, q.T @ y)
-        leverage = np.minimum((q**2).sum(axis=1), 1.0 - TINY)
-        loo = (y - matrix @ coefficients) / (1.0 - leverage)[:, None]
+        loo = loo_residuals(y - matrix @ coefficients, (q**2).sum(axis=1)[:, None])
         inverse_trace = (solve_triangular(r, np.eye(len(r)))**2).sum()
     if folds is None:
         residuals = loo * np.sqrt(correction(len(y), np.array(len(r)), inverse_trace))
@@ -186,11 +278,11 @@ def _full(matrix: np.ndarray, y: np.ndarray, folds: list[np.ndarray] | None) -> 
             train = np.setdiff1d(np.arange(len(y)), held)
             fitted = np.linalg.lstsq(matrix[train], y[train], rcond=None)[0]
             residuals[held] = y[held] - matrix[held] @ fitted
-    return Selection(np.arange(matrix.shape[1]), coefficients, _relative(residuals, y),
+    return Selection(np.arange(matrix.shape[1]), coefficients, relative_error(residuals, y),
                      residuals, loo)
 
 
-def _relative(residuals: np.ndarray, y: np.ndarray) -> np.ndarray:
+def relative_error(residuals: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Mean squared residuals over the variance of ``y``: 0 for a constant target
     fitted exactly, ``inf`` where not finite."""
     variance = y.var(axis=0)
@@ -201,17 +293,21 @@ def _relative(residuals: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(errors), errors, np.inf)
 
 
-def _held_out(matrix: np.ndarray, y: np.ndarray, solver: str, folds: list[np.ndarray],
-              steps: int) -> np.ndarray:
-    """Held-out residuals ``(n, steps)`` of every path length, each fold's path and
-    fit chosen on its training rows (``inf`` where a fold's path is shorter)."""
-    residuals = np.full((len(y), steps), np.inf)
+def _held_out(matrix: np.ndarray, y: np.ndarray, solver: str,
+              folds: list[np.ndarray]) -> np.ndarray:
+    """Held-out residuals ``(n, L)`` of every path length up to the longest fold's,
+    each fold's path and fits chosen on its training rows; a fold whose path ended
+    sooner (it fitted exactly, or its held-out error had long stopped falling) keeps
+    its last prefix's residuals for the longer lengths."""
+    curves = []
     for held in folds:
         train = np.setdiff1d(np.arange(len(y)), held)
-        order = path(matrix[train], y[train], solver)[:steps]
-        coefficients = prefix_fits(matrix[train][:, order], y[train])[0]
-        with np.errstate(all="ignore"):
-            residuals[held, : len(order)] = y[held, None] - matrix[held][:, order] @ coefficients
+        curves.append((held, held_out_curve(matrix, y, solver, train, held)[1]))
+    longest = max(curve.shape[1] for _, curve in curves)
+    residuals = np.empty((len(y), longest))
+    for held, curve in curves:
+        residuals[held, : curve.shape[1]] = curve
+        residuals[held, curve.shape[1]:] = curve[:, -1:]
     return residuals
 
 
