@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.special import k0
 
-from studies.models import bioreactor, immune_agent_field, pkpd
+from studies.models import immune_agent_field, pkpd
 
 pytestmark = pytest.mark.slow
 
@@ -55,28 +55,6 @@ def test_operational_model_is_the_composed_cascade():
     k = cell["transducer_k"]
     np.testing.assert_allclose((1 + k) * u / (u + k), tiers(u) / tiers(1.0), rtol=1e-12)
     np.testing.assert_allclose(tiers(cell["occupancy50"]) / tiers(1.0), 0.5, rtol=1e-12)
-
-
-def test_bioreactor_observed_order_is_two_with_flow_and_michaelis_menten():
-    """Richardson (REFERENCES.md): p = ln((f3 - f2) / (f2 - f1)) / ln 2 on three grids."""
-    inputs = (np.array([2e-3]), np.array([5e-3]), np.array([2e-9]), np.array([1e-3]),
-              np.array([4e-6]))
-    f1, f2, f3 = (bioreactor.tissue_oxygen(*inputs, nx=nx)["min_oxygen"][0]
-                  for nx in (400, 200, 100))
-    order = np.log((f3 - f2) / (f2 - f1)) / np.log(2)
-    assert order == pytest.approx(2.0, abs=0.05)
-
-
-def test_bioreactor_newton_converges_at_the_extremes_and_per_sample():
-    da = np.array([1e-3, 1.0, 1e3, 5e3, 50.0])
-    kappa = np.array([1e-3, 1e-4, 1e-3, 0.05, 10.0])
-    pe = np.array([0.0, 20.0, 0.0, 10.0, 1.0])
-    theta = bioreactor.solve_profile(da, kappa, pe, 200)
-    assert (theta >= 0).all() and (theta <= 1 + 1e-12).all()
-    assert (np.diff(theta, axis=1) >= -1e-12).all()     # rises towards the medium
-    for k in range(len(da)):
-        alone = bioreactor.solve_profile(da[k:k + 1], kappa[k:k + 1], pe[k:k + 1], 200)
-        np.testing.assert_array_equal(alone[0], theta[k])
 
 
 def test_point_source_field_converges_to_k0_at_second_order():
