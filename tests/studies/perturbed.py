@@ -30,6 +30,16 @@ def step_module(study: Study, step: str) -> ModuleType:
     return sys.modules[spec.partition(":")[0]]
 
 
+def replacing(monkeypatch, step: str, name: str,
+              wrap: Callable[[Callable], Callable]) -> Callable[[Study], None]:
+    """A ``break_model`` for :func:`failing_cases`: function ``name`` of the step's
+    module becomes ``wrap(original)`` (undone with the test's ``monkeypatch``)."""
+    def break_model(study: Study) -> None:
+        module = step_module(study, step)
+        monkeypatch.setattr(module, name, wrap(getattr(module, name)))
+    return break_model
+
+
 def failing_cases(name: str, break_model: Callable[[Study], None] | None = None,
                   parameters: Mapping[str, Mapping[str, Any]] | None = None,
                   cases: list[str] | None = None) -> list[str]:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from studies.models import bioreactor
-from tests.studies.perturbed import failing_cases, step_module
+from tests.studies.perturbed import failing_cases, replacing
 
 
 def test_bioreactor_observed_order_is_two_with_flow_and_michaelis_menten():
@@ -33,17 +33,13 @@ def test_bioreactor_newton_converges_at_the_extremes_and_per_sample():
         np.testing.assert_array_equal(alone[0], theta[k])
 
 
-
 @pytest.mark.slow
 def test_reversed_perfusion_or_a_wrong_damkohler_number_fails_verification(monkeypatch):
     flow = ["perfused_first_order_base", "perfused_zero_order_base"]
     assert failing_cases("bioreactor", cases=flow) == []
 
-    def reversed_flow(study):
-        module = step_module(study, "tissue")
-        solve = module.solve_profile
-        monkeypatch.setattr(module, "solve_profile",
-                            lambda da, kappa, pe, *args: solve(da, kappa, -pe, *args))
+    reversed_flow = replacing(monkeypatch, "tissue", "solve_profile", lambda solve: (
+        lambda da, kappa, pe, *args: solve(da, kappa, -pe, *args)))
     assert failing_cases("bioreactor", reversed_flow, cases=flow) == flow
     monkeypatch.undo()
     # Oxygen in the medium taken as 0.25 instead of 0.2 mol/m3 in the groups only.

@@ -8,7 +8,7 @@ import pytest
 from scipy.integrate import solve_ivp
 
 from studies.models import codon_cascade
-from tests.studies.perturbed import failing_cases, step_module
+from tests.studies.perturbed import failing_cases, replacing
 
 
 def _uniform(rng, low, high, n, log=False):
@@ -79,9 +79,7 @@ def test_collapse_is_exponential_not_linear():
 @pytest.mark.slow
 def test_wrong_misreading_law_fails_verification(monkeypatch):
     """The linear law 1 - n eps in place of (1 - eps)^n."""
-    def linear(study):
-        monkeypatch.setattr(step_module(study, "cell"), "all_sites_read",
-                            lambda p, n: 1.0 - p * n)
+    linear = replacing(monkeypatch, "cell", "all_sites_read", lambda _: lambda p, n: 1 - p * n)
     assert "functional_fraction_collapse" in failing_cases(
         "codon_cascade", linear, cases=["functional_fraction_collapse"])
 
@@ -90,9 +88,8 @@ def test_wrong_misreading_law_fails_verification(monkeypatch):
 def test_no_de_novo_escape_or_a_first_order_update_fails_verification(monkeypatch):
     takeover = ["takeover_time_standing", "takeover_time_de_novo"]
     # The mutants' birth term to first order in the step.
-    def first_order(study):
-        module = step_module(study, "chemostat")
-        monkeypatch.setattr(module, "_relative_expm1", lambda x: np.ones_like(x))
+    first_order = replacing(monkeypatch, "chemostat", "_relative_expm1",
+                            lambda _: np.ones_like)
     assert failing_cases("codon_cascade", first_order, cases=takeover) == takeover
     monkeypatch.undo()
     assert failing_cases("codon_cascade", cases=takeover) == []

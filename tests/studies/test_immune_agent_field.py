@@ -9,7 +9,7 @@ import pytest
 from scipy.special import k0
 
 from studies.models import immune_agent_field
-from tests.studies.perturbed import failing_cases, step_module
+from tests.studies.perturbed import failing_cases, replacing
 
 
 def _uniform(rng, low, high, n, log=False):
@@ -74,9 +74,6 @@ def test_sinks_dropped_fail_the_niche_and_the_balance(monkeypatch):
     cases = ["niche_with_uptake", "global_balance_cells"]
     assert failing_cases("immune_agent_field", cases=cases) == []
 
-    def sources_only(study):
-        module = step_module(study, "tissue")
-        deposit = module._deposit
-        monkeypatch.setattr(module, "_deposit", lambda grid, amount, *rest:
-                            deposit(grid, np.maximum(amount, 0.0), *rest))
+    sources_only = replacing(monkeypatch, "tissue", "_deposit", lambda deposit: (
+        lambda grid, amount, *rest: deposit(grid, np.maximum(amount, 0.0), *rest)))
     assert failing_cases("immune_agent_field", sources_only, cases=cases) == cases

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.studies.perturbed import failing_cases, step_module
+from tests.studies.perturbed import failing_cases, replacing
 from tests.studies_ii.conftest import study_module
 
 cf = study_module("cardiac_fibrosis")
@@ -105,18 +105,15 @@ def test_a_time_step_above_the_stability_limit_is_refused():
 
 @pytest.mark.slow
 def test_a_stronger_coupling_or_a_wrong_gate_fails_verification(monkeypatch):
-    def doubled_coupling(study):
-        module = step_module(study, "tissue")
-        laplacian = module._laplacian
-        monkeypatch.setattr(module, "_laplacian", lambda s: 2.0 * laplacian(s))
+    doubled_coupling = replacing(monkeypatch, "tissue", "_laplacian",
+                                 lambda laplacian: lambda s: 2.0 * laplacian(s))
     assert failing_cases("cardiac_fibrosis", doubled_coupling,
                          cases=["front_speed_1d"]) == ["front_speed_1d"]
     monkeypatch.undo()
 
-    def swapped_gate(study):          # the gate opens with tau_close, closes with tau_open
-        module = step_module(study, "cell")
-        membrane = module._membrane
-        monkeypatch.setattr(module, "_membrane", lambda v, h, t_in, t_out, t_open, t_close,
-                            dt: membrane(v, h, t_in, t_out, t_close, t_open, dt))
+    # The gate opens with tau_close and closes with tau_open.
+    swapped_gate = replacing(monkeypatch, "cell", "_membrane", lambda membrane: (
+        lambda v, h, t_in, t_out, t_open, t_close, dt:
+        membrane(v, h, t_in, t_out, t_close, t_open, dt)))
     assert failing_cases("cardiac_fibrosis", swapped_gate,
                          cases=["restitution_closed_form"]) == ["restitution_closed_form"]
