@@ -5,8 +5,15 @@ of its default run and the largest total indices of its main output.
     python benchmarks/study_library.py pkpd bioreactor  # some of them
     python benchmarks/study_library.py --out runs/library   # keep the run folders
 
+    python benchmarks/study_library.py --figures runs/library/codon_cascade
+                                         # only the phenomenon figures of a run folder
+
 Each study runs as a user runs it (``uqscale run studies/NAME.yaml --out DIR``, the
-study's own execution settings); the indices come from ``DIR/indices.json``.
+study's own execution settings); the indices come from ``DIR/indices.json``, and the
+share of the design showing each study's phenomenon (collapse and washout, escalation,
+re-entry, the variance the dimensionless groups explain) from ``DIR/results.nc`` and
+``DIR/design.nc`` (every point of a Saltelli design is a draw from the inputs' joint
+distribution, so shares over all samples estimate shares of the input box).
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from pathlib import Path
 from common import ROOT
 
 MAIN_OUTPUTS = {"codon_cascade": "log_loss_time", "pkpd": "biomarker_peak",
-                "bioreactor": "hypoxic_fraction", "immune_agent_field": "activated_fraction"}
+                "bioreactor": "hypoxic_fraction", "immune_agent_field": "inflamed_area"}
 """The main macro output of a study; others: the first scalar output of the last step."""
 METHODS = ("sobol", "pce")
 """Where the indices are read from, first found first."""
@@ -82,6 +89,75 @@ def run_study(path: Path, out: Path) -> float:
     return time.perf_counter() - began
 
 
+def _open(folder: Path):
+    import xarray as xr
+
+    with xr.open_dataset(folder / "results.nc") as results, \
+            xr.open_dataset(folder / "design.nc") as design:
+        return results.load(), design.load()
+
+
+def _share(mask) -> str:
+    return f"{100 * float(mask.mean()):.1f} %"
+
+
+def _top(indices: dict, output: str, key: str = "ST", count: int = 3) -> str:
+    entry = indices["outputs"].get(output, {}).get("sobol", {})
+    ranked = sorted(entry.get(key, {}).items(), key=lambda kv: -(kv[1] or 0))[:count]
+    return ", ".join(f"{k} {v:.2f}" for k, v in ranked) or "-"
+
+
+def _explained(y, groups, bins: int = 24) -> float:
+    """``Var(E[y | groups]) / Var(y)`` from samples: the mean of ``y`` in each cell of
+    quantile bins of the groups (``bins`` per group)."""
+    import numpy as np
+
+    cell = np.zeros(len(y), dtype=int)
+    for values in groups:
+        edges = np.quantile(values, np.linspace(0, 1, bins + 1))
+        cell = cell * bins + np.clip(np.searchsorted(edges, values, side="right") - 1, 0,
+                                     bins - 1)
+    means = np.bincount(cell, y) / np.maximum(np.bincount(cell), 1)
+    return float(np.var(means[cell]) / np.var(y))
+
+
+def phenomena(name: str, folder: Path) -> str:
+    """The figures of the phenomenon a study is named for, from its run folder."""
+    import numpy as np
+
+    results, design = _open(folder)
+    indices = json.loads((folder / "indices.json").read_text())
+    if name == "codon_cascade":
+        collapse = results.functional_fraction < np.exp(-1)
+        return (f"collapse (functional fraction < 1/e) {_share(collapse)}, growth below "
+                f"half the wild type's {_share(results.max_growth_rate < 0.4)}, washout "
+                f"{_share(results.washout == 1)}, takeover {_share(results.takeover == 1)}; "
+                f"washout ST: {_top(indices, 'washout')}")
+    if name == "immune_agent_field":
+        return (f"escalated {_share(results.escalated == 1)}; ST of escalated: "
+                f"{_top(indices, 'escalated')}; S1: {_top(indices, 'escalated', 'S1')}; "
+                f"inflamed_area ST: {_top(indices, 'inflamed_area')}")
+    if name == "cardiac_fibrosis":
+        reentry = results.reentry.values
+        thirds = []
+        for key in ("fibrosis", "tau_close", "tau_in"):
+            edges = np.quantile(design[key].values, [1 / 3, 2 / 3])
+            third = np.searchsorted(edges, design[key].values)
+            thirds.append(f"{key} " + "/".join(f"{reentry[third == k].mean():.2f}"
+                                               for k in range(3)))
+        return (f"P(re-entry) {reentry.mean():.2f}; by input tercile (low/mid/high): "
+                f"{'; '.join(thirds)}; mean vulnerable window "
+                f"{float(results.vulnerable_window.mean()):.1f} ms; ST of reentry: "
+                f"{_top(indices, 'reentry', count=7)}; S1: {_top(indices, 'reentry', 'S1', 7)}")
+    if name == "bioreactor":
+        y = results.hypoxic_fraction.values
+        da, pe = np.log(results.damkohler.values), np.log(results.peclet.values)
+        return (f"Var(E[hypoxic | Da, Pe]) / Var = {_explained(y, [da, pe]):.3f} "
+                f"(Da alone {_explained(y, [da], 200):.3f}, Pe alone "
+                f"{_explained(y, [pe], 200):.3f})")
+    return ""
+
+
 def report(name: str, alone: float, wall: float, found: dict) -> str:
     tops = ", ".join(f"{k} {v:.2f}" for k, v in found["top_st"])
     micro = "-" if found["st_micro"] is None else f"{found['st_micro']:.2f}"
@@ -95,9 +171,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="study names (default: every study)")
     parser.add_argument("--out", type=Path, help="keep the run folders here")
+    parser.add_argument("--figures", type=Path, metavar="DIR",
+                        help="only print the phenomenon figures of this run folder")
     args = parser.parse_args()
     from uqscale.study.files import load_study
 
+    if args.figures:
+        print(phenomena(load_study(args.figures / "study.yaml").name, args.figures))
+        return
     paths = [ROOT / "studies" / f"{n}.yaml" for n in args.names] or \
         sorted((ROOT / "studies").glob("*.yaml"))
     with tempfile.TemporaryDirectory() as scratch:
@@ -110,6 +191,8 @@ def main() -> None:
             load = os.getloadavg()[0]
             print(report(study.name, alone, wall, summary(study, out))
                   + f" (load average {load:.1f})", flush=True)
+            if found := phenomena(study.name, out):
+                print(f"  {found}", flush=True)
 
 
 if __name__ == "__main__":

@@ -6,18 +6,22 @@ kinetics, ``q = q_max c / (K_m + c)``; at ``cell_density`` cells per volume the
 volumetric uptake is ``R(c) = V_max c / (K_m + c)``, ``V_max = q_max cell_density``,
 and ``k_1 = V_max / K_m`` is its first-order rate constant at low oxygen.
 
-Macro step (:func:`tissue_oxygen`): a slab of thickness ``L`` on an impermeable base
-(``x = 0``) under medium at ``c_s`` (``x = L``), perfused from the medium towards the
-base at interstitial velocity ``u``. Steady state, in ``xi = x / L`` and
-``theta = c / c_s``::
+Macro steps: a slab of thickness ``L`` under medium at ``c_s`` (``x = L``), perfused
+from the medium through the slab at interstitial velocity ``u`` and leaving through a
+porous base (``x = 0``), where Danckwerts' outflow condition holds: no diffusive
+flux (``dc/dx = 0``), the perfusate carrying its oxygen out by convection. Steady
+state, in ``xi = x / L`` and ``theta = c / c_s``::
 
     theta'' + Pe theta' - Da theta / (kappa + theta) = 0,
     theta(1) = 1,  theta'(0) = 0,
 
 with Peclet number ``Pe = u L / D``, Damkohler number ``Da = V_max L^2 / (D c_s)`` and
-``kappa = K_m / c_s``. With ``kinetics: first_order`` the uptake is ``k_1 c`` (the
-Thiele problem: without flow ``theta = cosh(phi xi) / cosh(phi)``,
-``phi = L sqrt(k_1 / D)``, effectiveness ``tanh(phi) / phi``).
+``kappa = K_m / c_s``. These three groups are the problem's Buckingham-Pi reduction:
+six dimensional inputs enter only through them. :func:`dimensionless_groups` forms
+them and :func:`tissue_oxygen` solves the problem from the groups alone. With
+``kinetics: first_order`` the uptake is ``k_1 c`` (the Thiele problem: without flow
+``theta = cosh(phi xi) / cosh(phi)``, ``phi^2 = Da / kappa``, effectiveness
+``tanh(phi) / phi``).
 
 Second-order central differences on ``nx`` cells, Newton's method with a tridiagonal
 Jacobian solved by the Thomas algorithm, vectorised over the batch. Each sample
@@ -149,10 +153,9 @@ def _fraction_below(theta: Array, level: float) -> Array:
     return part.mean(axis=1)
 
 
-def tissue_oxygen(v_max: Array, km: Array, diffusivity: Array, thickness: Array,
-                  velocity: Array, c_surface: float = 0.2, hypoxic_level: float = 0.013,
-                  nx: int = 200, kinetics: str = "michaelis_menten") -> dict[str, Array]:
-    """Steady oxygen profile of the perfused slab and its summaries.
+def dimensionless_groups(v_max: Array, km: Array, diffusivity: Array, thickness: Array,
+                         velocity: Array, c_surface: float = 0.2) -> dict[str, Array]:
+    """The Damkohler and Peclet numbers, ``kappa`` and the Thiele modulus.
 
     Parameters
     ----------
@@ -160,30 +163,50 @@ def tissue_oxygen(v_max: Array, km: Array, diffusivity: Array, thickness: Array,
         Volumetric maximal uptake (mol/(m^3 s)) and Michaelis constant (mol/m^3).
     diffusivity, thickness, velocity
         Oxygen diffusivity (m^2/s), slab thickness (m), perfusion velocity (m/s).
-    c_surface, hypoxic_level
-        Oxygen in the medium and the hypoxia threshold, mol/m^3.
-    nx
-        Grid cells over the thickness.
-    kinetics
-        ``michaelis_menten``, or ``first_order`` (uptake ``v_max / km * c``).
+    c_surface
+        Oxygen in the medium, mol/m^3.
 
     Returns
     -------
     dict
-        ``damkohler``, ``thiele_modulus`` (``L sqrt(V_max / (K_m D))``),
-        ``peclet``, ``hypoxic_fraction`` (of the depth below ``hypoxic_level``),
-        ``min_oxygen`` (``c / c_s`` at the base), ``effectiveness`` (uptake over
-        uptake at ``c_s`` everywhere) and the field ``oxygen`` (``c / c_s``) over
-        ``xi`` at :data:`PROFILE_POINTS` points.
+        ``damkohler`` (``V_max L^2 / (D c_s)``), ``peclet`` (``u L / D``), ``kappa``
+        (``K_m / c_s``) and ``thiele_modulus`` (``L sqrt(V_max / (K_m D))``).
+    """
+    v_max, km, diffusivity, thickness, velocity = (np.asarray(a, dtype=float) for a in
+                                                   (v_max, km, diffusivity, thickness,
+                                                    velocity))
+    return {"damkohler": v_max * thickness**2 / (diffusivity * c_surface),
+            "peclet": velocity * thickness / diffusivity, "kappa": km / c_surface,
+            "thiele_modulus": thickness * np.sqrt(v_max / (km * diffusivity))}
+
+
+def tissue_oxygen(damkohler: Array, peclet: Array, kappa: Array, hypoxic_level: float = 0.065,
+                  nx: int = 200, kinetics: str = "michaelis_menten") -> dict[str, Array]:
+    """Steady oxygen profile of the perfused slab and its summaries, from the groups.
+
+    Parameters
+    ----------
+    damkohler, peclet, kappa
+        The dimensionless groups (see :func:`dimensionless_groups`).
+    hypoxic_level
+        The hypoxia threshold as a fraction of the medium's oxygen, ``c / c_s``.
+    nx
+        Grid cells over the thickness.
+    kinetics
+        ``michaelis_menten``, or ``first_order`` (uptake ``Da theta / kappa``).
+
+    Returns
+    -------
+    dict
+        ``hypoxic_fraction`` (of the depth below ``hypoxic_level``), ``min_oxygen``
+        (``c / c_s`` at the base), ``effectiveness`` (uptake over uptake at ``c_s``
+        everywhere) and the field ``oxygen`` (``c / c_s``) over ``xi`` at
+        :data:`PROFILE_POINTS` points.
     """
     if kinetics not in ("michaelis_menten", "first_order"):
         raise ValueError(f"kinetics must be michaelis_menten or first_order (got {kinetics!r})")
-    v_max, km, diffusivity, thickness, velocity = (np.asarray(a, dtype=float).ravel() for a in
-                                                   np.broadcast_arrays(v_max, km, diffusivity,
-                                                                       thickness, velocity))
-    da = v_max * thickness**2 / (diffusivity * c_surface)
-    kappa = km / c_surface
-    pe = velocity * thickness / diffusivity
+    da, pe, kappa = (np.asarray(a, dtype=float).ravel()
+                     for a in np.broadcast_arrays(damkohler, peclet, kappa))
     first_order = kinetics == "first_order"
     theta = solve_profile(da, kappa, pe, int(nx), first_order)
     uptake = _uptake(theta, kappa[:, None], first_order)[0]
@@ -192,9 +215,7 @@ def tissue_oxygen(v_max: Array, km: Array, diffusivity: Array, thickness: Array,
     points = np.linspace(0.0, 1.0, PROFILE_POINTS)
     profile = np.stack([np.interp(points, xi, row) for row in theta]) if len(theta) else \
         np.empty((0, PROFILE_POINTS))
-    return {"damkohler": da, "thiele_modulus": thickness * np.sqrt(v_max / (km * diffusivity)),
-            "peclet": pe,
-            "hypoxic_fraction": _fraction_below(theta, hypoxic_level / c_surface),
+    return {"hypoxic_fraction": _fraction_below(theta, hypoxic_level),
             "min_oxygen": theta[:, 0],
             "effectiveness": _trapezoid(uptake, 1.0 / int(nx)) / at_surface,
             "oxygen": profile}

@@ -1,28 +1,35 @@
-"""Cardiac tissue with diffuse fibrosis: cell-scale membrane kinetics as the reaction
-term of a tissue-scale monodomain equation on a 2-D sheet.
+"""Re-entry in fibrotic myocardium: Mitchell-Schaeffer membrane kinetics (cell scale),
+a fibrosis pattern (micro-structure) and an S1-S2 cross-field protocol on a
+monodomain sheet (tissue scale).
 
 micro (cell)
-    :func:`cell_action_potential`: one myocyte's action potential in the
-    Aliev-Panfilov model, giving its duration (APD90), the refractory period that
-    decides whether re-entry can fit in the tissue.
+    Mitchell & Schaeffer's two-current model: a fast inward current gated by ``h``,
+    ``J_in = h v^2 (1 - v) / tau_in``, and an outward current ``J_out = -v / tau_out``;
+    the gate opens with ``tau_open`` below ``v_gate`` and closes with ``tau_close``
+    above it. Its four time constants are the channel-like inputs.
+    :func:`cell_restitution` paces one cell and returns its APD at a range of
+    diastolic intervals (the restitution curve) and at full recovery. Mitchell and
+    Schaeffer (2003) give it in closed form,
+    ``APD(DI) = tau_close ln((1 - (1 - h_min) e^{-DI / tau_open}) / h_min)``,
+    ``h_min = 4 tau_in / tau_out``, for ``tau_in << tau_out << tau_open, tau_close``.
 meso (micro-structure)
     :func:`fibrosis_pattern`: a random fraction of the sites is fibrotic
     (non-conducting, no flux across their edges).
 macro (tissue)
-    :func:`tissue_activation`: the monodomain equation
-    ``u_t = div(sigma grad u) + (k u (1 - u)(u - a) - u v) / T``,
-    ``v_t = (eps0 + mu1 v / (u + mu2)) (-v - k u (u - a - 1)) / T``
-    on an ``ny x nx`` sheet by explicit finite differences, vectorised over the batch.
-    A planar wave starts at the left edge. Outputs: conduction velocity,
-    activation-time profile along x, blocked fraction and a re-entry index.
+    :func:`tissue_reentry`: ``v_t = div(sigma grad v) + J_in + J_out`` on an
+    ``n x n`` sheet by explicit finite differences, vectorised over samples and S2
+    timings. S1: a planar wave from the left edge. S2 (cross-field): the lower-left
+    quadrant is stimulated at ``apd + delay`` for each of the ``s2_delays``; where the
+    S1 tail has recovered on one side of it and not the other, the S2 wave breaks and
+    can curl into a rotor. Every activation (``v`` rising through 1/2) of every site
+    is counted; phase singularities are the plaquettes around which the phase of
+    ``(v - 1/2, h - h_c)`` winds by a full turn (``h_c``: :data:`H_CENTRE`).
 
-With ``eps0 = 0`` the recovery variable stays at 0 and the reaction is Nagumo's,
-``u_t = sigma u_xx + r u (1 - u)(u - a)`` with ``r = k / T``: a front of speed
-``c = sqrt(2 sigma r) (1/2 - a)``; in any homogeneous sheet ``c`` scales as
-``sqrt(sigma)``.
+The wavefront, while ``h = 1``, is Nagumo's: ``v_t = sigma v_xx + v (v - v_-)(v_+ - v)
+/ tau_in`` with ``v_+- = (1 +- sqrt(1 - h_min)) / 2``, so it travels at
+``c = sqrt(sigma / (2 tau_in)) (v_+ - 2 v_-)``.
 
-Units: time in ms, space in mm, ``sigma`` in mm^2/ms (``T = 12.9 ms`` turns the
-model's time unit into ms).
+Units: time in ms, space in mm, ``sigma`` in mm^2/ms.
 """
 
 from __future__ import annotations
@@ -31,12 +38,15 @@ import math
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import ndimage
 
-KINETICS = {"k": 8.0, "mu1": 0.2, "mu2": 0.3, "time_scale": 12.9}
-"""Aliev-Panfilov constants (Aliev & Panfilov 1996), ``time_scale`` in ms."""
+V_GATE = 0.13
+"""Mitchell & Schaeffer's gate switching voltage."""
 UPSTROKE = 0.5
-"""A site is activated when ``u`` first rises through this value."""
+"""A site activates when ``v`` rises through this value."""
+H_CENTRE = 0.3
+"""The phase is taken about ``(1/2, h_min + H_CENTRE (1 - h_min))``: inside the
+``(v, h)`` loop of every activation, also at the short diastolic intervals of
+re-entry (where the gate recovers far from 1)."""
 
 
 def _seed_key(value: float) -> int:
@@ -44,64 +54,111 @@ def _seed_key(value: float) -> int:
     return int(np.float64(value).view(np.uint64))
 
 
-def _reaction(u: np.ndarray, v: np.ndarray, a: np.ndarray, eps0: np.ndarray, k: float,
-              mu1: float, mu2: float, time_scale: float) -> tuple[np.ndarray, np.ndarray]:
-    """Time derivatives (1/ms) of ``u`` and ``v`` from the membrane kinetics."""
-    du = (k * u * (1.0 - u) * (u - a) - u * v) / time_scale
-    dv = (eps0 + mu1 * v / (u + mu2)) * (-v - k * u * (u - a - 1.0)) / time_scale
-    return du, dv
-
-
-def cell_action_potential(threshold: ArrayLike, recovery_rate: ArrayLike, *, dt: float = 0.1,
-                          t_end: float = 800.0, **kinetics: float) -> dict[str, np.ndarray]:
-    """Micro step: one cell's action potential (forward Euler, vectorised).
-
-    The cell starts depolarised above threshold (``u = 0.4``, ``v = 0``).
+def restitution_closed_form(di: ArrayLike, tau_in: ArrayLike, tau_out: ArrayLike,
+                            tau_open: ArrayLike, tau_close: ArrayLike) -> np.ndarray:
+    """Mitchell & Schaeffer's APD restitution curve (their eq. for ``APD(DI)``).
 
     Parameters
     ----------
-    threshold
-        ``a``, the excitation threshold (dimensionless).
-    recovery_rate
-        ``eps0``, the rate of recovery (dimensionless); it sets the APD.
-    dt, t_end
-        Time step and length of the simulation (ms).
-    **kinetics
-        Overrides of ``KINETICS``.
+    di
+        Diastolic interval (ms).
+    tau_in, tau_out, tau_open, tau_close
+        The model's time constants (ms).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``tau_close ln((1 - (1 - h_min) exp(-DI / tau_open)) / h_min)``, ms.
+    """
+    h_min = 4.0 * np.asarray(tau_in) / np.asarray(tau_out)
+    return tau_close * np.log((1.0 - (1.0 - h_min) * np.exp(-np.asarray(di) / tau_open))
+                              / h_min)
+
+
+def front_speed(sigma: ArrayLike, tau_in: ArrayLike, tau_out: ArrayLike) -> np.ndarray:
+    """The wavefront's speed with the gate open: ``sqrt(sigma / (2 tau_in)) (v_+ - 2 v_-)``
+    (mm/ms)."""
+    root = np.sqrt(1.0 - 4.0 * np.asarray(tau_in) / np.asarray(tau_out))
+    return np.sqrt(np.asarray(sigma) / (2.0 * np.asarray(tau_in))) * (
+        (1.0 + root) / 2.0 - (1.0 - root))
+
+
+def _membrane(v: np.ndarray, h: np.ndarray, tau_in, tau_out, tau_open, tau_close,
+              dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """One forward-Euler step of the cell's currents and gate: (``dv``, new ``h``)."""
+    dv = dt * (h * v * v * (1.0 - v) / tau_in - v / tau_out)
+    h = np.where(v < V_GATE, h + dt * (1.0 - h) / tau_open, h - dt * h / tau_close)
+    return dv, h
+
+
+def cell_restitution(tau_in: ArrayLike, tau_out: ArrayLike, tau_open: ArrayLike,
+                     tau_close: ArrayLike, *, dt: float = 0.01,
+                     intervals: tuple[float, ...] = (20, 40, 60, 80, 120, 160, 240, 320),
+                     recovered: float = 2000.0) -> dict[str, np.ndarray]:
+    """Micro step: one cell paced S1-S2, its APD at each diastolic interval.
+
+    A fully recovered cell (``h = 1``) is excited (``v = 0.3``) and repolarises; a
+    diastolic interval ``DI`` later (``v`` below ``V_GATE``: the gate recovers freely,
+    ``h = 1 - (1 - h_end) e^{-DI / tau_open}``) an S2 excites it again, and its APD is
+    measured from the stimulus to ``v`` falling through ``V_GATE``. All intervals run
+    as one vectorised batch.
+
+    Parameters
+    ----------
+    tau_in, tau_out, tau_open, tau_close
+        The model's time constants (ms).
+    dt
+        Time step (ms).
+    intervals
+        Diastolic intervals of the restitution curve (ms).
+    recovered
+        The diastolic interval of the steady ``apd`` (ms).
 
     Returns
     -------
     dict
-        ``apd`` (ms): from the upstroke (``u`` rising through 0.5) to 90 %
-        repolarisation (``u`` falling through 0.1); ``t_end`` if the cell has not
-        repolarised by then (``eps0 = 0``: no recovery).
+        ``apd`` (ms, at ``DI = recovered``), ``restitution`` (ms, APD at each interval:
+        a field over ``di``) and ``apd_shortening`` (``apd`` minus it; Mitchell and
+        Schaeffer's closed form, ``-tau_close ln(1 - (1 - h_min) e^{-DI / tau_open})``,
+        holds it without the offset their asymptotics leave in the APD itself).
     """
-    p = KINETICS | kinetics
-    a = np.asarray(threshold, dtype=float)
-    eps0 = np.asarray(recovery_rate, dtype=float)
-    u, v = np.full(a.shape, 0.4), np.zeros(a.shape)
-    up, down = np.full(a.shape, np.nan), np.full(a.shape, np.nan)
-    for step in range(round(t_end / dt)):
-        du, dv = _reaction(u, v, a, eps0, p["k"], p["mu1"], p["mu2"], p["time_scale"])
-        new_u, v = u + dt * du, v + dt * dv
-        t = step * dt
-        rising = np.isnan(up) & (u < UPSTROKE) & (new_u >= UPSTROKE)
-        up[rising] = t + dt * (UPSTROKE - u[rising]) / (new_u[rising] - u[rising])
-        falling = ~np.isnan(up) & np.isnan(down) & (u > 0.1) & (new_u <= 0.1)
-        down[falling] = t + dt * (u[falling] - 0.1) / (u[falling] - new_u[falling])
-        u = new_u
-        if not np.isnan(down).any():
-            break
-    return {"apd": np.where(np.isnan(down), t_end, down - up)}
+    taus = [np.asarray(t, dtype=float).ravel() for t in np.broadcast_arrays(
+        tau_in, tau_out, tau_open, tau_close)]
+    h_end = _action_potential(np.ones(len(taus[0])), taus, dt)[1]
+    di = np.asarray((*intervals, recovered), dtype=float)
+    h = 1.0 - (1.0 - h_end[:, None]) * np.exp(-di / taus[2][:, None])
+    apd = _action_potential(h.ravel(), [np.repeat(t, len(di)) for t in taus], dt)[0]
+    apd = apd.reshape(h.shape)
+    return {"apd": apd[:, -1], "restitution": apd[:, :-1],
+            "apd_shortening": apd[:, -1:] - apd[:, :-1]}
 
 
-def fibrosis_pattern(fibrosis: float, pattern: float, seed: int, ny: int, nx: int,
+def _action_potential(h: np.ndarray, taus: list[np.ndarray], dt: float
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Duration (stimulus to ``v`` falling through ``V_GATE``) and the gate at that
+    moment, of action potentials started at ``v = 0.3`` with gates ``h``."""
+    v, h = np.full(h.shape, 0.3), h.copy()
+    duration = np.full(h.shape, np.nan)
+    gate = np.full(h.shape, np.nan)
+    t = 0.0
+    while np.isnan(duration).any() and t < 5000.0:
+        dv, h_new = _membrane(v, h, *taus, dt)
+        new = v + dv
+        falling = np.isnan(duration) & (v >= V_GATE) & (new < V_GATE)
+        fraction = (v[falling] - V_GATE) / (v[falling] - new[falling])
+        duration[falling] = t + fraction * dt
+        gate[falling] = h_new[falling]
+        v, h, t = new, h_new, t + dt
+    return np.where(np.isnan(duration), 5000.0, duration), gate
+
+
+def fibrosis_pattern(fibrosis: float, pattern: float, seed: int, shape: tuple[int, int],
                      stimulus_columns: int) -> np.ndarray:
-    """Conducting sites (``True``) of one sheet: site ``(i, j)`` is fibrotic where a
-    uniform number drawn for it is below ``fibrosis``. The numbers come from ``seed``
-    and the exact bits of ``pattern``, so a larger fraction adds fibrotic sites to the
-    same pattern. The stimulated columns always conduct."""
-    draws = np.random.default_rng([int(seed), _seed_key(pattern)]).random((ny, nx))
+    """Conducting sites (``True``) of one sheet of ``shape`` sites: site ``(i, j)`` is fibrotic
+    where a uniform number drawn for it is below ``fibrosis``. The numbers come from
+    ``seed`` and the exact bits of ``pattern``, so a larger fraction adds fibrotic
+    sites to the same pattern. The S1 columns always conduct."""
+    draws = np.random.default_rng([int(seed), _seed_key(pattern)]).random(shape)
     conducting = draws >= fibrosis
     conducting[:, :stimulus_columns] = True
     return conducting
@@ -118,212 +175,228 @@ def _couplings(conducting: np.ndarray, sigma: np.ndarray, dx: float) -> np.ndarr
     return np.stack([scale * (centre & n) for n in neighbours])
 
 
-def _reachable(conducting: np.ndarray, stimulus_columns: int) -> np.ndarray:
-    """Number of conducting sites connected (4-neighbours) to the stimulated columns."""
-    counts = np.empty(len(conducting), dtype=int)
-    for i, sheet in enumerate(conducting):
-        labels, _ = ndimage.label(sheet)
-        seeds = np.unique(labels[:, :stimulus_columns])
-        counts[i] = np.isin(labels, seeds[seeds > 0]).sum()
-    return counts
+def phase_singularities(v: np.ndarray, h: np.ndarray, h_centre: np.ndarray,
+                        conducting: np.ndarray) -> np.ndarray:
+    """Number of phase singularities per sheet: plaquettes of four conducting sites
+    around which the phase ``atan2(h - h_c, v - 1/2)`` winds by a full turn."""
+    phase = np.arctan2(h - h_centre[:, None, None], v - 0.5)
+    corners = (phase[:, :-1, :-1], phase[:, :-1, 1:], phase[:, 1:, 1:], phase[:, 1:, :-1])
+    winding = np.zeros(corners[0].shape)
+    for a, b in zip(corners, corners[1:] + corners[:1], strict=True):
+        winding += np.angle(np.exp(1j * (b - a)))
+    whole = conducting[:, :-1, :-1] & conducting[:, :-1, 1:] & conducting[:, 1:, 1:] \
+        & conducting[:, 1:, :-1]
+    return (whole & (np.abs(winding) > np.pi)).sum(axis=(1, 2))
 
 
-class _Sheets:
-    """The sheets still running, as float32 arrays (first axis: running samples);
-    :meth:`keep` drops the finished ones, so a batch costs the sum of its samples'
-    steps rather than the slowest sample's steps times the batch size."""
-
-    def __init__(self, conducting: np.ndarray, sigma: np.ndarray, a: np.ndarray,
-                 eps0: np.ndarray, dx: float, cfl: float, stimulus_columns: int) -> None:
-        batch, ny, nx = conducting.shape
-        self.rows = np.arange(batch)
-        self.g = _couplings(conducting, sigma, dx).astype(np.float32)
-        self.diagonal = self.g.sum(axis=0)
-        self.step = cfl * dx**2 / (4.0 * sigma)
-        self.a = a.astype(np.float32)[:, None, None]
-        self.eps0 = eps0.astype(np.float32)[:, None, None]
-        self.padded = np.zeros((batch, ny + 2, nx + 2), dtype=np.float32)
-        self.padded[:, 1:-1, 1: 1 + stimulus_columns] = 1.0
-        self.v = np.zeros((batch, ny, nx), dtype=np.float32)
-        self.armed = conducting.copy()
-        self.armed[:, :, :stimulus_columns] = False
-        self.count = conducting[:, :, :stimulus_columns].sum(axis=(1, 2))
-        self.target = _reachable(conducting, stimulus_columns)
-        self.t, self.last = np.zeros(batch), np.zeros(batch)
-        self.buffers()
-
-    def keep(self, mask: np.ndarray) -> None:
-        """Keep the running samples where ``mask`` is true."""
-        for name in ("rows", "step", "a", "eps0", "padded", "v", "armed", "count", "target",
-                     "t", "last", "diagonal"):
-            setattr(self, name, getattr(self, name)[mask])
-        self.g = self.g[:, mask]
-        self.buffers()
-
-    def buffers(self) -> None:
-        """Work arrays for one step, allocated once per batch size: dask's workers set
-        ``MALLOC_TRIM_THRESHOLD_=65536``, which makes every freed temporary of this
-        size a page-fault storm (a step with temporaries runs 5x slower there)."""
-        shape = self.v.shape
-        self.work = [np.empty(shape, dtype=np.float32) for _ in range(4)]
-        self.rising = np.empty(shape, dtype=bool)
-        self.dt = self.step.astype(np.float32)[:, None, None]
-
-
-def propagate(sigma: np.ndarray, a: np.ndarray, eps0: np.ndarray, conducting: np.ndarray,
-              dx: float, stimulus_columns: int, t_max: float, stall: float, cfl: float,
-              kinetics: dict[str, float]) -> np.ndarray:
-    """Activation times (ms; ``inf`` where never activated), ``(samples, ny, nx)``.
-
-    Every sample steps with its own ``dt = cfl dx^2 / (4 sigma)`` (stable for the
-    5-point Laplacian) and stops on its own: once every site connected to the
-    stimulus is activated, no site has activated for ``stall`` ms, or at ``t_max``.
-    So a sample's result does not depend on the batch it is in.
-    """
-    act = np.full(conducting.shape, np.inf)
-    act[:, :, :stimulus_columns] = 0.0
-    k, mu1, mu2, scale = (np.float32(kinetics[key]) for key in ("k", "mu1", "mu2", "time_scale"))
-    rate, inverse = k / scale, np.float32(1.0) / scale
-    s = _Sheets(conducting, sigma, a, eps0, dx, cfl, stimulus_columns)
-    while len(s.rows):
-        u, v, p = s.padded[:, 1:-1, 1:-1], s.v, s.padded
-        new, du, dv, tmp = s.work
-        # Laplacian: sum of g (neighbour - u) over the four neighbours.
-        np.multiply(s.g[0], p[:, 1:-1, 2:], out=new)
-        for g, neighbour in zip(s.g[1:], (p[:, 1:-1, :-2], p[:, 2:, 1:-1], p[:, :-2, 1:-1]),
-                                strict=True):
-            new += np.multiply(g, neighbour, out=tmp)
-        new -= np.multiply(s.diagonal, u, out=tmp)
-        # Aliev-Panfilov kinetics, constants folded: du = r u (1 - u)(u - a) - u v / T,
-        np.subtract(1.0, u, out=du)
-        du *= np.subtract(u, s.a, out=tmp)
-        du *= u
-        du *= rate
-        np.multiply(u, v, out=tmp)
-        tmp *= inverse
-        du -= tmp
-        # dv = (eps0 + mu1 v / (u + mu2)) (-v - k u (u - a - 1)) / T.
-        np.divide(v, np.add(u, mu2, out=dv), out=dv)
-        dv *= mu1
-        dv += s.eps0
-        np.subtract(u, s.a, out=tmp)
-        tmp -= 1.0
-        tmp *= u
-        tmp *= -k
-        tmp -= v
-        dv *= tmp
-        dv *= inverse
-        # Forward Euler.
-        new += du
-        new *= s.dt
-        new += u
-        dv *= s.dt
-        v += dv
-        rising = np.greater_equal(new, UPSTROKE, out=s.rising)
-        rising &= s.armed
-        if rising.any():
-            where = np.nonzero(rising)
-            row = where[0]
-            act[(s.rows[row], *where[1:])] = s.t[row] + s.step[row] * (
-                UPSTROKE - u[where]) / (new[where] - u[where])
-            s.armed[where] = False
-            fresh = np.bincount(row, minlength=len(s.rows))
-            s.count += fresh
-            s.last[fresh > 0] = s.t[fresh > 0]
-        np.copyto(u, new)
-        s.t += s.step
-        going = (s.count < s.target) & (s.t - s.last <= stall) & (s.t < t_max)
-        if not going.all():
-            s.keep(going)
-    return act
-
-
-def _velocity(profile: np.ndarray, dx: float, fit: tuple[float, float] = (0.25, 0.65)
-              ) -> np.ndarray:
-    """Conduction velocity (mm/ms) from the least-squares slope of the activation
-    profile over the columns between fractions ``fit`` of the sheet's length (away
-    from the stimulus and from the far edge, which speeds up an arriving front); 0
-    where the wave did not cross them (conduction block)."""
-    nx = profile.shape[1]
+def _velocity(first: np.ndarray, conducting: np.ndarray, dx: float,
+              fit: tuple[float, float] = (0.25, 0.65)) -> np.ndarray:
+    """Conduction velocity (mm/ms) of the S1 wave: the least-squares slope of the
+    median activation time of each column's conducting sites over the columns between
+    fractions ``fit`` of the sheet; 0 where the wave did not cross them (block)."""
+    nx = first.shape[2]
     cols = np.arange(round(fit[0] * (nx - 1)), round(fit[1] * (nx - 1)) + 1)
+    profile = np.array([[np.median(sheet[:, j][ok[:, j]]) if ok[:, j].any() else np.inf
+                         for j in cols] for sheet, ok in zip(first, conducting, strict=True)])
     xc = cols * dx - (cols * dx).mean()
-    times = profile[:, cols]
-    crossed = np.isfinite(times).all(axis=1)
+    crossed = np.isfinite(profile).all(axis=1)
     # math.fsum: exactly rounded, so a sample's velocity does not depend on its batch.
-    products = np.where(crossed[:, None], times, 0.0) * xc
+    products = np.where(crossed[:, None], profile, 0.0) * xc
     slope = np.array([math.fsum(row) for row in products]) / math.fsum(xc * xc)
     return np.where(crossed & (slope > 0), 1.0 / np.where(slope > 0, slope, 1.0), 0.0)
 
 
-def tissue_activation(conductivity: ArrayLike, threshold: ArrayLike, recovery_rate: ArrayLike,
-                      fibrosis: ArrayLike, pattern: ArrayLike, apd: ArrayLike, *,
-                      seed: int = 0, nx: int = 48, ny: int = 20, dx: float = 0.5,
-                      stimulus_mm: float = 2.5, t_max: float = 100.0, stall: float = 5.0,
-                      cfl: float = 0.9, profile_start: float = 2.5, profile_step: float = 0.5,
-                      profile_points: int = 43,
-                      **kinetics: float) -> dict[str, np.ndarray]:
-    """Macro step: a planar wave through a fibrotic sheet (monodomain, explicit FD).
+class _Sheets:
+    """The sheets still running (one per sample and S2 timing), float32 state:
+    :meth:`keep` drops the finished ones, so a batch costs the sum of its sheets'
+    steps, not its slowest sheet's steps times the batch size."""
+
+    FIELDS = ("row", "t_s2", "tau_in", "tau_out", "tau_open", "tau_close", "h_centre",
+              "g", "diagonal", "conducting", "s2_region", "v", "h", "first", "count",
+              "first_after", "last", "ps_sum", "ps_checks", "fired", "alive_until")
+
+    def __init__(self, **arrays: np.ndarray) -> None:
+        self.__dict__.update(arrays)
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Keep the sheets where ``mask`` is true."""
+        for name in self.FIELDS:
+            value = getattr(self, name)
+            setattr(self, name, value[:, mask] if name == "g" else value[mask])
+
+
+def _laplacian(s: _Sheets) -> np.ndarray:
+    """``div(sigma grad v)`` with no flux into fibrosis or across the edges."""
+    p = np.pad(s.v, ((0, 0), (1, 1), (1, 1)))
+    return (s.g[0] * p[:, 1:-1, 2:] + s.g[1] * p[:, 1:-1, :-2] + s.g[2] * p[:, 2:, 1:-1]
+            + s.g[3] * p[:, :-2, 1:-1] - s.diagonal * s.v)
+
+
+def _run(s: _Sheets, results: dict[str, np.ndarray], dt: float, sustain: float,
+         ps_every: float, t_max: float) -> None:
+    """Step every sheet until its activity ends, ``sustain`` ms after its S2 or at
+    ``t_max``; write each finished sheet's summaries into ``results`` (by ``row``)."""
+    ps_steps = max(1, round(ps_every / dt))
+    step = 0
+    while len(s.row):
+        t = step * dt
+        s2_now = (s.t_s2 >= t) & (s.t_s2 < t + dt)
+        if s2_now.any():
+            s.v[s2_now] = np.where(s.s2_region[s2_now], np.float32(1.0), s.v[s2_now])
+        after = t >= s.t_s2
+        dv, h = _membrane(s.v, s.h, s.tau_in, s.tau_out, s.tau_open, s.tau_close, dt)
+        new = s.v + dv + np.float32(dt) * _laplacian(s)
+        rising = (s.v < UPSTROKE) & (new >= UPSTROKE) & s.conducting
+        s.v, s.h = new, h
+        if rising.any():
+            before = ~after[:, None, None] & rising
+            s.first[before & np.isinf(s.first)] = t + dt
+            later = after[:, None, None] & rising
+            s.first_after[later & np.isinf(s.first_after)] = t + dt
+            s.count += later
+            s.last[later] = t + dt
+            s.fired[later.any(axis=(1, 2))] = t + dt
+        step += 1
+        if step % ps_steps:
+            continue
+        t = step * dt
+        excited = (s.v > V_GATE).any(axis=(1, 2))
+        s.alive_until[excited] = t
+        counting = t >= s.t_s2 + 50.0
+        if counting.any():
+            found = phase_singularities(s.v[counting], s.h[counting], s.h_centre[counting],
+                                        s.conducting[counting])
+            s.ps_sum[counting] += found
+            s.ps_checks[counting] += 1
+        done = (t > s.t_s2 + sustain) | ((t > s.t_s2 + 5.0) & ~excited) | (t >= t_max)
+        if done.any():
+            _summarise(s, done, results, sustain)
+            s.keep(~done)
+
+
+def _summarise(s: _Sheets, done: np.ndarray, results: dict[str, np.ndarray],
+               sustain: float) -> None:
+    """Per finished sheet: sustained (still excited at the horizon), re-entry duration
+    (S2 to the last activation, if some site fired twice after S2), the mean number of
+    phase singularities, the mean cycle length, and the S1 activation map."""
+    rows = s.row[done]
+    end = s.t_s2[done] + sustain
+    results["sustained"][rows] = s.alive_until[done] >= end
+    count = s.count[done]
+    reentered = count.max(axis=(1, 2)) >= 2
+    results["duration"][rows] = np.where(
+        reentered, np.minimum(s.fired[done], end) - s.t_s2[done], 0.0)
+    results["ps"][rows] = s.ps_sum[done] / np.maximum(s.ps_checks[done], 1)
+    with np.errstate(invalid="ignore"):       # inf - inf where a site never fired
+        cycles = np.where(count >= 3, (s.last[done] - s.first_after[done])
+                          / np.maximum(count - 1, 1), np.nan)
+    results["cycle"][rows] = [np.median(c[np.isfinite(c)]) if np.isfinite(c).any() else 0.0
+                              for c in cycles]
+    results["first"][rows] = s.first[done]
+
+
+def tissue_reentry(conductivity: ArrayLike, tau_in: ArrayLike, tau_out: ArrayLike,
+                   tau_open: ArrayLike, tau_close: ArrayLike, fibrosis: ArrayLike,
+                   pattern: ArrayLike, apd: ArrayLike, *, seed: int = 0, n: int = 80,
+                   ny: int | None = None, dx: float = 0.5, dt: float = 0.1,
+                   s1_mm: float = 1.5,
+                   s2_delays: tuple[float, ...] = (20.0, 40.0, 60.0, 80.0, 100.0, 120.0),
+                   sustain: float = 500.0, ps_every: float = 5.0,
+                   t_max: float = math.inf) -> dict[str, np.ndarray]:
+    """Macro step: S1-S2 cross-field protocol on a fibrotic sheet (monodomain).
 
     Parameters
     ----------
     conductivity
         ``sigma``, the monodomain diffusion coefficient (mm^2/ms).
-    threshold, recovery_rate
-        ``a`` and ``eps0`` of the membrane kinetics (cell scale).
+    tau_in, tau_out, tau_open, tau_close
+        Mitchell-Schaeffer time constants (ms; cell scale).
     fibrosis
         Fraction of fibrotic (non-conducting) sites.
     pattern
         Chooses the fibrosis pattern (any float; e.g. uniform on [0, 1]).
     apd
-        Action potential duration of a cell (ms), from :func:`cell_action_potential`.
+        The cell's APD at full recovery (ms): S2 comes ``apd + delay`` after S1.
     seed
         Seed shared by all samples (the study's).
-    nx, ny, dx
-        Sheet size in sites and site spacing (mm).
-    stimulus_mm
-        Width of the stimulated strip at the left edge (mm).
-    t_max, stall
-        Longest simulated time, and time without a new activation that ends it (ms).
-    cfl
-        Fraction of the explicit stability limit used as time step.
-    profile_start, profile_step, profile_points
-        The activation profile is reported at ``x = profile_start + j profile_step``
-        (mm; from the stimulus' edge: stimulated sites activate at 0), the nearest
-        column's value (``t_max`` beyond the sheet), whatever the grid.
-    **kinetics
-        Overrides of ``KINETICS``.
+    n, ny, dx
+        Sites along x and along y (``n`` if not given) and their spacing (mm).
+    dt
+        Time step (ms).
+    s1_mm
+        Width of the S1 strip at the left edge (mm).
+    s2_delays
+        Delays of the S2 (lower-left quadrant) after ``apd`` (ms), evenly spaced: one
+        sheet each.
+    sustain
+        Re-entry is sustained if the sheet is still excited this long after S2 (ms).
+    ps_every
+        Interval of the activity and phase-singularity checks (ms).
+    t_max
+        Every sheet stops at this time (ms; e.g. to measure the S1 wave alone).
 
     Returns
     -------
     dict
-        ``cv`` (mm/ms; 0 if the wave did not cross the middle of the sheet),
-        ``activation`` (ms, field over ``x``: median activation time of the
-        conducting sites of a column; ``t_max`` where most never activated),
-        ``blocked`` (fraction of conducting sites never activated: isolated pockets
-        and propagation failure), ``reentry_index`` (total activation time over the APD: the path
-        length over the wavelength; re-entry needs it above 1).
+        ``reentry`` (1 if some S2 timing gives sustained re-entry),
+        ``vulnerable_window`` (ms: the S2 timings that do, times their spacing),
+        ``reentry_duration`` (ms, the longest over the timings: from S2 to the last
+        activation, where some site fired twice after S2; at most ``sustain``),
+        ``phase_singularities`` (their mean number in that sheet), ``cycle_length``
+        (ms, median over its sites of their mean activation interval; 0 without
+        re-entry), ``cv`` (mm/ms, of the S1 wave; 0 on conduction block) and
+        ``blocked`` (share of conducting sites the S1 wave did not reach).
     """
-    p = KINETICS | kinetics
-    sigma = np.asarray(conductivity, dtype=float)
-    a = np.asarray(threshold, dtype=float)
-    eps0 = np.asarray(recovery_rate, dtype=float)
-    fib, pat = np.asarray(fibrosis, dtype=float), np.asarray(pattern, dtype=float)
-    columns = max(1, round(stimulus_mm / dx))
-    conducting = np.stack([fibrosis_pattern(f, q, seed, ny, nx, columns)
-                           for f, q in zip(fib, pat, strict=True)])
-    act = propagate(sigma, a, eps0, conducting, dx, columns, t_max, stall, cfl, p)
-    # Median over each column's conducting sites (never activated: inf).
-    profile = np.array([[np.median(sheet[:, j][ok[:, j]]) if ok[:, j].any() else np.inf
-                         for j in range(nx)] for sheet, ok in zip(act, conducting, strict=True)])
-    cv = _velocity(profile, dx)
-    profile = np.where(np.isfinite(profile), profile, t_max)
-    x = profile_start + profile_step * np.arange(profile_points)
-    column = np.rint(x / dx).astype(int)
-    inside = column < nx
-    activation = np.full((len(sigma), profile_points), float(t_max))
-    activation[:, inside] = profile[:, column[inside]]
-    activated = np.isfinite(act) & conducting
-    last = np.where(activated, act, 0.0).max(axis=(1, 2))
-    return {"cv": cv, "activation": activation,
-            "blocked": 1.0 - activated.sum(axis=(1, 2)) / conducting.sum(axis=(1, 2)),
-            "reentry_index": last / np.asarray(apd, dtype=float)}
+    inputs = [np.asarray(a, dtype=float).ravel() for a in np.broadcast_arrays(
+        conductivity, tau_in, tau_out, tau_open, tau_close, fibrosis, pattern, apd)]
+    sigma, t_in, t_out, t_open, t_close, fib, pat, apd_ = inputs
+    if (sigma > dx**2 / (4.0 * dt)).any():
+        raise ValueError(f"dt = {dt} ms is above the explicit stability limit dx^2 / (4 sigma)"
+                         f" = {dx**2 / (4.0 * sigma.max()):.3g} ms for sigma = {sigma.max():.3g}")
+    batch, k = len(sigma), len(s2_delays)
+    s1 = max(1, round(s1_mm / dx))
+    ny = n if ny is None else int(ny)
+    conducting = np.stack([fibrosis_pattern(f, q, seed, (ny, n), s1)
+                           for f, q in zip(fib, pat, strict=True)]) if batch else \
+        np.zeros((0, ny, n), dtype=bool)
+    owner = np.repeat(np.arange(batch), k)
+    quadrant = np.zeros((ny, n), dtype=bool)
+    quadrant[: max(1, ny // 2), : n // 2] = True
+    rows = batch * k
+    g = _couplings(conducting, sigma, dx).astype(np.float32)[:, owner]
+    v = np.zeros((rows, ny, n), dtype=np.float32)
+    v[:, :, :s1] = 1.0
+
+    def column(values: np.ndarray) -> np.ndarray:
+        return values[owner].astype(np.float32)[:, None, None]
+    h_min = 4.0 * t_in / t_out
+    sheets = _Sheets(
+        row=np.arange(rows), t_s2=apd_[owner] + np.tile(np.asarray(s2_delays, float), batch),
+        tau_in=column(t_in), tau_out=column(t_out), tau_open=column(t_open),
+        tau_close=column(t_close), h_centre=(h_min + H_CENTRE * (1.0 - h_min))[owner],
+        g=g, diagonal=g.sum(axis=0), conducting=conducting[owner],
+        s2_region=conducting[owner] & quadrant, v=v, h=np.ones_like(v),
+        first=np.full(v.shape, np.inf), count=np.zeros(v.shape, dtype=np.int32),
+        first_after=np.full(v.shape, np.inf), last=np.full(v.shape, np.inf),
+        ps_sum=np.zeros(rows), ps_checks=np.zeros(rows), fired=np.zeros(rows),
+        alive_until=np.zeros(rows))
+    sheets.first[:, :, :s1] = 0.0
+    results = {"sustained": np.zeros(rows, dtype=bool), "duration": np.zeros(rows),
+               "ps": np.zeros(rows), "cycle": np.zeros(rows),
+               "first": np.full((rows, ny, n), np.inf)}
+    _run(sheets, results, dt, sustain, ps_every, t_max)
+    sustained = results["sustained"].reshape(batch, k)
+    duration = results["duration"].reshape(batch, k)
+    longest = np.argmax(duration, axis=1) if k else np.zeros(batch, dtype=int)
+    pick = np.arange(batch) * k + longest
+    first = results["first"][np.arange(batch) * k]
+    reached = np.isfinite(first) & conducting
+    spacing = float(np.diff(s2_delays).mean()) if k > 1 else 1.0
+    has = duration.max(axis=1, initial=0.0) > 0
+    return {"reentry": sustained.any(axis=1).astype(float),
+            "vulnerable_window": sustained.sum(axis=1) * spacing,
+            "reentry_duration": duration.max(axis=1, initial=0.0),
+            "phase_singularities": np.where(has, results["ps"][pick], 0.0),
+            "cycle_length": np.where(has, results["cycle"][pick], 0.0),
+            "cv": _velocity(first, conducting, dx),
+            "blocked": 1.0 - reached.sum(axis=(1, 2)) / conducting.sum(axis=(1, 2))}

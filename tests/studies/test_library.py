@@ -19,12 +19,12 @@ REDUCED = {
     "codon_cascade": ["analysis.0.n=64", "models.1.parameters.t_end=1000"],
     "pkpd": ["analysis.0.n=16"],
     "bioreactor": ["analysis.0.n=64"],
-    "immune_agent_field": ["analysis.0.n=16", "models.1.parameters.t_end=2"],
+    "immune_agent_field": ["analysis.0.n=16", "models.1.parameters.t_end=3"],
 }
 """``--set`` overrides that shrink each study's design (and horizon) for a quick run."""
 
 MAIN = {"codon_cascade": "log_loss_time", "pkpd": "biomarker_peak",
-        "bioreactor": "hypoxic_fraction", "immune_agent_field": "activated_fraction"}
+        "bioreactor": "hypoxic_fraction", "immune_agent_field": "inflamed_area"}
 """The main macro output of each study."""
 
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.integrate import solve_ivp
-from scipy.special import k0
 
-from studies.models import bioreactor, codon_cascade, immune_agent_field, pkpd
+from studies.models import pkpd
 
 pytestmark = pytest.mark.slow
 
@@ -17,53 +15,6 @@ def _uniform(rng, low, high, n, log=False):
     if log:
         return 10 ** rng.uniform(np.log10(low), np.log10(high), n)
     return rng.uniform(low, high, n)
-
-
-def test_washout_exactly_when_growth_at_inflow_is_below_dilution():
-    rng = np.random.default_rng(1)
-    n = 400
-    growth = _uniform(rng, 0.2, 0.8, n)
-    dilution = _uniform(rng, 0.1, 0.7, n)
-    s_in = _uniform(rng, 0.5, 5, n)
-    out = codon_cascade.chemostat(growth, dilution, s_in, np.full(n, 1e-7), t_end=50.0)
-    at_inflow = growth * s_in / (0.2 + s_in)
-    clear = np.abs(at_inflow / dilution - 1) > 1e-6
-    assert clear.sum() > 390
-    np.testing.assert_array_equal(out["washout"][clear], (at_inflow < dilution)[clear])
-
-
-def _chemostat_reference(mu_e, dilution, s_in, frequency, t_end=2000.0):
-    """Loss time from Radau at tight tolerances, with an event."""
-    def rhs(t, y):
-        s, x_e, x_w = y
-        m = s / (0.2 + s)
-        return [dilution * (s_in - s) - (mu_e * x_e + 0.8 * x_w) * m / 0.5,
-                (mu_e * m - dilution) * x_e, (0.8 * m - dilution) * x_w]
-
-    def lost(t, y):
-        return y[1] - max(y[2], 0.001)
-    lost.terminal, lost.direction = True, -1
-    solution = solve_ivp(rhs, (0, t_end), [s_in, 0.01, 0.01 * frequency], method="Radau",
-                         rtol=1e-10, atol=1e-14, events=lost)
-    return solution.t_events[0][0] if len(solution.t_events[0]) else t_end
-
-
-def test_chemostat_loss_time_matches_a_stiff_reference_solver():
-    rng = np.random.default_rng(2)
-    n = 6
-    cell = codon_cascade.enzyme(_uniform(rng, 1e-4, 1e-2, n, log=True),
-                                _uniform(rng, 2, 40, n), _uniform(rng, 0, 6, n))
-    dilution, s_in = _uniform(rng, 0.1, 0.7, n), _uniform(rng, 0.5, 5, n)
-    frequency = _uniform(rng, 1e-9, 1e-5, n, log=True)
-    out = codon_cascade.chemostat(cell["max_growth_rate"], dilution, s_in, frequency)
-    reference = [_chemostat_reference(*args) for args in
-                 zip(cell["max_growth_rate"], dilution, s_in, frequency, strict=True)]
-    # First-order splitting with dt = 0.2 h: about 1e-4 relative (5e-5 at dt = 0.1 h).
-    np.testing.assert_allclose(out["loss_time"], reference, rtol=5e-4)
-    alone = codon_cascade.chemostat(cell["max_growth_rate"][:2], dilution[:2], s_in[:2],
-                                    frequency[:2])
-    for key, value in alone.items():
-        np.testing.assert_array_equal(value, out[key][:2])
 
 
 def _pkpd_batch(n, seed=3):
@@ -103,58 +54,3 @@ def test_operational_model_is_the_composed_cascade():
     k = cell["transducer_k"]
     np.testing.assert_allclose((1 + k) * u / (u + k), tiers(u) / tiers(1.0), rtol=1e-12)
     np.testing.assert_allclose(tiers(cell["occupancy50"]) / tiers(1.0), 0.5, rtol=1e-12)
-
-
-def test_bioreactor_observed_order_is_two_with_flow_and_michaelis_menten():
-    """Richardson (REFERENCES.md): p = ln((f3 - f2) / (f2 - f1)) / ln 2 on three grids."""
-    inputs = (np.array([2e-3]), np.array([5e-3]), np.array([2e-9]), np.array([1e-3]),
-              np.array([4e-6]))
-    f1, f2, f3 = (bioreactor.tissue_oxygen(*inputs, nx=nx)["min_oxygen"][0]
-                  for nx in (400, 200, 100))
-    order = np.log((f3 - f2) / (f2 - f1)) / np.log(2)
-    assert order == pytest.approx(2.0, abs=0.05)
-
-
-def test_bioreactor_newton_converges_at_the_extremes_and_per_sample():
-    da = np.array([1e-3, 1.0, 1e3, 5e3, 50.0])
-    kappa = np.array([1e-3, 1e-4, 1e-3, 0.05, 10.0])
-    pe = np.array([0.0, 20.0, 0.0, 10.0, 1.0])
-    theta = bioreactor.solve_profile(da, kappa, pe, 200)
-    assert (theta >= 0).all() and (theta <= 1 + 1e-12).all()
-    assert (np.diff(theta, axis=1) >= -1e-12).all()     # rises towards the medium
-    for k in range(len(da)):
-        alone = bioreactor.solve_profile(da[k:k + 1], kappa[k:k + 1], pe[k:k + 1], 200)
-        np.testing.assert_array_equal(alone[0], theta[k])
-
-
-def test_point_source_field_converges_to_k0_at_second_order():
-    errors = []
-    for n in (48, 96, 192):
-        out = immune_agent_field.tissue(*(np.array([v]) for v in (1.0, 1.0, 1.0, 50.0, 5e-3,
-                                                                  100.0)),
-                                        n_agents=0, focus_radius=0, n=n, t_end=8.0)
-        lam = np.sqrt(50 / 5e-3)
-        errors.append(out["cytokine_profile"][0, 4] / (100 / (2 * np.pi * 50)
-                                                       * k0(256 / lam)) - 1)
-    orders = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
-    np.testing.assert_allclose(orders, 2.0, atol=0.1)
-
-
-def test_agents_are_conserved_seeded_per_sample_and_batch_independent():
-    rng = np.random.default_rng(4)
-    n = 4
-    kd = _uniform(rng, 0.01, 0.1, n, log=True)
-    threshold = immune_agent_field.immune_cell(kd, _uniform(rng, 0.3, 0.7, n))
-    args = (threshold["activation_threshold"], kd, _uniform(rng, 0.2, 2, n, log=True),
-            _uniform(rng, 20, 100, n, log=True), _uniform(rng, 5e-4, 5e-3, n, log=True),
-            _uniform(rng, 5, 50, n, log=True))
-    for column, value in zip(args, (0.05, 0.05, 2.0, 30.0, 1e-3, 30.0), strict=True):
-        column[2] = value          # sample 2 activates a share of the cells within the hour
-    batch = immune_agent_field.tissue(*args, t_end=1.0, seed=11)
-    np.testing.assert_array_equal(batch["agents_total"], 200)
-    alone = immune_agent_field.tissue(*(a[2:3] for a in args), t_end=1.0, seed=11)
-    for key, value in alone.items():
-        np.testing.assert_array_equal(value[0], batch[key][2])
-    other_seed = immune_agent_field.tissue(*(a[2:3] for a in args), t_end=1.0, seed=12)
-    assert 0 < alone["activated_fraction"][0] < 1
-    assert other_seed["activated_fraction"][0] != alone["activated_fraction"][0]

@@ -1,99 +1,119 @@
-"""Nagumo fronts, sqrt(sigma) scaling and fibrosis: the physics of
-studies/cardiac_fibrosis.yaml."""
+"""Mitchell-Schaeffer kinetics, the front speed, restitution, phase singularities and
+S1-S2 re-entry: the physics of studies/cardiac_fibrosis.yaml, and verification cases
+that fail when the model is broken."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from tests.studies.perturbed import failing_cases, replacing
 from tests.studies_ii.conftest import study_module
 
 cf = study_module("cardiac_fibrosis")
-RATE = cf.KINETICS["k"] / cf.KINETICS["time_scale"]
 
 
-def nagumo_speed(sigma, a):
-    """Front speed of u_t = sigma u_xx + r u (1 - u)(u - a): sqrt(2 sigma r) (1/2 - a)."""
-    return np.sqrt(2.0 * sigma * RATE) * (0.5 - a)
+def cable_cv(dx, dt, sigma=0.2, tau_in=0.4, tau_out=6.0, tau_close=1e4):
+    """The S1 wave's speed on a 40 mm cable (the S2 never comes: t_max)."""
+    one = [np.array([v]) for v in (sigma, tau_in, tau_out, 120.0, tau_close, 0.0, 0.0, 0.0)]
+    return cf.tissue_reentry(*one, n=round(40 / dx), ny=1, dx=dx, dt=dt,
+                             s2_delays=(500.0,), t_max=120.0)["cv"][0]
 
 
-def planar_cv(sigma, a=0.15, eps0=0.0, dx=0.25, length=50.0, ny=1):
-    """Conduction velocity of a planar wave on a fibrosis-free strip ``length`` mm long."""
-    n = len(sigma)
-    out = cf.tissue_activation(np.asarray(sigma, dtype=float), np.full(n, a), np.full(n, eps0),
-                               np.zeros(n), np.zeros(n), np.full(n, 300.0),
-                               nx=round(length / dx), ny=ny, dx=dx, t_max=300.0)
-    return out["cv"]
+@pytest.mark.slow
+def test_front_speed_converges_to_the_closed_form_at_second_order():
+    exact = cf.front_speed(0.2, 0.4, 6.0)
+    errors = [abs(cable_cv(dx, dt) / exact - 1) for dx, dt in ((0.2, 0.04), (0.1, 0.01))]
+    assert errors[1] < 0.004
+    assert 1.5 < np.log2(errors[0] / errors[1]) < 2.5
 
 
-def test_nagumo_front_speed_converges_at_second_order():
-    """The explicit scheme (dt ~ dx^2) is second order: halving dx quarters the error,
-    which at dx = 0.25 mm is below 0.2 %."""
-    sigma = np.array([1.0])
-    errors = [abs(planar_cv(sigma, dx=dx)[0] / nagumo_speed(1.0, 0.15) - 1.0)
-              for dx in (0.5, 0.25)]
-    assert errors[1] < 0.002
-    order = np.log2(errors[0] / errors[1])
-    assert 1.5 < order < 2.5
+@pytest.mark.slow
+def test_restitution_approaches_the_closed_form_at_first_order_in_tau_in():
+    """Mitchell & Schaeffer's curve is asymptotic in tau_in / tau_out: halving tau_in
+    halves the error of the APD shortening (it is 3 ms at tau_in = 0.05)."""
+    di = (40.0, 160.0)
+    errors = []
+    for tau_in, dt in ((0.1, 0.01), (0.05, 0.005)):
+        out = cf.cell_restitution(tau_in, 6.0, 120.0, 150.0, dt=dt, intervals=di)
+        closed = (cf.restitution_closed_form(2000.0, tau_in, 6.0, 120.0, 150.0)
+                  - cf.restitution_closed_form(np.array(di), tau_in, 6.0, 120.0, 150.0))
+        errors.append(np.abs(out["apd_shortening"][0] - closed))
+    assert (errors[1] < 0.02 * closed).all()
+    np.testing.assert_allclose(errors[0] / errors[1], 2.0, rtol=0.25)
 
 
-@pytest.mark.parametrize("a", [0.1, 0.2])
-def test_nagumo_front_speed_follows_the_threshold(a):
-    assert planar_cv([1.0], a=a)[0] == pytest.approx(nagumo_speed(1.0, a), rel=0.003)
+def test_restitution_curve_rises_towards_the_steady_apd():
+    out = cf.cell_restitution(np.array([0.3, 0.5]), 6.0, 120.0, np.array([150.0, 80.0]))
+    assert (np.diff(out["restitution"], axis=1) > 0).all()
+    assert (out["restitution"][:, -1] < out["apd"]).all()
+    assert out["apd"][0] > out["apd"][1]                  # the gate closes more slowly
 
 
-def test_conduction_velocity_scales_as_sqrt_sigma_with_full_kinetics():
-    """With recovery (eps0 > 0) there is no closed-form speed, but the equation is
-    invariant under x -> x sqrt(sigma): four times sigma, twice the speed. The grid error
-    at dx = 0.25 mm differs between the two by under 0.2 %."""
-    cv = planar_cv([0.5, 2.0], eps0=0.0025)
-    assert cv[1] / cv[0] == pytest.approx(2.0, rel=0.005)
+def test_phase_singularities_count_vortices_of_the_phase():
+    y, x = np.mgrid[0:40, 0:40] + 0.5
+    theta = np.arctan2(y - 20, x - 10) - np.arctan2(y - 20, x - 30)    # +1 and -1
+    h_c = np.array([0.4])
+    v, h = 0.5 + 0.3 * np.cos(theta), h_c + 0.3 * np.sin(theta)
+    everywhere = np.ones((1, 40, 40), dtype=bool)
+    assert cf.phase_singularities(v[None], h[None], h_c, everywhere)[0] == 2
+    blocked = everywhere.copy()
+    blocked[0, 19:22, 9:12] = False                       # one core on fibrosis
+    assert cf.phase_singularities(v[None], h[None], h_c, blocked)[0] == 1
+    plane = np.arctan2(np.zeros_like(x), np.ones_like(x)) + 0.01 * x
+    assert cf.phase_singularities((0.5 + np.cos(plane))[None], (h_c + np.sin(plane))[None],
+                                  h_c, everywhere)[0] == 0
 
 
-def test_two_dimensional_sheet_reproduces_the_planar_front():
-    """No fibrosis: a planar wave on the study's 48 x 20 sheet moves at the Nagumo
-    speed (grid error about 0.7 % at dx = 0.5 mm)."""
-    cv = planar_cv([1.0], dx=0.5, length=24.0, ny=20)
-    assert cv[0] == pytest.approx(nagumo_speed(1.0, 0.15), rel=0.015)
-
-
-def tissue(fibrosis, pattern=0.3, sigma=1.0, **kwargs):
+def reference(fibrosis=(0.0,), delays=(60.0,), tau_close=80.0, sigma=0.2, **kwargs):
     n = len(fibrosis)
-    return cf.tissue_activation(np.full(n, sigma), np.full(n, 0.15), np.full(n, 0.0025),
-                                np.asarray(fibrosis, dtype=float), np.full(n, pattern),
-                                np.full(n, 300.0), seed=11, **kwargs)
+    apd = cf.cell_restitution(0.4, 6.0, 120.0, tau_close)["apd"]
+    args = [np.full(n, v) for v in (sigma, 0.4, 6.0, 120.0, tau_close)]
+    return cf.tissue_reentry(*args, np.asarray(fibrosis, dtype=float), np.full(n, 0.3),
+                             np.full(n, apd[0]), seed=11, s2_delays=delays, **kwargs)
 
 
-def test_fibrosis_slows_conduction_and_blocks_tissue():
-    out = tissue([0.0, 0.1, 0.2])
-    assert out["cv"][0] > out["cv"][1] > out["cv"][2] > 0
+@pytest.mark.slow
+def test_s2_starts_a_sustained_rotor_with_one_phase_singularity():
+    out = reference()
+    assert out["reentry"][0] == 1 and out["reentry_duration"][0] == 500.0
+    assert 0.7 < out["phase_singularities"][0] < 1.5
+    assert 150.0 < out["cycle_length"][0] < 250.0       # the rotor's period
+    assert out["cv"][0] == pytest.approx(cf.front_speed(0.2, 0.4, 6.0), rel=0.08)
     assert out["blocked"][0] == 0.0
-    assert np.all(np.diff(out["activation"][:, -1]) > 0)        # later at the far edge
-    # Nested patterns: each fraction adds fibrotic sites to the same draw.
-    kept = [cf.fibrosis_pattern(f, 0.3, 11, 20, 48, 5) for f in (0.1, 0.2)]
-    assert np.all(kept[0] | ~kept[1])
+    early = reference(delays=(0.0,))                    # S2 into refractory tissue
+    assert early["reentry"][0] == 0 and early["reentry_duration"][0] == 0.0
 
 
-def test_fibrotic_sites_never_activate_and_block_is_reported():
-    """Above the percolation threshold of the square lattice (41 % fibrotic) no
-    conducting path crosses the sheet: no velocity, most tissue blocked."""
-    out = tissue([0.6])
-    assert out["cv"][0] == 0.0
-    assert out["blocked"][0] > 0.5
-    assert out["activation"][0, -1] == 100.0                    # t_max: never reached
-
-
-def test_tissue_results_do_not_depend_on_the_batch():
-    fibrosis = np.array([0.05, 0.2, 0.3])
-    batch = tissue(fibrosis)
-    alone = tissue(fibrosis[1:2])
+@pytest.mark.slow
+def test_fibrosis_slows_the_s1_wave_and_results_do_not_depend_on_the_batch():
+    fibrosis = np.array([0.0, 0.25])
+    batch = reference(fibrosis, delays=(0.0,), n=40)
+    alone = reference(fibrosis[1:], delays=(0.0,), n=40)
+    assert batch["cv"][0] > batch["cv"][1] > 0 and batch["blocked"][1] > 0
     for name, values in batch.items():
-        np.testing.assert_array_equal(values[1:2], alone[name])
+        np.testing.assert_array_equal(values[1:], alone[name])
+    kept = [cf.fibrosis_pattern(f, 0.3, 11, (20, 48), 5) for f in (0.1, 0.2)]
+    assert np.all(kept[0] | ~kept[1])                   # nested patterns
 
 
-def test_action_potential_duration():
-    out = cf.cell_action_potential(np.array([0.15, 0.15, 0.15]), np.array([0.001, 0.002, 0.0]))
-    assert out["apd"][0] > out["apd"][1] > 200.0              # slower recovery, longer AP
-    assert out["apd"][2] == 800.0                              # eps0 = 0: never repolarises
-    fine = cf.cell_action_potential(np.array([0.15]), np.array([0.002]), dt=0.025)
-    assert fine["apd"][0] == pytest.approx(out["apd"][1], rel=1e-3)   # first order in dt
+def test_a_time_step_above_the_stability_limit_is_refused():
+    args = [np.array([v]) for v in (0.7, 0.4, 6.0, 120.0, 80.0, 0.0, 0.0, 100.0)]
+    with pytest.raises(ValueError, match="stability limit"):
+        cf.tissue_reentry(*args, n=8)
+
+
+@pytest.mark.slow
+def test_a_stronger_coupling_or_a_wrong_gate_fails_verification(monkeypatch):
+    doubled_coupling = replacing(monkeypatch, "tissue", "_laplacian",
+                                 lambda laplacian: lambda s: 2.0 * laplacian(s))
+    assert failing_cases("cardiac_fibrosis", doubled_coupling,
+                         cases=["front_speed_1d"]) == ["front_speed_1d"]
+    monkeypatch.undo()
+
+    # The gate opens with tau_close and closes with tau_open.
+    swapped_gate = replacing(monkeypatch, "cell", "_membrane", lambda membrane: (
+        lambda v, h, t_in, t_out, t_open, t_close, dt:
+        membrane(v, h, t_in, t_out, t_close, t_open, dt)))
+    assert failing_cases("cardiac_fibrosis", swapped_gate,
+                         cases=["restitution_closed_form"]) == ["restitution_closed_form"]
