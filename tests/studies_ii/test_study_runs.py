@@ -13,7 +13,12 @@ from tests.studies_ii.conftest import STUDIES
 from uqscale.cli import main
 from uqscale.study.model import Analysis
 
-NAMES = ("greenkubo_capillary", "cardiac_fibrosis", "tumour_nonlocal")
+NAMES = (
+    # its Lennard-Jones case runs 62,000 molecular-dynamics steps (~10 s)
+    pytest.param("greenkubo_capillary", marks=pytest.mark.slow),
+    "cardiac_fibrosis",
+    "tumour_nonlocal",
+)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -49,7 +54,9 @@ def check_indices(result, n_outputs: int) -> None:
 
 @pytest.mark.slow
 def test_reduced_greenkubo_capillary_run(client, tmp_path):
-    study = reduced("greenkubo_capillary", 64, micro={"n_steps": 20_000})
+    short_md = {"n_melt": 100, "n_equilibrate": 200, "n_steps": 1200, "n_blocks": 2,
+                "gk_cutoff": 0.5}
+    study = reduced("greenkubo_capillary", 16, micro=short_md)
     result = uqscale.run(study, tmp_path / "gk", client=client)
     check_indices(result, 9)
     groups = result.indices["outputs"]["pressure_drop"]["sobol"]["groups"]["ST"]
