@@ -20,8 +20,6 @@ Run: ``python benchmarks/greenkubo_lj_viscosity.py [REPLICAS] [STEPS] [OUT]``
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
 from pathlib import Path
 
@@ -30,19 +28,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from common import positional, study_model
 
-ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED, PUBLISHED_ERROR = 3.24, 0.04
 T_STAR, RHO_STAR, CUTOFF, DT = 0.722, 0.8442, 2.5, 0.005
-
-
-def load_model():
-    """studies/models/greenkubo_capillary.py as a module."""
-    spec = importlib.util.spec_from_file_location(
-        "greenkubo_capillary", ROOT / "studies" / "models" / "greenkubo_capillary.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def running_integral(gk, seed: int, steps: int, t_max: float = 3.0):
@@ -90,7 +79,7 @@ def per_step_seconds(gk, rounds: int = 4, steps: int = 300) -> tuple[float, floa
 
 
 def main(replicas: int = 6, steps: int = 60_000, out: Path = Path(".")) -> None:
-    gk = load_model()
+    gk = study_model("greenkubo_capillary")
     gk.plasma_viscosity([T_STAR], [0.0], [1.0], n_steps=600, n_blocks=2, gk_cutoff=0.5)
     began = time.perf_counter()
     sample = gk.plasma_viscosity([T_STAR], [0.25], [1.0], n_steps=12_000, n_blocks=6)
@@ -136,6 +125,4 @@ def main(replicas: int = 6, steps: int = 60_000, out: Path = Path(".")) -> None:
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    main(int(args[0]) if args else 6, int(args[1]) if len(args) > 1 else 60_000,
-         Path(args[2]) if len(args) > 2 else Path("."))
+    main(*positional((6, 60_000, Path("."))))

@@ -12,7 +12,9 @@ micro
     proteins multiply the solvent viscosity by ``plasma_ratio``.
 meso
     :func:`apparent_viscosity`: blood's relative apparent viscosity in every vessel from
-    its diameter and the discharge haematocrit, the in vivo law of Pries et al. (1994).
+    its diameter and its discharge haematocrit, the in vivo law of Pries et al. (1994);
+    the red cells split unevenly at the bifurcations (phase separation, Pries et al.
+    1990), solved self-consistently with the flows.
 macro
     :func:`network_flow`: Poiseuille segments, Kirchhoff's law at the nodes solved as
     a linear system for the node pressures, with a given inflow; the pressure drop,
@@ -347,24 +349,6 @@ def segment_sizes(capillary_diameter: ArrayLike, capillary_length: ArrayLike,
     return np.hstack(diameters), np.hstack(lengths)
 
 
-def apparent_viscosity(mu_plasma: ArrayLike, haematocrit: ArrayLike,
-                       capillary_diameter: ArrayLike, *, network: str = "ladder"
-                       ) -> dict[str, np.ndarray]:
-    """Meso step: blood's apparent viscosity in every vessel of the network.
-
-    Returns
-    -------
-    dict
-        ``mu_rel_capillary`` (relative apparent viscosity at the capillary diameter),
-        ``mu_vessel`` (mPa s, per segment: a field over ``segment``).
-    """
-    mu_plasma = np.asarray(mu_plasma, dtype=float)
-    diameters, _ = segment_sizes(capillary_diameter, np.ones_like(mu_plasma), network)
-    h = np.asarray(haematocrit, dtype=float)
-    return {"mu_rel_capillary": pries_viscosity(capillary_diameter, h),
-            "mu_vessel": mu_plasma[:, None] * pries_viscosity(diameters, h[:, None])}
-
-
 def node_pressures(conductance: np.ndarray, segments: tuple, inflow: np.ndarray) -> np.ndarray:
     """Pressures at every node, ``(samples, nodes)``: inflow into node 0, the last node
     held at zero, flow conserved at the others (Kirchhoff), solved per sample."""
@@ -380,6 +364,122 @@ def node_pressures(conductance: np.ndarray, segments: tuple, inflow: np.ndarray)
     rhs[:, 0] = inflow
     interior = np.linalg.solve(matrix[:, :-1, :-1], rhs[..., None])[..., 0]
     return np.concatenate([interior, np.zeros((len(inflow), 1))], axis=1)
+
+
+def red_cell_fraction(blood_fraction: float, parent_hct: float, parent_d: float, d_a: float,
+                      d_b: float) -> float:
+    """Phase separation at a diverging bifurcation (Pries et al. 1990): the fraction of
+    the parent's red-cell flux that enters daughter ``a``, given the fraction of the
+    blood flow it takes.
+
+    ``logit(FQE_a) = A + B logit((FQB_a - X0) / (1 - 2 X0))`` with ``A = -6.96
+    ln(d_a / d_b) / d_F``, ``B = 1 + 6.98 (1 - H_F) / d_F``, ``X0 = 0.4 / d_F``
+    (diameters in um); a daughter taking less than ``X0`` of the flow gets plasma only.
+
+    Examples
+    --------
+    >>> red_cell_fraction(0.5, 0.45, 8.0, 6.0, 6.0), red_cell_fraction(0.04, 0.45, 8.0, 6.0, 6.0)
+    (0.5, 0.0)
+    """
+    x0 = 0.4 / parent_d
+    x = (blood_fraction - x0) / (1.0 - 2.0 * x0)
+    if x <= 0.0 or x >= 1.0:
+        return float(x >= 1.0)
+    a = -6.96 * np.log(d_a / d_b) / parent_d
+    b = 1.0 + 6.98 * (1.0 - parent_hct) / parent_d
+    odds = np.exp(a) * (x / (1.0 - x)) ** b
+    return float(odds / (1.0 + odds))
+
+
+def split_red_cells(flow: np.ndarray, pressure: np.ndarray, diameters: np.ndarray,
+                    segments: tuple, feed_hct: float) -> np.ndarray:
+    """Discharge haematocrit of every segment for given flows: red cells conserved at
+    every node, split by :func:`red_cell_fraction` where a node feeds two segments and
+    mixed where two feed one. Nodes are visited from the highest pressure down, so
+    every segment's feed is known before it is split; segment 0 leaves the inlet."""
+    ends = np.array([(a, b) for a, b, *_ in segments])
+    hct = np.full(len(segments), float(feed_hct))
+    for node in np.argsort(-pressure):
+        into = [k for k in range(len(segments))
+                if (ends[k, 1] == node and flow[k] > 0) or (ends[k, 0] == node and flow[k] < 0)]
+        out = [k for k in range(len(segments))
+               if (ends[k, 0] == node and flow[k] > 0) or (ends[k, 1] == node and flow[k] < 0)]
+        if not into or not out:
+            continue
+        q_in = sum(abs(flow[k]) for k in into)
+        cells = sum(hct[k] * abs(flow[k]) for k in into)
+        if len(out) == 1:
+            hct[out[0]] = cells / q_in
+            continue
+        a, b = out
+        parent = max(into, key=lambda k: abs(flow[k]))
+        fraction = red_cell_fraction(abs(flow[a]) / q_in, cells / q_in, diameters[parent],
+                                     diameters[a], diameters[b])
+        hct[a] = fraction * cells / abs(flow[a])
+        hct[b] = (1.0 - fraction) * cells / abs(flow[b])
+    return hct
+
+
+def vessel_haematocrit(diameters: np.ndarray, lengths: np.ndarray, feed_hct: float,
+                       segments: tuple, iterations: int = 200, tol: float = 1e-12
+                       ) -> np.ndarray:
+    """Self-consistent discharge haematocrit of every segment of one network: viscosity
+    (Pries 1994) from haematocrit, flows from viscosity (Poiseuille, Kirchhoff), red-cell
+    split from flows, iterated with under-relaxation 1/2 to a fixed point. The split
+    fractions do not depend on the inflow, nor on the capillary length when every
+    capillary scales with it, so one network per sample serves all of them."""
+    hct = np.full(len(segments), float(feed_hct))
+    ends = np.array([(a, b) for a, b, *_ in segments])
+    for _ in range(iterations):
+        conductance = diameters**4 / (pries_viscosity(diameters, hct) * lengths)
+        pressure = node_pressures(conductance[None], segments, np.ones(1))[0]
+        flow = conductance * (pressure[ends[:, 0]] - pressure[ends[:, 1]])
+        new = split_red_cells(flow, pressure, diameters, segments, feed_hct)
+        if np.max(np.abs(new - hct)) < tol:
+            return new
+        hct = 0.5 * (hct + new)
+    raise RuntimeError(f"phase separation did not converge in {iterations} iterations")
+
+
+def apparent_viscosity(mu_plasma: ArrayLike, haematocrit: ArrayLike,
+                       capillary_diameter: ArrayLike, *, network: str = "ladder",
+                       phase_separation: bool = True) -> dict[str, np.ndarray]:
+    """Meso step: blood's apparent viscosity in every vessel of the network.
+
+    Parameters
+    ----------
+    mu_plasma
+        Plasma viscosity (mPa s).
+    haematocrit
+        Discharge haematocrit of the blood entering the network.
+    capillary_diameter
+        Capillary diameter (um); the network's factors scale it.
+    network
+        ``ladder`` or ``single``.
+    phase_separation
+        Distribute the red cells over the vessels at the bifurcations (Pries et al.
+        1990); otherwise every vessel carries the feed haematocrit.
+
+    Returns
+    -------
+    dict
+        ``mu_rel_capillary`` (relative apparent viscosity at the capillary diameter and
+        the feed haematocrit), ``min_capillary_haematocrit`` (the least discharge
+        haematocrit of a capillary), ``mu_vessel`` (mPa s, per segment: a field over
+        ``segment``).
+    """
+    mu_plasma = np.asarray(mu_plasma, dtype=float)
+    diameters, lengths = segment_sizes(capillary_diameter, np.ones_like(mu_plasma), network)
+    h = np.asarray(haematocrit, dtype=float)
+    segments = NETWORKS[network]
+    vessel_hct = np.repeat(h[:, None], len(segments), axis=1)
+    if phase_separation:
+        vessel_hct = np.stack([vessel_haematocrit(diameters[i], lengths[i], h[i], segments)
+                               for i in range(len(h))])
+    capillaries = list(CAPILLARIES[network])
+    return {"mu_rel_capillary": pries_viscosity(capillary_diameter, h),
+            "min_capillary_haematocrit": vessel_hct[:, capillaries].min(axis=1),
+            "mu_vessel": mu_plasma[:, None] * pries_viscosity(diameters, vessel_hct)}
 
 
 def network_flow(mu_vessel: ArrayLike, capillary_diameter: ArrayLike,

@@ -186,3 +186,56 @@ def test_stokes_flow_holds_over_the_whole_input_range():
 def test_a_cutoff_beyond_half_the_box_is_refused():
     with pytest.raises(ValueError, match="half the box"):
         gk.plasma_viscosity([0.722], [0.0], [1.7], **{**SHORT, "cutoff": 2.5})
+
+
+def pries_1990(fqb, hct, d_f, d_a, d_b):
+    """Pries et al. (1990) written out independently: FQE_a of a diverging bifurcation."""
+    x = (fqb - 0.4 / d_f) / (1 - 0.8 / d_f)
+    logit = -6.96 * np.log(d_a / d_b) / d_f + (1 + 6.98 * (1 - hct) / d_f) * np.log(x / (1 - x))
+    return 1 / (1 + np.exp(-logit))
+
+
+def test_red_cell_fraction_of_a_bifurcation():
+    """Symmetric: even split; the daughter with less flow gets a smaller share of the
+    red cells than of the blood (plasma skimming); complementary daughters account for
+    every cell; below X0 = 0.4 / d_F only plasma, above 1 - X0 all the cells."""
+    assert gk.red_cell_fraction(0.5, 0.45, 10.0, 6.0, 6.0) == pytest.approx(0.5, abs=1e-15)
+    for fqb, hct, d_f, d_a, d_b in [(0.3, 0.45, 10.0, 6.0, 6.0), (0.5, 0.3, 8.0, 5.0, 7.0),
+                                    (0.7, 0.5, 12.0, 8.0, 6.0)]:
+        got = gk.red_cell_fraction(fqb, hct, d_f, d_a, d_b)
+        assert got == pytest.approx(pries_1990(fqb, hct, d_f, d_a, d_b), rel=1e-12)
+        assert got + gk.red_cell_fraction(1 - fqb, hct, d_f, d_b, d_a) == pytest.approx(1.0)
+    assert gk.red_cell_fraction(0.3, 0.45, 10.0, 6.0, 6.0) < 0.3
+    assert gk.red_cell_fraction(0.04, 0.45, 10.0, 6.0, 6.0) == 0.0
+    assert gk.red_cell_fraction(0.97, 0.45, 10.0, 6.0, 6.0) == 1.0
+
+
+def test_phase_separation_conserves_red_cells_at_every_node_of_the_ladder():
+    d, length = gk.segment_sizes([6.5], [1.0])
+    hct = gk.vessel_haematocrit(d[0], length[0], 0.4, gk.LADDER)
+    conductance = d[0] ** 4 / (gk.pries_viscosity(d[0], hct) * length[0])
+    pressure = gk.node_pressures(conductance[None], gk.LADDER, np.ones(1))[0]
+    ends = np.array([(a, b) for a, b, *_ in gk.LADDER])
+    flow = conductance * (pressure[ends[:, 0]] - pressure[ends[:, 1]])
+    # a fixed point: the split of the converged flows returns the same haematocrits
+    np.testing.assert_allclose(gk.split_red_cells(flow, pressure, d[0], gk.LADDER, 0.4), hct,
+                               atol=1e-10)
+    for node in range(1, 7):
+        net = sum(hct[k] * flow[k] * (int(ends[k, 1] == node) - int(ends[k, 0] == node))
+                  for k in range(len(gk.LADDER)))
+        assert net == pytest.approx(0.0, abs=1e-12)
+    assert hct[-1] == pytest.approx(0.4, rel=1e-10)      # the venule carries the feed
+    assert hct.min() < 0.35 and hct.max() > 0.45          # the cells are not uniform
+
+
+def test_phase_separation_can_be_switched_off_and_single_vessels_are_unchanged():
+    args = (np.array([1.0]), np.array([0.4]), np.array([6.5]))
+    uniform = gk.apparent_viscosity(*args, phase_separation=False)
+    separated = gk.apparent_viscosity(*args)
+    np.testing.assert_allclose(uniform["mu_vessel"][0],
+                               gk.pries_viscosity(gk.segment_sizes([6.5], [1.0])[0][0], 0.4))
+    assert uniform["min_capillary_haematocrit"][0] == 0.4
+    assert separated["min_capillary_haematocrit"][0] < 0.4
+    assert not np.allclose(uniform["mu_vessel"], separated["mu_vessel"])
+    single = gk.apparent_viscosity(*args, network="single")
+    assert single["min_capillary_haematocrit"][0] == 0.4

@@ -58,7 +58,7 @@ def test_reduced_greenkubo_capillary_run(client, tmp_path):
                 "gk_cutoff": 0.5}
     study = reduced("greenkubo_capillary", 16, micro=short_md)
     result = uqscale.run(study, tmp_path / "gk", client=client)
-    check_indices(result, 9)
+    check_indices(result, 10)
     groups = result.indices["outputs"]["pressure_drop"]["sobol"]["groups"]["ST"]
     assert set(groups) == {"micro", "meso", "macro"}
 
