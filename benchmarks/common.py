@@ -27,3 +27,20 @@ def command_seconds(args: list[str], cwd: Path = ROOT) -> float:
 def best_of(repeats: int, measure) -> float:
     """The smallest of ``repeats`` measurements (the least disturbed one)."""
     return min(measure() for _ in range(repeats))
+
+
+def study_model(name: str):
+    """``studies/models/NAME.py`` of the study library, loaded as a module of its own."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "studies" / "models" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def positional(defaults: tuple) -> list:
+    """The script's positional arguments, each converted to its default's type, the
+    defaults standing in for the missing ones."""
+    given = sys.argv[1:]
+    return [type(d)(given[i]) if i < len(given) else d for i, d in enumerate(defaults)]
