@@ -297,6 +297,15 @@ def test_the_umbridge_client_calls_uqscale_serve(tmp_path):
             model([[x1, x2]])
         port = int(url.rsplit(":", 1)[1])
         assert listening_addresses(port) == {"0100007F"}   # 127.0.0.1 only
+        # uqscale on both ends: a study whose step is the served study.
+        chained = uqscale.Study.from_dict({
+            "study": "chained", "inputs": {"x1": UNIFORM, "x2": UNIFORM, "x3": UNIFORM},
+            "models": [{"name": "remote", **umbridge_step(url, "chain"),
+                        "inputs": ["x1", "x2", "x3"], "outputs": ["y"]}],
+            "analysis": [{"method": "moments", "n": 8}]})
+        x = np.random.default_rng(4).random((3, 8))
+        batch = evaluate(chained, x1=x[0], x2=x[1], x3=x[2])
+        np.testing.assert_array_equal(batch.outputs["y"], (x[0] + 2 * x[1]) * x[2])
     finally:
         stop(process)
 

@@ -116,7 +116,7 @@ class StudyModel(umbridge.Model if umbridge else object):
         self._pipelines: dict[str, Pipeline] = {}
         self._lock = threading.Lock()
         self._samples = itertools.count()
-        self._pipeline({})   # a missing program or model fails now, not at a request
+        self._pipeline({}).check()   # a missing program or model fails now, not at a request
 
     def get_input_sizes(self, config: Mapping[str, Any] | None = None) -> list[int]:
         """One vector: the study's inputs in declared order."""
