@@ -106,7 +106,22 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=("html", "md"), default="html",
                         help="html: write DIR/report.html and print its path (default); "
                              "md: print a Markdown summary")
+    _serve_parser(commands)   # uqscale serve (uqscale.serve, issue 23)
     return parser
+
+
+def _serve_parser(commands) -> None:
+    serve = commands.add_parser("serve", help="serve a study's model graph as a UM-Bridge "
+                                              "model (needs the umbridge extra)")
+    serve.add_argument("study", type=Path, help="study file (YAML)")
+    serve.add_argument("--step", help="serve this step's outputs (default: the last step)")
+    serve.add_argument("--port", type=int, default=4242, help="TCP port (default 4242)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="interface to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--name", help="the model's name on the server (default: the study's)")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="evaluations run at once, in threads (default 1)")
+    _set_option(serve)
 
 
 def _set_option(command: argparse.ArgumentParser) -> None:
@@ -306,9 +321,27 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the study's model graph (or one step of it) until interrupted."""
+    from uqscale.serve import LOOPBACK, StudyModel, serve_models
+
+    model = StudyModel(_load(args.study, args.overrides), args.step, args.name)
+    inputs = ", ".join(model.study.input_names)
+    outputs = ", ".join(f"{o.name} [{n}]" for o, n in zip(model.step.outputs, model.sizes,
+                                                            strict=True))
+    print(f"serving step '{model.step.name}' of study '{model.study.name}' as UM-Bridge "
+          f"model '{model.name}' on http://{args.host}:{args.port}: input [{inputs}], "
+          f"outputs {outputs}", flush=True)
+    if args.host not in LOOPBACK:
+        print(f"warning: listening on {args.host}: whoever reaches this port can run the "
+              f"model", file=sys.stderr)
+    serve_models([model], args.host, args.port, args.workers)
+    return 0
+
+
 COMMANDS = {"validate": cmd_validate, "run": cmd_run, "resume": cmd_resume,
             "status": cmd_status, "analyze": cmd_analyze, "verify": cmd_verify,
-            "report": cmd_report}
+            "report": cmd_report, "serve": cmd_serve}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -28,6 +28,7 @@ from uqscale.models.command import Command, SampleFailedError, prune_workdirs
 from uqscale.models.isolated import call_in_child
 from uqscale.models.loading import load_callable
 from uqscale.models.outputs import as_mapping, check_outputs, nonfinite_failures
+from uqscale.models.umbridge import UmbridgeClient, check_server
 from uqscale.records import BatchResult, Failure
 from uqscale.study.graph import step_order
 from uqscale.study.model import ModelStep, Study
@@ -49,6 +50,7 @@ class Pipeline:
     nonfinite: str
     commands: Mapping[int, Command] = field(default_factory=dict)
     workdir_root: Path | None = None
+    swept: str | None = None   # a resolution sweep's parameter: config of umbridge steps
 
     @classmethod
     def from_study(cls, study: Study, workdir_root: str | Path | None = None) -> Pipeline:
@@ -86,7 +88,8 @@ class Pipeline:
             root = Path(workdir_root or Path(tempfile.gettempdir())
                         / f"uqscale-{study.name}-{uuid.uuid4().hex[:8]}").resolve()
         return cls(tuple((i, models[i]) for i in order), study.base_dir,
-                   study.execution.retries, study.execution.nonfinite, commands, root)
+                   study.execution.retries, study.execution.nonfinite, commands, root,
+                   study.resolution.parameter if study.resolution is not None else None)
 
     @property
     def stages(self) -> tuple[tuple[dict[str, float], tuple[int, ...]], ...]:
@@ -108,6 +111,8 @@ class Pipeline:
                 load_callable(step.python, self.base_dir, f"models[{index}].python")
             if step.parser is not None:
                 load_callable(step.parser, self.base_dir, f"models[{index}].parser")
+            if step.umbridge is not None:   # the server's sizes, if it is up
+                check_server(step, index, self.swept)
 
 
 @dataclass
@@ -189,6 +194,8 @@ def _finish(pipeline: Pipeline, state: BatchState) -> BatchResult:
 
 def _model(pipeline: Pipeline, index: int, step: ModelStep) -> Model:
     """Step ``models[index]`` as ``model(sample, arguments)``, whatever its kind."""
+    if step.umbridge is not None:   # uqscale.models.umbridge: several samples in flight
+        return UmbridgeClient(step, index, pipeline.swept)
     if index in pipeline.commands:
         command, root = pipeline.commands[index], pipeline.workdir_root
         return lambda sample, arguments: command.run(root, sample, arguments)
@@ -220,8 +227,10 @@ def _run_step(model: Model, step: ModelStep, index: int, kwargs: dict[str, np.nd
             if count == 1 and retries == 0:
                 return {}, {0: _describe(1)}, 0
             # Isolate the failing samples by running them one at a time.
-    outcomes = [_call_one(model, step, index, kwargs, row, int(samples[row]), retries)
-                for row in range(count)]
+    # A model with a map method (an umbridge step) runs several samples at once.
+    outcomes = list(getattr(model, "map", map)(
+        lambda row: _call_one(model, step, index, kwargs, row, int(samples[row]), retries),
+        range(count)))
     retried = sum(attempts - 1 for _, attempts in outcomes)
     per_sample = [outcome for outcome, _ in outcomes]
     failed = {row: r for row, r in enumerate(per_sample) if isinstance(r, tuple)}

@@ -45,8 +45,9 @@ def _layout(study: Study, groups: Mapping[str, list[str]], colours: Mapping[str,
             source = producer.get(name) or f"g:{group_of[name]}"
             feeding.setdefault(source, []).append(name)
             depth = max(depth, nodes[source].column + 1)
-        kind = (step.python.split(":")[-1] + "()" if step.command is None
-                else "$ " + " ".join(step.command))
+        kind = (step.python.split(":")[-1] + "()" if step.kind == "python"
+                else "$ " + " ".join(step.command) if step.kind == "command"
+                else f"umbridge {step.umbridge.name}")   # issue 23: a UM-Bridge step
         nodes[key] = _Node(key, step.name, short(kind, 24), INK, depth)
         for source, names in feeding.items():
             label = listing(names, 2, 18) if source.startswith("s:") else ""

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from uqscale.study.resolution import Resolution
+from uqscale.study.umbridge import UmbridgeModel
 from uqscale.study.verification import VerificationCase
 
 NONFINITE_POLICIES = ("fail", "keep")
@@ -104,8 +105,9 @@ class ResultsFile:
 class ModelStep:
     """One step of the model graph, fed by inputs and parameters.
 
-    A step runs either a Python callable (``python: "module:function"``) or an
-    external program (``command: [program, arg, ...]``), never both.
+    A step runs a Python callable (``python: "module:function"``), an external
+    program (``command: [program, arg, ...]``) or a model on a UM-Bridge server
+    (``umbridge: {url: ..., name: ...}``): exactly one of them.
 
     Parameters
     ----------
@@ -132,9 +134,14 @@ class ModelStep:
         ``"module:function"`` called with the work directory, returning a mapping from
         output name to value.
     timeout
-        Seconds a sample may run before its process group is killed (no limit if None).
+        Seconds a sample may run before its process group is killed (no limit if None);
+        for an umbridge step, seconds to wait for the server's answer.
     workdirs
         ``keep_failed`` (default), ``keep`` or ``remove``: which work directories stay.
+    umbridge
+        The UM-Bridge server and model that evaluate this step (see docs/umbridge.md):
+        the inputs, in order, fill the model's input vectors; output vector k is output
+        k; the parameters travel as the ``config`` of each request.
 
     Examples
     --------
@@ -158,6 +165,7 @@ class ModelStep:
     timeout: float | None = field(default=None, kw_only=True)
     workdirs: str = field(default="keep_failed", kw_only=True)
     resources: Mapping[str, float] = field(default_factory=dict, kw_only=True)
+    umbridge: UmbridgeModel | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
         _set(self, "inputs", tuple(self.inputs))
@@ -175,7 +183,10 @@ class ModelStep:
 
     @property
     def kind(self) -> str:
-        """``"command"`` for an external program, else ``"python"``."""
+        """``"command"`` for an external program, ``"umbridge"`` for a served model,
+        else ``"python"``."""
+        if self.umbridge is not None:
+            return "umbridge"
         return "python" if self.command is None else "command"
 
     @property
@@ -186,7 +197,9 @@ class ModelStep:
     def to_dict(self) -> dict[str, Any]:
         """Return the file form (one entry of ``models``)."""
         entry: dict[str, Any] = {"name": self.name}
-        if self.command is None:
+        if self.umbridge is not None:
+            entry["umbridge"] = self.umbridge.to_dict()
+        elif self.command is None:
             entry["python"] = self.python
         else:
             entry["command"] = list(self.command)

@@ -19,13 +19,14 @@ from uqscale.study.model import (
     UncertainInput,
 )
 from uqscale.study.resolution import parse_resolution
+from uqscale.study.umbridge import read_umbridge
 from uqscale.study.verification import read_cases
 
 STUDY_KEYS = ("study", "description", "seed", "inputs", "models", "analysis",
               "execution", "output", "verification", "resolution")
 INPUT_META = ("distribution", "scale", "units")
 STEP_KEYS = ("name", "python", "command", "inputs", "outputs", "parameters", "vectorized",
-             "files", "results", "parser", "timeout", "workdirs", "resources")
+             "files", "results", "parser", "timeout", "workdirs", "resources", "umbridge")
 RESULTS_KEYS = ("file", "format")
 OUTPUT_KEYS = ("name", "dims", "coords")
 EXECUTION_KEYS = ("cluster", "workers", "batch_size", "retries", "timeout", "nonfinite",
@@ -107,7 +108,7 @@ def _inputs(value: Any) -> tuple[UncertainInput, ...]:
 def _step(value: Any, path: str) -> ModelStep:
     entry = fields.mapping(value, path)
     fields.check_keys(entry, path, STEP_KEYS, required=("name", "outputs"))
-    if "python" not in entry and "command" not in entry:
+    if not {"python", "command", "umbridge"} & set(entry):
         raise StudyError(f"{path}.python", "is required")
     inputs = fields.sequence(entry.get("inputs", []), f"{path}.inputs")
     return ModelStep(
@@ -125,6 +126,7 @@ def _step(value: Any, path: str) -> ModelStep:
         timeout=_optional(entry, "timeout", fields.number, None, path),
         workdirs=_optional(entry, "workdirs", fields.string, "keep_failed", path),
         resources=_optional(entry, "resources", fields.mapping, {}, path),
+        umbridge=_optional(entry, "umbridge", read_umbridge, None, path),
     )
 
 

@@ -18,6 +18,7 @@ from uqscale.study.model import (
 )
 from uqscale.study.resolution import validate_resolution
 from uqscale.study.templates import check_template
+from uqscale.study.umbridge import check_umbridge_step
 from uqscale.study.verification import check_cases
 
 COMMAND_ONLY = {"files": {}, "results": None, "parser": None, "workdirs": "keep_failed"}
@@ -86,7 +87,9 @@ def _check_step(step: ModelStep, path: str) -> None:
     if clash:
         raise StudyError(f"{path}.parameters.{sorted(clash)[0]}",
                          "is also one of the step's inputs; a keyword can come from one only")
-    if step.command is None:
+    if step.umbridge is not None:
+        check_umbridge_step(step, path)
+    elif step.command is None:
         _check_python_step(step, path)
     else:
         _check_command_step(step, path)
