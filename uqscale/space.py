@@ -8,21 +8,36 @@ from functools import cached_property
 import numpy as np
 
 from uqscale import distributions
+from uqscale.copula import GaussianCopula, uniform_of
 from uqscale.study.model import UncertainInput
 
 
 class InputSpace:
-    """Independent uncertain inputs, their marginals and their scale groups.
+    """Uncertain inputs, their marginals, their dependence and their scale groups.
 
     Parameters
     ----------
     inputs
         The study's uncertain inputs, in order; columns of every design follow it.
+    copula
+        The normal-score correlation of dependent inputs; None: independent inputs.
     """
 
-    def __init__(self, inputs: Sequence[UncertainInput]) -> None:
+    def __init__(self, inputs: Sequence[UncertainInput],
+                 copula: GaussianCopula | None = None) -> None:
         self.inputs = tuple(inputs)
         self.names = tuple(i.name for i in self.inputs)
+        self.copula = copula
+
+    @property
+    def independent(self) -> bool:
+        """Whether the inputs are independent."""
+        return self.copula is None
+
+    @cached_property
+    def correlation(self) -> np.ndarray:
+        """The ``(d, d)`` correlation of the inputs' normal scores."""
+        return np.eye(self.dimension) if self.copula is None else self.copula.full
 
     @property
     def dimension(self) -> int:
@@ -51,7 +66,18 @@ class InputSpace:
         return result
 
     def to_physical(self, unit: np.ndarray) -> np.ndarray:
-        """Map points of the unit cube, shape ``(n, d)``, to the inputs' distributions
-        by each marginal's inverse CDF."""
+        """Map points of the unit cube with independent columns, shape ``(n, d)``, to
+        the inputs' joint distribution: through the copula when there is one, then by
+        each marginal's inverse CDF."""
+        if self.copula is not None:
+            unit = self.copula.correlate(unit)
+        return self._inverse_cdfs(unit)
+
+    def from_scores(self, scores: np.ndarray) -> np.ndarray:
+        """Map normal scores that already carry the inputs' correlation, ``(n, d)``,
+        to physical inputs (for designs drawn in normal-score space)."""
+        return self._inverse_cdfs(uniform_of(scores))
+
+    def _inverse_cdfs(self, unit: np.ndarray) -> np.ndarray:
         columns = [m.inv(unit[:, j]) for j, m in enumerate(self.marginals)]
         return np.column_stack(columns) if columns else np.empty((len(unit), 0))

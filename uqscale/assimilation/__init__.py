@@ -1,0 +1,1 @@
+"""Ensemble data assimilation: analysis steps between cycles of ensemble forecasts."""
