@@ -3,6 +3,7 @@
     python benchmarks/indices_unchanged.py --save DIR     # run every study, keep its indices
     python benchmarks/indices_unchanged.py --check DIR    # run again, compare with DIR
     python benchmarks/indices_unchanged.py --check DIR --keep NEW   # and keep the new ones
+    python benchmarks/indices_unchanged.py --compare DIR NEW   # compare two saved folders
     python benchmarks/indices_unchanged.py --check DIR pkpd ishigami   # some studies
 
 Each study runs as ``uqscale run studies/NAME.yaml --out RUN --quiet`` with the
@@ -72,15 +73,37 @@ def results(document: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in document.items() if k not in IGNORED}
 
 
+def report(name: str, before: dict[str, Any], after: dict[str, Any], seconds: float) -> bool:
+    """Print whether a study's indices changed (and where); True if they did."""
+    lines = differences(results(before), results(after))
+    verdict = "identical" if not lines else f"{len(lines)} differences"
+    print(f"{name}: {verdict}" + (f" ({seconds:.0f} s)" if seconds else ""), flush=True)
+    for line in lines[:20]:
+        print("   ", line)
+    return bool(lines)
+
+
+def compare(before: Path, after: Path, names: list[str]) -> int:
+    """Compare the indices of ``names`` saved in two folders; 1 if any changed."""
+    changed = [report(name, json.loads((before / f"{name}.json").read_text()),
+                      json.loads((after / f"{name}.json").read_text()), 0.0)
+               for name in names]
+    return 1 if any(changed) else 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--save", type=Path, help="folder to keep the indices in")
     mode.add_argument("--check", type=Path, help="folder of indices saved before")
+    mode.add_argument("--compare", type=Path, nargs=2, metavar=("BEFORE", "AFTER"),
+                      help="compare two folders of saved indices (runs nothing)")
     parser.add_argument("--keep", type=Path, help="with --check: keep the new indices here")
     parser.add_argument("names", nargs="*", help="study names (default: every study)")
     args = parser.parse_args()
     names = args.names or sorted(p.stem for p in (ROOT / "studies").glob("*.yaml"))
+    if args.compare:
+        sys.exit(compare(*args.compare, names))
     changed = 0
     with tempfile.TemporaryDirectory() as scratch:
         for name in names:
@@ -93,12 +116,7 @@ def main() -> None:
                 print(f"{name}: saved ({seconds:.0f} s)", flush=True)
                 continue
             saved = json.loads((args.check / f"{name}.json").read_text())
-            lines = differences(results(saved), results(document))
-            changed += bool(lines)
-            verdict = "identical" if not lines else f"{len(lines)} differences"
-            print(f"{name}: {verdict} ({seconds:.0f} s)", flush=True)
-            for line in lines[:20]:
-                print("   ", line)
+            changed += report(name, saved, document, seconds)
     sys.exit(1 if changed else 0)
 
 
