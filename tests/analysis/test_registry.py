@@ -35,7 +35,7 @@ def test_options_are_frozen_typed_and_filled_with_defaults():
     assert (sobol.n, sobol.second_order, sobol.resamples, sobol.conf_level) == (64, False,
                                                                                  100, 0.95)
     assert dict(morris) == {"trajectories": 10, "levels": 4, "resamples": 100,
-                            "conf_level": 0.95}
+                            "conf_level": 0.95, "failures": "fail"}
     with pytest.raises(AttributeError):
         sobol.n = 128
 

@@ -21,7 +21,7 @@ from uqscale.report.blocks import (
     number,
 )
 from uqscale.report.data import RunData, load_run, wall_seconds
-from uqscale.report.results import sweep_note
+from uqscale.report.look import sweep_note
 from uqscale.report.sections import report_sections
 
 

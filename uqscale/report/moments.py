@@ -10,7 +10,7 @@ import xarray as xr
 from uqscale.report import fieldplots, plots
 from uqscale.report.blocks import Figure, Section, Table, number
 from uqscale.report.data import RunData, field_dims
-from uqscale.report.results import Found, Look, averaged, sweep_note, view
+from uqscale.report.look import Found, Look, averaged, sweep_note, view
 
 QUANTILE_STRIPS = 24
 """At most this many scalar outputs get the quantile figure (the table has them all)."""

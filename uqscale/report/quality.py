@@ -11,7 +11,7 @@ import xarray as xr
 from uqscale.report import fieldplots, plots
 from uqscale.report.blocks import Badge, Figure, Heading, Note, Section, Table, number
 from uqscale.report.data import RunData, field_dims
-from uqscale.report.results import Found, Look, top_note, view
+from uqscale.report.look import Found, Look, top_note, view
 
 GOOD_LOO, FAIR_LOO = 1e-2, 1e-1
 RESOLUTION_COLOUR = "#8C6D31"

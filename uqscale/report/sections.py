@@ -18,11 +18,12 @@ from uqscale.analysis.registry import METHODS, derived
 from uqscale.report import about, results
 from uqscale.report.blocks import Note, Section
 from uqscale.report.data import RunData
+from uqscale.report.look import Look
 
 Build = Callable[[], Section | None]
 
 
-def _common(data: RunData, look: results.Look) -> list[tuple[int, str, str, Build]]:
+def _common(data: RunData, look: Look) -> list[tuple[int, str, str, Build]]:
     """Sections that do not belong to one method: ``(place, id, title, build)``."""
     from uqscale.report.graph import model_graph
 
@@ -42,7 +43,7 @@ def _common(data: RunData, look: results.Look) -> list[tuple[int, str, str, Buil
     ]
 
 
-def _of_methods(data: RunData, look: results.Look) -> list[tuple[int, str, str, Build]]:
+def _of_methods(data: RunData, look: Look) -> list[tuple[int, str, str, Build]]:
     """The sections the methods of the run's analyses declare."""
     used = [m for m in (*METHODS.values(), *derived().values()) if m in data.methods.values()]
     def build(method, spec: SectionSpec) -> Build:
@@ -69,7 +70,7 @@ def report_sections(data: RunData, draw: bool = True) -> list[Section]:
         know, say) becomes a note saying why, with a warning; the other sections are
         unaffected.
     """
-    look = results.Look.of(data)
+    look = Look.of(data)
     present = []
     for _, key, title, build in sorted(_common(data, look) + _of_methods(data, look),
                                        key=lambda item: item[0]):
