@@ -76,6 +76,8 @@ def test_5_stopped_early_on_a_broken_model_and_resumable(tmp_path, client):
     assert 'raise RuntimeError("solver diverged at step 3")' in done.stderr   # traceback tail
     stored, _ = RunStore.open(run).sample_state(400)
     assert 20 <= stored.sum() < 400
+    status = uqscale("status", run)
+    assert status.stdout.splitlines()[0] == f"{run}: study 'small', stopped early"
     # Fixed model: the changed code is refused unless failed samples are retried.
     models = tmp_path / "s" / "smallmodels_uq.py"
     models.write_text(models.read_text().replace("def never", "def broken").replace(

@@ -23,7 +23,7 @@ import xarray as xr
 
 from uqscale.analysis.run_all import analyze_all
 from uqscale.design import blocks_of, build_design, design_columns
-from uqscale.errors import RunInterruptedError, StudyError, UqscaleError
+from uqscale.errors import RunInterruptedError, StoppedEarlyError, StudyError, UqscaleError
 from uqscale.execute.cluster import describe, open_client
 from uqscale.execute.failfast import FailFast
 from uqscale.execute.progress import Progress, Ticker
@@ -324,10 +324,14 @@ def _complete(store: RunStore, study: Study, client, options: RunOptions,
         if todo.any():
             check_models(study)
             store.update_provenance({"running": {"session": session, "started": started,
-                                                 "samples": int(todo.sum())}})
+                                                 "samples": int(todo.sum())}},
+                                    remove=("stopped",))
             try:
                 where = _run_missing(store, study, design, todo, client, options, timer,
                                      session, warned)
+            except StoppedEarlyError as error:
+                store.update_provenance({"stopped": str(error).splitlines()[0]})
+                raise
             except KeyboardInterrupt:
                 stored = int(store.sample_state(size)[0].sum())
                 raise RunInterruptedError(f"interrupted: {stored} of {size} samples are stored in "

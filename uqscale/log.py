@@ -1,15 +1,17 @@
 """uqscale's own messages through :mod:`logging`, and keeping Dask's loggers from
 repeating failures that uqscale records itself.
 
-The command line sends the ``uqscale`` logger to standard error as bare lines:
-warnings and errors always (``--quiet`` hides only progress and information),
-debug messages with ``-v``.
+The command line sends the ``uqscale`` logger, and Python warnings of the launcher,
+to standard error as bare lines: warnings and errors always (``--quiet`` hides only
+progress and information), debug messages with ``-v``. (Warnings raised by models in
+the workers are counted and stored instead: :mod:`uqscale.execute.runner`.)
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import warnings
 
 logger = logging.getLogger("uqscale")
 
@@ -34,7 +36,13 @@ def configure(verbosity: int = 0, quiet: bool = False) -> None:
     logger.handlers[:] = [handler]
     logger.setLevel(level)
     logger.propagate = False
+    warnings.showwarning = _warning_line
     silence_dask_repeats()
+
+
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """Python warnings of this process (a report section not drawn) as one line."""
+    logger.warning("warning: %s", message)
 
 
 class _DropRepeats(logging.Filter):

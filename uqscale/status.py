@@ -32,7 +32,8 @@ def run_status(directory: Path) -> dict[str, Any]:
         "directory": str(directory), "study": store.study().name,
         "samples": size, "done": int(done.sum()) - len(failures), "failed": len(failures),
         "pending": int(size - done.sum()), "elapsed_seconds": elapsed,
-        "state": "running" if running else ("finished" if finished else "interrupted"),
+        "state": "running" if running else "stopped early" if record.get("stopped") else (
+            "finished" if finished else "interrupted"),
         "failures": failure_groups(failures),
         "warnings": stored_warnings(store),
     }
