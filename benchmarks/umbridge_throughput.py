@@ -11,7 +11,9 @@ evaluated RUNS times, interleaved A, B, A, B over ROUNDS rounds:
 
 then the same at concurrency 1, where the time per sample is the overhead beyond the
 model's own time (microseconds here), next to that of a ``command:`` step measured by
-benchmarks/command_overhead.py's code (the same trivial model as a C program).
+benchmarks/command_overhead.py's code (the same trivial model as a C program); and
+both at concurrency 1 and CONCURRENCY with a model that sleeps SLOW_SECONDS (through
+its config), where evaluations in flight pay off.
 
 Run: ``python benchmarks/umbridge_throughput.py [RUNS]``
 """
@@ -35,6 +37,8 @@ from common import best_of
 import uqscale
 
 CONCURRENCY = 8
+SLOW_SECONDS = 0.01
+SLOW_RUNS = 80
 ROUNDS = 5
 SERVER_THREADS = 8
 PORT = 47311
@@ -42,7 +46,7 @@ URL = f"http://127.0.0.1:{PORT}"
 
 
 class Double(umbridge.Model):
-    """y = 2 x."""
+    """y = 2 x, after sleeping ``config["seconds"]`` (0 if not given)."""
 
     def __init__(self):
         super().__init__("double")
@@ -54,6 +58,7 @@ class Double(umbridge.Model):
         return [1]
 
     def __call__(self, parameters, config):
+        time.sleep(config.get("seconds", 0))
         return [[2.0 * parameters[0][0]]]
 
     def supports_evaluate(self):
@@ -74,34 +79,37 @@ def start_server() -> subprocess.Popen:
     raise RuntimeError("the benchmark server did not start")
 
 
-def study(concurrency: int, runs: int) -> uqscale.Study:
-    """The trivial model as an umbridge step, input x, output y."""
+def study(concurrency: int, runs: int, seconds: float = 0.0) -> uqscale.Study:
+    """The model as an umbridge step, input x, output y, sleeping ``seconds``."""
     return uqscale.Study.from_dict({
         "study": "umbridge_throughput", "seed": 1,
         "inputs": {"x": {"distribution": "uniform", "low": 0, "high": 1}},
         "models": [{"name": "double", "inputs": ["x"], "outputs": ["y"],
-                    "umbridge": {"url": URL, "name": "double", "concurrency": concurrency}}],
+                    "umbridge": {"url": URL, "name": "double", "concurrency": concurrency},
+                    "parameters": {"seconds": seconds}}],
         "analysis": [{"method": "moments", "n": runs, "rule": "random"}]})
 
 
-def client_alone_seconds(runs: int, concurrency: int) -> float:
+def client_alone_seconds(runs: int, concurrency: int, seconds: float = 0.0) -> float:
     """Wall time of ``runs`` HTTPModel calls from ``concurrency`` threads."""
     model = umbridge.HTTPModel(URL, "double")
     x = np.random.default_rng(1).random(runs)
     began = time.perf_counter()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        outputs = list(pool.map(lambda value: model([[value]])[0][0], x))
+        outputs = list(pool.map(lambda value: model([[value]], {"seconds": seconds})[0][0],
+                                x))
     seconds = time.perf_counter() - began
     assert np.array_equal(outputs, 2 * x)
     return seconds
 
 
-def interleaved(runs: int, concurrency: int, folder: Path) -> tuple[list[float], list[float]]:
+def interleaved(runs: int, concurrency: int, folder: Path, seconds: float = 0.0
+                ) -> tuple[list[float], list[float]]:
     """Seconds per round of the client alone (A) and of the umbridge step (B)."""
     a, b = [], []
-    steps = study(concurrency, runs)
+    steps = study(concurrency, runs, seconds)
     for _ in range(ROUNDS):
-        a.append(best_of(REPEATS, lambda: client_alone_seconds(runs, concurrency)))
+        a.append(best_of(REPEATS, lambda: client_alone_seconds(runs, concurrency, seconds)))
         b.append(in_process_seconds(steps, folder, runs))
     return a, b
 
@@ -112,6 +120,7 @@ def main(runs: int) -> None:
     try:
         wide_a, wide_b = interleaved(runs, CONCURRENCY, folder)
         one_a, one_b = interleaved(runs // 4, 1, folder)
+        slow = {c: interleaved(SLOW_RUNS, c, folder, SLOW_SECONDS) for c in (1, CONCURRENCY)}
         command = build(folder, runs)
         bare = bash_seconds(f"printf 'x 0.5\\n' > params.txt\n"
                             f"for i in $(seq {runs}); do ./double params.txt; done", folder)
@@ -122,7 +131,9 @@ def main(runs: int) -> None:
     print(f"trivial UM-Bridge model over loopback, {SERVER_THREADS} server threads; "
           f"{ROUNDS} interleaved rounds (median of the rounds' best of {REPEATS})")
     for label, count, (a, b) in ((f"concurrency {CONCURRENCY}", runs, (wide_a, wide_b)),
-                                 ("concurrency 1", runs // 4, (one_a, one_b))):
+                                 ("concurrency 1", runs // 4, (one_a, one_b)),
+                                 *((f"{SLOW_SECONDS * 1e3:g} ms model, concurrency {c}",
+                                    SLOW_RUNS, slow[c]) for c in slow)):
         ratios = [count / y / (count / x) for x, y in zip(a, b, strict=True)]
         print(f"  {label}: umbridge client alone {count / statistics.median(a):8.0f} evals/s, "
               f"uqscale umbridge step {count / statistics.median(b):8.0f} evals/s, "
@@ -134,6 +145,9 @@ def main(runs: int) -> None:
           f"{per_sample:.3f} ms, umbridge client alone {alone:.3f} ms; "
           f"command step {(ours - bare) / runs * 1e3:.3f} ms over a bare bash loop "
           f"({bare / runs * 1e3:.3f} ms per run of the C program)")
+    beyond = statistics.median(slow[1][1]) / SLOW_RUNS * 1e3 - SLOW_SECONDS * 1e3
+    print(f"time per sample beyond a {SLOW_SECONDS * 1e3:g} ms model's own (concurrency 1): "
+          f"umbridge step {beyond:.3f} ms")
 
 
 if __name__ == "__main__":

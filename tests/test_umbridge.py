@@ -331,7 +331,22 @@ def test_a_failing_sample_of_a_served_study_is_an_http_error_with_its_message(tm
         stop(process)
 
 
-def test_served_step_config_and_missing_extra_are_checked(tmp_path):
+def test_serve_refuses_an_unknown_step_and_a_taken_port_in_one_line(tmp_path, capsys):
+    path = chain_study(tmp_path)
+    assert main(["serve", str(path), "--step", "mezzo"]) == 2
+    assert capsys.readouterr().err == ("error: --step: 'mezzo' is not a step of study 'chain' "
+                                       "(steps: micro, macro)\n")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", str(path), "--port", str(port)]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith(f"error: cannot listen on 127.0.0.1:{port}: ")
+    assert len(error.splitlines()) == 1
+
+
+def test_served_step_and_its_config_are_checked(tmp_path):
     from aiohttp import web
 
     from uqscale.serve import StudyModel
@@ -340,8 +355,6 @@ def test_served_step_config_and_missing_extra_are_checked(tmp_path):
     micro = StudyModel(study, "micro")
     assert [m.name for m in micro.study.models] == ["micro"]
     assert micro([[0.25, 0.5, 0.75]]) == [[1.25]]
-    with pytest.raises(StudyError, match=r"^--step: 'mezzo' is not a step of study 'chain'"):
-        StudyModel(study, "mezzo")
     with pytest.raises(web.HTTPBadRequest) as refused:
         micro([[0.25, 0.5, 0.75]], {"dx": 0.1})
     assert "config key 'dx' is no parameter of the served steps" in refused.value.text

@@ -202,5 +202,7 @@ def serve_models(models: Sequence[Any], host: str = "127.0.0.1", port: int = 424
     web.run_app = functools.partial(run_app, host=host)
     try:
         umbridge.serve_models(list(models), port=port, max_workers=workers)
+    except OSError as error:   # the port is taken, the host is not this machine's
+        raise UqscaleError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
     finally:
         web.run_app = run_app

@@ -29,7 +29,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -108,13 +108,13 @@ class UmbridgeClient:
         self._lock = threading.Lock()
         self._input_sizes: list[int] | None = None
 
-    def map(self, evaluate: Callable[[int], Any], rows: Iterable[int]) -> Iterator[Any]:
+    def map(self, evaluate: Callable[[int], Any], rows: Iterable[int]) -> list[Any]:
         """``evaluate(row)`` for every row, ``concurrency`` of them in flight, in order."""
         rows = list(rows)
         try:
             with ThreadPoolExecutor(max_workers=max(1, min(self.server.concurrency,
                                                            len(rows)))) as pool:
-                return iter(list(pool.map(evaluate, rows)))
+                return list(pool.map(evaluate, rows))
         finally:
             self.close()
 
