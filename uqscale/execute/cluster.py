@@ -46,7 +46,19 @@ CONNECT_SECONDS = 30
 def find_profile(name_or_path: str, base_dir: Path | None) -> Path | None:
     """Locate a profile file: a path to a YAML file, or a name looked up as
     ``cluster/profiles/NAME.yaml`` in the study's folder, its parents and the working
-    directory. None when a name is not found there.
+    directory.
+
+    Parameters
+    ----------
+    name_or_path
+        ``execution.profile``: a path ending in ``.yaml``/``.yml``, or a name.
+    base_dir
+        The study's folder, searched first (then its parents), or None.
+
+    Returns
+    -------
+    Path or None
+        The file; None when a name is found nowhere (it may name a packaged profile).
 
     Raises
     ------
