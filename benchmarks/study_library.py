@@ -7,6 +7,9 @@ of its default run and the largest total indices of its main output.
 
     python benchmarks/study_library.py --figures runs/library/codon_cascade
                                          # only the phenomenon figures of a run folder
+    python benchmarks/study_library.py --draws 96 immune_agent_field
+                                         # phenomenon shares from 96 random draws of
+                                         # the inputs, evaluated in this process
 
 Each study runs as a user runs it (``uqscale run studies/NAME.yaml --out DIR``, the
 study's own execution settings); the indices come from ``DIR/indices.json``, and the
@@ -158,6 +161,39 @@ def phenomena(name: str, folder: Path) -> str:
     return ""
 
 
+DECIDING = {"immune_agent_field": "escalated", "cardiac_fibrosis": "reentry",
+            "codon_cascade": "washout"}
+"""The 0/1 output whose share a study's phenomenon is."""
+
+
+def draws(study, count: int, seed: int = 1) -> str:
+    """Share of ``count`` random draws of the inputs (evaluated in this process, no
+    cluster: where a loaded machine cannot afford a Saltelli run) showing the study's
+    phenomenon, and for each input the difference of that share between the draws in
+    its upper and its lower half (the inputs that decide it, crudely)."""
+    import numpy as np
+
+    from uqscale.models.evaluate import Pipeline, evaluate_batch
+    from uqscale.space import InputSpace
+
+    space = InputSpace(study.inputs)
+    values = space.to_physical(np.random.default_rng(seed).random((count, space.dimension)))
+    inputs = {name: values[:, j] for j, name in enumerate(space.names)}
+    began = time.process_time()
+    batch = evaluate_batch(Pipeline.from_study(study), 0, inputs)
+    seconds = time.process_time() - began
+    shown = np.asarray(batch.outputs[DECIDING[study.name]], dtype=float)
+    contrasts = []
+    for name, column in inputs.items():
+        upper = column > np.median(column)
+        contrasts.append((name, shown[upper].mean() - shown[~upper].mean()))
+    contrasts.sort(key=lambda kv: -abs(kv[1]))
+    half = 1.96 * np.sqrt(shown.mean() * (1 - shown.mean()) / count)
+    return (f"{DECIDING[study.name]} in {shown.mean():.3f} +- {half:.3f} of {count} draws "
+            f"({len(batch.failures)} failed; {seconds / count:.2f} s CPU a sample); share "
+            f"upper minus lower half: " + ", ".join(f"{k} {v:+.2f}" for k, v in contrasts))
+
+
 def report(name: str, alone: float, wall: float, found: dict) -> str:
     tops = ", ".join(f"{k} {v:.2f}" for k, v in found["top_st"])
     micro = "-" if found["st_micro"] is None else f"{found['st_micro']:.2f}"
@@ -171,6 +207,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="study names (default: every study)")
     parser.add_argument("--out", type=Path, help="keep the run folders here")
+    parser.add_argument("--draws", type=int, metavar="N",
+                        help="only evaluate N random draws of the inputs in this process")
     parser.add_argument("--figures", type=Path, metavar="DIR",
                         help="only print the phenomenon figures of this run folder")
     args = parser.parse_args()
@@ -181,6 +219,10 @@ def main() -> None:
         return
     paths = [ROOT / "studies" / f"{n}.yaml" for n in args.names] or \
         sorted((ROOT / "studies").glob("*.yaml"))
+    if args.draws:
+        for path in paths:
+            print(f"{path.stem}: {draws(load_study(path), args.draws)}", flush=True)
+        return
     with tempfile.TemporaryDirectory() as scratch:
         base = args.out or Path(scratch)
         for path in paths:

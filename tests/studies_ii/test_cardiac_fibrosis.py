@@ -44,7 +44,7 @@ def test_restitution_approaches_the_closed_form_at_first_order_in_tau_in():
 
 
 def test_restitution_curve_rises_towards_the_steady_apd():
-    out = cf.cell_restitution(np.array([0.3, 0.5]), 6.0, 120.0, np.array([150.0, 80.0]))
+    out = cf.cell_restitution(np.array([0.3, 0.5]), 6.0, 120.0, np.array([150.0, 80.0]), dt=0.05)
     assert (np.diff(out["restitution"], axis=1) > 0).all()
     assert (out["restitution"][:, -1] < out["apd"]).all()
     assert out["apd"][0] > out["apd"][1]                  # the gate closes more slowly
