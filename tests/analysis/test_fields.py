@@ -72,9 +72,9 @@ def test_point_estimates_equal_salib_analyze(tmp_path):
 
 def test_sobol_on_a_field_longer_than_a_bootstrap_chunk(tmp_path, monkeypatch):
     # The bootstrap runs over chunks of points; an uneven last chunk must not matter.
-    from uqscale.analysis import sobol
+    from uqscale.analysis import saltelli_bootstrap
 
-    monkeypatch.setattr(sobol, "BOOTSTRAP_ELEMENTS", 64 * 100 * 2)
+    monkeypatch.setattr(saltelli_bootstrap, "BOOTSTRAP_ELEMENTS", 100 * 7)
     result = analyse_in_process(field_study([{"method": "sobol", "n": 64}]), tmp_path)[0]
     field = result["sobol"]["y"]
     assert field["S1_conf"].shape == (2, len(TIMES))
