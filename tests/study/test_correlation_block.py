@@ -11,6 +11,7 @@ from scipy import stats
 
 import uqscale
 from tests.analysis.test_shapley import exact_shapley
+from tests.report.test_indices_schema import validate
 from uqscale.errors import StudyError
 from uqscale.study import Study
 
@@ -71,7 +72,9 @@ def test_the_study_round_trips_through_its_file_form():
 def test_a_correlated_run_gives_the_closed_form_shapley_effects(client, tmp_path):
     study = Study.from_dict(linear_study())
     result = uqscale.run(study, tmp_path / "run", client=client)
-    entry = json.loads((tmp_path / "run" / "indices.json").read_text())["outputs"]["y"]
+    document = json.loads((tmp_path / "run" / "indices.json").read_text())
+    validate(document)
+    entry = document["outputs"]["y"]
     sh, conf = entry["shapley"]["Sh"], entry["shapley"]["Sh_conf"]
     cov = np.diag(np.square(SIGMA))
     cov[1, 2] = cov[2, 1] = RHO * SIGMA[1] * SIGMA[2]
