@@ -72,7 +72,7 @@ def build_design(study: Study) -> xr.Dataset:
         One variable per input over dim ``sample``; attribute ``blocks`` is JSON
         mapping each analysis label to the ``[start, stop)`` of its rows.
     """
-    space = InputSpace(study.inputs)
+    space = InputSpace.of(study)
     parts, blocks, start = [], {}, 0
     for analysis in study.analysis:
         if not reuses_samples(analysis, study):

@@ -9,7 +9,7 @@ import numpy as np
 
 from uqscale import distributions
 from uqscale.copula import GaussianCopula, uniform_of
-from uqscale.study.model import UncertainInput
+from uqscale.study.model import Study, UncertainInput
 
 
 class InputSpace:
@@ -28,6 +28,13 @@ class InputSpace:
         self.inputs = tuple(inputs)
         self.names = tuple(i.name for i in self.inputs)
         self.copula = copula
+
+    @classmethod
+    def of(cls, study: Study) -> InputSpace:
+        """The input space of ``study``: its inputs and their copula, if any."""
+        from uqscale.study.correlation import copula_of
+
+        return cls(study.inputs, copula_of(study))
 
     @property
     def independent(self) -> bool:

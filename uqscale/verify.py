@@ -67,7 +67,7 @@ def medians(study: Study) -> dict[str, float]:
     """Each uncertain input's median (inverse CDF at 1/2)."""
     from uqscale.space import InputSpace
 
-    space = InputSpace(study.inputs)
+    space = InputSpace.of(study)
     return {name: float(np.asarray(m.inv(0.5)).ravel()[0])
             for name, m in zip(space.names, space.marginals, strict=True)}
 

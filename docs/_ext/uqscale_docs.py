@@ -26,7 +26,7 @@ from sphinx.util.docutils import SphinxDirective
 
 ROOT = Path(__file__).resolve().parents[2]
 STUDIES = ROOT / "studies"
-EXAMPLE_TIMEOUT = 300  # seconds: an example that hangs fails the build
+EXAMPLE_TIMEOUT = 600  # seconds: an example that hangs fails the build
 
 
 def _table(header: list[str], rows: list[list[str]]) -> nodes.table:

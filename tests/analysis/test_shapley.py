@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from uqscale.analysis import shapley
+from uqscale.analysis import shapley_estimator as shapley
 from uqscale.copula import GaussianCopula
 from uqscale.space import InputSpace
 from uqscale.study.model import UncertainInput

@@ -54,7 +54,7 @@ def process_scale(study: Study) -> float | None:
     if name is None:
         return None
     if name in study.input_names:
-        space = InputSpace(study.inputs)
+        space = InputSpace.of(study)
         return float(space.marginals[space.names.index(name)].inv(0.5))
     return next(float(step.parameters[name]) for step in study.models
                 if name in step.parameters)
@@ -169,7 +169,7 @@ def _combined_indices(study, source, at_dx: xr.Dataset, per_dx: np.ndarray, desi
     within = flat.var(axis=0).mean(axis=0)
     averaged = results[[output]].isel(sample=slice(*rows)).copy(
         data={output: per_dx.mean(axis=0)})
-    space = InputSpace(study.inputs)
+    space = InputSpace.of(study)
     of_mean = METHODS[source.method].analyze(
         space, source.options, design.isel(sample=slice(*rows)), averaged, rng)[output]
     field_shape = per_dx.shape[2:]

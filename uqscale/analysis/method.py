@@ -248,6 +248,10 @@ class Method:
         Report sections of its own (:class:`SectionSpec`).
     entry
         ``entry(dataset) -> dict``: one output's results in ``indices.json``.
+    dependent_inputs
+        Whether its estimates keep their meaning when inputs are correlated (a
+        ``correlation:`` block); the others assume independent inputs and are refused
+        for such a study.
     """
 
     name: str
@@ -262,6 +266,7 @@ class Method:
     summary: tuple[str, ...] = ()
     sections: tuple[SectionSpec, ...] = ()
     entry: Callable[[xr.Dataset], dict[str, Any]] = GENERIC_ENTRY
+    dependent_inputs: bool = False
 
     def read(self, given: Mapping[str, Any], path: str) -> Options:
         """:func:`read_options` of this method.

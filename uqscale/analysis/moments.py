@@ -118,7 +118,7 @@ def _statistics(values: np.ndarray, quantiles: np.ndarray
 
 METHOD = Method(
     name="moments", options=MomentsOptions, sampling=("n", "rule"), sample=sample,
-    analyze=analyze, reuses=lambda options: not options["n"],
+    analyze=analyze, reuses=lambda options: not options["n"], dependent_inputs=True,
     takes_any_iid=lambda options: True,
     sections=(SectionSpec(10, "moments", "Moments and quantiles",
                           Lazy("uqscale.report.moments:moments_section")),))

@@ -7,7 +7,7 @@ one).
 
 from __future__ import annotations
 
-from uqscale.analysis import moments, morris, pce_method, sobol
+from uqscale.analysis import moments, morris, pce_method, shapley, sobol
 from uqscale.analysis.method import Method
 
 METHODS: dict[str, Method] = {m.name: m for m in (
@@ -15,6 +15,7 @@ METHODS: dict[str, Method] = {m.name: m for m in (
     pce_method.METHOD,
     sobol.METHOD,
     morris.METHOD,
+    shapley.METHOD,
 )}
 """Methods a study may ask for (``analysis: - method: NAME``)."""
 

@@ -103,7 +103,7 @@ def _stack_sweep(study: Study, runs: list[tuple[Found, dict[str, str]]],
 def _analyze_once(study: Study, design: xr.Dataset, results: xr.Dataset,
                   blocks: dict[str, tuple[int, int]], offset: int
                   ) -> tuple[Found, dict[str, str]]:
-    space = InputSpace(study.inputs)
+    space = InputSpace.of(study)
     found: Found = {}
     errors: dict[str, str] = {}
     for analysis in study.analysis:

@@ -129,7 +129,7 @@ def _tried(study: Study, pipeline: Pipeline) -> tuple[int, list[tuple[str, str]]
         available.update(o.name for o in step.outputs)
     if not steps:
         return 0, []
-    space = InputSpace(study.inputs)
+    space = InputSpace.of(study)
     medians = space.to_physical(np.full((TRY_SAMPLES, len(space.names)), 0.5))
     inputs = {name: medians[:, j].copy() for j, name in enumerate(space.names)}
     if study.resolution is not None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from uqscale.study.correlation import Correlation
 from uqscale.study.resolution import Resolution
 from uqscale.study.umbridge import UmbridgeModel
 from uqscale.study.verification import VerificationCase
@@ -312,6 +313,7 @@ class Study:
     output: Output = field(default_factory=Output)
     verification: tuple[VerificationCase, ...] = ()
     resolution: Resolution | None = None
+    correlation: Correlation | None = None
     base_dir: Path | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -347,6 +349,8 @@ class Study:
             data["verification"] = [c.to_dict() for c in self.verification]
         if self.resolution is not None:
             data["resolution"] = self.resolution.to_dict()
+        if self.correlation is not None:
+            data["correlation"] = self.correlation.to_dict()
         return data
 
     @property

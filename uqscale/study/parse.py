@@ -8,6 +8,7 @@ from typing import Any
 
 from uqscale.errors import StudyError
 from uqscale.study import fields
+from uqscale.study.correlation import parse_correlation
 from uqscale.study.model import (
     Analysis,
     Execution,
@@ -23,7 +24,7 @@ from uqscale.study.umbridge import read_umbridge
 from uqscale.study.verification import read_cases
 
 STUDY_KEYS = ("study", "description", "seed", "inputs", "models", "analysis",
-              "execution", "output", "verification", "resolution")
+              "execution", "output", "verification", "resolution", "correlation")
 INPUT_META = ("distribution", "scale", "units")
 STEP_KEYS = ("name", "python", "command", "inputs", "outputs", "parameters", "vectorized",
              "files", "results", "parser", "timeout", "workdirs", "resources", "umbridge")
@@ -66,6 +67,8 @@ def parse_study(data: Any, base_dir: Path | None = None) -> Study:
         verification=read_cases(data.get("verification") or []),
         resolution=(parse_resolution(data["resolution"])
                     if data.get("resolution") is not None else None),
+        correlation=(parse_correlation(data["correlation"])
+                     if data.get("correlation") is not None else None),
         base_dir=base_dir,
     )
 

@@ -6,6 +6,7 @@ from uqscale import distributions
 from uqscale.errors import StudyError
 from uqscale.execute.kinds import CLUSTERS, KINDS
 from uqscale.study import fields
+from uqscale.study.correlation import validate_correlation
 from uqscale.study.graph import step_order
 from uqscale.study.methods import METHODS, read_options
 from uqscale.study.model import (
@@ -60,6 +61,7 @@ def validate_study(study: Study) -> None:
     check_cases(study)
     if study.resolution is not None:
         validate_resolution(study.resolution, study)
+    validate_correlation(study)
 
 
 def _check_step(step: ModelStep, path: str) -> None:
