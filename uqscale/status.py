@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from uqscale.execute.progress import clock
-from uqscale.models.evaluate import Failure
+from uqscale.records import Failure
 from uqscale.store import RunStore, read_json
 
 STAMP = "%Y-%m-%dT%H:%M:%S%z"
@@ -75,7 +75,7 @@ def closing_lines(directory: Path, samples: int, failures: Sequence[Failure],
 
     Examples
     --------
-    >>> from uqscale.models.evaluate import Failure
+    >>> from uqscale.records import Failure
     >>> lines = closing_lines(Path("runs/x"), 4, [Failure(0, "pk", "TypeError", "bad 'qq'")],
     ...                       {"pce": "pce: too few samples"})
     >>> for line in lines:

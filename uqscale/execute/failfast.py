@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 
 from uqscale.errors import StoppedEarlyError
-from uqscale.models.evaluate import BatchResult, Failure
+from uqscale.records import BatchResult, Failure
 
 FAIL_FAST_SAMPLES = 20
 """Finished samples, all failed alike, that stop a run (a documented contract)."""
