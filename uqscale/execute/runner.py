@@ -20,9 +20,9 @@ from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
+from uqscale.execute.isolation import isolate, limit_worker_kills
 from uqscale.models.evaluate import (
     BatchResult,
-    Failure,
     Pipeline,
     evaluate_batch,
     evaluate_stage,
@@ -86,12 +86,6 @@ def batches(start: int, stop: int, size: int) -> Iterator[tuple[int, int]]:
     """Consecutive ``[a, b)`` ranges of at most ``size`` samples covering ``[start, stop)``."""
     for a in range(start, stop, size):
         yield a, min(a + size, stop)
-
-
-def lost_batch(start: int, stop: int, message: str) -> BatchResult:
-    """A batch whose workers died: every sample failed as ``WorkerLost``."""
-    failures = [Failure(sample, "", "WorkerLost", message) for sample in range(start, stop)]
-    return BatchResult(start, stop, {}, failures)
 
 
 def merged(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -204,6 +198,7 @@ def run_batches(client, pipeline: Pipeline, names: tuple[str, ...], design: np.n
             ranges_of[future.key] = (a, b)
             queue.add(future)
 
+    limit_worker_kills(client)   # h16: a crashing sample kills one worker, not four
     queue = as_completed()
     submit_more(queue)
     for future in queue:
@@ -212,10 +207,13 @@ def run_batches(client, pipeline: Pipeline, names: tuple[str, ...], design: np.n
         try:
             result = future.result()
             ran = True
-        except KilledWorker as error:
-            # The batch killed every worker it ran on (allowed-failures times): record
-            # its samples as lost, retryable on resume, and go on with the others.
-            result, ran = lost_batch(a, b, str(error)), False
+        except KilledWorker:
+            # h16 (crash isolation): the worker running the batch died; find the
+            # samples at fault (ModelCrashed) and keep every other one.
+            result = isolate(client, pipeline, a,
+                             {name: column[a:b] for name, column in columns.items()},
+                             submit_batch)
+            ran = False
         except BaseException:
             client.cancel(list(queue.futures))
             raise
