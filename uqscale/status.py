@@ -36,6 +36,8 @@ def run_status(directory: Path) -> dict[str, Any]:
                                       if (f.step, f.error) == (step, error))}
                      for (step, error), count in Counter((f.step, f.error)
                                                          for f in failures).most_common()],
+        # h16: damaged part files (skipped; their samples count as pending).
+        "damaged_parts": [f"{path}: {reason}" for path, reason in store.damaged_parts()],
     }
     if running:
         stored = _stored_in_session(store, running["session"])
@@ -70,6 +72,7 @@ def format_status(status: dict[str, Any]) -> str:
     if "remaining_seconds" in status:
         left = status["remaining_seconds"]
         lines[-1] += f", about {clock(left)} left" if left is not None else ", time left unknown"
+    lines += [f"  damaged part {line}" for line in status.get("damaged_parts", [])]  # h16
     for group in status["failures"]:
         lines.append(f"  {group['count']} x {group['error']} in step {group['step']}: "
                      f"{group['example']}")

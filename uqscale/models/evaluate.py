@@ -111,7 +111,7 @@ class Pipeline:
         root = None
         if commands:
             root = Path(workdir_root or Path(tempfile.gettempdir())
-                        / f"uqscale-{study.name}-{uuid.uuid4().hex[:8]}").resolve()
+                        / f"uqscale-{study.name}-{uuid.uuid4().hex[:8]}").absolute()
         return cls(tuple((i, models[i]) for i in order), study.base_dir,
                    study.execution.retries, study.execution.nonfinite, commands, root)
 
