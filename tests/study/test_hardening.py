@@ -152,8 +152,8 @@ def test_budgets_that_would_not_fit_in_memory_are_refused_at_once(analysis, fiel
 @pytest.mark.parametrize("name", ["../../x", "a/b", ".hidden", "-x", "a b", "x" * 101, "é"])
 def test_study_names_must_be_plain(name):
     assert error_of(broken(("study",), name)).startswith(
-        f"study: must be a plain name: letters, digits, '.', '_' and '-', not starting with "
-        f"'.' or '-', at most 100 characters (got ")
+        "study: must be a plain name: letters, digits, '.', '_' and '-', not starting with "
+        "'.' or '-', at most 100 characters (got ")
 
 
 @pytest.mark.parametrize("target", [".", "./", "a//b", "a/./b", "..", "x/../y", "/etc/x", "a b"])
