@@ -177,3 +177,10 @@ def test_a_bare_program_name_is_looked_up_on_path_not_in_the_study_folder(tmp_pa
                                          r"not found on PATH \(write a program of the study "
                                          r"folder as a path: './no-such-tool'\)$"):
         find_program("no-such-tool", tmp_path, "models[0].command[0]")
+
+
+def test_the_budget_uses_the_pce_oversampling_without_importing_pce():
+    from uqscale.analysis import pce
+    from uqscale.study import budget
+
+    assert budget.OVERSAMPLING == pce.OVERSAMPLING

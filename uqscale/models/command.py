@@ -171,7 +171,7 @@ def find_program(program: str, base_dir: Path | None, path: str) -> str:
     folder = base_dir if base_dir is not None else Path.cwd()
     local = folder / program
     if not local.is_file():
-        raise StudyError(path, f"program '{program}' not found (looked for {local})")
+        raise StudyError(path, f"program '{program}' not found (looked in {folder})")
     if not os.access(local, os.X_OK):
         raise StudyError(path, f"'{local}' is not executable (chmod +x it)")
     return os.path.abspath(local)  # not resolve(): a venv's python is a symlink

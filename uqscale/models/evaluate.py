@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from uqscale.errors import StudyError
 from uqscale.models.command import Command, SampleFailedError, prune_workdirs
 from uqscale.models.isolated import call_in_child
 from uqscale.models.loading import load_callable
@@ -239,6 +240,8 @@ def _run_step(model: Model, step: ModelStep, index: int, kwargs: dict[str, np.nd
         try:
             returned = model(int(samples[0]), kwargs)
             return check_outputs(returned, step, index, count), {}, 0
+        except StudyError:   # a program gone from the worker: no sample can run
+            raise
         except Exception:   # ContractError too: the samples at fault are found below
             if count == 1 and retries == 0:
                 return {}, {0: _describe(1)}, 0
@@ -280,6 +283,8 @@ def _call_one(model: Model, step: ModelStep, index: int, kwargs: dict[str, np.nd
                                  step, index, 1, per_sample=True), attempt
         except ContractError:
             return _describe(attempt), attempt    # the same result again: no retry
+        except StudyError:
+            raise
         except Exception:
             if attempt > retries:
                 return _describe(attempt), attempt

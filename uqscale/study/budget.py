@@ -19,6 +19,9 @@ from uqscale.errors import StudyError
 
 WORKING_COPIES = 4
 """Copies of the design that sampling holds at once (unit cube, mapped, stacked)."""
+OVERSAMPLING = 2
+"""Regression samples per PCE term, as :data:`uqscale.analysis.pce.OVERSAMPLING` (a test
+keeps them equal): importing that module takes seconds, validation must not."""
 
 
 def physical_memory() -> int:
@@ -40,10 +43,8 @@ def design_size(method: str, options: Mapping[str, Any], inputs: int
     elif method == "pce" and options["design"] == "quadrature" and not options["sparse"]:
         rows, option = (options["order"] + 1) ** inputs, "order"
     elif method == "pce" and options["design"] == "regression" and options["order"] != "auto":
-        from uqscale.analysis import pce  # its import takes seconds: only when needed
-
         terms = math.comb(options["order"] + inputs, inputs)   # q_norm < 1 keeps fewer
-        rows = options.get("n") or pce.OVERSAMPLING * terms
+        rows = options.get("n") or OVERSAMPLING * terms
         option = "n" if options.get("n") else "order"
         return rows, 8 * rows * (WORKING_COPIES * inputs + 2 * terms), option
     else:

@@ -43,7 +43,7 @@ def study_from_text(text: str, base_dir: Path | None, source: str = "study file"
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
+        problem = getattr(error, "problem", None) or " ".join(str(error).split())
         raise StudyError(source, f"not valid YAML ({where}{problem})") from None
     try:
         return parse_study(data, base_dir)
