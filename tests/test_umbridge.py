@@ -242,7 +242,7 @@ def test_a_server_dying_mid_run_loses_no_sample_and_the_run_resumes(client, refe
     assert done.sum() >= 40 - 2 * 8 and done.sum() + len(lost) == len(stored)
     url, back = serve_test_models(port)
     try:
-        resumed = resume(tmp_path / "run", client=client, retry_failed=True)
+        resumed = resume(tmp_path / "run", client=client)   # connection errors are retried
     finally:
         stop(back)
     assert not resumed.failures and resumed.ran == len(lost)

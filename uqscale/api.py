@@ -208,10 +208,11 @@ def run(study: Study, out: str | Path | None = None, *, client=None,
     try:
         return _complete(store, study, client, options, timer)
     except StudyError:
-        # The model breaks the study's contract: no sample can succeed, keep nothing.
-        import shutil
+        # h16: a folder is removed only when it stores no batch; else it stays resumable.
+        if not store.part_files():
+            import shutil
 
-        shutil.rmtree(directory, ignore_errors=True)
+            shutil.rmtree(directory, ignore_errors=True)
         raise
 
 

@@ -148,9 +148,69 @@ def check_parameters(distribution: str, params: Mapping[str, Any], path: str) ->
     for name in family.required:
         if name not in params:
             raise StudyError(f"{path}.{name}", f"is required for a {distribution} distribution")
-    problem = family.check(params)
+    problem = family.check(params) or _representable(distribution, params)
     if problem:
         raise StudyError(f"{path}.{problem[0]}", problem[1])
+
+
+LARGEST = 1e100
+"""Largest magnitude of an input's mean, spread and extreme quantiles: the analyses
+square and multiply values (moments, polynomials), which must stay finite."""
+SMALLEST = 1e-100
+"""Smallest magnitude of a non-zero bound (below it, logarithms and ratios lose all
+precision, or the value is subnormal)."""
+Z = 6.0
+"""Standard normal quantile of about 1e-9: how far the extreme quantiles reach."""
+
+
+def _summary(distribution: str, p: Mapping[str, float]) -> tuple[str, dict[str, float]]:
+    """The parameter that sets the scale of the distribution, and its mean, standard
+    deviation and 1e-9 / 1 - 1e-9 quantiles (or bounds), in logarithms where the
+    values themselves may overflow (``log_*``)."""
+    if distribution in ("uniform", "triangular"):
+        return "high", {"low": p["low"], "high": p["high"], "spread": p["high"] - p["low"]}
+    if distribution == "normal":
+        return "std", {"low": max(p.get("lower", -math.inf), p["mean"] - Z * p["std"]),
+                       "high": min(p.get("upper", math.inf), p["mean"] + Z * p["std"]),
+                       "spread": p["std"]}
+    if distribution == "lognormal":
+        # log of the mean, mu + sigma^2 / 2, and of the upper quantile.
+        return "sigma", {"log_mean": p["mu"] + p["sigma"] ** 2 / 2,
+                         "log_high": p["mu"] + Z * p["sigma"],
+                         "log_low": p["mu"] - Z * p["sigma"]}
+    if distribution == "loguniform":
+        return "low", {"low": p["low"], "high": p["high"]}
+    if distribution == "beta":
+        # The density's normalising constant 1 / B(alpha, beta).
+        log_beta = math.lgamma(p["alpha"]) + math.lgamma(p["beta"]) - math.lgamma(
+            p["alpha"] + p["beta"])
+        return "alpha", {"low": p.get("low", 0.0), "high": p.get("high", 1.0),
+                         "log_normaliser": -log_beta}
+    mean = p["shape"] * p["theta"] + p.get("shift", 0.0)          # gamma
+    std = math.sqrt(p["shape"]) * p["theta"]
+    return "shape", {"mean": mean, "high": mean + Z * std * (1 + 1 / math.sqrt(p["shape"])),
+                     "log_normaliser": -math.lgamma(p["shape"])}
+
+
+def _representable(distribution: str, params: Mapping[str, float]) -> tuple[str, str] | None:
+    """Refuse parameters whose moments or extreme quantiles are not finite (or beyond
+    :data:`LARGEST`), which no analysis could compute with."""
+    try:
+        name, values = _summary(distribution, params)
+    except (OverflowError, ValueError, ZeroDivisionError):
+        values, name = {"value": math.inf}, FAMILIES[distribution].required[0]
+    limit = math.log(LARGEST)
+    for key, value in values.items():
+        plain = not key.startswith("log_")
+        bad = (not math.isfinite(value) or (abs(value) > LARGEST if plain else abs(value) > limit)
+               or (plain and key != "spread" and value != 0 and abs(value) < SMALLEST))
+        if bad:
+            shown = ", ".join(f"{k}={v:g}" for k, v in params.items())
+            return name, (f"gives a distribution whose moments or quantiles are not finite "
+                          f"numbers within 1e-100 .. 1e100 in magnitude ({key.removeprefix('log_')}"
+                          f"{' (log)' if not plain else ''} = {value:g}; got {shown}); rescale "
+                          f"the input (units) or choose other parameters")
+    return None
 
 
 def build(distribution: str, params: Mapping[str, float]) -> chaospy.Distribution:

@@ -36,6 +36,8 @@ def run_status(directory: Path) -> dict[str, Any]:
             "finished" if finished else "interrupted"),
         "failures": failure_groups(failures),
         "warnings": stored_warnings(store),
+        # h16: damaged part files (skipped; their samples count as pending).
+        "damaged_parts": [f"{path}: {reason}" for path, reason in store.damaged_parts()],
     }
     if running:
         stored = _stored_in_session(store, running["session"])
@@ -135,6 +137,7 @@ def format_status(status: dict[str, Any]) -> str:
     if "remaining_seconds" in status:
         left = status["remaining_seconds"]
         lines[-1] += f", about {clock(left)} left" if left is not None else ", time left unknown"
+    lines += [f"  damaged part {line}" for line in status.get("damaged_parts", [])]  # h16
     for group in status["failures"]:
         lines.append(f"  {group['count']} x {group['error']} in step {group['step']}: "
                      f"{group['example']}")

@@ -14,19 +14,33 @@ Layout::
     DIR/indices.json        the machine-readable summary
     DIR/.lock               held by the launcher working on the folder
 
-Every file is written under a temporary name and renamed into place, so none is
-ever seen half-written; a folder is created complete or not at all. Batches of a
-later session (a resume) override earlier results of the same samples.
+Every file is written under an unpredictable temporary name (created with
+``O_EXCL``), flushed to disk (``fsync``) and renamed into place, then the folder
+entry is flushed too: none is ever seen half-written, and a batch counts as stored
+only once it would survive a power cut. A folder is created complete or not at all.
+Nothing is written through a symbolic link planted in a folder (a folder copied,
+shared or unpacked from someone else): a rename replaces the link itself, the lock is
+opened with ``O_NOFOLLOW``, and ``parts/`` must be a real folder. Batches of a later
+session (a resume) override earlier results of the same samples.
+
+Each part is written after its receipt (``parts/NAME.nc.sum``: size and SHA-256), and
+checked against it whenever it is read; a part that is damaged (truncated, empty,
+garbled, unreadable) is reported in one line naming it, moved to ``parts/damaged/`` by
+the commands that hold the lock, and its samples count as not run, so that a resume
+computes them again.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import fcntl
+import hashlib
 import json
+import logging
 import os
 import shutil
 import socket
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,13 +54,24 @@ from uqscale.records import BatchResult, Failure
 from uqscale.study.model import Study
 
 ENGINE = "h5netcdf"
-RETRYABLE = ("WorkerLost",)
-"""Failures a resume runs again by default: they say nothing about the sample
-(a timeout may: resume with ``--retry-failed`` to run those again)."""
+RECEIPT = ".sum"
+"""Suffix of a part's receipt: ``SIZE SHA256`` of the part file."""
+DAMAGED = "damaged"
+"""Folder of ``parts/`` where damaged parts are moved."""
+log = logging.getLogger(__name__)
+RETRYABLE = ("WorkerLost", "UmbridgeConnectionError")
+"""Failures a resume runs again by default: they say nothing about the sample (a lost
+worker, a UM-Bridge server that was down; a timeout may: resume with ``--retry-failed``
+to run those again)."""
 
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
-    """Call ``write(temporary_path)``, then rename the result to ``path``.
+    """Call ``write(temporary_path)``, make the result durable and rename it to ``path``.
+
+    The temporary file is created beside ``path`` under an unpredictable name with
+    ``O_EXCL`` (never through a planted link), flushed with ``fsync`` before the
+    rename, and the folder is flushed after it. A symbolic link at ``path`` is
+    replaced, never followed.
 
     Raises
     ------
@@ -54,23 +79,44 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
         On a full disk, a permission error or any other failure to write; the
         temporary file is removed and ``path`` keeps its previous content.
     """
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary = None
     try:
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(handle)
+        temporary = Path(name)
         write(temporary)
+        _flush_file(temporary)
         os.replace(temporary, path)
+        _flush_file(path.parent)
     except OSError as error:
-        temporary.unlink(missing_ok=True)
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
         reason = error.strerror or str(error)
         raise UqscaleError(f"{path}: cannot write ({reason}); nothing stored there was "
                            f"damaged, free space or fix permissions and resume") from None
     except BaseException:
-        temporary.unlink(missing_ok=True)
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
         raise
 
 
+def _flush_file(path: Path) -> None:
+    """``fsync`` a file or a folder (without following a link)."""
+    handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+def write_bytes(path: Path, content: bytes) -> None:
+    """Write ``content`` to ``path`` atomically and durably."""
+    atomic_write(path, lambda p: p.write_bytes(content))
+
+
 def write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically."""
-    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+    """Write ``text`` to ``path`` atomically and durably."""
+    write_bytes(path, text.encode("utf-8"))
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -78,19 +124,20 @@ def write_json(path: Path, data: Any) -> None:
     write_text(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
 
 
-def write_netcdf(path: Path, data: xr.Dataset | xr.DataTree) -> None:
-    """Write a Dataset (or DataTree) to ``path`` atomically.
-
-    The file is built in memory and written by Python, so a full disk is a clean
-    OSError rather than a failure inside the HDF5 library.
-    """
+def netcdf_bytes(data: xr.Dataset | xr.DataTree) -> bytes:
+    """A Dataset (or DataTree) as the bytes of a netCDF file, built in memory (so a
+    full disk is a clean OSError rather than a failure inside the HDF5 library)."""
     import dask.config
 
     # Synchronous: with a Dask client active, xarray would take a distributed lock
     # named after the target, which an in-memory target cannot have.
     with dask.config.set(scheduler="synchronous"):
-        content = bytes(data.to_netcdf(engine=ENGINE))
-    atomic_write(path, lambda p: p.write_bytes(content))
+        return bytes(data.to_netcdf(engine=ENGINE))
+
+
+def write_netcdf(path: Path, data: xr.Dataset | xr.DataTree) -> None:
+    """Write a Dataset (or DataTree) to ``path`` atomically."""
+    write_bytes(path, netcdf_bytes(data))
 
 
 def read_json(path: Path) -> Any:
@@ -110,6 +157,7 @@ class RunStore:
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
         self.parts = self.directory / "parts"
+        self._checked: dict[tuple[str, int, int], str | None] = {}
 
     # -- creating and opening -----------------------------------------------------
 
@@ -123,16 +171,26 @@ class RunStore:
         if directory.exists() and any(directory.iterdir()):
             raise UqscaleError(f"{directory}: already holds files; choose another --out")
         # Built beside its final place and renamed into it: a folder is a run or nothing.
-        staging = cls(directory.with_name(f".{directory.name}.{os.getpid()}.new"))
+        directory.parent.mkdir(parents=True, exist_ok=True)
         try:
-            staging.parts.mkdir(parents=True)
+            staging = cls(Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".new",
+                                                dir=directory.parent)))
+        except OSError as error:
+            raise UqscaleError(f"{directory}: cannot create the run folder "
+                               f"({error.strerror or error})") from None
+        try:
+            umask = os.umask(0)
+            os.umask(umask)
+            staging.directory.chmod(0o777 & ~umask)   # mkdtemp's folder is private
+            staging.parts.mkdir()
             write_text(staging.directory / "study.given.yaml", given_text)
             write_text(staging.directory / "study.yaml", study_to_yaml(study))
             write_netcdf(staging.directory / "design.nc", design)
             write_json(staging.directory / "provenance.json", dict(provenance))
-            if directory.exists():
-                directory.rmdir()
+            if directory.is_symlink() or directory.exists():
+                directory.rmdir()   # an empty folder (a link fails: never followed)
             os.replace(staging.directory, directory)
+            _flush_file(directory.parent)
         except OSError as error:
             shutil.rmtree(staging.directory, ignore_errors=True)
             raise UqscaleError(f"{directory}: cannot create the run folder "
@@ -159,9 +217,9 @@ class RunStore:
     @contextmanager
     def lock(self) -> Iterator[None]:
         """Hold the folder's lock; a second launcher gets a clear error instead of
-        corrupting it. The operating system releases it if this process dies."""
-        path = self.directory / ".lock"
-        handle = path.open("a+", encoding="utf-8")
+        corrupting it. The operating system releases it if this process dies. Damaged
+        parts are moved aside once the lock is held."""
+        handle = self._open_lock(os.O_RDWR | os.O_CREAT)
         try:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -174,21 +232,33 @@ class RunStore:
             handle.truncate()
             handle.write(f"uqscale pid {os.getpid()} on {socket.gethostname()}\n")
             handle.flush()
+            self._set_aside_damaged()
             yield
         finally:
             handle.close()
 
     def in_use(self) -> bool:
         """Whether a launcher (another process) holds the folder's lock now."""
-        path = self.directory / ".lock"
-        if not path.exists():
+        if not (self.directory / ".lock").exists():
             return False
-        with path.open("a+", encoding="utf-8") as handle:
+        with self._open_lock(os.O_RDWR) as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 return True
             return False
+
+    def _open_lock(self, flags: int):
+        """The lock file as a text stream, never through a symbolic link."""
+        path = self.directory / ".lock"
+        try:
+            handle = os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        except OSError as error:
+            if path.is_symlink():
+                raise UqscaleError(f"{path}: is a symbolic link; uqscale never writes through "
+                                   f"one in a run folder: remove it") from None
+            raise UqscaleError(f"{path}: cannot open the lock ({error.strerror})") from None
+        return os.fdopen(handle, "r+", encoding="utf-8")
 
     # -- reading --------------------------------------------------------------------
 
@@ -211,8 +281,41 @@ class RunStore:
         return xr.load_dataset(self.directory / "design.nc", engine=ENGINE)
 
     def part_files(self) -> list[Path]:
-        """Stored batches, oldest session first."""
-        return sorted(self.parts.glob("*.nc"))
+        """Stored batches that pass their check (:meth:`damaged_parts` lists the
+        others), oldest session first."""
+        return [path for path in sorted(self.parts.glob("*.nc")) if not self._damage(path)]
+
+    def damaged_parts(self) -> list[tuple[Path, str]]:
+        """Parts that fail their check, with what is wrong: those still in ``parts/``
+        and those already moved to ``parts/damaged/``."""
+        found = [(path, reason) for path in sorted(self.parts.glob("*.nc"))
+                 if (reason := self._damage(path))]
+        moved = sorted((self.parts / DAMAGED).glob("*.nc"))
+        return found + [(path, "moved aside earlier") for path in moved]
+
+    def _damage(self, path: Path) -> str | None:
+        """What is wrong with a part file (None: nothing), checked once per version
+        of the file; a damaged part is reported once, in one line naming it."""
+        try:
+            stat = path.lstat()
+        except OSError as error:
+            return error.strerror
+        key = (path.name, stat.st_size, stat.st_mtime_ns)
+        if key not in self._checked:
+            self._checked[key] = reason = check_part(path)
+            if reason:
+                log.warning("%s: damaged part (%s); its samples are run again on resume",
+                            path, reason)
+        return self._checked[key]
+
+    def _set_aside_damaged(self) -> None:
+        """Move damaged parts (and their receipts) to ``parts/damaged/``."""
+        for path, _ in self.damaged_parts():
+            if path.parent == self.parts:
+                aside = _real_folder(self.parts / DAMAGED)
+                for item in (path, path.with_name(path.name + RECEIPT)):
+                    if item.exists() or item.is_symlink():
+                        os.replace(item, aside / item.name)
 
     def sample_state(self, size: int) -> tuple[np.ndarray, list[Failure]]:
         """Which samples have a stored result (``done``: bool array) and the
@@ -257,7 +360,11 @@ class RunStore:
         part = xr.Dataset(variables, coords={"sample": sample})
         part.attrs["failures"] = json.dumps([dataclasses.asdict(f) for f in result.failures])
         part.attrs["seconds"] = result.seconds
-        write_netcdf(self.parts / f"s{session:03d}-{result.start:010d}.nc", part)
+        content = netcdf_bytes(part)
+        path = _real_folder(self.parts) / f"s{session:03d}-{result.start:010d}.nc"
+        # The receipt first: every part written since has one.
+        write_text(path.with_name(path.name + RECEIPT), receipt(content))
+        write_bytes(path, content)
 
     def collect(self, size: int, coords: Mapping[str, Mapping[str, Any]]
                 ) -> tuple[xr.Dataset, list[Failure]]:
@@ -324,3 +431,41 @@ def _dimension_coords(coords: Mapping[str, Mapping[str, Any]],
         for dim, size in dims.items():
             values.setdefault(dim, coords.get(name, {}).get(dim) or range(size))
     return values
+
+
+def receipt(content: bytes) -> str:
+    """The receipt of a part: its size and SHA-256, ``"SIZE HEX\\n"``."""
+    return f"{len(content)} {hashlib.sha256(content).hexdigest()}\n"
+
+
+def check_part(path: Path) -> str | None:
+    """What is wrong with a part file, or None: against its receipt when it has one
+    (parts written before receipts existed are checked by reading them)."""
+    receipt_path = path.with_name(path.name + RECEIPT)
+    try:
+        if path.is_symlink() or not path.is_file():
+            return "not a regular file"
+        content = path.read_bytes()
+        if receipt_path.is_file() and not receipt_path.is_symlink():
+            expected = receipt_path.read_text(encoding="utf-8").split()
+            size, digest = receipt(content).split()
+            if expected[:1] != [size]:
+                return f"{size} bytes where {expected[0] if expected else '?'} were written"
+            if expected[1:2] != [digest]:
+                return "its checksum differs from the one recorded when it was written"
+            return None
+        with xr.open_dataset(path, engine=ENGINE) as part:
+            part["sample"].values  # noqa: B018 - reading is the check
+            json.loads(part.attrs["failures"])
+    except Exception as error:  # any failure to read says the same: damaged
+        return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+    return None
+
+
+def _real_folder(path: Path) -> Path:
+    """``path`` as an existing real folder (created if missing), never a link."""
+    if path.is_symlink():
+        raise UqscaleError(f"{path}: is a symbolic link; uqscale never writes through one "
+                           f"in a run folder: remove it")
+    path.mkdir(exist_ok=True)
+    return path

@@ -198,9 +198,10 @@ def format_results(results: Sequence[CaseResult]) -> str:
 
 def write_results(results: Sequence[CaseResult], path: str | Path) -> Path:
     """Write the results as a JSON list of :meth:`CaseResult.to_dict` entries."""
+    from uqscale.store import write_text  # h16: atomic, never through a planted link
+
     path = Path(path)
-    path.write_text(json.dumps([r.to_dict() for r in results], indent=1) + "\n",
-                    encoding="utf-8")
+    write_text(path, json.dumps([r.to_dict() for r in results], indent=1) + "\n")
     return path
 
 

@@ -250,15 +250,15 @@ def test_invalid_yaml_names_the_line(text, line):
 def test_invalid_yaml_pinned():
     with pytest.raises(StudyError) as caught:
         study_from_text("study: [a\ninputs: {\n", None)
-    assert str(caught.value) == ("study: not valid YAML (line 2, column 7: expected ',' or "
+    assert str(caught.value) == ("study file: not valid YAML (line 2, column 7: expected ',' or "
                                  "']', but got ':')")
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("- 1\n- 2\n", "must be a mapping (got list)"),
-    ("just a string\n", "must be a mapping (got string)"),
-    ("", "must be a mapping (got null)"),
-    ("1: {distribution: uniform}\n", "keys must be strings (got 1)"),
+    ("- 1\n- 2\n", "study file: must be a mapping (got list)"),
+    ("just a string\n", "study file: must be a mapping (got string)"),
+    ("", "study file: must be a mapping (got null)"),
+    ("1: {distribution: uniform}\n", "study file: keys must be strings (got 1)"),
 ])
 def test_top_level_must_be_a_mapping(text, message):
     with pytest.raises(StudyError) as caught:

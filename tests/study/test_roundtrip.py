@@ -59,7 +59,7 @@ def full_study() -> Study:
                             coords={"t": (0, 1, 2, 3), "r": (0.1, 0.2)}),
                  OutputSpec("curve", dims=("s",))])
     return Study(
-        name="every field",
+        name="every-field",
         description="A study touching every field.\nSecond line: with 'quotes' & #.",
         seed=2**40 + 7,
         inputs=EVERY_DISTRIBUTION,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from uqscale import Analysis, ModelStep, Study, UncertainInput
+from uqscale.study.fields import PLAIN_NAME
 from uqscale.study.files import study_from_text, study_to_yaml
+from uqscale.study.validate import RESERVED_NAMES
 
 hypothesis = pytest.importorskip("hypothesis")
 st = pytest.importorskip("hypothesis.strategies")
@@ -14,11 +16,16 @@ st = pytest.importorskip("hypothesis.strategies")
 # Names that YAML 1.1 would read as booleans or null unless quoted.
 YAML_WORDS = ["yes", "no", "on", "off", "true", "null", "y", "n", "NO", "Off", "None"]
 names = st.one_of(st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,10}", fullmatch=True),
-                  st.sampled_from(YAML_WORDS))
-finite = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e300, max_value=1e300)
-positive = st.floats(min_value=0.0, exclude_min=True, allow_infinity=False, max_value=1e300)
+                  st.sampled_from(YAML_WORDS)).filter(lambda n: n not in RESERVED_NAMES)
+# Within what validation accepts: magnitudes 1e-100 .. 1e100 (or 0), spreads that fit.
+finite = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e90, max_value=1e90
+                   ).filter(lambda v: v == 0 or abs(v) >= 1e-90)
+positive = st.floats(min_value=1e-90, allow_infinity=False, max_value=1e90)
 tags = st.none() | names
-texts = st.none() | st.text(min_size=1, max_size=12)
+# Text without control characters (but tab and newline) or lone surrogates.
+printable = st.characters(blacklist_categories=("Cc", "Cs")) | st.sampled_from("\t\n")
+texts = st.none() | st.text(printable, min_size=1, max_size=12)
+study_names = st.from_regex(PLAIN_NAME, fullmatch=True)
 
 
 @st.composite
@@ -51,8 +58,8 @@ def studies(draw):
     output = draw(names.filter(lambda n: n not in input_names))
     step = ModelStep(draw(names), "models:f", inputs=input_names, outputs=[output],
                      vectorized=draw(st.booleans()))
-    return Study(name=draw(st.text(min_size=1, max_size=20)),
-                 description=draw(st.text(max_size=40)),
+    return Study(name=draw(study_names),
+                 description=draw(st.text(printable, max_size=40)),
                  seed=draw(st.integers(0, 2**63)), inputs=inputs, models=[step],
                  analysis=[Analysis("moments", {"n": draw(st.integers(2, 10**6))})])
 

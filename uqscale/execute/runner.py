@@ -22,13 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from uqscale.models.evaluate import (
-    BatchResult,
-    Failure,
-    Pipeline,
-    evaluate_batch,
-    evaluate_stage,
-)
+from uqscale.execute.isolation import isolate, limit_worker_kills
+from uqscale.models.evaluate import Pipeline, evaluate_batch, evaluate_stage
+from uqscale.records import BatchResult
 
 PROBE_SIZE = 1
 """Samples of each worker's first batch, before anything is measured ..."""
@@ -88,12 +84,6 @@ def batches(start: int, stop: int, size: int) -> Iterator[tuple[int, int]]:
     """Consecutive ``[a, b)`` ranges of at most ``size`` samples covering ``[start, stop)``."""
     for a in range(start, stop, size):
         yield a, min(a + size, stop)
-
-
-def lost_batch(start: int, stop: int, message: str) -> BatchResult:
-    """A batch whose workers died: every sample failed as ``WorkerLost``."""
-    failures = [Failure(sample, "", "WorkerLost", message) for sample in range(start, stop)]
-    return BatchResult(start, stop, {}, failures)
 
 
 def merged(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -234,6 +224,7 @@ def run_batches(client, pipeline: Pipeline, names: tuple[str, ...], design: np.n
             ranges_of[future.key] = (a, b)
             queue.add(future)
 
+    limit_worker_kills(client)   # h16: a crashing sample kills one worker, not four
     queue = as_completed()
     try:
         submit_more(queue)
@@ -243,10 +234,14 @@ def run_batches(client, pipeline: Pipeline, names: tuple[str, ...], design: np.n
             try:
                 warned = future.result()
                 result, ran = warned.value, True
-            except KilledWorker as error:
-                # The batch killed every worker it ran on (allowed-failures times):
-                # record its samples as lost, retryable on resume, and go on.
-                warned, ran = Warned(lost_batch(a, b, str(error))), False
+            except KilledWorker:
+                # Crash isolation (uqscale.execute.isolation): the worker running the
+                # batch died; rerun it with each Python call in a forked child, so that
+                # only the samples at fault fail (ModelCrashed) and every other is kept.
+                value = isolate(client, pipeline, a,
+                                {name: column[a:b] for name, column in columns.items()},
+                                submit_batch)
+                warned, ran = (value if isinstance(value, Warned) else Warned(value)), False
                 result = warned.value
             future.release()
             if ran:   # failed samples too: their time is spent all the same

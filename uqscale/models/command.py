@@ -153,24 +153,28 @@ class Command:
 
 
 def find_program(program: str, base_dir: Path | None, path: str) -> str:
-    """The absolute path of ``program``: in the study folder if there, else on PATH.
+    """The absolute path of ``program``, found as a shell finds it: a name written as a
+    path (holding a ``/``, e.g. ``./heat``) relative to the study folder, a bare name
+    (``python3``) on PATH only, never in the study folder.
 
     Raises
     ------
     StudyError
-        At ``path`` if it is in neither place or cannot be executed.
+        At ``path`` if it is not there or cannot be executed.
     """
+    if "/" not in program:
+        found = shutil.which(program)
+        if found is None:
+            raise StudyError(path, f"program '{program}' not found on PATH (write a program "
+                                   f"of the study folder as a path: './{program}')")
+        return os.path.abspath(found)
     folder = base_dir if base_dir is not None else Path.cwd()
     local = folder / program
-    if local.is_file():
-        if not os.access(local, os.X_OK):
-            raise StudyError(path, f"'{local}' is not executable (chmod +x it)")
-        return os.path.abspath(local)  # not resolve(): a venv's python is a symlink
-    found = shutil.which(program)
-    if found is None:
-        raise StudyError(path, f"program '{program}' not found (looked in {folder} and on "
-                               f"PATH)")
-    return os.path.abspath(found)
+    if not local.is_file():
+        raise StudyError(path, f"program '{program}' not found (looked in {folder})")
+    if not os.access(local, os.X_OK):
+        raise StudyError(path, f"'{local}' is not executable (chmod +x it)")
+    return os.path.abspath(local)  # not resolve(): a venv's python is a symlink
 
 
 def read_template(source: str, base_dir: Path | None, path: str) -> str:
@@ -185,19 +189,35 @@ def read_template(source: str, base_dir: Path | None, path: str) -> str:
 
 
 def fresh_workdir(root: Path, step: str, sample: int) -> Path:
-    """An empty ``root/STEP/SAMPLE`` (a leftover of an earlier attempt is removed)."""
+    """An empty ``root/STEP/SAMPLE`` (a leftover of an earlier attempt is removed).
+
+    Nothing is followed through a symbolic link (a run folder may come from someone
+    else): a link where ``root``, ``STEP`` or ``SAMPLE`` belongs is removed, never its
+    target, and only real folders are removed recursively.
+    """
     workdir = root / step / f"{sample:06d}"
-    if workdir.exists():
-        shutil.rmtree(workdir)
     for attempt in range(MKDIR_ATTEMPTS):
         try:
-            workdir.mkdir(parents=True)
+            for folder in (root, root / step):
+                _real_folder(folder)
+            if workdir.is_symlink():
+                workdir.unlink()
+            elif workdir.exists():
+                shutil.rmtree(workdir)
+            workdir.mkdir()
             return workdir
         except FileNotFoundError:
             # Another worker pruned the empty parent between our two mkdirs.
             if attempt == MKDIR_ATTEMPTS - 1:
                 raise
     return workdir
+
+
+def _real_folder(folder: Path) -> None:
+    """Make ``folder`` exist as a real folder, removing a symbolic link in its place."""
+    if folder.is_symlink():
+        folder.unlink(missing_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
 
 
 def prune_workdirs(root: Path, step: str) -> None:

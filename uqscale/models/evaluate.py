@@ -4,8 +4,10 @@ Each step is a Python callable (per sample or vectorised) or an external program
 (:mod:`uqscale.models.command`, per sample); both go through the same per-sample
 failure and retry handling. A failing sample (an exception, a non-zero exit, a
 timeout, a missing output) is recorded and dropped from later steps; it never stops
-the batch. A model that breaks the study's contract (missing outputs, wrong shapes) raises
-:class:`StudyError`, which stops the run: no sample of such a model can succeed.
+the batch. A result that breaks the step's contract (not a mapping, missing outputs,
+wrong shapes) fails its sample as ``ContractError``, saying what was expected and what
+came back (:mod:`uqscale.models.outputs`); a vectorised call that breaks it is retried
+one sample at a time, so that only the samples at fault fail.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from uqscale.errors import StudyError
 from uqscale.models.command import Command, SampleFailedError, prune_workdirs
 from uqscale.models.isolated import call_in_child
 from uqscale.models.loading import load_callable
-from uqscale.models.outputs import as_mapping, check_outputs, nonfinite_failures
+from uqscale.models.outputs import ContractError, as_mapping, check_outputs, nonfinite_failures
 from uqscale.models.umbridge import UmbridgeClient, check_server
 from uqscale.records import BatchResult, Failure
 from uqscale.study.graph import step_order
@@ -51,6 +53,9 @@ class Pipeline:
     commands: Mapping[int, Command] = field(default_factory=dict)
     workdir_root: Path | None = None
     swept: str | None = None   # a resolution sweep's parameter: config of umbridge steps
+    in_child: bool = False
+    """Run every Python call in a forked child, with or without a timeout, so that a
+    sample that crashes its process fails alone (:mod:`uqscale.execute.isolation`)."""
 
     @classmethod
     def from_study(cls, study: Study, workdir_root: str | Path | None = None) -> Pipeline:
@@ -86,7 +91,7 @@ class Pipeline:
         root = None
         if commands:
             root = Path(workdir_root or Path(tempfile.gettempdir())
-                        / f"uqscale-{study.name}-{uuid.uuid4().hex[:8]}").resolve()
+                        / f"uqscale-{study.name}-{uuid.uuid4().hex[:8]}").absolute()
         return cls(tuple((i, models[i]) for i in order), study.base_dir,
                    study.execution.retries, study.execution.nonfinite, commands, root,
                    study.resolution.parameter if study.resolution is not None else None)
@@ -200,13 +205,14 @@ def _model(pipeline: Pipeline, index: int, step: ModelStep) -> Model:
         command, root = pipeline.commands[index], pipeline.workdir_root
         return lambda sample, arguments: command.run(root, sample, arguments)
     function = load_callable(step.python, pipeline.base_dir, f"models[{index}].python")
-    if step.timeout is None:
+    if step.timeout is None and not pipeline.in_child:
         return lambda sample, arguments: function(**arguments, **step.parameters)
 
     def isolated(sample: int, arguments: Mapping[str, Any]) -> Any:
         # A vectorised call holds a whole batch: it gets the timeout of each sample.
         count = len(next(iter(arguments.values()))) if step.vectorized and arguments else 1
-        return call_in_child(function, {**arguments, **step.parameters}, step.timeout * count)
+        return call_in_child(function, {**arguments, **step.parameters},
+                             step.timeout * count if step.timeout else None)
 
     return isolated
 
@@ -221,9 +227,9 @@ def _run_step(model: Model, step: ModelStep, index: int, kwargs: dict[str, np.nd
         try:
             returned = model(int(samples[0]), kwargs)
             return check_outputs(returned, step, index, count), {}, 0
-        except StudyError:
+        except StudyError:   # a program gone from the worker: no sample can run
             raise
-        except Exception:
+        except Exception:   # ContractError too: the samples at fault are found below
             if count == 1 and retries == 0:
                 return {}, {0: _describe(1)}, 0
             # Isolate the failing samples by running them one at a time.
@@ -264,6 +270,8 @@ def _call_one(model: Model, step: ModelStep, index: int, kwargs: dict[str, np.nd
                 return check_outputs(returned, step, index, 1), attempt
             return check_outputs({k: [v] for k, v in as_mapping(returned, step, index).items()},
                                  step, index, 1, per_sample=True), attempt
+        except ContractError:
+            return _describe(attempt), attempt    # the same result again: no retry
         except StudyError:
             raise
         except Exception:

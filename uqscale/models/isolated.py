@@ -24,8 +24,9 @@ TRACEBACK_LINES = 12
 
 
 def call_in_child(function: Callable[..., Any], kwargs: Mapping[str, Any],
-                  timeout: float) -> Any:
-    """Return ``function(**kwargs)`` computed in a child process.
+                  timeout: float | None) -> Any:
+    """Return ``function(**kwargs)`` computed in a child process (waiting for it at
+    most ``timeout`` seconds; for ever when None).
 
     Raises
     ------
@@ -53,7 +54,7 @@ def call_in_child(function: Callable[..., Any], kwargs: Mapping[str, Any],
         os._exit(0)
     os.close(write_end)
     try:
-        data = _read_until(read_end, time.monotonic() + timeout)
+        data = _read_until(read_end, None if timeout is None else time.monotonic() + timeout)
     finally:
         os.close(read_end)
     if data is None:
@@ -71,12 +72,13 @@ def call_in_child(function: Callable[..., Any], kwargs: Mapping[str, Any],
     raise SampleFailedError(answer[1], answer[2], answer[3])
 
 
-def _read_until(fd: int, deadline: float) -> bytes | None:
-    """Everything written to ``fd`` until its writer closes it, or None at the deadline."""
+def _read_until(fd: int, deadline: float | None) -> bytes | None:
+    """Everything written to ``fd`` until its writer closes it, or None at the deadline
+    (None: no deadline)."""
     chunks = []
     while True:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and (left <= 0 or not select.select([fd], [], [], left)[0]):
             return None
         chunk = os.read(fd, 1 << 16)
         if not chunk:

@@ -1,4 +1,10 @@
-"""Checking what a step returned against the outputs the study declares."""
+"""Checking what a step returned against the outputs the study declares.
+
+A sample whose result breaks the step's contract (not a mapping, a declared output
+missing, not numeric, the wrong shape) raises :class:`ContractError`: that sample fails
+and is recorded with what was expected and what came back; the run goes on, and the
+batches already stored stay stored.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +13,33 @@ from typing import Any
 
 import numpy as np
 
-from uqscale.errors import StudyError
 from uqscale.study.model import ModelStep
 
 
+class ContractError(Exception):
+    """A step's result for one sample (or one vectorised call) breaks its declared outputs.
+
+    Parameters
+    ----------
+    path
+        The study field whose promise was broken, e.g. ``models[0].outputs[1]``.
+    message
+        What was expected and what came back.
+    """
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}")
+
+    def __reduce__(self):
+        return type(self), (self.path, str(self).removeprefix(f"{self.path}: "))
+
+
 def as_mapping(returned: Any, step: ModelStep, index: int) -> Mapping[str, Any]:
-    """``returned`` if it is a mapping; else the step breaks its contract."""
+    """``returned`` if it is a mapping; else the step breaks its contract
+    (:class:`ContractError`)."""
     if not isinstance(returned, Mapping):
-        raise StudyError(f"models[{index}].python",
+        raise ContractError(f"models[{index}].python",
                          f"'{step.python}' must return a mapping from output name to value "
                          f"(got {type(returned).__name__})")
     return returned
@@ -22,35 +47,38 @@ def as_mapping(returned: Any, step: ModelStep, index: int) -> Mapping[str, Any]:
 
 def check_outputs(returned: Any, step: ModelStep, index: int, count: int,
                    per_sample: bool = False) -> dict[str, np.ndarray]:
-    """The declared outputs as float arrays ``(count, *field)``; contract breaches raise."""
+    """The declared outputs as float arrays ``(count, *field)``; contract breaches raise
+    :class:`ContractError`."""
     returned = as_mapping(returned, step, index)
     result = {}
     for k, spec in enumerate(step.outputs):
         path = f"models[{index}].outputs[{k}]"
         if spec.name not in returned:
-            raise StudyError(path, f"'{step.python}' did not return output '{spec.name}' "
+            raise ContractError(path, f"'{step.python}' did not return output '{spec.name}' "
                                    f"(it returned: {', '.join(map(str, returned)) or 'nothing'})")
         try:
             array = np.asarray(returned[spec.name], dtype=float)
         except (TypeError, ValueError):
-            raise StudyError(path, f"output '{spec.name}' is not numeric") from None
+            raise ContractError(path, f"output '{spec.name}' must be numeric (got "
+                                      f"{type(returned[spec.name]).__name__})") from None
         if array.ndim == 0 and not spec.dims:
             array = np.full(count, float(array))
-        expected = 1 + len(spec.dims)
-        if array.ndim != expected or array.shape[0] != count:
-            what = "per sample" if per_sample else f"for a batch of {count}"
-            got = array.shape[1:] if per_sample else array.shape
-            needed = len(spec.dims) if per_sample else expected
-            raise StudyError(path, f"output '{spec.name}' has shape {got} {what}; declared "
-                                   f"dims {list(spec.dims)} need {needed} dimension(s)")
+        if array.ndim != 1 + len(spec.dims) or array.shape[0] != count:
+            sizes = [str(len(spec.coords[d])) if d in spec.coords else d for d in spec.dims]
+            if per_sample:
+                got, what, wanted = array.shape[1:], "per sample", sizes
+            else:
+                got, what, wanted = array.shape, f"for a batch of {count}", [str(count), *sizes]
+            raise ContractError(path, f"output '{spec.name}' has shape {got} {what}; "
+                                      f"expected ({', '.join(wanted)}{',' * (len(wanted) == 1)}) "
+                                      f"from its declared dims {list(spec.dims)}")
         for axis, dim in enumerate(spec.dims, start=1):
             if dim in spec.coords and array.shape[axis] != len(spec.coords[dim]):
-                raise StudyError(f"{path}.coords.{dim}",
-                                 f"has {len(spec.coords[dim])} values but the model returned "
-                                 f"{array.shape[axis]} points along '{dim}'")
+                raise ContractError(f"{path}.coords.{dim}",
+                                    f"has {len(spec.coords[dim])} values but the model returned "
+                                    f"{array.shape[axis]} points along '{dim}'")
         result[spec.name] = array
     return result
-
 
 
 def nonfinite_failures(produced: dict[str, np.ndarray], failed: dict[int, tuple],

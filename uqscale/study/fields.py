@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Iterable, Mapping
-from pathlib import PurePath
 from typing import Any
 
 from uqscale.errors import StudyError
@@ -108,8 +108,30 @@ def argument_list(value: Any, path: str) -> tuple[str, ...]:
     return tuple(string(item, join(path, k)) for k, item in enumerate(items))
 
 
+PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+"""A study name (it names the run folder ``runs/NAME``) and each component of a file
+name a step writes or reads: ASCII letters, digits, ``.``, ``_`` and ``-``, not
+starting with ``.`` or ``-``, at most 100 characters."""
+
+
+def plain_name(value: Any, path: str) -> str:
+    """Return ``value`` if it matches :data:`PLAIN_NAME`.
+
+    Examples
+    --------
+    >>> plain_name("heat-1.2", "study")
+    'heat-1.2'
+    """
+    text = string(value, path)
+    if not PLAIN_NAME.fullmatch(text):
+        raise StudyError(path, f"must be a plain name: letters, digits, '.', '_' and '-', not "
+                               f"starting with '.' or '-', at most 100 characters (got {text!r})")
+    return text
+
+
 def relative_path(value: Any, path: str) -> str:
-    """Return ``value`` if it is a relative path that stays inside its folder.
+    """Return ``value`` if it is a relative file name inside its folder: components
+    separated by ``/``, each a :data:`PLAIN_NAME`.
 
     Examples
     --------
@@ -121,8 +143,7 @@ def relative_path(value: Any, path: str) -> str:
     uqscale.errors.StudyError: f: must be a relative path inside the work directory (got '../a')
     """
     text = string(value, path)
-    parts = PurePath(text).parts
-    if PurePath(text).is_absolute() or ".." in parts or text.endswith("/"):
+    if not all(PLAIN_NAME.fullmatch(part) for part in text.split("/")):
         raise StudyError(path, f"must be a relative path inside the work directory "
                                f"(got {text!r})")
     return text

@@ -7,28 +7,50 @@ from pathlib import Path
 import yaml
 
 from uqscale.errors import StudyError
+from uqscale.study import loader
 from uqscale.study.model import Study
 from uqscale.study.parse import parse_study
 
+MAX_FILE_BYTES = 16 * 2**20
+"""Largest study file read (16 MiB)."""
+
 
 def read_study_text(path: str | Path) -> str:
-    """Return the text of a study file, or a one-line error if it cannot be read."""
+    """Return the text of a study file (UTF-8), or a one-line error naming the file if
+    it cannot be read, is larger than :data:`MAX_FILE_BYTES` or is not UTF-8."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as stream:
+            content = stream.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         raise StudyError(str(path), f"cannot read the study file ({error.strerror})") from None
-
-
-def study_from_text(text: str, base_dir: Path | None, source: str = "study") -> Study:
-    """Parse a study from YAML text; ``base_dir`` is where its models live."""
+    if len(content) > MAX_FILE_BYTES:
+        raise StudyError(str(path), f"is larger than {MAX_FILE_BYTES // 2**20} MiB; a study "
+                                    f"file describes a study, its data belong elsewhere")
     try:
-        data = yaml.safe_load(text)
+        return content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = content[:error.start].count(b"\n") + 1
+        raise StudyError(str(path), f"is not UTF-8 text (byte 0x{content[error.start]:02x} "
+                                    f"on line {line}); save it as UTF-8") from None
+
+
+def study_from_text(text: str, base_dir: Path | None, source: str = "study file") -> Study:
+    """Parse a study from YAML text (:mod:`uqscale.study.loader`: YAML 1.2 numbers,
+    duplicate keys refused, bounded); ``base_dir`` is where its models live. An error
+    about the file as a whole names ``source``."""
+    try:
+        data = loader.load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
+        problem = getattr(error, "problem", None) or " ".join(str(error).split())
         raise StudyError(source, f"not valid YAML ({where}{problem})") from None
-    return parse_study(data, base_dir)
+    try:
+        return parse_study(data, base_dir)
+    except StudyError as error:
+        if error.path:
+            raise
+        raise StudyError(source, error.message) from None
 
 
 def load_study(path: str | Path) -> Study:

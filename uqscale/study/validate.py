@@ -6,6 +6,7 @@ from uqscale import distributions
 from uqscale.errors import StudyError
 from uqscale.execute.kinds import CLUSTERS, KINDS
 from uqscale.study import fields
+from uqscale.study.budget import check_budget
 from uqscale.study.correlation import validate_correlation
 from uqscale.study.graph import step_order
 from uqscale.study.methods import METHODS, read_options
@@ -23,11 +24,14 @@ from uqscale.study.umbridge import check_umbridge_step
 from uqscale.study.verification import check_cases
 
 COMMAND_ONLY = {"files": {}, "results": None, "parser": None, "workdirs": "keep_failed"}
+RESERVED_NAMES = ("sample", "input", "input_b", "group", "q", "quantile", "runs")
+"""Names uqscale gives to dimensions and variables of its own files (``design.nc``,
+``results.nc``, ``analyses.nc``), which inputs, outputs and field dims cannot take."""
 
 
 def validate_study(study: Study) -> None:
     """Raise :class:`StudyError` for the first field of ``study`` that is wrong."""
-    fields.string(study.name, "study")
+    fields.plain_name(study.name, "study")
     if not isinstance(study.description, str):
         fields.string(study.description, "description")
     fields.integer(study.seed, "seed", minimum=0)
@@ -37,7 +41,7 @@ def validate_study(study: Study) -> None:
         raise StudyError("models", "must list at least one model step")
     for item in study.inputs:
         path = f"inputs.{item.name}"
-        fields.identifier(item.name, path)
+        _name(item.name, path)
         fields.choice(item.distribution, f"{path}.distribution", distributions.FAMILIES)
         family = distributions.FAMILIES[item.distribution]
         fields.check_keys(item.params, path, family.required + family.optional)
@@ -55,6 +59,7 @@ def validate_study(study: Study) -> None:
         fields.choice(analysis.method, f"{path}.method", METHODS)
         filled = read_options(analysis.method, analysis.options, path)
         object.__setattr__(analysis, "options", filled)
+        check_budget(analysis.method, filled, len(study.inputs), path)
         fields.identifier(analysis.label, f"{path}.label")
     _check_unique([a.label for a in study.analysis], "analysis", attribute="label")
     _check_execution(study)
@@ -62,6 +67,15 @@ def validate_study(study: Study) -> None:
     if study.resolution is not None:
         validate_resolution(study.resolution, study)
     validate_correlation(study)
+
+
+def _name(value, path: str) -> str:
+    """An identifier that is none of :data:`RESERVED_NAMES`."""
+    name = fields.identifier(value, path)
+    if name in RESERVED_NAMES:
+        raise StudyError(path, f"'{name}' is reserved: uqscale names its own dimensions "
+                               f"{', '.join(RESERVED_NAMES)}; choose another name")
+    return name
 
 
 def _check_step(step: ModelStep, path: str) -> None:
@@ -75,9 +89,9 @@ def _check_step(step: ModelStep, path: str) -> None:
         raise StudyError(f"{path}.outputs", "must name at least one output")
     for k, output in enumerate(step.outputs):
         out_path = f"{path}.outputs[{k}]"
-        fields.identifier(output.name, out_path)
+        _name(output.name, out_path)
         for i, dim in enumerate(output.dims):
-            fields.identifier(dim, f"{out_path}.dims[{i}]")
+            _name(dim, f"{out_path}.dims[{i}]")
         for dim in output.coords:
             if dim not in output.dims:
                 raise StudyError(f"{out_path}.coords.{dim}",
