@@ -29,6 +29,9 @@ ANALYSIS_DIMS = (INPUT, INPUT_B, GROUP, QUANTILE, RUNS, FACTOR)
 """Dims an analysis adds to an output's field."""
 NON_FIELD_DIMS = (*ANALYSIS_DIMS, RESOLUTION)
 """Every dim of a result that is not the output's own."""
+RESERVED = (SAMPLE, *NON_FIELD_DIMS, "quantile")
+"""Names inputs, outputs and field dims cannot take: uqscale's own dims (and the
+``quantile`` variable of the moments)."""
 
 
 def field_dims(array: Any) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from uqscale import distributions
+from uqscale.analysis.dims import RESERVED
 from uqscale.errors import StudyError
 from uqscale.execute.kinds import CLUSTERS, KINDS
 from uqscale.study import fields
@@ -24,7 +25,7 @@ from uqscale.study.umbridge import check_umbridge_step
 from uqscale.study.verification import check_cases
 
 COMMAND_ONLY = {"files": {}, "results": None, "parser": None, "workdirs": "keep_failed"}
-RESERVED_NAMES = ("sample", "input", "input_b", "group", "q", "quantile", "runs")
+RESERVED_NAMES = RESERVED
 """Names uqscale gives to dimensions and variables of its own files (``design.nc``,
 ``results.nc``, ``analyses.nc``), which inputs, outputs and field dims cannot take."""
 
