@@ -84,11 +84,26 @@ def _regression(options: Options) -> bool:
     return options["design"] == "regression"
 
 
+def entry(dataset: Any) -> dict[str, Any]:
+    """One output's expansion in ``indices.json``: the usual entry, and ``reliable``
+    (false when the honest error ``cv_error`` exceeds ``max_error`` at some point) with
+    the ``reliability`` reason when it is false."""
+    from uqscale.analysis.entries import method_entry
+
+    found = method_entry(dataset)
+    if "reliable" in dataset:
+        found["reliable"] = bool(dataset["reliable"].all())
+        if not found["reliable"]:
+            found["reliability"] = str(dataset.attrs.get("reliability", ""))
+    return found
+
+
 METHOD = Method(
     name="pce", options=PceOptions,
     sampling=("order", "design", "n", "rule", "quadrature", "sparse", "q_norm", "max_order"),
     sample=Lazy("uqscale.analysis.pce:sample"), analyze=Lazy("uqscale.analysis.pce:analyze"),
     iid=_regression, takes_any_iid=_regression, indices=True, summary=("S1", "ST"),
+    entry=entry,
     sections=(SectionSpec(70, "pce", "Polynomial chaos quality",
                           Lazy("uqscale.report.quality:pce_section")),))
 """A regression design is drawn from the joint distribution; quadrature nodes are not."""

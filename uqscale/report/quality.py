@@ -74,10 +74,11 @@ def pce_section(data: RunData, look: Look, found: Found) -> Section | None:
         else:
             value = float(loo) if loo is not None else float("nan")
         cv = float(final["cv_error"].max()) if "cv_error" in final else float("nan")
+        # The verdict follows the honest error (cross-validated), where there is one.
         rows.append([output + (" (worst point)" if dims else ""), label,
                      number(ds.attrs.get("order")), number(ds.attrs.get("terms")),
                      number(ds.attrs.get("n_used")), number(value), number(cv),
-                     loo_badge(value)])
+                     loo_badge(cv if np.isfinite(cv) else value)])
         if (label, output) in converging:
             runs = view(ds, keep_runs=True)[0]
             blocks.append(Figure(
@@ -96,8 +97,10 @@ def pce_section(data: RunData, look: Look, found: Found) -> Section | None:
     table = Table(head, rows, f"Leave-one-out (LOO) error: the error of the expansion "
                               f"predicting a run it was not fitted to, relative to the output's "
                               f"variance (below {GOOD_LOO:g}: good; above {FAIR_LOO:g}: poor). "
-                              f"CV error: the cross-validation error that chose a sparse "
-                              f"expansion's terms. Quadrature expansions have neither.",
+                              f"CV error: the honest error, by cross-validation of the whole "
+                              f"fit (the selection repeated in every fold), which the verdict "
+                              f"follows; above {FAIR_LOO:g} the expansion is marked "
+                              f"unreliable. Quadrature expansions have neither.",
                   numeric=(2, 3, 4, 5, 6))
     return Section("pce", "Polynomial chaos quality",
                    "Indices from an expansion are only as good as its fit.", [table, *blocks])

@@ -54,13 +54,14 @@ def conf_text(data: RunData, labels: list[str]) -> str:
 
 
 def _scalar_firsts(data: RunData, key: str) -> dict[str, tuple[str, xr.Dataset]]:
-    """The first analysis giving ``key`` for each scalar output."""
+    """The first analysis giving ``key`` for each scalar output, preferring one whose
+    estimates are reliable (an expansion marked unreliable yields to Saltelli's)."""
     found = {}
     for output, panels in index_sets(data).items():
-        for label, ds in panels:
-            if key in ds and not field_dims(ds):
-                found[output] = (label, ds)
-                break
+        candidates = [(label, ds) for label, ds in panels if key in ds and not field_dims(ds)]
+        trusted = [c for c in candidates if "reliable" not in c[1] or bool(c[1]["reliable"].all())]
+        if candidates:
+            found[output] = (trusted or candidates)[0]
     return found
 
 

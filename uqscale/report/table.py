@@ -26,7 +26,7 @@ def listed_keys() -> tuple[str, ...]:
     Examples
     --------
     >>> listed_keys()
-    ('S1', 'ST', 'mu_star', 'sigma')
+    ('S1', 'ST', 'mu_star', 'sigma', 'Sh')
     """
     return tuple(dict.fromkeys(key for method in METHODS.values() for key in method.summary))
 
@@ -66,7 +66,7 @@ def indices_table(document: Mapping[str, Any], final: Collection[str] | None = N
     ...                   "ST": {"a": 0.9, "b": 0.2}}}}}
     >>> print(indices_table(doc, final={"y"}))
     study s: 10 samples, 0 failed
-    y [pce]  mean=2  std=1  fit good (loo 0.001)  ST: a 0.9, b 0.2
+    y [pce]  mean=2  std=1  fit good (error 0.001)  ST: a 0.9, b 0.2
     intermediate outputs:
       c [sobol]  mean=1  std=0.5  ST: b 0.7±0.05, a 0.1±0.02
     """
@@ -152,17 +152,20 @@ def _field_size(entry: Mapping[str, Any]) -> int:
 
 
 def _verdict(entry: Mapping[str, Any]) -> str:
-    """How far the estimates can be trusted, where the method says."""
+    """How far the estimates can be trusted, where the method says: from the honest
+    error (``cv_error``; the leave-one-out error of fits that have no other)."""
     from uqscale.report.quality import FAIR_LOO, GOOD_LOO
 
-    loo = entry.get("loo_error")
-    if isinstance(loo, list):
-        finite = [v for v in _flat(loo) if v is not None]
-        loo = max(finite) if finite else None
-    if loo is None:
+    if entry.get("reliable") is False:
+        return f"NOT RELIABLE ({entry.get('reliability') or 'honest error too large'})"
+    error = entry.get("cv_error", entry.get("loo_error"))
+    if isinstance(error, list):
+        finite = [v for v in _flat(error) if v is not None]
+        error = max(finite) if finite else None
+    if error is None:
         return ""
-    word = "good" if loo < GOOD_LOO else "fair" if loo < FAIR_LOO else "poor"
-    return f"fit {word} (loo {loo:.2g})"
+    word = "good" if error < GOOD_LOO else "fair" if error < FAIR_LOO else "poor"
+    return f"fit {word} (error {error:.2g})"
 
 
 def _errors(document: Mapping[str, Any]) -> list[str]:
