@@ -34,7 +34,7 @@ def listed_keys() -> tuple[str, ...]:
 DEFAULT_LINES = 30
 TOP = 3
 """Indices shown per output and method, largest first."""
-RANKED = ("ST", "mu_star", "S1")
+RANKED = ("ST", "mu_star", "Sh", "S1")
 """The index that ranks the inputs, first found."""
 
 
