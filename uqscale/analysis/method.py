@@ -248,6 +248,11 @@ class Method:
         Report sections of its own (:class:`SectionSpec`).
     entry
         ``entry(dataset) -> dict``: one output's results in ``indices.json``.
+    footprint
+        ``footprint(options, inputs) -> (rows, bytes, option) | None``: rows of its
+        design, bytes its sampling and fitting hold, and the option that sets them
+        (:mod:`uqscale.study.budget` refuses what would not fit in memory); None where
+        it is not estimated. Light: called when a study is validated.
     dependent_inputs
         Whether its estimates keep their meaning when inputs are correlated (a
         ``correlation:`` block); the others assume independent inputs and are refused
@@ -266,6 +271,7 @@ class Method:
     summary: tuple[str, ...] = ()
     sections: tuple[SectionSpec, ...] = ()
     entry: Callable[[xr.Dataset], dict[str, Any]] = GENERIC_ENTRY
+    footprint: Callable[[Options, int], tuple[int, int, str] | None] | None = None
     dependent_inputs: bool = False
 
     def read(self, given: Mapping[str, Any], path: str) -> Options:

@@ -116,9 +116,17 @@ def _statistics(values: np.ndarray, quantiles: np.ndarray
             np.quantile(values, quantiles, axis=0))
 
 
+def _footprint(options: Options, inputs: int) -> tuple[int, int, str]:
+    from uqscale.study.budget import design_bytes
+
+    rows = options["n"] or DEFAULT_N
+    return rows, design_bytes(rows, inputs), "n"
+
+
 METHOD = Method(
     name="moments", options=MomentsOptions, sampling=("n", "rule"), sample=sample,
     analyze=analyze, reuses=lambda options: not options["n"], dependent_inputs=True,
+    footprint=_footprint,
     takes_any_iid=lambda options: True,
     sections=(SectionSpec(10, "moments", "Moments and quantiles",
                           Lazy("uqscale.report.moments:moments_section")),))

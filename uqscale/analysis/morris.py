@@ -184,8 +184,15 @@ def _dataset(space: InputSpace, out: OutputValues, values: np.ndarray, size: np.
         attrs={"n_used": rows, "n_failed": len(out.values) - rows, **attrs})
 
 
+def _footprint(options: Options, inputs: int) -> tuple[int, int, str]:
+    from uqscale.study.budget import design_bytes
+
+    rows = options["trajectories"] * (inputs + 1)
+    return rows, design_bytes(rows, inputs), "trajectories"
+
+
 METHOD = Method(
     name="morris", options=MorrisOptions, sampling=("trajectories", "levels"), sample=sample,
-    analyze=analyze, summary=("mu_star", "sigma"),
+    analyze=analyze, summary=("mu_star", "sigma"), footprint=_footprint,
     sections=(SectionSpec(50, "morris", "Morris screening",
                           Lazy("uqscale.report.quality:morris_section")),))

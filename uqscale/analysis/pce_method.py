@@ -7,6 +7,7 @@ numerics live in :mod:`uqscale.analysis.pce` (with ``adaptive``, ``sparse``,
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +85,21 @@ def _regression(options: Options) -> bool:
     return options["design"] == "regression"
 
 
+def _footprint(options: Options, inputs: int) -> tuple[int, int, str] | None:
+    """A full quadrature grid, or a fixed-order regression (its matrix too); an
+    adaptive fit bounds its own candidates."""
+    from uqscale.study.budget import OVERSAMPLING, design_bytes
+
+    if options["design"] == "quadrature" and not options["sparse"]:
+        rows = (options["order"] + 1) ** inputs
+        return rows, design_bytes(rows, inputs), "order"
+    if options["design"] == "regression" and options["order"] != AUTO:
+        terms = math.comb(options["order"] + inputs, inputs)   # q_norm < 1 keeps fewer
+        rows = options["n"] or OVERSAMPLING * terms
+        return rows, design_bytes(rows, inputs, 2 * terms), "n" if options["n"] else "order"
+    return None
+
+
 def entry(dataset: Any) -> dict[str, Any]:
     """One output's expansion in ``indices.json``: the usual entry, and ``reliable``
     (false when the honest error ``cv_error`` exceeds ``max_error`` at some point) with
@@ -103,7 +119,7 @@ METHOD = Method(
     sampling=("order", "design", "n", "rule", "quadrature", "sparse", "q_norm", "max_order"),
     sample=Lazy("uqscale.analysis.pce:sample"), analyze=Lazy("uqscale.analysis.pce:analyze"),
     iid=_regression, takes_any_iid=_regression, indices=True, summary=("S1", "ST"),
-    entry=entry,
+    entry=entry, footprint=_footprint,
     sections=(SectionSpec(70, "pce", "Polynomial chaos quality",
                           Lazy("uqscale.report.quality:pce_section")),))
 """A regression design is drawn from the joint distribution; quadrature nodes are not."""

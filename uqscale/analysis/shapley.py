@@ -50,10 +50,18 @@ def entry(dataset: xr.Dataset) -> dict[str, Any]:
     return found
 
 
+def _footprint(options: Options, inputs: int) -> tuple[int, int, str]:
+    from uqscale.study.budget import design_bytes
+
+    rows = options["n_var"] + (options["permutations"] * (inputs - 1) * options["outer"]
+                               * options["inner"])
+    return rows, design_bytes(rows, inputs), "permutations"
+
+
 METHOD = Method(
     name="shapley", options=ShapleyOptions,
     sampling=("permutations", "n_var", "outer", "inner"),
     sample=Lazy("uqscale.analysis.shapley_estimator:sample"),
     analyze=Lazy("uqscale.analysis.shapley_estimator:analyze"),
-    summary=("Sh",), entry=entry, dependent_inputs=True)
+    summary=("Sh",), entry=entry, dependent_inputs=True, footprint=_footprint)
 """Only its first ``n_var`` rows are draws of the joint distribution: none are lent."""

@@ -241,7 +241,15 @@ def _grouped_blocks(space: InputSpace, values: np.ndarray, n: int, steps: int
     return blocks[:, 0], np.stack(ab, axis=1), blocks[:, -1]
 
 
+def _footprint(options: Options, inputs: int) -> tuple[int, int, str]:
+    from uqscale.study.budget import design_bytes
+
+    rows = options["n"] * (2 * inputs + 2 if options["second_order"] else inputs + 2)
+    return rows, design_bytes(rows, inputs), "n"
+
+
 METHOD = Method(
     name="sobol", options=SobolOptions, sampling=("n", "second_order"), sample=sample,
-    analyze=analyze, iid=lambda options: True, indices=True, summary=("S1", "ST"))
+    analyze=analyze, iid=lambda options: True, indices=True, summary=("S1", "ST"),
+    footprint=_footprint)
 """Every row of a Saltelli design is a draw from the joint distribution."""

@@ -2,17 +2,15 @@
 
 A study asking for ``sobol`` with ``n = 2**40`` or ``pce`` of order 60 would fail
 with a ``MemoryError`` (or run for hours) while its design is drawn; the estimate
-here (rows x inputs x 8 bytes, times :data:`WORKING_COPIES` for the copies sampling
-makes, plus the regression matrix of a fixed-order PCE and the copy its least-squares
-solver makes) is checked against the machine's physical memory when the study is
-validated.
+here, each method's ``footprint`` (rows x inputs x 8 bytes, times
+:data:`WORKING_COPIES` for the copies sampling makes, plus for instance the regression
+matrix of a fixed-order PCE and the copy its least-squares solver makes), is checked
+against the machine's physical memory when the study is validated.
 """
 
 from __future__ import annotations
 
-import math
 import os
-from collections.abc import Mapping
 from typing import Any
 
 from uqscale.errors import StudyError
@@ -29,30 +27,17 @@ def physical_memory() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def design_size(method: str, options: Mapping[str, Any], inputs: int
-                ) -> tuple[int, int, str] | None:
-    """Rows of the method's design, bytes its sampling and fitting hold, and the option
-    that sets them; None for a method whose design is not estimated here."""
-    if method == "moments":
-        rows, option = options.get("n") or 1000, "n"
-    elif method == "sobol":
-        rows, option = options["n"] * (2 * inputs + 2 if options["second_order"]
-                                       else inputs + 2), "n"
-    elif method == "morris":
-        rows, option = options["trajectories"] * (inputs + 1), "trajectories"
-    elif method == "pce" and options["design"] == "quadrature" and not options["sparse"]:
-        rows, option = (options["order"] + 1) ** inputs, "order"
-    elif method == "pce" and options["design"] == "regression" and options["order"] != "auto":
-        terms = math.comb(options["order"] + inputs, inputs)   # q_norm < 1 keeps fewer
-        rows = options.get("n") or OVERSAMPLING * terms
-        option = "n" if options.get("n") else "order"
-        return rows, 8 * rows * (WORKING_COPIES * inputs + 2 * terms), option
-    else:
-        return None
-    return rows, 8 * rows * WORKING_COPIES * inputs, option
+def design_bytes(rows: int, inputs: int, columns: int = 0) -> int:
+    """Bytes sampling a design of ``rows`` x ``inputs`` holds (:data:`WORKING_COPIES`
+    copies), plus ``columns`` more float columns per row (a regression matrix).
+
+    >>> design_bytes(1000, 3)
+    96000
+    """
+    return 8 * rows * (WORKING_COPIES * inputs + columns)
 
 
-def check_budget(method: str, options: Mapping[str, Any], inputs: int, path: str) -> None:
+def check_budget(method: str, options: Any, inputs: int, path: str) -> None:
     """Refuse an analysis whose design would not fit in this machine's memory.
 
     Parameters
@@ -71,7 +56,10 @@ def check_budget(method: str, options: Mapping[str, Any], inputs: int, path: str
     StudyError
         Naming the option that sets the size, with the estimate in the message.
     """
-    size = design_size(method, options, inputs)
+    from uqscale.analysis.registry import METHODS
+
+    footprint = METHODS[method].footprint
+    size = footprint(options, inputs) if footprint is not None else None
     if size is None:
         return
     rows, needed, option = size
