@@ -9,7 +9,7 @@ import xarray as xr
 
 import uqscale
 from tests.conftest import uniform_study
-from uqscale.errors import StudyError
+from uqscale.exitcodes import ExitCode
 from uqscale.study.files import load_study
 from uqscale.testfunctions import ishigami
 
@@ -49,14 +49,15 @@ def test_failures_are_recorded_and_do_not_stop_the_run(tmp_path, client):
     assert result.indices["outputs"]["y"]["pce"]["n_failed"] == len(expected_failed)
 
 
-def test_contract_breach_is_a_study_error_and_leaves_no_folder(tmp_path, client):
+def test_a_contract_breach_fails_its_samples_and_keeps_the_folder(tmp_path, client):
     study = uniform_study("broken", "tests.models.flaky:missing_output", 2,
                           [{"method": "moments", "n": 16}])
-    with pytest.raises(StudyError, match=r"^models\[0\]\.outputs\[0\]: 'tests.models.flaky:"
-                                         r"missing_output' did not return output 'y' "
-                                         r"\(it returned: z\)$"):
-        uqscale.run(study, tmp_path / "run", client=client)
-    assert not (tmp_path / "run").exists()
+    result = uqscale.run(study, tmp_path / "run", client=client)
+    assert result.verdict == ExitCode.ALL_FAILED
+    assert {f.error for f in result.failures} == {"ContractError"}
+    assert len(result.failures) == 16
+    assert "did not return output 'y' (it returned: z)" in result.failures[0].message
+    assert (tmp_path / "run" / "failures.json").exists()
 
 
 def test_models_import_from_the_study_folder_in_every_worker(tmp_path, client):
