@@ -55,7 +55,7 @@ def _check_indices(dataset, method: str) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.filterwarnings("ignore:Constant values encountered")   # agents_total
+@pytest.mark.filterwarnings("ignore:Constant values encountered")   # full_length_fraction
 @pytest.mark.parametrize("name", sorted(REDUCED))
 def test_reduced_run_gives_sensible_indices(name, tmp_path):
     study, _ = load_overridden(STUDIES / f"{name}.yaml", REDUCED[name])
