@@ -416,7 +416,8 @@ def _run_missing(store: RunStore, study: Study, design: xr.Dataset, todo: np.nda
     with timer.stage("cluster_stop"), ExitStack() as cluster:
         if client is None:
             with timer.stage("cluster_start"):
-                client = cluster.enter_context(open_client(study.execution, study.base_dir))
+                client = cluster.enter_context(open_client(study.execution, study.base_dir,
+                                                               shared_dir=store.directory))
         cluster.enter_context(study_folder_on_workers(client, study.base_dir))
         cluster.callback(bar.close)
         where = dict(describe(client))
