@@ -13,7 +13,7 @@ def command_study(folder):
     (folder / "params.in").write_text('{"y": {x}}\n')
     return Study.from_dict({
         "study": "cmd", "inputs": {"x": {"distribution": "uniform", "low": 0, "high": 1}},
-        "models": [{"name": "solver", "command": ["solver.sh"], "inputs": ["x"],
+        "models": [{"name": "solver", "command": ["./solver.sh"], "inputs": ["x"],
                     "files": {"params.txt": "params.in"}, "outputs": ["y"],
                     "results": {"file": "out.json"}}],
         "analysis": [{"method": "moments", "n": 8}]}, folder)

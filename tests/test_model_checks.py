@@ -78,7 +78,7 @@ def test_a_program_that_is_not_executable_is_named(tmp_path):
     os.chmod(program, 0o644)
     study = Study.from_dict({
         "study": "cmd", "inputs": {"x": {"distribution": "uniform", "low": 0, "high": 1}},
-        "models": [{"name": "solver", "command": ["solver.sh", "{x}"], "inputs": ["x"],
+        "models": [{"name": "solver", "command": ["./solver.sh", "{x}"], "inputs": ["x"],
                     "outputs": ["y"], "results": {"file": "out.json"}}],
         "analysis": [{"method": "moments", "n": 8}]}, tmp_path)
     with pytest.raises(StudyError, match=r"^models\[0\]\.command\[0\]: '.*solver.sh' is not "

@@ -111,8 +111,8 @@ def test_round_trip_keeps_what_equality_might_hide():
 
 def test_defaults_are_filled_in_and_dropped_again():
     study = full_study()
-    assert study.analysis[3].options == {"trajectories": 12, "levels": 6, "resamples": 100,
-                                         "conf_level": 0.95}
+    assert dict(study.analysis[3].options) == {"trajectories": 12, "levels": 6, "resamples": 100,
+                                         "conf_level": 0.95, "failures": "fail"}
     entry = study.to_dict()["analysis"][1]
     assert entry["label"] == "pce_quad" and "n" not in entry
 
