@@ -40,6 +40,9 @@ SHRINK: dict[str, list[str]] = {
     "immune_agent_field": ["analysis.0.n=64"],
     "ishigami": ["analysis.1.n=2048"],
     "pkpd": ["analysis.0.n=128"],
+    "pkpd_correlated": ["analysis.0.permutations=20", "analysis.0.n_var=100",
+                        "analysis.1.n=100"],
+    "bioreactor_groups": ["analysis.0.n=64"],
     "tumour_nonlocal": ["analysis.1.n=128"],
 }
 """``--set`` overrides of studies too slow for a loaded machine at their own size."""

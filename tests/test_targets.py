@@ -196,8 +196,10 @@ def test_a_worker_killed_mid_run_loses_no_sample(tmp_path, external):
 
     # Killed mid-run: it was taking work, work was left, and the surviving worker did it.
     assert log_times(victim_log)[-1] > killed_at - 1.0   # still taking work
-    (survivor_log,) = [p for p in (folder / "calls").glob("*.log") if p != victim_log]
-    assert max(log_times(survivor_log)) > killed_at + delay
+    # (the survivor's own calls, and those of the forked children in which crash
+    # isolation reruns the batches the dead worker held)
+    survivors = [p for p in (folder / "calls").glob("*.log") if p != victim_log]
+    assert max(t for log in survivors for t in log_times(log)) > killed_at + delay
 
     design = assert_every_sample_stored_once(run_dir, samples)
     assert json.loads((run_dir / "indices.json").read_text())["failed"] == 0
