@@ -37,7 +37,7 @@ def start_and_stop(workers: int, tls: bool) -> tuple[float, float]:
 
 
 def main(rounds: int = 8, workers: int = 2) -> None:
-    start_and_stop(workers, True)   # warm imports and the OS caches, not counted
+    start_and_stop(workers, True)  # warm imports and the OS caches, not counted
     start_and_stop(workers, False)
     times: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
     for _ in range(rounds):
@@ -49,10 +49,14 @@ def main(rounds: int = 8, workers: int = 2) -> None:
         starts = [s for s, _ in times[tls]]
         stops = [s for _, s in times[tls]]
         medians[tls] = statistics.median(starts)
-        print(f"  {label:28s} start {medians[tls]:.3f} s (min {min(starts):.3f}, "
-              f"max {max(starts):.3f})   stop {statistics.median(stops):.3f} s")
-    print(f"  TLS adds {medians[True] - medians[False]:+.3f} s to the start; "
-          f"ratio TLS / plain = {medians[True] / medians[False]:.2f}")
+        print(
+            f"  {label:28s} start {medians[tls]:.3f} s (min {min(starts):.3f}, "
+            f"max {max(starts):.3f})   stop {statistics.median(stops):.3f} s"
+        )
+    print(
+        f"  TLS adds {medians[True] - medians[False]:+.3f} s to the start; "
+        f"ratio TLS / plain = {medians[True] / medians[False]:.2f}"
+    )
     from distributed.security import Security
 
     keys = []

@@ -22,8 +22,12 @@ SAMPLES, INPUTS = 10**6, 20
 
 def spaces() -> tuple[InputSpace, InputSpace, np.ndarray]:
     rng = np.random.default_rng(1)
-    kinds = [("normal", {"mean": 1.0, "std": 0.2}), ("lognormal", {"mu": 0.0, "sigma": 0.5}),
-             ("uniform", {"low": 0.0, "high": 2.0}), ("beta", {"alpha": 2.0, "beta": 5.0})]
+    kinds = [
+        ("normal", {"mean": 1.0, "std": 0.2}),
+        ("lognormal", {"mu": 0.0, "sigma": 0.5}),
+        ("uniform", {"low": 0.0, "high": 2.0}),
+        ("beta", {"alpha": 2.0, "beta": 5.0}),
+    ]
     inputs = [UncertainInput(f"x{i}", *kinds[i % 4]) for i in range(INPUTS)]
     factors = rng.normal(size=(INPUTS, 3))
     cov = factors @ factors.T + np.eye(INPUTS)
@@ -39,17 +43,18 @@ def main() -> None:
     for _ in range(3):
         for name, space in (("independent", independent), ("copula", dependent)):
             began = time.perf_counter()
-            x = space.to_physical(unit_sample("sobol", SAMPLES, INPUTS,
-                                              np.random.default_rng(2)))
+            x = space.to_physical(unit_sample("sobol", SAMPLES, INPUTS, np.random.default_rng(2)))
             times[name].append(time.perf_counter() - began)
-    requested = 6 / np.pi * np.arcsin(matrix / 2)       # Spearman of the copula
+    requested = 6 / np.pi * np.arcsin(matrix / 2)  # Spearman of the copula
     sampled = spearmanr(x[:100_000]).statistic
     print(f"{SAMPLES:,} Sobol' samples of {INPUTS} inputs (normal, lognormal, uniform, beta):")
     for name, seconds in times.items():
         print(f"  {name:12s} {min(seconds):.2f} s")
     print(f"  copula / independent: {min(times['copula']) / min(times['independent']):.2f}")
-    print(f"  largest |sampled - requested| Spearman correlation (1e5 rows): "
-          f"{np.abs(sampled - requested).max():.4f}")
+    print(
+        f"  largest |sampled - requested| Spearman correlation (1e5 rows): "
+        f"{np.abs(sampled - requested).max():.4f}"
+    )
 
 
 if __name__ == "__main__":

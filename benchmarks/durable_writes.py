@@ -50,25 +50,32 @@ def main() -> None:
             times = {True: [], False: []}
             for k in range(ROUNDS):
                 for durable in (True, False):
-                    times[durable].append(time_batches(store, size, durable,
-                                                       (2 * k + durable) * size))
+                    times[durable].append(
+                        time_batches(store, size, durable, (2 * k + durable) * size)
+                    )
             a, b = statistics.median(times[True]), statistics.median(times[False])
-            print(f"batch of {size:6d} samples: durable {a * 1e3:7.2f} ms, without fsync "
-                  f"{b * 1e3:7.2f} ms, extra {(a - b) * 1e3:6.2f} ms a batch")
-        extra = a - b   # measured on the largest batches; the smaller ones are alike
+            print(
+                f"batch of {size:6d} samples: durable {a * 1e3:7.2f} ms, without fsync "
+                f"{b * 1e3:7.2f} ms, extra {(a - b) * 1e3:6.2f} ms a batch"
+            )
+        extra = a - b  # measured on the largest batches; the smaller ones are alike
 
         from distributed import Client, LocalCluster
 
-        with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, \
-                Client(cluster) as client:
+        with (
+            LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster,
+            Client(cluster) as client,
+        ):
             began = time.perf_counter()
             result = run(study, Path(folder) / "ishigami", client=client)
             wall = time.perf_counter() - began
         batches = len(RunStore(result.directory).part_files())
-        print(f"Ishigami run: {result.design.sizes['sample']} samples in {batches} batches, "
-              f"{wall:.2f} s wall; storing batches {result.timings['store_batches']:.3f} s; "
-              f"durable writes add about {batches * extra * 1e3:.1f} ms "
-              f"= {100 * batches * extra / wall:.2f} % of the run")
+        print(
+            f"Ishigami run: {result.design.sizes['sample']} samples in {batches} batches, "
+            f"{wall:.2f} s wall; storing batches {result.timings['store_batches']:.3f} s; "
+            f"durable writes add about {batches * extra * 1e3:.1f} ms "
+            f"= {100 * batches * extra / wall:.2f} % of the run"
+        )
 
 
 if __name__ == "__main__":

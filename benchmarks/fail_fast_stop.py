@@ -27,24 +27,37 @@ from uqscale.execute.cluster import open_client
 from uqscale.store import RunStore
 from uqscale.study.model import Execution
 
-MODEL = '''
+MODEL = """
 import time
 
 def broken(x1, x2):
     time.sleep(0.020)
     raise ValueError("concentration must be positive (got a dose in mg, not g)")
-'''
+"""
 
 
 def study(folder: Path, samples: int, fail_fast: bool) -> uqscale.Study:
-    return uqscale.Study.from_dict({
-        "study": "broken", "seed": 1,
-        "inputs": {"x1": {"distribution": "uniform", "low": 0, "high": 1},
-                   "x2": {"distribution": "uniform", "low": 0, "high": 1}},
-        "models": [{"name": "dose", "python": "brokenmodel_uq:broken",
-                    "inputs": ["x1", "x2"], "outputs": ["y"]}],
-        "analysis": [{"method": "moments", "n": samples}],
-        "execution": {"workers": 2, "fail_fast": fail_fast}}, folder)
+    return uqscale.Study.from_dict(
+        {
+            "study": "broken",
+            "seed": 1,
+            "inputs": {
+                "x1": {"distribution": "uniform", "low": 0, "high": 1},
+                "x2": {"distribution": "uniform", "low": 0, "high": 1},
+            },
+            "models": [
+                {
+                    "name": "dose",
+                    "python": "brokenmodel_uq:broken",
+                    "inputs": ["x1", "x2"],
+                    "outputs": ["y"],
+                }
+            ],
+            "analysis": [{"method": "moments", "n": samples}],
+            "execution": {"workers": 2, "fail_fast": fail_fast},
+        },
+        folder,
+    )
 
 
 def once(client, folder: Path, samples: int, fail_fast: bool) -> tuple[float, int]:
@@ -72,15 +85,23 @@ def main(samples: int, repeats: int) -> None:
             stored.append(count)
             fulls.append(once(client, folder, samples, False)[0])
     shutil.rmtree(folder)
-    print(f"broken model, 20 ms a sample, {samples} samples, 2 workers, {repeats} repeats; "
-          f"cluster start {started:.2f} s (not included below)")
-    print(f"A fail_fast on : stopped after {statistics.median(stops):.2f} s (median; "
-          f"{min(stops):.2f}-{max(stops):.2f}), {statistics.median(stored):.0f} samples stored")
-    print(f"B fail_fast off: every sample failed after {statistics.median(fulls):.2f} s "
-          f"(median; {min(fulls):.2f}-{max(fulls):.2f})")
+    print(
+        f"broken model, 20 ms a sample, {samples} samples, 2 workers, {repeats} repeats; "
+        f"cluster start {started:.2f} s (not included below)"
+    )
+    print(
+        f"A fail_fast on : stopped after {statistics.median(stops):.2f} s (median; "
+        f"{min(stops):.2f}-{max(stops):.2f}), {statistics.median(stored):.0f} samples stored"
+    )
+    print(
+        f"B fail_fast off: every sample failed after {statistics.median(fulls):.2f} s "
+        f"(median; {min(fulls):.2f}-{max(fulls):.2f})"
+    )
     print(f"A / B = {statistics.median(stops) / statistics.median(fulls):.3f}")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000,
-         int(sys.argv[2]) if len(sys.argv) > 2 else 2)
+    main(
+        int(sys.argv[1]) if len(sys.argv) > 1 else 1000,
+        int(sys.argv[2]) if len(sys.argv) > 2 else 2,
+    )

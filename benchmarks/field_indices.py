@@ -23,15 +23,33 @@ POINTS, SAMPLES = 1000, 2000
 
 
 def main() -> None:
-    study = Study.from_dict({
-        "study": "field", "seed": 5,
-        "inputs": {f"x{i}": {"distribution": "uniform", "low": 0, "high": 1,
-                             "scale": "micro" if i < 3 else "macro"} for i in range(1, 5)},
-        "models": [{"name": "m", "python": "m:f", "inputs": ["x1", "x2", "x3", "x4"],
-                    "outputs": [{"name": "u", "dims": ["x"]}]}],
-        "analysis": [{"method": "pce", "order": 4, "n": SAMPLES},
-                     {"method": "moments", "n": SAMPLES}],
-    })
+    study = Study.from_dict(
+        {
+            "study": "field",
+            "seed": 5,
+            "inputs": {
+                f"x{i}": {
+                    "distribution": "uniform",
+                    "low": 0,
+                    "high": 1,
+                    "scale": "micro" if i < 3 else "macro",
+                }
+                for i in range(1, 5)
+            },
+            "models": [
+                {
+                    "name": "m",
+                    "python": "m:f",
+                    "inputs": ["x1", "x2", "x3", "x4"],
+                    "outputs": [{"name": "u", "dims": ["x"]}],
+                }
+            ],
+            "analysis": [
+                {"method": "pce", "order": 4, "n": SAMPLES},
+                {"method": "moments", "n": SAMPLES},
+            ],
+        }
+    )
     space = InputSpace(study.inputs)
     options = study.analysis[0].options
     x = pce.sample(space, options, analysis_rng(study, study.analysis[0]))
@@ -48,8 +66,10 @@ def main() -> None:
     moments.analyze(space, study.analysis[1].options, design, results, None)
     moment_seconds = time.perf_counter() - began
     print(f"field of {POINTS} points, {SAMPLES} samples, 4 inputs:")
-    print(f"  PCE order 4 ({fitted.attrs['terms']} terms), S1/ST/S2/groups/LOO: "
-          f"{fit_seconds:.2f} s (goal < 5 s)")
+    print(
+        f"  PCE order 4 ({fitted.attrs['terms']} terms), S1/ST/S2/groups/LOO: "
+        f"{fit_seconds:.2f} s (goal < 5 s)"
+    )
     print(f"  moments and quantiles: {moment_seconds:.3f} s")
     print(f"  median leave-one-out error: {float(fitted['loo_error'].median()):.3g}")
 

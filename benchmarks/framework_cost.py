@@ -26,23 +26,37 @@ WORKERS = 2
 
 
 def main(runs: int) -> None:
-    study = uqscale.Study.from_dict({
-        "study": "framework_cost", "seed": 3,
-        "inputs": {f"x{i}": {"distribution": "uniform", "low": -3.14159, "high": 3.14159}
-                   for i in (1, 2, 3)},
-        "models": [{"name": "f", "python": "uqscale.testfunctions:ishigami",
-                    "inputs": ["x1", "x2", "x3"], "outputs": ["y"], "vectorized": True}],
-        "analysis": [{"method": "moments", "n": runs, "rule": "random"}],
-        "execution": {"workers": WORKERS},
-    })
+    study = uqscale.Study.from_dict(
+        {
+            "study": "framework_cost",
+            "seed": 3,
+            "inputs": {
+                f"x{i}": {"distribution": "uniform", "low": -3.14159, "high": 3.14159}
+                for i in (1, 2, 3)
+            },
+            "models": [
+                {
+                    "name": "f",
+                    "python": "uqscale.testfunctions:ishigami",
+                    "inputs": ["x1", "x2", "x3"],
+                    "outputs": ["y"],
+                    "vectorized": True,
+                }
+            ],
+            "analysis": [{"method": "moments", "n": runs, "rule": "random"}],
+            "execution": {"workers": WORKERS},
+        }
+    )
     work = Path(tempfile.mkdtemp())
     began = time.perf_counter()
     result = run(study, work / "run")
     wall = time.perf_counter() - began
     shutil.rmtree(work)
     model = result.timings["model"] / WORKERS
-    print(f"{runs} runs of a vectorised model on {WORKERS} workers: wall {wall:.2f} s, "
-          f"model {model:.3f} s on the critical path")
+    print(
+        f"{runs} runs of a vectorised model on {WORKERS} workers: wall {wall:.2f} s, "
+        f"model {model:.3f} s on the critical path"
+    )
     for stage, seconds in result.timings.items():
         print(f"  {stage:<15}{seconds:7.3f} s")
     print(f"framework cost per run: {(wall - model) / runs * 1e3:.4f} ms (goal <= 0.05 ms)")

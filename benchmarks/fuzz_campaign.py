@@ -23,10 +23,12 @@ def main(count: int = COUNT) -> None:
     with tempfile.TemporaryDirectory() as folder:
         counts, bad = campaign(Path(folder), cases(count, seed=2026))
     seconds = time.perf_counter() - began
-    print(f"{count} files from {len(STUDIES)} shipped studies in {seconds:.1f} s: "
-          f"{counts['valid']} still valid, {counts['clean']} clean errors, "
-          f"{counts['traceback']} tracebacks, {counts['hang']} hangs, "
-          f"{counts['unclear']} unclear errors")
+    print(
+        f"{count} files from {len(STUDIES)} shipped studies in {seconds:.1f} s: "
+        f"{counts['valid']} still valid, {counts['clean']} clean errors, "
+        f"{counts['traceback']} tracebacks, {counts['hang']} hangs, "
+        f"{counts['unclear']} unclear errors"
+    )
     for kind, detail, content in bad[:10]:
         print(f"  {kind}: {detail}\n    from {content[:120]!r}")
 

@@ -54,8 +54,10 @@ def numpy_step(x, box, i, j):
     r2 = np.einsum("pk,pk->p", d, d)
     inv6 = np.where(r2 < CUTOFF**2, 1.0 / r2, 0.0) ** 3
     f = (24.0 * inv6 * (2.0 * inv6 - 1.0) / r2)[:, None] * d
-    return np.stack([np.bincount(i, f[:, k], len(x)) - np.bincount(j, f[:, k], len(x))
-                     for k in range(3)], axis=1)
+    return np.stack(
+        [np.bincount(i, f[:, k], len(x)) - np.bincount(j, f[:, k], len(x)) for k in range(3)],
+        axis=1,
+    )
 
 
 def per_step_seconds(gk, rounds: int = 4, steps: int = 300) -> tuple[float, float]:
@@ -64,7 +66,7 @@ def per_step_seconds(gk, rounds: int = 4, steps: int = 300) -> tuple[float, floa
     x = (x + 0.05 * np.random.default_rng(0).standard_normal(x.shape)) % box
     forces = np.empty_like(x)
     i, j = np.triu_indices(len(x), 1)
-    gk.lj_forces(x, box, CUTOFF, forces)                 # compile
+    gk.lj_forces(x, box, CUTOFF, forces)  # compile
     numba_times, numpy_times = [], []
     for _ in range(rounds):
         began = time.perf_counter()
@@ -92,33 +94,56 @@ def main(replicas: int = 6, steps: int = 60_000, out: Path = Path(".")) -> None:
     block_errors = np.array([c[1][k, 1] for c in curves])
     mean, sem = etas.mean(), etas.std(ddof=1) / np.sqrt(replicas)
     z = (mean - PUBLISHED) / np.hypot(sem, PUBLISHED_ERROR)
-    print(f"one micro sample (108 atoms, 14,000 steps): {sample_seconds:.2f} s; "
-          f"eta* = {sample['eta_star'][0]:.2f} +- {sample['eta_star_stderr'][0]:.2f}")
-    print(f"force evaluation per step: numba {numba_step * 1e6:.0f} us, numpy pair loop "
-          f"{numpy_step_time * 1e6:.0f} us (ratio {numpy_step_time / numba_step:.1f})")
-    print(f"{replicas} replicas x {steps} NVE steps, t_c = 2: eta* = " +
-          ", ".join(f"{e:.2f}+-{b:.2f}" for e, b in zip(etas, block_errors, strict=True)))
-    print(f"mean {mean:.3f} +- {sem:.3f} (replica spread {etas.std(ddof=1):.3f}, mean block "
-          f"error {block_errors.mean():.3f}); published {PUBLISHED} +- {PUBLISHED_ERROR}; "
-          f"z = {z:.2f}")
+    print(
+        f"one micro sample (108 atoms, 14,000 steps): {sample_seconds:.2f} s; "
+        f"eta* = {sample['eta_star'][0]:.2f} +- {sample['eta_star_stderr'][0]:.2f}"
+    )
+    print(
+        f"force evaluation per step: numba {numba_step * 1e6:.0f} us, numpy pair loop "
+        f"{numpy_step_time * 1e6:.0f} us (ratio {numpy_step_time / numba_step:.1f})"
+    )
+    print(
+        f"{replicas} replicas x {steps} NVE steps, t_c = 2: eta* = "
+        + ", ".join(f"{e:.2f}+-{b:.2f}" for e, b in zip(etas, block_errors, strict=True))
+    )
+    print(
+        f"mean {mean:.3f} +- {sem:.3f} (replica spread {etas.std(ddof=1):.3f}, mean block "
+        f"error {block_errors.mean():.3f}); published {PUBLISHED} +- {PUBLISHED_ERROR}; "
+        f"z = {z:.2f}"
+    )
     mean_curve = np.mean([c[1][:, 0] for c in curves], axis=0)
     sem_curve = np.std([c[1][:, 0] for c in curves], axis=0, ddof=1) / np.sqrt(replicas)
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    left.fill_between(cutoffs, mean_curve - sem_curve, mean_curve + sem_curve, alpha=0.3,
-                      label=f"this engine, {replicas} replicas (+- s.e.m.)")
+    left.fill_between(
+        cutoffs,
+        mean_curve - sem_curve,
+        mean_curve + sem_curve,
+        alpha=0.3,
+        label=f"this engine, {replicas} replicas (+- s.e.m.)",
+    )
     left.plot(cutoffs, mean_curve)
-    left.axhspan(PUBLISHED - PUBLISHED_ERROR, PUBLISHED + PUBLISHED_ERROR, color="k",
-                 alpha=0.2, label="Ferrario et al. 1991: 3.24 +- 0.04")
+    left.axhspan(
+        PUBLISHED - PUBLISHED_ERROR,
+        PUBLISHED + PUBLISHED_ERROR,
+        color="k",
+        alpha=0.2,
+        label="Ferrario et al. 1991: 3.24 +- 0.04",
+    )
     left.axvline(2.0, ls=":", c="gray")
-    left.set(xlabel="Green-Kubo cutoff t_c (reduced)", ylabel="eta*",
-             title="LJ shear viscosity, T* = 0.722, rho* = 0.8442")
+    left.set(
+        xlabel="Green-Kubo cutoff t_c (reduced)",
+        ylabel="eta*",
+        title="LJ shear viscosity, T* = 0.722, rho* = 0.8442",
+    )
     left.legend(fontsize=8)
     right.errorbar(range(replicas), etas, block_errors, fmt="o", label="replicas (block error)")
     right.errorbar([replicas + 1], [mean], [sem], fmt="s", c="C3", label="mean +- s.e.m.")
-    right.axhspan(PUBLISHED - PUBLISHED_ERROR, PUBLISHED + PUBLISHED_ERROR, color="k",
-                  alpha=0.2)
-    right.set(xlabel="replica", ylabel="eta* at t_c = 2",
-              title=f"one micro sample: {sample_seconds:.1f} s (14,000 steps)")
+    right.axhspan(PUBLISHED - PUBLISHED_ERROR, PUBLISHED + PUBLISHED_ERROR, color="k", alpha=0.2)
+    right.set(
+        xlabel="replica",
+        ylabel="eta* at t_c = 2",
+        title=f"one micro sample: {sample_seconds:.1f} s (14,000 steps)",
+    )
     right.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(out / "greenkubo_lj_viscosity.png", dpi=110)

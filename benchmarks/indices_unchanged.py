@@ -40,8 +40,7 @@ SHRINK: dict[str, list[str]] = {
     "immune_agent_field": ["analysis.0.n=64"],
     "ishigami": ["analysis.1.n=2048"],
     "pkpd": ["analysis.0.n=128"],
-    "pkpd_correlated": ["analysis.0.permutations=20", "analysis.0.n_var=100",
-                        "analysis.1.n=100"],
+    "pkpd_correlated": ["analysis.0.permutations=20", "analysis.0.n_var=100", "analysis.1.n=100"],
     "bioreactor_groups": ["analysis.0.n=64"],
     "tumour_nonlocal": ["analysis.1.n=128"],
 }
@@ -55,9 +54,21 @@ def run_indices(name: str, scratch: Path) -> tuple[dict[str, Any], float]:
     out = scratch / name
     overrides = [a for o in SHRINK.get(name, []) for a in ("--set", o)]
     began = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "uqscale.cli", "run", str(ROOT / "studies" /
-                    f"{name}.yaml"), "--out", str(out), "--quiet", *overrides],
-                   check=False, cwd=ROOT)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "uqscale.cli",
+            "run",
+            str(ROOT / "studies" / f"{name}.yaml"),
+            "--out",
+            str(out),
+            "--quiet",
+            *overrides,
+        ],
+        check=False,
+        cwd=ROOT,
+    )
     seconds = time.perf_counter() - began
     return json.loads((out / "indices.json").read_text()), seconds
 
@@ -74,15 +85,18 @@ def in_process_indices(name: str, scratch: Path) -> tuple[dict[str, Any], float]
     began = time.perf_counter()
     study = load_study(ROOT / "studies" / f"{name}.yaml")
     design = build_design(study)
-    batch = evaluate_batch(Pipeline.from_study(study), 0,
-                           {n: design[n].values for n in design_columns(study)})
+    batch = evaluate_batch(
+        Pipeline.from_study(study), 0, {n: design[n].values for n in design_columns(study)}
+    )
     store = RunStore.create(scratch / name, study, "", design, {})
     store.write_batch(batch, {o.name: o.dims for o in study.outputs})
-    results, failures = store.collect(design.sizes["sample"],
-                                      {o.name: o.coords for o in study.outputs})
+    results, failures = store.collect(
+        design.sizes["sample"], {o.name: o.coords for o in study.outputs}
+    )
     with results:
-        document = indices_document(study.name, design.sizes["sample"], len(failures),
-                                    analyze_all(study, design, results))
+        document = indices_document(
+            study.name, design.sizes["sample"], len(failures), analyze_all(study, design, results)
+        )
     return document, time.perf_counter() - began
 
 
@@ -95,8 +109,11 @@ def differences(before: Any, after: Any, where: str = "") -> list[str]:
             lines += differences(before[key], after[key], f"{where}/{key}")
         return lines
     if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
-        return [line for k, (b, a) in enumerate(zip(before, after, strict=True))
-                for line in differences(b, a, f"{where}[{k}]")]
+        return [
+            line
+            for k, (b, a) in enumerate(zip(before, after, strict=True))
+            for line in differences(b, a, f"{where}[{k}]")
+        ]
     return [] if before == after else [f"{where}: {before!r} -> {after!r}"]
 
 
@@ -117,9 +134,15 @@ def report(name: str, before: dict[str, Any], after: dict[str, Any], seconds: fl
 
 def compare(before: Path, after: Path, names: list[str]) -> int:
     """Compare the indices of ``names`` saved in two folders; 1 if any changed."""
-    changed = [report(name, json.loads((before / f"{name}.json").read_text()),
-                      json.loads((after / f"{name}.json").read_text()), 0.0)
-               for name in names]
+    changed = [
+        report(
+            name,
+            json.loads((before / f"{name}.json").read_text()),
+            json.loads((after / f"{name}.json").read_text()),
+            0.0,
+        )
+        for name in names
+    ]
     return 1 if any(changed) else 0
 
 
@@ -128,11 +151,19 @@ def main() -> None:
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--save", type=Path, help="folder to keep the indices in")
     mode.add_argument("--check", type=Path, help="folder of indices saved before")
-    mode.add_argument("--compare", type=Path, nargs=2, metavar=("BEFORE", "AFTER"),
-                      help="compare two folders of saved indices (runs nothing)")
+    mode.add_argument(
+        "--compare",
+        type=Path,
+        nargs=2,
+        metavar=("BEFORE", "AFTER"),
+        help="compare two folders of saved indices (runs nothing)",
+    )
     parser.add_argument("--keep", type=Path, help="with --check: keep the new indices here")
-    parser.add_argument("--in-process", action="store_true",
-                        help="evaluate in this process, without Dask (full size)")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="evaluate in this process, without Dask (full size)",
+    )
     parser.add_argument("names", nargs="*", help="study names (default: every study)")
     args = parser.parse_args()
     names = args.names or sorted(p.stem for p in (ROOT / "studies").glob("*.yaml"))

@@ -33,18 +33,33 @@ def main() -> None:
     work = Path(tempfile.mkdtemp())
     uqscale = str(Path(sys.executable).with_name("uqscale"))
     runs = iter(range(100))
-    wall = best_of(3, lambda: command_seconds(
-        [uqscale, "run", str(study), "--quiet", "--out", str(work / f"r{next(runs)}")]))
+    wall = best_of(
+        3,
+        lambda: command_seconds(
+            [uqscale, "run", str(study), "--quiet", "--out", str(work / f"r{next(runs)}")]
+        ),
+    )
     stages = json.loads((work / "r0" / "provenance.json").read_text())["seconds"]
     samples = json.loads((work / "r0" / "indices.json").read_text())["samples"]
     imports = best_of(3, lambda: python_seconds(IMPORTS))
     floor = best_of(3, lambda: python_seconds(FLOOR))
     shutil.rmtree(work)
-    print(f"uqscale run studies/ishigami.yaml ({samples} model runs): {wall:.2f} s wall "
-          f"(best of 3)")
+    print(
+        f"uqscale run studies/ishigami.yaml ({samples} model runs): {wall:.2f} s wall (best of 3)"
+    )
     print(f"  imports (numpy, xarray, chaospy, SALib, distributed): {imports:.2f} s")
-    for stage in ("design", "store_create", "cluster_start", "ensemble", "model",
-                  "store_batches", "cluster_stop", "collect", "analysis", "store_analyses"):
+    for stage in (
+        "design",
+        "store_create",
+        "cluster_start",
+        "ensemble",
+        "model",
+        "store_batches",
+        "cluster_stop",
+        "collect",
+        "analysis",
+        "store_analyses",
+    ):
         note = "  (inside ensemble)" if stage in ("model", "store_batches") else ""
         print(f"  {stage:<15}{stages.get(stage, 0.0):7.3f} s{note}")
     print(f"raw-library floor (imports + 2-worker LocalCluster start/stop): {floor:.2f} s")

@@ -57,10 +57,13 @@ def main() -> None:
     whole = command_seconds([uqscale, "run", "study.yaml", "--out", "whole", "--quiet"], work)
 
     began = time.perf_counter()
-    launcher = subprocess.Popen([uqscale, "run", "study.yaml", "--out", "cut", "--quiet"],
-                                cwd=work, start_new_session=True)
-    while not (work / "cut" / "provenance.json").exists() or \
-            run_status(work / "cut")["done"] < SAMPLES // 2:
+    launcher = subprocess.Popen(
+        [uqscale, "run", "study.yaml", "--out", "cut", "--quiet"], cwd=work, start_new_session=True
+    )
+    while (
+        not (work / "cut" / "provenance.json").exists()
+        or run_status(work / "cut")["done"] < SAMPLES // 2
+    ):
         time.sleep(0.05)
     os.kill(launcher.pid, signal.SIGKILL)
     launcher.wait()

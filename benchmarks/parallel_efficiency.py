@@ -47,7 +47,7 @@ def busy(x1, x2, rounds):
 
 def calibrate(function, seconds: float) -> int:
     """Rounds of the busy loop that take about ``seconds`` (best of 5 timings)."""
-    function(x1=0.1, x2=0.2, rounds=200)             # warm up
+    function(x1=0.1, x2=0.2, rounds=200)  # warm up
     timings = []
     for _ in range(5):
         began = time.perf_counter()
@@ -84,15 +84,28 @@ def main(samples: int, milliseconds: float, repeats: int) -> None:
     (work / "busymodel_uq.py").write_text(MODEL)
     function = load_callable("busymodel_uq:busy", work)
     rounds = calibrate(function, milliseconds / 1e3)
-    study = uqscale.Study.from_dict({
-        "study": "parallel_efficiency", "seed": 1,
-        "inputs": {"x1": {"distribution": "uniform", "low": 0, "high": 1},
-                   "x2": {"distribution": "uniform", "low": 0, "high": 1}},
-        "models": [{"name": "busy", "python": "busymodel_uq:busy", "inputs": ["x1", "x2"],
-                    "parameters": {"rounds": rounds}, "outputs": ["y"]}],
-        "analysis": [{"method": "moments", "n": samples, "rule": "random"}],
-        "execution": {"workers": WORKERS},
-    }, base_dir=work)
+    study = uqscale.Study.from_dict(
+        {
+            "study": "parallel_efficiency",
+            "seed": 1,
+            "inputs": {
+                "x1": {"distribution": "uniform", "low": 0, "high": 1},
+                "x2": {"distribution": "uniform", "low": 0, "high": 1},
+            },
+            "models": [
+                {
+                    "name": "busy",
+                    "python": "busymodel_uq:busy",
+                    "inputs": ["x1", "x2"],
+                    "parameters": {"rounds": rounds},
+                    "outputs": ["y"],
+                }
+            ],
+            "analysis": [{"method": "moments", "n": samples, "rule": "random"}],
+            "execution": {"workers": WORKERS},
+        },
+        base_dir=work,
+    )
     load = os.getloadavg()[0]
     serial, ensemble, models = [], [], []
     launcher = launcher_cpu_seconds()
@@ -101,8 +114,7 @@ def main(samples: int, milliseconds: float, repeats: int) -> None:
         x1, x2 = design["x1"].values.tolist(), design["x2"].values.tolist()
         for k in range(repeats):
             began = time.perf_counter()
-            values = [function(x1=a, x2=b, rounds=rounds)["y"]
-                      for a, b in zip(x1, x2, strict=True)]
+            values = [function(x1=a, x2=b, rounds=rounds)["y"] for a, b in zip(x1, x2, strict=True)]
             serial.append(time.perf_counter() - began)
             result = uqscale.run(study, work / f"run{k}")
             ensemble.append(result.timings["ensemble"])
@@ -111,24 +123,35 @@ def main(samples: int, milliseconds: float, repeats: int) -> None:
     finally:
         shutil.rmtree(work)
     efficiency = [t / (WORKERS * e) for t, e in zip(serial, ensemble, strict=True)]
-    best = efficiency.index(max(efficiency))      # the least disturbed pair of runs
-    print(f"{samples} samples x {serial[best] / samples * 1e3:.1f} ms (per-sample model, "
-          f"{rounds} rounds of busy numpy), {WORKERS} local workers, best of {repeats} "
-          f"(load average {load:.1f} at start)")
-    print(f"serial (plain loop, one process): {serial[best]:.2f} s; uqscale ensemble: "
-          f"{ensemble[best]:.2f} s (model time summed over workers {models[best]:.2f} s)")
-    print(f"parallel efficiency = serial / ({WORKERS} x ensemble) = {efficiency[best]:.3f} "
-          f"(goal >= 0.9); median {statistics.median(efficiency):.3f}; each repeat: "
-          + ", ".join(f"{e:.3f}" for e in efficiency))
+    best = efficiency.index(max(efficiency))  # the least disturbed pair of runs
+    print(
+        f"{samples} samples x {serial[best] / samples * 1e3:.1f} ms (per-sample model, "
+        f"{rounds} rounds of busy numpy), {WORKERS} local workers, best of {repeats} "
+        f"(load average {load:.1f} at start)"
+    )
+    print(
+        f"serial (plain loop, one process): {serial[best]:.2f} s; uqscale ensemble: "
+        f"{ensemble[best]:.2f} s (model time summed over workers {models[best]:.2f} s)"
+    )
+    print(
+        f"parallel efficiency = serial / ({WORKERS} x ensemble) = {efficiency[best]:.3f} "
+        f"(goal >= 0.9); median {statistics.median(efficiency):.3f}; each repeat: "
+        + ", ".join(f"{e:.3f}" for e in efficiency)
+    )
     # Where the rest goes: scheduling (workers idle) or the model itself running slower
     # in the workers than alone (two busy cores, plus launcher and scheduler on them).
-    print(f"  of which scheduling: model time / ({WORKERS} x ensemble) = "
-          f"{models[best] / (WORKERS * ensemble[best]):.3f}; model in workers vs alone: "
-          f"{models[best] / serial[best]:.3f} x; launcher CPU during the ensemble "
-          f"{launcher[best]:.2f} s ({launcher[best] / models[best] * 100:.1f} % of the "
-          f"model time)")
+    print(
+        f"  of which scheduling: model time / ({WORKERS} x ensemble) = "
+        f"{models[best] / (WORKERS * ensemble[best]):.3f}; model in workers vs alone: "
+        f"{models[best] / serial[best]:.3f} x; launcher CPU during the ensemble "
+        f"{launcher[best]:.2f} s ({launcher[best] / models[best] * 100:.1f} % of the "
+        f"model time)"
+    )
+
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 400,
-         float(sys.argv[2]) if len(sys.argv) > 2 else 20.0,
-         int(sys.argv[3]) if len(sys.argv) > 3 else 3)
+    main(
+        int(sys.argv[1]) if len(sys.argv) > 1 else 400,
+        float(sys.argv[2]) if len(sys.argv) > 2 else 20.0,
+        int(sys.argv[3]) if len(sys.argv) > 3 else 3,
+    )

@@ -49,10 +49,16 @@ REFERENCE_LOG2 = 20
 
 def space_of(problem: Benchmark) -> InputSpace:
     """The problem's inputs, as uqscale sees them."""
-    study = Study.from_dict({
-        "study": problem.name, "inputs": problem.inputs, "analysis": [{"method": "moments"}],
-        "models": [{"name": "f", "python": "m:f", "inputs": list(problem.inputs),
-                    "outputs": ["y"]}]})
+    study = Study.from_dict(
+        {
+            "study": problem.name,
+            "inputs": problem.inputs,
+            "analysis": [{"method": "moments"}],
+            "models": [
+                {"name": "f", "python": "m:f", "inputs": list(problem.inputs), "outputs": ["y"]}
+            ],
+        }
+    )
     return InputSpace(study.inputs)
 
 
@@ -79,28 +85,38 @@ def reference(problem: Benchmark, space: InputSpace) -> tuple[np.ndarray, np.nda
     return np.squeeze(np.array(s1)), np.squeeze(np.array(st))
 
 
-def uqscale_fit(space: InputSpace, x: np.ndarray, y: np.ndarray, fresh: np.ndarray,
-                seed: int) -> dict:
+def uqscale_fit(
+    space: InputSpace, x: np.ndarray, y: np.ndarray, fresh: np.ndarray, seed: int
+) -> dict:
     """uqscale's default ``order: auto`` analysis; true error at ``fresh`` points."""
-    options = read_options("pce", {"order": "auto", "n": len(x), "convergence": False, **EXTRA},
-                           "analysis[0]")
+    options = read_options(
+        "pce", {"order": "auto", "n": len(x), "convergence": False, **EXTRA}, "analysis[0]"
+    )
     design = xr.Dataset({n: ("sample", x[:, j]) for j, n in enumerate(space.names)})
     dims = ("sample",) if y.ndim == 1 else ("sample", "t")
-    found = pce.analyze(space, options, design, xr.Dataset({"y": (dims, y)}),
-                        np.random.default_rng(seed))["y"]
+    found = pce.analyze(
+        space, options, design, xr.Dataset({"y": (dims, y)}), np.random.default_rng(seed)
+    )["y"]
     # The same fit again (same seed, so the same folds) for its predictions.
     fixed = pce.settings(options)
-    regression = pce.Regression(fixed, pce.Basis.polynomials(space.marginals,
-                                                             max(fixed.orders)), {})
+    regression = pce.Regression(
+        fixed, pce.Basis.polynomials(space.marginals, max(fixed.orders)), {}
+    )
     targets, expansion = regression.fit(x, as_matrix(y), np.random.default_rng(seed))
     predicted = expansion.basis.matrix(fresh) @ targets.coefficients(expansion.coefficients)
-    return {"S1": found["S1"].values, "ST": found["ST"].values,
-            "S1_conf": found["S1_conf"].values, "ST_conf": found["ST_conf"].values,
-            "reported": np.atleast_1d(found["cv_error"].values), "predicted": predicted}
+    return {
+        "S1": found["S1"].values,
+        "ST": found["ST"].values,
+        "S1_conf": found["S1_conf"].values,
+        "ST_conf": found["ST_conf"].values,
+        "reported": np.atleast_1d(found["cv_error"].values),
+        "predicted": predicted,
+    }
 
 
-def chaospy_best(space: InputSpace, x: np.ndarray, y: np.ndarray,
-                 exact: tuple[np.ndarray, np.ndarray]) -> float:
+def chaospy_best(
+    space: InputSpace, x: np.ndarray, y: np.ndarray, exact: tuple[np.ndarray, np.ndarray]
+) -> float:
     """Smallest index error of ``chaospy.fit_regression`` over the total degrees it
     can fit (fewer terms than runs)."""
     import chaospy
@@ -113,29 +129,40 @@ def chaospy_best(space: InputSpace, x: np.ndarray, y: np.ndarray,
             break
         expansion = chaospy.generate_expansion(degree, space.joint, normed=True)
         _, coefficients = chaospy.fit_regression(expansion, x.T, as_matrix(y), retall=1)
-        indices = sobol_from_coefficients(numpoly.lead_exponent(expansion),
-                                          np.asarray(coefficients).reshape(len(expansion), -1),
-                                          {})
+        indices = sobol_from_coefficients(
+            numpoly.lead_exponent(expansion),
+            np.asarray(coefficients).reshape(len(expansion), -1),
+            {},
+        )
         best = min(best, index_error(indices["S1"], indices["ST"], exact))
     return best
 
 
-def openturns_lars(python: str, problem: Benchmark, x: np.ndarray, y: np.ndarray,
-                   exact: tuple[np.ndarray, np.ndarray]) -> float:
+def openturns_lars(
+    python: str,
+    problem: Benchmark,
+    x: np.ndarray,
+    y: np.ndarray,
+    exact: tuple[np.ndarray, np.ndarray],
+) -> float:
     """Index error of OpenTURNS' LARS expansion (``pce_openturns.py``)."""
     with tempfile.TemporaryDirectory() as folder:
         given, found = Path(folder) / "in.npz", Path(folder) / "out.npz"
         np.savez(given, x=x, y=as_matrix(y), inputs=json.dumps(list(problem.inputs.values())))
-        subprocess.run([python, str(ROOT / "benchmarks" / "pce_openturns.py"), str(given),
-                        str(found)], check=True, capture_output=True)
+        subprocess.run(
+            [python, str(ROOT / "benchmarks" / "pce_openturns.py"), str(given), str(found)],
+            check=True,
+            capture_output=True,
+        )
         result = np.load(found)
         return index_error(np.squeeze(result["S1"]), np.squeeze(result["ST"]), exact)
 
 
 def index_error(s1: np.ndarray, st: np.ndarray, exact: tuple[np.ndarray, np.ndarray]) -> float:
     """Largest absolute error of first and total indices."""
-    return float(max(np.abs(np.squeeze(s1) - exact[0]).max(),
-                     np.abs(np.squeeze(st) - exact[1]).max()))
+    return float(
+        max(np.abs(np.squeeze(s1) - exact[0]).max(), np.abs(np.squeeze(st) - exact[1]).max())
+    )
 
 
 def main() -> None:
@@ -144,8 +171,12 @@ def main() -> None:
     parser.add_argument("--budgets", type=int, nargs="+", default=[10, 20])
     parser.add_argument("--problems", nargs="*")
     parser.add_argument("--openturns", default="/work/venv-ot/bin/python")
-    parser.add_argument("--options", type=json.loads, default={},
-                        help="extra study-file options of the uqscale fit, as JSON")
+    parser.add_argument(
+        "--options",
+        type=json.loads,
+        default={},
+        help="extra study-file options of the uqscale fit, as JSON",
+    )
     parser.add_argument("--record", type=Path, help="append every fit as a JSON line")
     arguments = parser.parse_args()
     EXTRA.update(arguments.options)
@@ -154,8 +185,10 @@ def main() -> None:
         print(f"OpenTURNS interpreter {arguments.openturns} not found: its column is skipped")
     everything = benchmarks()
     names = arguments.problems or list(everything)
-    print("problem budget | uqscale chaospy-OLS* openturns-LARS (median max|S-exact|) | "
-          "true/reported median p90 | coverage of 95% intervals | vs best peer + 10% + 0.002")
+    print(
+        "problem budget | uqscale chaospy-OLS* openturns-LARS (median max|S-exact|) | "
+        "true/reported median p90 | coverage of 95% intervals | vs best peer + 10% + 0.002"
+    )
     totals: dict[str, list] = {"ratio": [], "covered": [], "rough_covered": [], "width": []}
     for name in names:
         problem = everything[name]
@@ -167,29 +200,53 @@ def main() -> None:
             n = budget * problem.dimension
             rows = []
             for seed in range(arguments.seeds):
-                x = space.to_physical(unit_sample("sobol", n, problem.dimension,
-                                                  np.random.default_rng(seed)))
+                x = space.to_physical(
+                    unit_sample("sobol", n, problem.dimension, np.random.default_rng(seed))
+                )
                 y = problem.function(x)
                 ours = uqscale_fit(space, x, y, fresh, seed)
                 true = np.mean((ours["predicted"] - truth) ** 2, axis=0) / truth.var(axis=0)
                 # Exact recoveries (both errors at rounding level) say nothing of honesty.
                 judged = np.maximum(true, ours["reported"]) > EXACT
-                ratio = float(np.median(true[judged] / ours["reported"][judged])) \
-                    if judged.any() else np.nan
-                covered = np.concatenate([
-                    (np.abs(ours[k] - e) <= ours[f"{k}_conf"]).ravel()
-                    for k, e in (("S1", exact[0]), ("ST", exact[1]))])
-                rows.append((index_error(ours["S1"], ours["ST"], exact),
-                             chaospy_best(space, x, y, exact),
-                             openturns_lars(arguments.openturns, problem, x, y, exact)
-                             if with_ot else np.nan, ratio, covered))
+                ratio = (
+                    float(np.median(true[judged] / ours["reported"][judged]))
+                    if judged.any()
+                    else np.nan
+                )
+                covered = np.concatenate(
+                    [
+                        (np.abs(ours[k] - e) <= ours[f"{k}_conf"]).ravel()
+                        for k, e in (("S1", exact[0]), ("ST", exact[1]))
+                    ]
+                )
+                rows.append(
+                    (
+                        index_error(ours["S1"], ours["ST"], exact),
+                        chaospy_best(space, x, y, exact),
+                        openturns_lars(arguments.openturns, problem, x, y, exact)
+                        if with_ot
+                        else np.nan,
+                        ratio,
+                        covered,
+                    )
+                )
                 if arguments.record:
                     with arguments.record.open("a") as out:
-                        out.write(json.dumps({
-                            "problem": name, "budget": budget, "seed": seed,
-                            "smooth": problem.smooth, "errors": rows[-1][:3], "ratio": ratio,
-                            "covered": covered.tolist(),
-                            "width": float(np.median(ours["S1_conf"]))}) + "\n")
+                        out.write(
+                            json.dumps(
+                                {
+                                    "problem": name,
+                                    "budget": budget,
+                                    "seed": seed,
+                                    "smooth": problem.smooth,
+                                    "errors": rows[-1][:3],
+                                    "ratio": ratio,
+                                    "covered": covered.tolist(),
+                                    "width": float(np.median(ours["S1_conf"])),
+                                }
+                            )
+                            + "\n"
+                        )
                 totals["ratio"].append(ratio)
                 totals["width"].append(np.median(ours["S1_conf"]))
                 totals["covered"].append(covered)
@@ -200,16 +257,21 @@ def main() -> None:
             verdict = "ok" if errors[0] <= 1.1 * peer + 0.002 else "WORSE"
             ratios = [r[3] for r in rows if np.isfinite(r[3])] or [np.nan]
             coverage = np.mean(np.concatenate([r[4] for r in rows]))
-            print(f"{name:15s} {budget:3d} | {errors[0]:.4f} {errors[1]:.4f} {errors[2]:.4f} | "
-                  f"{np.median(ratios):6.2f} {np.percentile(ratios, 90):6.2f} | "
-                  f"{coverage:.3f} | {verdict}", flush=True)
+            print(
+                f"{name:15s} {budget:3d} | {errors[0]:.4f} {errors[1]:.4f} {errors[2]:.4f} | "
+                f"{np.median(ratios):6.2f} {np.percentile(ratios, 90):6.2f} | "
+                f"{coverage:.3f} | {verdict}",
+                flush=True,
+            )
     ratios = np.asarray(totals["ratio"])
     ratios = ratios[np.isfinite(ratios)]
-    print(f"overall: true/reported median {np.median(ratios):.2f}, below 3 in "
-          f"{np.mean(ratios < 3):.0%} of {len(ratios)} fits (exact fits left out); "
-          f"median S1 half-width {np.median(totals['width']):.4f}; coverage "
-          f"{np.mean(np.concatenate(totals['covered'])):.3f}, on non-smooth problems "
-          f"{np.mean(np.concatenate(totals['rough_covered'] or [[np.nan]])):.3f}")
+    print(
+        f"overall: true/reported median {np.median(ratios):.2f}, below 3 in "
+        f"{np.mean(ratios < 3):.0%} of {len(ratios)} fits (exact fits left out); "
+        f"median S1 half-width {np.median(totals['width']):.4f}; coverage "
+        f"{np.mean(np.concatenate(totals['covered'])):.3f}, on non-smooth problems "
+        f"{np.mean(np.concatenate(totals['rough_covered'] or [[np.nan]])):.3f}"
+    )
 
 
 if __name__ == "__main__":

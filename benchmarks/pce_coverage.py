@@ -33,13 +33,26 @@ CASES = {
 
 def coverage(options: dict, level: float, repetitions: int) -> tuple[float, float]:
     """Fraction of covered indices, and the median half-width of S1."""
-    study = Study.from_dict({
-        "study": "exp", "inputs": {f"x{i}": {"distribution": "uniform", "low": 0, "high": 1}
-                                   for i in (1, 2, 3)},
-        "models": [{"name": "f", "python": "m:f", "inputs": ["x1", "x2", "x3"],
-                    "outputs": ["y"]}],
-        "analysis": [{"method": "pce", "bootstrap": 200, "conf_level": level,
-                      "convergence": False, **options}]})
+    study = Study.from_dict(
+        {
+            "study": "exp",
+            "inputs": {
+                f"x{i}": {"distribution": "uniform", "low": 0, "high": 1} for i in (1, 2, 3)
+            },
+            "models": [
+                {"name": "f", "python": "m:f", "inputs": ["x1", "x2", "x3"], "outputs": ["y"]}
+            ],
+            "analysis": [
+                {
+                    "method": "pce",
+                    "bootstrap": 200,
+                    "conf_level": level,
+                    "convergence": False,
+                    **options,
+                }
+            ],
+        }
+    )
     space, filled = InputSpace(study.inputs), study.analysis[0].options
     s1, st = exact_indices(A)
     covered, widths = [], []
@@ -47,10 +60,15 @@ def coverage(options: dict, level: float, repetitions: int) -> tuple[float, floa
         rng = np.random.default_rng(10_000 + seed)
         x = pce.sample(space, filled, rng)
         design = xr.Dataset({n: ("sample", x[:, j]) for j, n in enumerate(space.names)})
-        found = pce.analyze(space, filled, design,
-                            xr.Dataset({"y": ("sample", np.exp(x @ A))}), rng)["y"]
-        covered.append([np.abs(found["S1"].values - s1) <= found["S1_conf"].values,
-                        np.abs(found["ST"].values - st) <= found["ST_conf"].values])
+        found = pce.analyze(
+            space, filled, design, xr.Dataset({"y": ("sample", np.exp(x @ A))}), rng
+        )["y"]
+        covered.append(
+            [
+                np.abs(found["S1"].values - s1) <= found["S1_conf"].values,
+                np.abs(found["ST"].values - st) <= found["ST_conf"].values,
+            ]
+        )
         widths.append(found["S1_conf"].values)
     return float(np.mean(covered)), float(np.median(widths))
 
@@ -59,13 +77,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repetitions", type=int, default=100)
     arguments = parser.parse_args()
-    print(f"bootstrap coverage of S1 and ST of exp(a . x), {arguments.repetitions} "
-          f"repetitions, 200 resamples")
+    print(
+        f"bootstrap coverage of S1 and ST of exp(a . x), {arguments.repetitions} "
+        f"repetitions, 200 resamples"
+    )
     for label, options in CASES.items():
         for level in (0.9, 0.95):
             rate, width = coverage(options, level, arguments.repetitions)
-            print(f"  {label}: nominal {level:.2f}, covered {rate:.3f} "
-                  f"(median S1 half-width {width:.4f})", flush=True)
+            print(
+                f"  {label}: nominal {level:.2f}, covered {rate:.3f} "
+                f"(median S1 half-width {width:.4f})",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

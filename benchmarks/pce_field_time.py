@@ -40,32 +40,55 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=1000)
     parser.add_argument("--samples", type=int, default=200)
     arguments = parser.parse_args()
-    study = Study.from_dict({
-        "study": "field", "seed": 5,
-        "inputs": {f"x{i}": {"distribution": "uniform", "low": 0, "high": 1,
-                             "scale": "micro" if i < 3 else "macro"} for i in range(1, 5)},
-        "models": [{"name": "m", "python": "m:f", "inputs": ["x1", "x2", "x3", "x4"],
-                    "outputs": [{"name": "u", "dims": ["x"]}]}],
-        "analysis": [{"method": "pce", "order": "auto", "n": arguments.samples}],
-    })
+    study = Study.from_dict(
+        {
+            "study": "field",
+            "seed": 5,
+            "inputs": {
+                f"x{i}": {
+                    "distribution": "uniform",
+                    "low": 0,
+                    "high": 1,
+                    "scale": "micro" if i < 3 else "macro",
+                }
+                for i in range(1, 5)
+            },
+            "models": [
+                {
+                    "name": "m",
+                    "python": "m:f",
+                    "inputs": ["x1", "x2", "x3", "x4"],
+                    "outputs": [{"name": "u", "dims": ["x"]}],
+                }
+            ],
+            "analysis": [{"method": "pce", "order": "auto", "n": arguments.samples}],
+        }
+    )
     space = InputSpace(study.inputs)
     base = study.analysis[0].options
     x = pce.sample(space, base, np.random.default_rng(5))
     grid = np.linspace(0, 1, arguments.points)
     design = xr.Dataset({n: ("sample", x[:, j]) for j, n in enumerate(space.names)})
     results = xr.Dataset({"u": (("sample", "x"), front(x, grid))}, coords={"x": grid})
-    print(f"field of {arguments.points} points, {arguments.samples} runs, 4 inputs, "
-          f"order: auto (omp, degree by corrected leave-one-out):")
+    print(
+        f"field of {arguments.points} points, {arguments.samples} runs, 4 inputs, "
+        f"order: auto (omp, degree by corrected leave-one-out):"
+    )
     for label, change in VARIANTS.items():
         began, cpu = time.perf_counter(), time.process_time()
-        fitted = pce.analyze(space, {**base, **change}, design, results,
-                             np.random.default_rng(1))["u"]
-        print(f"  {label}: {time.perf_counter() - began:.2f} s wall, "
-              f"{time.process_time() - cpu:.2f} s CPU")
-    print(f"  degree {fitted.attrs['order']}, {fitted.attrs['terms']} terms of "
-          f"{fitted.attrs['candidates']}; median cv_error "
-          f"{float(fitted['cv_error'].median()):.3g}, median S1_conf "
-          f"{float(fitted['S1_conf'].median()):.3g}")
+        fitted = pce.analyze(space, {**base, **change}, design, results, np.random.default_rng(1))[
+            "u"
+        ]
+        print(
+            f"  {label}: {time.perf_counter() - began:.2f} s wall, "
+            f"{time.process_time() - cpu:.2f} s CPU"
+        )
+    print(
+        f"  degree {fitted.attrs['order']}, {fitted.attrs['terms']} terms of "
+        f"{fitted.attrs['candidates']}; median cv_error "
+        f"{float(fitted['cv_error'].median()):.3g}, median S1_conf "
+        f"{float(fitted['S1_conf'].median()):.3g}"
+    )
 
 
 if __name__ == "__main__":

@@ -59,8 +59,13 @@ print(json.dumps({"seconds": seconds, "cpu": cpu,
 
 def measure(d: int, n: int, extras: bool) -> dict:
     """One case in a fresh interpreter."""
-    done = subprocess.run([sys.executable, "-c", CODE, str(d), str(n), "1" if extras else "0"],
-                          check=True, cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", CODE, str(d), str(n), "1" if extras else "0"],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -72,11 +77,13 @@ def main() -> None:
         for extras in (False,) if arguments.fit_only else (False, True):
             found = measure(d, n, extras)
             label = "defaults (bootstrap 100, convergence)" if extras else "fit only"
-            print(f"{d} inputs, {n} runs, {label}: {found['seconds']:.1f} s wall, "
-                  f"{found['cpu']:.1f} s CPU, peak "
-                  f"{found['peak_mb']:.0f} MB; degree {found['order']}, {found['terms']} "
-                  f"terms of {found['candidates']}, honest error {found['cv_error']:.3g}",
-                  flush=True)
+            print(
+                f"{d} inputs, {n} runs, {label}: {found['seconds']:.1f} s wall, "
+                f"{found['cpu']:.1f} s CPU, peak "
+                f"{found['peak_mb']:.0f} MB; degree {found['order']}, {found['terms']} "
+                f"terms of {found['candidates']}, honest error {found['cv_error']:.3g}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

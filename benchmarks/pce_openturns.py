@@ -45,8 +45,12 @@ def fit(x: np.ndarray, y: np.ndarray, inputs: list[dict], degree: int):
     size = enumerate_function.getBasisSizeFromTotalDegree(degree)
     selection = ot.LeastSquaresMetaModelSelectionFactory(ot.LARS(), ot.CorrectedLeaveOneOut())
     algorithm = ot.FunctionalChaosAlgorithm(
-        ot.Sample(x), ot.Sample(y), distribution, ot.FixedStrategy(basis, size),
-        ot.LeastSquaresStrategy(selection))
+        ot.Sample(x),
+        ot.Sample(y),
+        distribution,
+        ot.FixedStrategy(basis, size),
+        ot.LeastSquaresStrategy(selection),
+    )
     algorithm.run()
     return algorithm.getResult()
 
@@ -57,15 +61,14 @@ def loo_error(result, x: np.ndarray, y: np.ndarray) -> float:
     criterion OpenTURNS' selection itself uses (its ``FunctionalChaosValidation``
     refuses expansions whose terms were selected)."""
     sample = ot.Sample(x)
-    columns = np.column_stack([np.asarray(f(sample)).ravel()
-                               for f in result.getReducedBasis()])
+    columns = np.column_stack([np.asarray(f(sample)).ravel() for f in result.getReducedBasis()])
     q, r = np.linalg.qr(columns)
     leverage = (q**2).sum(axis=1)[:, None]
     residuals = y - q @ (q.T @ y)
     n, k = columns.shape
     factor = n / (n - k) * (1 + np.trace(np.linalg.inv(r.T @ r)))
     with np.errstate(all="ignore"):
-        errors = np.mean((residuals / (1 - leverage))**2, axis=0) * factor / y.var(axis=0)
+        errors = np.mean((residuals / (1 - leverage)) ** 2, axis=0) * factor / y.var(axis=0)
     return float(np.nanmax(errors)) if k < n else np.inf
 
 
@@ -76,7 +79,8 @@ def main() -> None:
     best = None
     for degree in range(1, MAX_DEGREE + 1):
         size = ot.HyperbolicAnisotropicEnumerateFunction(
-            x.shape[1], Q_NORM).getBasisSizeFromTotalDegree(degree)
+            x.shape[1], Q_NORM
+        ).getBasisSizeFromTotalDegree(degree)
         if size > 4 * len(x):
             break
         try:

@@ -37,12 +37,20 @@ class Problem:
     @property
     def space(self) -> InputSpace:
         """The inputs, as uqscale sees them."""
-        inputs = {f"x{i}": {"distribution": "uniform", "low": self.low, "high": self.high}
-                  for i in range(1, self.dimension + 1)}
-        study = Study.from_dict({
-            "study": self.name, "inputs": inputs, "analysis": [{"method": "moments"}],
-            "models": [{"name": "f", "python": "m:f", "inputs": list(inputs),
-                        "outputs": ["y"]}]})
+        inputs = {
+            f"x{i}": {"distribution": "uniform", "low": self.low, "high": self.high}
+            for i in range(1, self.dimension + 1)
+        }
+        study = Study.from_dict(
+            {
+                "study": self.name,
+                "inputs": inputs,
+                "analysis": [{"method": "moments"}],
+                "models": [
+                    {"name": "f", "python": "m:f", "inputs": list(inputs), "outputs": ["y"]}
+                ],
+            }
+        )
         return InputSpace(study.inputs)
 
     def design(self, n: int, seed: int) -> np.ndarray:
@@ -56,18 +64,31 @@ class Problem:
 
 
 PROBLEMS = {
-    "ishigami": Problem("ishigami", -np.pi, np.pi, 3, lambda x: ishigami(*x.T)["y"],
-                        np.array([0.313905, 0.442411, 0.0]),
-                        np.array([0.557589, 0.442411, 0.243684]), 0.01),
-    "gfunction": Problem("gfunction", 0.0, 1.0, 8,
-                         lambda x: gfunction(G_A, **{f"x{i + 1}": x[:, i]
-                                                     for i in range(8)})["y"],
-                         *gfunction_exact(np.asarray(G_A)), 0.02),
+    "ishigami": Problem(
+        "ishigami",
+        -np.pi,
+        np.pi,
+        3,
+        lambda x: ishigami(*x.T)["y"],
+        np.array([0.313905, 0.442411, 0.0]),
+        np.array([0.557589, 0.442411, 0.243684]),
+        0.01,
+    ),
+    "gfunction": Problem(
+        "gfunction",
+        0.0,
+        1.0,
+        8,
+        lambda x: gfunction(G_A, **{f"x{i + 1}": x[:, i] for i in range(8)})["y"],
+        *gfunction_exact(np.asarray(G_A)),
+        0.02,
+    ),
 }
 
 
-def uqscale_indices(problem: Problem, x: np.ndarray, options: dict[str, Any],
-                    seed: int = 0) -> xr.Dataset:
+def uqscale_indices(
+    problem: Problem, x: np.ndarray, options: dict[str, Any], seed: int = 0
+) -> xr.Dataset:
     """uqscale's PCE analysis of the function at ``x`` with study-file ``options``."""
     space = problem.space
     filled = read_options("pce", {"n": len(x), **options}, "analysis[0]")
@@ -89,11 +110,15 @@ def chaospy_agreement(problem: Problem, x: np.ndarray, order: int) -> float:
 
     joint = chaospy.Iid(chaospy.Uniform(problem.low, problem.high), problem.dimension)
     y = problem.function(x)
-    theirs = chaospy.fit_regression(chaospy.generate_expansion(order, joint, normed=True),
-                                    x.T, y)
+    theirs = chaospy.fit_regression(chaospy.generate_expansion(order, joint, normed=True), x.T, y)
     marginals = [chaospy.Uniform(problem.low, problem.high)] * problem.dimension
-    ours = fit(x, Targets.of(y[:, None], False).values, Basis.total_degree(marginals, order),
-               Settings("ols", (order,)), np.random.default_rng(0))
+    ours = fit(
+        x,
+        Targets.of(y[:, None], False).values,
+        Basis.total_degree(marginals, order),
+        Settings("ols", (order,)),
+        np.random.default_rng(0),
+    )
     fresh = problem.design(256, 99)
     difference = theirs(*fresh.T) - ours.basis.matrix(fresh) @ ours.coefficients[:, 0]
     return float(np.abs(difference).max() / y.std())

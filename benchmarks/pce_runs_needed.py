@@ -33,28 +33,29 @@ GRIDS = {
 SPARSE_LIMIT = {"ishigami": 384, "gfunction": 768}
 """Largest run count the sparse fits are refitted at (larger ones keep its error)."""
 OLS_ORDERS = {"ishigami": (6, 8, 10), "gfunction": (2, 3, 4)}
-SPARSE = {"auto": {"order": "auto"}, "auto-lars": {"order": "auto", "solver": "lars"},
-          "auto-q1": {"order": "auto", "q_norm": 1.0}}
+SPARSE = {
+    "auto": {"order": "auto"},
+    "auto-lars": {"order": "auto", "solver": "lars"},
+    "auto-q1": {"order": "auto", "q_norm": 1.0},
+}
 
 
-def errors_of(problem: Problem, method: str, x: np.ndarray, grid: list[int]
-              ) -> dict[int, float]:
+def errors_of(problem: Problem, method: str, x: np.ndarray, grid: list[int]) -> dict[int, float]:
     """The index error of ``method`` on every prefix of ``x`` in the grid."""
     found = {}
     for n in grid:
         if method in SPARSE and n > SPARSE_LIMIT[problem.name]:
-            found[n] = found[max(found)]      # not refitted: slow, and already converged
+            found[n] = found[max(found)]  # not refitted: slow, and already converged
             continue
         if method in SPARSE:
             options = SPARSE[method]
         else:
             order = int(method.split("-")[1])
-            if n < comb(order + problem.dimension, order) + 2:     # too few for least squares
+            if n < comb(order + problem.dimension, order) + 2:  # too few for least squares
                 found[n] = np.inf
                 continue
             options = {"order": order}
-        result = uqscale_indices(problem, x[:n], options | {"bootstrap": 0,
-                                                            "convergence": False})
+        result = uqscale_indices(problem, x[:n], options | {"bootstrap": 0, "convergence": False})
         found[n] = problem.error(result["S1"].values, result["ST"].values)
     return found
 
@@ -64,8 +65,7 @@ def report(problem: Problem, method: str, needed: list[int | None], seconds: flo
     reached = sorted(n for n in needed if n is not None)
     missing = len(needed) - len(reached)
     if reached:
-        text = (f"median {np.median(reached):6.0f}  min {reached[0]:5d}  "
-                f"max {reached[-1]:5d}")
+        text = f"median {np.median(reached):6.0f}  min {reached[0]:5d}  max {reached[-1]:5d}"
     else:
         text = "never reached within the grid"
     tail = f"  ({missing} of {len(needed)} seeds never within the grid)" if missing else ""
@@ -79,19 +79,27 @@ def main() -> None:
     parser.add_argument("--methods", nargs="+")
     arguments = parser.parse_args()
     ishigami = PROBLEMS["ishigami"]
-    print(f"uqscale ols against chaospy.fit_regression, Ishigami degree 8, 200 runs: "
-          f"largest difference {chaospy_agreement(ishigami, ishigami.design(200, 0), 8):.1e}"
-          f" of the output's standard deviation")
+    print(
+        f"uqscale ols against chaospy.fit_regression, Ishigami degree 8, 200 runs: "
+        f"largest difference {chaospy_agreement(ishigami, ishigami.design(200, 0), 8):.1e}"
+        f" of the output's standard deviation"
+    )
     for name in arguments.problems:
         problem, grid = PROBLEMS[name], GRIDS[name]
         methods = arguments.methods or [*SPARSE, *(f"ols-{p}" for p in OLS_ORDERS[name])]
-        print(f"{name}: max |S - S_exact| <= {problem.tolerance} (S1 and ST), "
-              f"{arguments.seeds} seeds, runs tried {grid}")
+        print(
+            f"{name}: max |S - S_exact| <= {problem.tolerance} (S1 and ST), "
+            f"{arguments.seeds} seeds, runs tried {grid}"
+        )
         for method in methods:
             began = time.perf_counter()
-            needed = [runs_needed(errors_of(problem, method, problem.design(grid[-1], seed),
-                                            grid), problem.tolerance)
-                      for seed in range(arguments.seeds)]
+            needed = [
+                runs_needed(
+                    errors_of(problem, method, problem.design(grid[-1], seed), grid),
+                    problem.tolerance,
+                )
+                for seed in range(arguments.seeds)
+            ]
             report(problem, method, needed, time.perf_counter() - began)
 
 

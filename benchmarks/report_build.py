@@ -38,9 +38,21 @@ def run_folders(run_missing: bool) -> dict[str, Path]:
         folder = ROOT / default_directory(study)
         if not (folder / "analyses.nc").is_file() and run_missing:
             print(f"running {path.name} into {folder} ...", flush=True)
-            done = subprocess.run([sys.executable, "-m", "uqscale.cli", "run", str(path),
-                                   "--out", str(folder), "--quiet"], cwd=ROOT,
-                                  capture_output=True, text=True)
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "uqscale.cli",
+                    "run",
+                    str(path),
+                    "--out",
+                    str(folder),
+                    "--quiet",
+                ],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+            )
             if done.returncode:
                 print(f"  failed: {done.stderr.strip().splitlines()[-1:]}", flush=True)
         if (folder / "analyses.nc").is_file():
@@ -76,21 +88,30 @@ def measure(folder: Path) -> dict[str, float]:
     cold, warm = best_of(2, fresh), best_of(3, build)
     html = (folder / "report.html").read_text(encoding="utf-8")
     samples = json.loads((folder / "indices.json").read_text())["samples"]
-    return {"fresh": cold[0], "fresh_cpu": cold[1], "warm": warm[0], "warm_cpu": warm[1],
-            "samples": samples, "kb": len(html) / 1024,
-            "figures": len(re.findall(r"<img ", html))}
+    return {
+        "fresh": cold[0],
+        "fresh_cpu": cold[1],
+        "warm": warm[0],
+        "warm_cpu": warm[1],
+        "samples": samples,
+        "kb": len(html) / 1024,
+        "figures": len(re.findall(r"<img ", html)),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", nargs="*", type=Path, help="more run folders to measure")
-    parser.add_argument("--run-missing", action="store_true",
-                        help="run studies that have no finished folder first")
+    parser.add_argument(
+        "--run-missing", action="store_true", help="run studies that have no finished folder first"
+    )
     args = parser.parse_args()
     folders = run_folders(args.run_missing)
     folders |= {f.name: f for f in args.folders}
-    print(f"{'run':<22}{'samples':>10}{'figures':>9}{'size':>10}"
-          f"{'uqscale report (cpu)':>24}{'build only (cpu)':>20}")
+    print(
+        f"{'run':<22}{'samples':>10}{'figures':>9}{'size':>10}"
+        f"{'uqscale report (cpu)':>24}{'build only (cpu)':>20}"
+    )
     results = {}
     for name, folder in folders.items():
         try:
@@ -98,16 +119,21 @@ def main() -> None:
         except subprocess.CalledProcessError as error:
             print(f"{name:<22}report failed: {error}")
             continue
-        print(f"{name:<22}{r['samples']:>10,}{r['figures']:>9}{r['kb']:>8.0f}kB"
-              f"{r['fresh']:>12.2f} s ({r['fresh_cpu']:5.2f} s)"
-              f"{r['warm']:>9.2f} s ({r['warm_cpu']:5.2f} s)", flush=True)
+        print(
+            f"{name:<22}{r['samples']:>10,}{r['figures']:>9}{r['kb']:>8.0f}kB"
+            f"{r['fresh']:>12.2f} s ({r['fresh_cpu']:5.2f} s)"
+            f"{r['warm']:>9.2f} s ({r['warm_cpu']:5.2f} s)",
+            flush=True,
+        )
     if results:
         largest = max(results, key=lambda n: results[n]["samples"])
         slowest = max(results, key=lambda n: results[n]["fresh"])
         verdict = "meets" if results[largest]["fresh"] < GOAL_SECONDS else "MISSES"
-        print(f"largest study (most samples): {largest}, {results[largest]['fresh']:.2f} s: "
-              f"{verdict} the goal of {GOAL_SECONDS:g} s; slowest: {slowest}, "
-              f"{results[slowest]['fresh']:.2f} s ({results[slowest]['fresh_cpu']:.2f} s CPU)")
+        print(
+            f"largest study (most samples): {largest}, {results[largest]['fresh']:.2f} s: "
+            f"{verdict} the goal of {GOAL_SECONDS:g} s; slowest: {slowest}, "
+            f"{results[slowest]['fresh']:.2f} s ({results[slowest]['fresh_cpu']:.2f} s CPU)"
+        )
 
 
 if __name__ == "__main__":

@@ -66,11 +66,26 @@ def main() -> None:
     (work / "hand.py").write_text(HANDWRITTEN)
     uqscale = str(Path(sys.executable).with_name("uqscale"))
     runs = iter(range(100))
-    ours = best_of(3, lambda: command_seconds(
-        [uqscale, "run", str(work / "study.yaml"), "--quiet", "--out",
-         str(work / f"run{next(runs)}")], cwd=ROOT))
-    hand = best_of(3, lambda: command_seconds(
-        [sys.executable, str(work / "hand.py"), str(work / "hand.npz")], cwd=work))
+    ours = best_of(
+        3,
+        lambda: command_seconds(
+            [
+                uqscale,
+                "run",
+                str(work / "study.yaml"),
+                "--quiet",
+                "--out",
+                str(work / f"run{next(runs)}"),
+            ],
+            cwd=ROOT,
+        ),
+    )
+    hand = best_of(
+        3,
+        lambda: command_seconds(
+            [sys.executable, str(work / "hand.py"), str(work / "hand.npz")], cwd=work
+        ),
+    )
     shutil.rmtree(work)
     print("Ishigami, Saltelli N=2^14 (81,920 runs), 2 local workers, best of 3:")
     print(f"  hand-written chaospy/SALib/numpy + LocalCluster: {hand:.2f} s")

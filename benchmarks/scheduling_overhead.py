@@ -66,9 +66,11 @@ def report(label: str, result, samples: int) -> None:
     ensemble = result.timings["ensemble"]
     ideal = result.timings["model"] / WORKERS
     parts = len(list((result.directory / "parts").glob("*.nc")))
-    print(f"{label}: ensemble {ensemble:.3f} s, model / {WORKERS} workers {ideal:.3f} s "
-          f"({result.timings['model'] / samples * 1e6:.2f} µs a sample), {parts} batches, "
-          f"overhead {overhead(result) * 100:.1f} % (goal < 5 %)")
+    print(
+        f"{label}: ensemble {ensemble:.3f} s, model / {WORKERS} workers {ideal:.3f} s "
+        f"({result.timings['model'] / samples * 1e6:.2f} µs a sample), {parts} batches, "
+        f"overhead {overhead(result) * 100:.1f} % (goal < 5 %)"
+    )
 
 
 def main(samples: int, microseconds: float, repeats: int) -> None:
@@ -80,37 +82,60 @@ def main(samples: int, microseconds: float, repeats: int) -> None:
     work = Path(tempfile.mkdtemp())
     (work / "cheapmodel_uq.py").write_text(MODEL)
     rounds = calibrate(load_callable("cheapmodel_uq:cheap", work), microseconds)
-    study = uqscale.Study.from_dict({
-        "study": "scheduling_overhead", "seed": 2,
-        "inputs": {f"x{i}": {"distribution": "uniform", "low": 0, "high": 1} for i in (1, 2, 3)},
-        "models": [{"name": "cheap", "python": "cheapmodel_uq:cheap",
-                    "inputs": ["x1", "x2", "x3"], "parameters": {"rounds": rounds},
-                    "outputs": ["y"], "vectorized": True}],
-        "analysis": [{"method": "moments", "n": samples, "rule": "random"}],
-        "execution": {"workers": WORKERS},
-    }, base_dir=work)
-    print(f"{samples} samples of a vectorised model ({rounds} rounds of numpy, about "
-          f"{microseconds:g} µs a sample), {WORKERS} local workers, automatic batches "
-          f"(load average {os.getloadavg()[0]:.1f} at start)")
+    study = uqscale.Study.from_dict(
+        {
+            "study": "scheduling_overhead",
+            "seed": 2,
+            "inputs": {
+                f"x{i}": {"distribution": "uniform", "low": 0, "high": 1} for i in (1, 2, 3)
+            },
+            "models": [
+                {
+                    "name": "cheap",
+                    "python": "cheapmodel_uq:cheap",
+                    "inputs": ["x1", "x2", "x3"],
+                    "parameters": {"rounds": rounds},
+                    "outputs": ["y"],
+                    "vectorized": True,
+                }
+            ],
+            "analysis": [{"method": "moments", "n": samples, "rule": "random"}],
+            "execution": {"workers": WORKERS},
+        },
+        base_dir=work,
+    )
+    print(
+        f"{samples} samples of a vectorised model ({rounds} rounds of numpy, about "
+        f"{microseconds:g} µs a sample), {WORKERS} local workers, automatic batches "
+        f"(load average {os.getloadavg()[0]:.1f} at start)"
+    )
     try:
-        report("cold (uqscale.run starts its cluster)", uqscale.run(study, work / "cold"),
-               samples)
-        with LocalCluster(n_workers=WORKERS, threads_per_worker=1, host="127.0.0.1",
-                          dashboard_address="127.0.0.1:0",
-                          silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        report("cold (uqscale.run starts its cluster)", uqscale.run(study, work / "cold"), samples)
+        with (
+            LocalCluster(
+                n_workers=WORKERS,
+                threads_per_worker=1,
+                host="127.0.0.1",
+                dashboard_address="127.0.0.1:0",
+                silence_logs=logging.ERROR,
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             uqscale.run(study, work / "warmup", client=client)
-            warm = [uqscale.run(study, work / f"warm{k}", client=client)
-                    for k in range(repeats)]
+            warm = [uqscale.run(study, work / f"warm{k}", client=client) for k in range(repeats)]
             warm.sort(key=overhead)
-            report(f"warm, best of {repeats} (workers already ran the model)", warm[0],
-                   samples)
-            print(f"warm, median of {repeats}: overhead "
-                  f"{statistics.median(overhead(r) for r in warm) * 100:.1f} %")
+            report(f"warm, best of {repeats} (workers already ran the model)", warm[0], samples)
+            print(
+                f"warm, median of {repeats}: overhead "
+                f"{statistics.median(overhead(r) for r in warm) * 100:.1f} %"
+            )
     finally:
         shutil.rmtree(work)
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10**6,
-         float(sys.argv[2]) if len(sys.argv) > 2 else 1.0,
-         int(sys.argv[3]) if len(sys.argv) > 3 else 3)
+    main(
+        int(sys.argv[1]) if len(sys.argv) > 1 else 10**6,
+        float(sys.argv[2]) if len(sys.argv) > 2 else 1.0,
+        int(sys.argv[3]) if len(sys.argv) > 3 else 3,
+    )

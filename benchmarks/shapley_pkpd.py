@@ -19,8 +19,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main() -> None:
     correlated = uqscale.load_study(ROOT / "studies" / "pkpd_correlated.yaml")
-    cases = {"correlated (rho 0.4)": correlated,
-             "independent": correlated.replace(correlation=None)}
+    cases = {
+        "correlated (rho 0.4)": correlated,
+        "independent": correlated.replace(correlation=None),
+    }
     found = {}
     with tempfile.TemporaryDirectory() as folder:
         for name, study in cases.items():
@@ -31,8 +33,9 @@ def main() -> None:
         print(f"{output}: Shapley effects (half-width)")
         for name, (outputs, _) in found.items():
             entry = outputs[output]["shapley"]
-            cells = "  ".join(f"{k} {v:.3f}({entry['Sh_conf'][k]:.3f})"
-                              for k, v in entry["Sh"].items())
+            cells = "  ".join(
+                f"{k} {v:.3f}({entry['Sh_conf'][k]:.3f})" for k, v in entry["Sh"].items()
+            )
             print(f"  {name:22s} {cells}")
     for name, (_, seconds) in found.items():
         print(f"{name}: {seconds:.0f} s")

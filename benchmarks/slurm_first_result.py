@@ -37,8 +37,9 @@ analysis:
 
 
 def running_worker_jobs(names: set[str]) -> bool:
-    out = subprocess.run(["squeue", "-h", "-t", "RUNNING", "-o", "%j %i"],
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["squeue", "-h", "-t", "RUNNING", "-o", "%j %i"], capture_output=True, text=True
+    ).stdout
     return any(line.split()[0] in names for line in out.splitlines() if line.strip())
 
 
@@ -46,9 +47,20 @@ def once(work: Path, k: int) -> dict[str, float]:
     study = work / "study.yaml"
     run_dir = work / f"run{k}"
     logs = work / f"logs{k}"
-    command = [str(Path(sys.executable).with_name("uqscale")), "run", str(study), "--out",
-               str(run_dir), "--quiet", "--cluster", "slurm", "--jobs", "2", "--profile",
-               str(ROOT / "cluster" / "profiles" / "slurm.yaml")]
+    command = [
+        str(Path(sys.executable).with_name("uqscale")),
+        "run",
+        str(study),
+        "--out",
+        str(run_dir),
+        "--quiet",
+        "--cluster",
+        "slurm",
+        "--jobs",
+        "2",
+        "--profile",
+        str(ROOT / "cluster" / "profiles" / "slurm.yaml"),
+    ]
     env = {**os.environ, "DASK_JOBQUEUE__SLURM__LOG_DIRECTORY": str(logs)}
     marks: dict[str, float] = {}
     began = time.perf_counter()
@@ -79,15 +91,17 @@ def main(repeats: int) -> None:
         runs = [once(work, k) for k in range(repeats)]
     finally:
         shutil.rmtree(work)
-    print(f"uqscale run --cluster slurm --jobs 2 (single-node SLURM, {repeats} runs; "
-          f"seconds after the subprocess started, median [min-max]):")
+    print(
+        f"uqscale run --cluster slurm --jobs 2 (single-node SLURM, {repeats} runs; "
+        f"seconds after the subprocess started, median [min-max]):"
+    )
     for mark in ("folder", "job running", "first part", "command ended"):
         values = [r[mark] for r in runs if mark in r]
-        print(f"  {mark:<14}{statistics.median(values):6.2f}  [{min(values):.2f}-"
-              f"{max(values):.2f}]")
+        print(
+            f"  {mark:<14}{statistics.median(values):6.2f}  [{min(values):.2f}-{max(values):.2f}]"
+        )
     first = [r["first part"] for r in runs]
-    print(f"time to first stored result: {statistics.median(first):.2f} s (median of "
-          f"{repeats})")
+    print(f"time to first stored result: {statistics.median(first):.2f} s (median of {repeats})")
 
 
 if __name__ == "__main__":

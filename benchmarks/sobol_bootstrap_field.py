@@ -28,7 +28,7 @@ def field_blocks() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     front = 0.3 + 0.4 * x[..., :1] * x[..., 1:2] + 0.1 * x[..., 2:3]
     y = np.tanh((grid - front) / (0.05 + 0.05 * x[..., 3:4]))
     y = (y - y.mean(axis=(0, 1))) / y.std(axis=(0, 1))
-    return y[:, 0], y[:, 1:INPUTS + 1], y[:, -1]
+    return y[:, 0], y[:, 1 : INPUTS + 1], y[:, -1]
 
 
 def copied_rows(a, ab, b, resampled) -> np.ndarray:
@@ -38,10 +38,10 @@ def copied_rows(a, ab, b, resampled) -> np.ndarray:
     for c in range(0, a.shape[1], chunk):
         cols = slice(c, c + chunk)
         ar, br, abr = a[resampled, cols], b[resampled, cols], ab[resampled, :, cols]
-        spread.append([first_order(ar, abr[:, :, j], br).std(axis=0, ddof=1)
-                       for j in range(INPUTS)]
-                      + [total_order(ar, abr[:, :, j], br).std(axis=0, ddof=1)
-                         for j in range(INPUTS)])
+        spread.append(
+            [first_order(ar, abr[:, :, j], br).std(axis=0, ddof=1) for j in range(INPUTS)]
+            + [total_order(ar, abr[:, :, j], br).std(axis=0, ddof=1) for j in range(INPUTS)]
+        )
     return np.concatenate([np.array(s) for s in spread], axis=-1)
 
 

@@ -55,17 +55,28 @@ class PeakMemory(threading.Thread):
 def main(samples: int) -> None:
     work = Path(tempfile.mkdtemp())
     # The model lives in the study's folder, where every worker imports it from.
-    (work / "fieldmodel_bench.py").write_text(
-        "import numpy as np\n\n" + FIELD_SOURCE)
-    study = uqscale.Study.from_dict({
-        "study": "store_scale", "seed": 1,
-        "inputs": {"x1": {"distribution": "uniform", "low": 0, "high": 1},
-                   "x2": {"distribution": "uniform", "low": 0, "high": 6}},
-        "models": [{"name": "profile", "python": "fieldmodel_bench:field",
-                    "inputs": ["x1", "x2"], "outputs": [{"name": "u", "dims": ["k"]}],
-                    "vectorized": True}],
-        "analysis": [{"method": "moments", "n": samples, "rule": "random"}],
-    }, base_dir=work)
+    (work / "fieldmodel_bench.py").write_text("import numpy as np\n\n" + FIELD_SOURCE)
+    study = uqscale.Study.from_dict(
+        {
+            "study": "store_scale",
+            "seed": 1,
+            "inputs": {
+                "x1": {"distribution": "uniform", "low": 0, "high": 1},
+                "x2": {"distribution": "uniform", "low": 0, "high": 6},
+            },
+            "models": [
+                {
+                    "name": "profile",
+                    "python": "fieldmodel_bench:field",
+                    "inputs": ["x1", "x2"],
+                    "outputs": [{"name": "u", "dims": ["k"]}],
+                    "vectorized": True,
+                }
+            ],
+            "analysis": [{"method": "moments", "n": samples, "rule": "random"}],
+        },
+        base_dir=work,
+    )
     memory = PeakMemory()
     memory.start()
     began = time.perf_counter()
@@ -74,12 +85,20 @@ def main(samples: int) -> None:
     memory.running = False
     memory.join()
     size = sum(p.stat().st_size for p in (work / "run").rglob("*") if p.is_file())
-    store = result.timings["store_batches"] + result.timings["collect"] + \
-        result.timings["store_create"] + result.timings["store_analyses"]
-    print(f"{samples} samples x {POINTS}-point field: wall {wall:.1f} s, "
-          f"peak memory (launcher + workers) {memory.peak / 2**30:.2f} GB (goal < 2 GB)")
-    print(f"  writing the store: {store:.1f} s ({store / wall:.0%} of the run); "
-          f"run folder {size / 2**30:.2f} GB")
+    store = (
+        result.timings["store_batches"]
+        + result.timings["collect"]
+        + result.timings["store_create"]
+        + result.timings["store_analyses"]
+    )
+    print(
+        f"{samples} samples x {POINTS}-point field: wall {wall:.1f} s, "
+        f"peak memory (launcher + workers) {memory.peak / 2**30:.2f} GB (goal < 2 GB)"
+    )
+    print(
+        f"  writing the store: {store:.1f} s ({store / wall:.0%} of the run); "
+        f"run folder {size / 2**30:.2f} GB"
+    )
     for stage, seconds in result.timings.items():
         print(f"  {stage:<15}{seconds:7.2f} s")
     shutil.rmtree(work)

@@ -32,8 +32,12 @@ from pathlib import Path
 
 from common import ROOT
 
-MAIN_OUTPUTS = {"codon_cascade": "log_loss_time", "pkpd": "biomarker_peak",
-                "bioreactor": "hypoxic_fraction", "immune_agent_field": "inflamed_area"}
+MAIN_OUTPUTS = {
+    "codon_cascade": "log_loss_time",
+    "pkpd": "biomarker_peak",
+    "bioreactor": "hypoxic_fraction",
+    "immune_agent_field": "inflamed_area",
+}
 """The main macro output of a study; others: the first scalar output of the last step."""
 METHODS = ("sobol", "pce")
 """Where the indices are read from, first found first."""
@@ -79,24 +83,35 @@ def summary(study, folder: Path) -> dict:
     entry = methods.get(method, {})
     totals = sorted(entry.get("ST", {}).items(), key=lambda kv: -(kv[1] or 0))[:3]
     micro = entry.get("groups", {}).get("ST", {}).get("micro")
-    return {"samples": indices["samples"], "failed": indices["failed"],
-            "model_per_sample": seconds.get("model", 0.0) / max(indices["samples"], 1),
-            "output": output, "method": method, "top_st": totals, "st_micro": micro}
+    return {
+        "samples": indices["samples"],
+        "failed": indices["failed"],
+        "model_per_sample": seconds.get("model", 0.0) / max(indices["samples"], 1),
+        "output": output,
+        "method": method,
+        "top_st": totals,
+        "st_micro": micro,
+    }
 
 
 def run_study(path: Path, out: Path) -> float:
     """Wall seconds of ``uqscale run`` on the study (which must succeed)."""
     began = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "uqscale.cli", "run", str(path), "--out", str(out),
-                    "--quiet"], check=True, cwd=ROOT)
+    subprocess.run(
+        [sys.executable, "-m", "uqscale.cli", "run", str(path), "--out", str(out), "--quiet"],
+        check=True,
+        cwd=ROOT,
+    )
     return time.perf_counter() - began
 
 
 def _open(folder: Path):
     import xarray as xr
 
-    with xr.open_dataset(folder / "results.nc") as results, \
-            xr.open_dataset(folder / "design.nc") as design:
+    with (
+        xr.open_dataset(folder / "results.nc") as results,
+        xr.open_dataset(folder / "design.nc") as design,
+    ):
         return results.load(), design.load()
 
 
@@ -118,8 +133,7 @@ def _explained(y, groups, bins: int = 24) -> float:
     cell = np.zeros(len(y), dtype=int)
     for values in groups:
         edges = np.quantile(values, np.linspace(0, 1, bins + 1))
-        cell = cell * bins + np.clip(np.searchsorted(edges, values, side="right") - 1, 0,
-                                     bins - 1)
+        cell = cell * bins + np.clip(np.searchsorted(edges, values, side="right") - 1, 0, bins - 1)
     means = np.bincount(cell, y) / np.maximum(np.bincount(cell), 1)
     return float(np.var(means[cell]) / np.var(y))
 
@@ -132,37 +146,49 @@ def phenomena(name: str, folder: Path) -> str:
     indices = json.loads((folder / "indices.json").read_text())
     if name == "codon_cascade":
         collapse = results.functional_fraction < np.exp(-1)
-        return (f"collapse (functional fraction < 1/e) {_share(collapse)}, growth below "
-                f"half the wild type's {_share(results.max_growth_rate < 0.4)}, washout "
-                f"{_share(results.washout == 1)}, takeover {_share(results.takeover == 1)}; "
-                f"washout ST: {_top(indices, 'washout')}")
+        return (
+            f"collapse (functional fraction < 1/e) {_share(collapse)}, growth below "
+            f"half the wild type's {_share(results.max_growth_rate < 0.4)}, washout "
+            f"{_share(results.washout == 1)}, takeover {_share(results.takeover == 1)}; "
+            f"washout ST: {_top(indices, 'washout')}"
+        )
     if name == "immune_agent_field":
-        return (f"escalated {_share(results.escalated == 1)}; ST of escalated: "
-                f"{_top(indices, 'escalated')}; S1: {_top(indices, 'escalated', 'S1')}; "
-                f"inflamed_area ST: {_top(indices, 'inflamed_area')}")
+        return (
+            f"escalated {_share(results.escalated == 1)}; ST of escalated: "
+            f"{_top(indices, 'escalated')}; S1: {_top(indices, 'escalated', 'S1')}; "
+            f"inflamed_area ST: {_top(indices, 'inflamed_area')}"
+        )
     if name == "cardiac_fibrosis":
         reentry = results.reentry.values
         thirds = []
         for key in ("fibrosis", "tau_close", "tau_in"):
             edges = np.quantile(design[key].values, [1 / 3, 2 / 3])
             third = np.searchsorted(edges, design[key].values)
-            thirds.append(f"{key} " + "/".join(f"{reentry[third == k].mean():.2f}"
-                                               for k in range(3)))
-        return (f"P(re-entry) {reentry.mean():.2f}; by input tercile (low/mid/high): "
-                f"{'; '.join(thirds)}; mean vulnerable window "
-                f"{float(results.vulnerable_window.mean()):.1f} ms; ST of reentry: "
-                f"{_top(indices, 'reentry', count=7)}; S1: {_top(indices, 'reentry', 'S1', 7)}")
+            thirds.append(
+                f"{key} " + "/".join(f"{reentry[third == k].mean():.2f}" for k in range(3))
+            )
+        return (
+            f"P(re-entry) {reentry.mean():.2f}; by input tercile (low/mid/high): "
+            f"{'; '.join(thirds)}; mean vulnerable window "
+            f"{float(results.vulnerable_window.mean()):.1f} ms; ST of reentry: "
+            f"{_top(indices, 'reentry', count=7)}; S1: {_top(indices, 'reentry', 'S1', 7)}"
+        )
     if name == "bioreactor":
         y = results.hypoxic_fraction.values
         da, pe = np.log(results.damkohler.values), np.log(results.peclet.values)
-        return (f"Var(E[hypoxic | Da, Pe]) / Var = {_explained(y, [da, pe]):.3f} "
-                f"(Da alone {_explained(y, [da], 200):.3f}, Pe alone "
-                f"{_explained(y, [pe], 200):.3f})")
+        return (
+            f"Var(E[hypoxic | Da, Pe]) / Var = {_explained(y, [da, pe]):.3f} "
+            f"(Da alone {_explained(y, [da], 200):.3f}, Pe alone "
+            f"{_explained(y, [pe], 200):.3f})"
+        )
     return ""
 
 
-DECIDING = {"immune_agent_field": "escalated", "cardiac_fibrosis": "reentry",
-            "codon_cascade": "washout"}
+DECIDING = {
+    "immune_agent_field": "escalated",
+    "cardiac_fibrosis": "reentry",
+    "codon_cascade": "washout",
+}
 """The 0/1 output whose share a study's phenomenon is."""
 
 
@@ -189,36 +215,49 @@ def draws(study, count: int, seed: int = 1) -> str:
         contrasts.append((name, shown[upper].mean() - shown[~upper].mean()))
     contrasts.sort(key=lambda kv: -abs(kv[1]))
     half = 1.96 * np.sqrt(shown.mean() * (1 - shown.mean()) / count)
-    return (f"{DECIDING[study.name]} in {shown.mean():.3f} +- {half:.3f} of {count} draws "
-            f"({len(batch.failures)} failed; {seconds / count:.2f} s CPU a sample); share "
-            f"upper minus lower half: " + ", ".join(f"{k} {v:+.2f}" for k, v in contrasts))
+    return (
+        f"{DECIDING[study.name]} in {shown.mean():.3f} +- {half:.3f} of {count} draws "
+        f"({len(batch.failures)} failed; {seconds / count:.2f} s CPU a sample); share "
+        f"upper minus lower half: " + ", ".join(f"{k} {v:+.2f}" for k, v in contrasts)
+    )
 
 
 def report(name: str, alone: float, wall: float, found: dict) -> str:
     tops = ", ".join(f"{k} {v:.2f}" for k, v in found["top_st"])
     micro = "-" if found["st_micro"] is None else f"{found['st_micro']:.2f}"
-    return (f"{name}: one sample {alone * 1e3:.1f} ms CPU alone, "
-            f"{found['model_per_sample'] * 1e3:.2f} ms wall in the run; "
-            f"{found['samples']} samples ({found['failed']} failed) in {wall:.1f} s; "
-            f"{found['output']} [{found['method']}] ST: {tops}; ST(micro) {micro}")
+    return (
+        f"{name}: one sample {alone * 1e3:.1f} ms CPU alone, "
+        f"{found['model_per_sample'] * 1e3:.2f} ms wall in the run; "
+        f"{found['samples']} samples ({found['failed']} failed) in {wall:.1f} s; "
+        f"{found['output']} [{found['method']}] ST: {tops}; ST(micro) {micro}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="study names (default: every study)")
     parser.add_argument("--out", type=Path, help="keep the run folders here")
-    parser.add_argument("--draws", type=int, metavar="N",
-                        help="only evaluate N random draws of the inputs in this process")
-    parser.add_argument("--figures", type=Path, metavar="DIR",
-                        help="only print the phenomenon figures of this run folder")
+    parser.add_argument(
+        "--draws",
+        type=int,
+        metavar="N",
+        help="only evaluate N random draws of the inputs in this process",
+    )
+    parser.add_argument(
+        "--figures",
+        type=Path,
+        metavar="DIR",
+        help="only print the phenomenon figures of this run folder",
+    )
     args = parser.parse_args()
     from uqscale.study.files import load_study
 
     if args.figures:
         print(phenomena(load_study(args.figures / "study.yaml").name, args.figures))
         return
-    paths = [ROOT / "studies" / f"{n}.yaml" for n in args.names] or \
-        sorted((ROOT / "studies").glob("*.yaml"))
+    paths = [ROOT / "studies" / f"{n}.yaml" for n in args.names] or sorted(
+        (ROOT / "studies").glob("*.yaml")
+    )
     if args.draws:
         for path in paths:
             print(f"{path.stem}: {draws(load_study(path), args.draws)}", flush=True)
@@ -231,8 +270,11 @@ def main() -> None:
             out = base / study.name
             wall = run_study(path, out)
             load = os.getloadavg()[0]
-            print(report(study.name, alone, wall, summary(study, out))
-                  + f" (load average {load:.1f})", flush=True)
+            print(
+                report(study.name, alone, wall, summary(study, out))
+                + f" (load average {load:.1f})",
+                flush=True,
+            )
             if found := phenomena(study.name, out):
                 print(f"  {found}", flush=True)
 

@@ -67,8 +67,9 @@ class Double(umbridge.Model):
 
 def start_server() -> subprocess.Popen:
     """This script's model served in a subprocess, once ``/Info`` answers."""
-    server = subprocess.Popen([sys.executable, __file__, "--serve"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     for _ in range(300):
         try:
             requests.get(f"{URL}/Info", timeout=1)
@@ -81,13 +82,23 @@ def start_server() -> subprocess.Popen:
 
 def study(concurrency: int, runs: int, seconds: float = 0.0) -> uqscale.Study:
     """The model as an umbridge step, input x, output y, sleeping ``seconds``."""
-    return uqscale.Study.from_dict({
-        "study": "umbridge_throughput", "seed": 1,
-        "inputs": {"x": {"distribution": "uniform", "low": 0, "high": 1}},
-        "models": [{"name": "double", "inputs": ["x"], "outputs": ["y"],
+    return uqscale.Study.from_dict(
+        {
+            "study": "umbridge_throughput",
+            "seed": 1,
+            "inputs": {"x": {"distribution": "uniform", "low": 0, "high": 1}},
+            "models": [
+                {
+                    "name": "double",
+                    "inputs": ["x"],
+                    "outputs": ["y"],
                     "umbridge": {"url": URL, "name": "double", "concurrency": concurrency},
-                    "parameters": {"seconds": seconds}}],
-        "analysis": [{"method": "moments", "n": runs, "rule": "random"}]})
+                    "parameters": {"seconds": seconds},
+                }
+            ],
+            "analysis": [{"method": "moments", "n": runs, "rule": "random"}],
+        }
+    )
 
 
 def client_alone_seconds(runs: int, concurrency: int, seconds: float = 0.0) -> float:
@@ -96,15 +107,15 @@ def client_alone_seconds(runs: int, concurrency: int, seconds: float = 0.0) -> f
     x = np.random.default_rng(1).random(runs)
     began = time.perf_counter()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        outputs = list(pool.map(lambda value: model([[value]], {"seconds": seconds})[0][0],
-                                x))
+        outputs = list(pool.map(lambda value: model([[value]], {"seconds": seconds})[0][0], x))
     seconds = time.perf_counter() - began
     assert np.array_equal(outputs, 2 * x)
     return seconds
 
 
-def interleaved(runs: int, concurrency: int, folder: Path, seconds: float = 0.0
-                ) -> tuple[list[float], list[float]]:
+def interleaved(
+    runs: int, concurrency: int, folder: Path, seconds: float = 0.0
+) -> tuple[list[float], list[float]]:
     """Seconds per round of the client alone (A) and of the umbridge step (B)."""
     a, b = [], []
     steps = study(concurrency, runs, seconds)
@@ -122,32 +133,43 @@ def main(runs: int) -> None:
         one_a, one_b = interleaved(runs // 4, 1, folder)
         slow = {c: interleaved(SLOW_RUNS, c, folder, SLOW_SECONDS) for c in (1, CONCURRENCY)}
         command = build(folder, runs)
-        bare = bash_seconds(f"printf 'x 0.5\\n' > params.txt\n"
-                            f"for i in $(seq {runs}); do ./double params.txt; done", folder)
+        bare = bash_seconds(
+            f"printf 'x 0.5\\n' > params.txt\nfor i in $(seq {runs}); do ./double params.txt; done",
+            folder,
+        )
         ours = in_process_seconds(command, folder, runs)
     finally:
         server.kill()
         server.wait()
-    print(f"trivial UM-Bridge model over loopback, {SERVER_THREADS} server threads; "
-          f"{ROUNDS} interleaved rounds (median of the rounds' best of {REPEATS})")
-    for label, count, (a, b) in ((f"concurrency {CONCURRENCY}", runs, (wide_a, wide_b)),
-                                 ("concurrency 1", runs // 4, (one_a, one_b)),
-                                 *((f"{SLOW_SECONDS * 1e3:g} ms model, concurrency {c}",
-                                    SLOW_RUNS, slow[c]) for c in slow)):
+    print(
+        f"trivial UM-Bridge model over loopback, {SERVER_THREADS} server threads; "
+        f"{ROUNDS} interleaved rounds (median of the rounds' best of {REPEATS})"
+    )
+    for label, count, (a, b) in (
+        (f"concurrency {CONCURRENCY}", runs, (wide_a, wide_b)),
+        ("concurrency 1", runs // 4, (one_a, one_b)),
+        *((f"{SLOW_SECONDS * 1e3:g} ms model, concurrency {c}", SLOW_RUNS, slow[c]) for c in slow),
+    ):
         ratios = [count / y / (count / x) for x, y in zip(a, b, strict=True)]
-        print(f"  {label}: umbridge client alone {count / statistics.median(a):8.0f} evals/s, "
-              f"uqscale umbridge step {count / statistics.median(b):8.0f} evals/s, "
-              f"ratio step/client {statistics.median(ratios):.2f} "
-              f"(rounds {min(ratios):.2f} .. {max(ratios):.2f})")
+        print(
+            f"  {label}: umbridge client alone {count / statistics.median(a):8.0f} evals/s, "
+            f"uqscale umbridge step {count / statistics.median(b):8.0f} evals/s, "
+            f"ratio step/client {statistics.median(ratios):.2f} "
+            f"(rounds {min(ratios):.2f} .. {max(ratios):.2f})"
+        )
     per_sample = statistics.median(one_b) / (runs // 4) * 1e3
     alone = statistics.median(one_a) / (runs // 4) * 1e3
-    print(f"time per sample beyond the model's own (concurrency 1): umbridge step "
-          f"{per_sample:.3f} ms, umbridge client alone {alone:.3f} ms; "
-          f"command step {(ours - bare) / runs * 1e3:.3f} ms over a bare bash loop "
-          f"({bare / runs * 1e3:.3f} ms per run of the C program)")
+    print(
+        f"time per sample beyond the model's own (concurrency 1): umbridge step "
+        f"{per_sample:.3f} ms, umbridge client alone {alone:.3f} ms; "
+        f"command step {(ours - bare) / runs * 1e3:.3f} ms over a bare bash loop "
+        f"({bare / runs * 1e3:.3f} ms per run of the C program)"
+    )
     beyond = statistics.median(slow[1][1]) / SLOW_RUNS * 1e3 - SLOW_SECONDS * 1e3
-    print(f"time per sample beyond a {SLOW_SECONDS * 1e3:g} ms model's own (concurrency 1): "
-          f"umbridge step {beyond:.3f} ms")
+    print(
+        f"time per sample beyond a {SLOW_SECONDS * 1e3:g} ms model's own (concurrency 1): "
+        f"umbridge step {beyond:.3f} ms"
+    )
 
 
 if __name__ == "__main__":

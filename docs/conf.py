@@ -23,5 +23,5 @@ html_title = f"uqscale {release}"
 numpydoc_show_class_members = False
 numpydoc_validation_checks: set[str] = set()
 autodoc_member_order = "bysource"
-autodoc_typehints = "none"   # numpydoc sections carry the types
+autodoc_typehints = "none"  # numpydoc sections carry the types
 suppress_warnings = ["myst.xref_missing"]  # study pages quote README text with repo links

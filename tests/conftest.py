@@ -19,9 +19,17 @@ def client():
     """A real LocalCluster of two single-threaded worker processes."""
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR) as cluster, \
-            Client(cluster) as dask_client:
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as dask_client,
+    ):
         yield dask_client
 
 
@@ -33,8 +41,7 @@ def analyse_in_process(study: Study, tmp_path):
     """
     design = build_design(study)
     names = design_columns(study)
-    batch = evaluate_batch(Pipeline.from_study(study), 0,
-                           {n: design[n].values for n in names})
+    batch = evaluate_batch(Pipeline.from_study(study), 0, {n: design[n].values for n in names})
     store = RunStore.create(tmp_path / "run", study, "", design, {})
     store.write_batch(batch, {o.name: o.dims for o in study.outputs})
     results, _ = store.collect(design.sizes["sample"], {o.name: o.coords for o in study.outputs})
@@ -42,23 +49,44 @@ def analyse_in_process(study: Study, tmp_path):
     return tree, errors_of(tree)
 
 
-def uniform_study(name: str, python: str, n_inputs: int, analysis: list[dict], low=0.0,
-                  high=1.0, scales=None, parameters=None, outputs=("y",)) -> Study:
+def uniform_study(
+    name: str,
+    python: str,
+    n_inputs: int,
+    analysis: list[dict],
+    low=0.0,
+    high=1.0,
+    scales=None,
+    parameters=None,
+    outputs=("y",),
+) -> Study:
     """A study of ``n_inputs`` uniform inputs ``x1 ..`` feeding one vectorised model."""
-    inputs = {f"x{i}": {"distribution": "uniform", "low": low, "high": high}
-              for i in range(1, n_inputs + 1)}
+    inputs = {
+        f"x{i}": {"distribution": "uniform", "low": low, "high": high}
+        for i in range(1, n_inputs + 1)
+    }
     for i, scale in enumerate(scales or [], start=1):
         inputs[f"x{i}"]["scale"] = scale
-    step = {"name": "model", "python": python, "inputs": list(inputs), "outputs": list(outputs),
-            "vectorized": True}
+    step = {
+        "name": "model",
+        "python": python,
+        "inputs": list(inputs),
+        "outputs": list(outputs),
+        "vectorized": True,
+    }
     if parameters:
         step["parameters"] = parameters
-    return Study.from_dict({"study": name, "seed": 7, "inputs": inputs, "models": [step],
-                            "analysis": analysis})
+    return Study.from_dict(
+        {"study": name, "seed": 7, "inputs": inputs, "models": [step], "analysis": analysis}
+    )
 
 
-ISHIGAMI = {"S1": [0.313905, 0.442411, 0.0], "ST": [0.557589, 0.442411, 0.243684],
-            "mean": 3.5, "variance": 13.844588}
+ISHIGAMI = {
+    "S1": [0.313905, 0.442411, 0.0],
+    "ST": [0.557589, 0.442411, 0.243684],
+    "mean": 3.5,
+    "variance": 13.844588,
+}
 """Exact Ishigami values (docs/references.md)."""
 
 

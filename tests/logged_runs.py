@@ -30,8 +30,9 @@ def logged(x1, x2, log_dir, delay):
 '''
 
 
-def logged_study(folder: Path, name: str, seed: int, samples: int, delay: float,
-                 execution: str = "") -> Path:
+def logged_study(
+    folder: Path, name: str, seed: int, samples: int, delay: float, execution: str = ""
+) -> Path:
     """Write the logged model and a moments study of ``samples`` calls into
     ``folder`` (calls are logged in ``folder/calls``); ``execution`` is YAML for the
     study's ``execution:`` mapping. Returns the study file."""
@@ -47,7 +48,7 @@ def logged_study(folder: Path, name: str, seed: int, samples: int, delay: float,
           - name: slow
             python: "loggedmodel_uq:logged"
             inputs: [x1, x2]
-            parameters: {{log_dir: "{folder / 'calls'}", delay: {delay}}}
+            parameters: {{log_dir: "{folder / "calls"}", delay: {delay}}}
             outputs: [y]
         analysis:
           - {{method: moments, n: {samples}, rule: random}}
@@ -65,8 +66,11 @@ def log_times(log: Path) -> list[float]:
 
 def log_calls(calls: Path) -> list[tuple[float, str]]:
     """(start time, hostname) of every call logged in the folder ``calls``."""
-    return [(float(fields[1]), fields[2]) for log in calls.glob("*.log")
-            for fields in map(str.split, log.read_text().splitlines())]
+    return [
+        (float(fields[1]), fields[2])
+        for log in calls.glob("*.log")
+        for fields in map(str.split, log.read_text().splitlines())
+    ]
 
 
 def stored_parts(run_dir: Path) -> int:
@@ -74,14 +78,21 @@ def stored_parts(run_dir: Path) -> int:
     return len(list((run_dir / "parts").glob("*.nc")))
 
 
-def run_with_fault(command: Sequence[str], run_dir: Path, ready: Callable[[], bool],
-                   fault: Callable[[], None], timeout: float, **popen) -> float:
+def run_with_fault(
+    command: Sequence[str],
+    run_dir: Path,
+    ready: Callable[[], bool],
+    fault: Callable[[], None],
+    timeout: float,
+    **popen,
+) -> float:
     """Run the launcher ``command``; as soon as ``ready()`` holds and a batch is stored,
     inject ``fault()``. The launcher must then succeed, having stored more batches
     after the fault (it struck mid-run). Returns when the fault struck (``time.time()``).
     """
-    launcher = subprocess.Popen(list(command), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, **popen)
+    launcher = subprocess.Popen(
+        list(command), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen
+    )
     try:
         deadline = time.monotonic() + timeout
         while not (ready() and stored_parts(run_dir)):
@@ -105,11 +116,13 @@ def assert_every_sample_stored_once(run_dir: Path, samples: int) -> xr.Dataset:
     a lost worker held may have been evaluated twice; only one result is stored).
     Returns the design."""
     design = xr.load_dataset(run_dir / "design.nc")
-    stored = np.concatenate([xr.load_dataset(p)["sample"].values
-                             for p in sorted((run_dir / "parts").glob("*.nc"))])
+    stored = np.concatenate(
+        [xr.load_dataset(p)["sample"].values for p in sorted((run_dir / "parts").glob("*.nc"))]
+    )
     assert np.array_equal(np.sort(stored), np.arange(samples))
     results = xr.load_dataset(run_dir / "results.nc")
-    np.testing.assert_array_equal(results["y"].values,
-                                  design["x1"].values + design["x2"].values * design["x2"].values)
+    np.testing.assert_array_equal(
+        results["y"].values, design["x1"].values + design["x2"].values * design["x2"].values
+    )
     assert json.loads((run_dir / "failures.json").read_text()) == []
     return design

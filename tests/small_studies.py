@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-MODELS = '''
+MODELS = """
 import time
 import warnings
 
@@ -36,45 +36,63 @@ def overflows(x1, x2):
 def lazy_helper(x1, x2):
     import smallhelper_uq     # imported in the function, from the study folder
     return {"y": smallhelper_uq.twice(x1) + x2, "z": x2}
-'''
+"""
 
-HELPER = '''
+HELPER = """
 def twice(x):
     return 2 * x
-'''
+"""
 
 
-def write_study(folder: Path, function: str = "works", n: int = 32, *,
-                analysis: list | None = None, parameters: dict | None = None,
-                execution: dict | None = None) -> Path:
+def write_study(
+    folder: Path,
+    function: str = "works",
+    n: int = 32,
+    *,
+    analysis: list | None = None,
+    parameters: dict | None = None,
+    execution: dict | None = None,
+) -> Path:
     """Write ``smallmodels_uq.py`` and ``study.yaml`` (two uniform inputs, outputs
     y and z, one per-sample step calling ``function``) into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "smallmodels_uq.py").write_text(MODELS)
     (folder / "smallhelper_uq.py").write_text(HELPER)
-    step = {"name": "m", "python": f"smallmodels_uq:{function}", "inputs": ["x1", "x2"],
-            "outputs": ["y", "z"]}
+    step = {
+        "name": "m",
+        "python": f"smallmodels_uq:{function}",
+        "inputs": ["x1", "x2"],
+        "outputs": ["y", "z"],
+    }
     if parameters:
         step["parameters"] = parameters
-    study = {"study": "small", "seed": 5,
-             "inputs": {"x1": {"distribution": "uniform", "low": 0, "high": 1},
-                        "x2": {"distribution": "uniform", "low": 0, "high": 1}},
-             "models": [step],
-             "analysis": analysis or [{"method": "moments", "n": n}],
-             "execution": {"workers": 2, **(execution or {})}}
+    study = {
+        "study": "small",
+        "seed": 5,
+        "inputs": {
+            "x1": {"distribution": "uniform", "low": 0, "high": 1},
+            "x2": {"distribution": "uniform", "low": 0, "high": 1},
+        },
+        "models": [step],
+        "analysis": analysis or [{"method": "moments", "n": n}],
+        "execution": {"workers": 2, **(execution or {})},
+    }
     path = folder / "study.yaml"
-    path.write_text(json.dumps(study))   # JSON is YAML
+    path.write_text(json.dumps(study))  # JSON is YAML
     return path
 
 
 def uqscale(*args, cwd: Path | None = None, timeout: float = 300):
     """Run the ``uqscale`` command in a subprocess."""
-    return subprocess.run([sys.executable, "-m", "uqscale.cli", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "uqscale.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+    )
 
 
 def on(client) -> tuple[str, ...]:
     """Command-line options that run on the test session's Dask cluster."""
     return ("--cluster", "address", "--address", client.scheduler.address)
-
-

@@ -10,8 +10,13 @@ STUDIES = Path(__file__).resolve().parents[1] / "studies"
 
 
 def uqscale(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "uqscale.cli", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "uqscale.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
 
 
 def test_validate_is_fast_and_says_valid():
@@ -19,27 +24,37 @@ def test_validate_is_fast_and_says_valid():
     done = uqscale("validate", STUDIES / "ishigami.yaml")
     assert done.returncode == 0, done.stderr
     assert "is valid" in done.stdout
-    assert time.perf_counter() - began < 2.0   # a whole interpreter start included
+    assert time.perf_counter() - began < 2.0  # a whole interpreter start included
 
 
 def test_a_bad_study_gives_one_line_exit_2_and_writes_nothing(tmp_path):
-    text = (STUDIES / "ishigami.yaml").read_text().replace(
-        "x1: {distribution: uniform, low: -3.141592653589793, high: 3.141592653589793}",
-        "x1: {distribution: uniform, low: 2, high: 1}")
+    text = (
+        (STUDIES / "ishigami.yaml")
+        .read_text()
+        .replace(
+            "x1: {distribution: uniform, low: -3.141592653589793, high: 3.141592653589793}",
+            "x1: {distribution: uniform, low: 2, high: 1}",
+        )
+    )
     bad = tmp_path / "bad.yaml"
     bad.write_text(text)
     for command in ("validate", "run"):
         done = uqscale(command, bad, cwd=tmp_path)
         assert done.returncode == 2
         assert done.stderr == (
-            "error: inputs.x1.high: must be greater than low (got low=2, high=1)\n")
+            "error: inputs.x1.high: must be greater than low (got low=2, high=1)\n"
+        )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]
 
 
 def test_run_end_to_end_writes_the_run_folder(tmp_path):
     study = tmp_path / "small.yaml"
-    study.write_text((STUDIES / "ishigami.yaml").read_text()
-                     .replace("n: 16384", "n: 256").replace("n: 500", "n: 200"))
+    study.write_text(
+        (STUDIES / "ishigami.yaml")
+        .read_text()
+        .replace("n: 16384", "n: 256")
+        .replace("n: 500", "n: 200")
+    )
     done = uqscale("run", study, "--out", tmp_path / "run", "--workers", "2", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "y [sobol]" in done.stdout and "y [pce]" in done.stdout

@@ -11,12 +11,24 @@ def command_study(folder):
     program.write_text("#!/bin/sh\ncp params.txt out.json\n")
     os.chmod(program, 0o755)
     (folder / "params.in").write_text('{"y": {x}}\n')
-    return Study.from_dict({
-        "study": "cmd", "inputs": {"x": {"distribution": "uniform", "low": 0, "high": 1}},
-        "models": [{"name": "solver", "command": ["./solver.sh"], "inputs": ["x"],
-                    "files": {"params.txt": "params.in"}, "outputs": ["y"],
-                    "results": {"file": "out.json"}}],
-        "analysis": [{"method": "moments", "n": 8}]}, folder)
+    return Study.from_dict(
+        {
+            "study": "cmd",
+            "inputs": {"x": {"distribution": "uniform", "low": 0, "high": 1}},
+            "models": [
+                {
+                    "name": "solver",
+                    "command": ["./solver.sh"],
+                    "inputs": ["x"],
+                    "files": {"params.txt": "params.in"},
+                    "outputs": ["y"],
+                    "results": {"file": "out.json"},
+                }
+            ],
+            "analysis": [{"method": "moments", "n": 8}],
+        },
+        folder,
+    )
 
 
 def test_a_command_step_hashes_its_program_and_templates(tmp_path):
@@ -31,11 +43,17 @@ def test_a_python_step_hashes_its_module_and_the_helpers_it_imports(tmp_path):
     (tmp_path / "helperq_uq.py").write_text("def scale(x):\n    return 2 * x\n")
     (tmp_path / "unrelated_uq.py").write_text("X = 1\n")
     (tmp_path / "stepq_uq.py").write_text(
-        "from helperq_uq import scale\n\ndef f(x):\n    return {'y': scale(x)}\n")
-    study = Study.from_dict({
-        "study": "py", "inputs": {"x": {"distribution": "uniform", "low": 0, "high": 1}},
-        "models": [{"name": "f", "python": "stepq_uq:f", "inputs": ["x"], "outputs": ["y"]}],
-        "analysis": [{"method": "moments", "n": 8}]}, tmp_path)
+        "from helperq_uq import scale\n\ndef f(x):\n    return {'y': scale(x)}\n"
+    )
+    study = Study.from_dict(
+        {
+            "study": "py",
+            "inputs": {"x": {"distribution": "uniform", "low": 0, "high": 1}},
+            "models": [{"name": "f", "python": "stepq_uq:f", "inputs": ["x"], "outputs": ["y"]}],
+            "analysis": [{"method": "moments", "n": 8}],
+        },
+        tmp_path,
+    )
     before = code_hashes(study)
     assert set(before) == {"stepq_uq.py", "helperq_uq.py"}
     (tmp_path / "helperq_uq.py").write_text("def scale(x):\n    return 3 * x\n")

@@ -13,16 +13,19 @@ from uqscale.sampling import unit_sample
 from uqscale.space import InputSpace
 from uqscale.study.model import UncertainInput
 
-INPUTS = [UncertainInput("clearance", "lognormal", {"mu": 1.6, "sigma": 0.3}),
-          UncertainInput("volume", "normal", {"mean": 10.0, "std": 2.0}),
-          UncertainInput("ka", "uniform", {"low": 0.5, "high": 2.0})]
+INPUTS = [
+    UncertainInput("clearance", "lognormal", {"mu": 1.6, "sigma": 0.3}),
+    UncertainInput("volume", "normal", {"mean": 10.0, "std": 2.0}),
+    UncertainInput("ka", "uniform", {"low": 0.5, "high": 2.0}),
+]
 SPEARMAN = 0.6
 
 
 def dependent_space() -> InputSpace:
     rho = from_spearman(SPEARMAN)
-    copula = GaussianCopula(("clearance", "volume", "ka"), ("clearance", "volume"),
-                            ((1.0, rho), (rho, 1.0)))
+    copula = GaussianCopula(
+        ("clearance", "volume", "ka"), ("clearance", "volume"), ((1.0, rho), (rho, 1.0))
+    )
     return InputSpace(INPUTS, copula)
 
 
@@ -41,10 +44,14 @@ def test_every_rule_gives_the_requested_rank_correlation_and_keeps_the_marginals
 
 def test_independent_inputs_map_exactly_as_without_a_copula():
     unit = unit_sample("sobol", 64, 3, np.random.default_rng(3))
-    identity = GaussianCopula(("clearance", "volume", "ka"), ("clearance", "volume"),
-                              ((1.0, 0.0), (0.0, 1.0)))
-    np.testing.assert_allclose(InputSpace(INPUTS, identity).to_physical(unit),
-                               InputSpace(INPUTS).to_physical(unit), rtol=1e-12)
+    identity = GaussianCopula(
+        ("clearance", "volume", "ka"), ("clearance", "volume"), ((1.0, 0.0), (0.0, 1.0))
+    )
+    np.testing.assert_allclose(
+        InputSpace(INPUTS, identity).to_physical(unit),
+        InputSpace(INPUTS).to_physical(unit),
+        rtol=1e-12,
+    )
 
 
 def test_rank_correlation_conversions_invert_the_copula_formulas():
@@ -53,17 +60,26 @@ def test_rank_correlation_conversions_invert_the_copula_formulas():
         assert abs(2 / np.pi * np.arcsin(from_kendall(rho)) - rho) < 1e-12
 
 
-@pytest.mark.parametrize(("matrix", "message"), [
-    ([[1.0, 0.6], [0.5, 1.0]],
-     "correlation.matrix[0][1]: must equal correlation.matrix[1][0] (the matrix is "
-     "symmetric; got 0.6 and 0.5)"),
-    ([[1.0, 0.2], [0.2, 0.9]], "correlation.matrix[1][1]: must be 1 (got 0.9)"),
-    ([[1.0, 1.2], [1.2, 1.0]],
-     "correlation.matrix[1][0]: must lie strictly between -1 and 1 (got 1.2)"),
-    ([[1.0, 0.9, 0.9], [0.9, 1.0, -0.9], [0.9, -0.9, 1.0]],
-     "correlation.matrix[2][2]: makes the matrix not positive definite"),
-    ([[1.0, 0.1], [0.1]], "correlation.matrix[1]: must have 2 entries, one per input (got 1)"),
-])
+@pytest.mark.parametrize(
+    ("matrix", "message"),
+    [
+        (
+            [[1.0, 0.6], [0.5, 1.0]],
+            "correlation.matrix[0][1]: must equal correlation.matrix[1][0] (the matrix is "
+            "symmetric; got 0.6 and 0.5)",
+        ),
+        ([[1.0, 0.2], [0.2, 0.9]], "correlation.matrix[1][1]: must be 1 (got 0.9)"),
+        (
+            [[1.0, 1.2], [1.2, 1.0]],
+            "correlation.matrix[1][0]: must lie strictly between -1 and 1 (got 1.2)",
+        ),
+        (
+            [[1.0, 0.9, 0.9], [0.9, 1.0, -0.9], [0.9, -0.9, 1.0]],
+            "correlation.matrix[2][2]: makes the matrix not positive definite",
+        ),
+        ([[1.0, 0.1], [0.1]], "correlation.matrix[1]: must have 2 entries, one per input (got 1)"),
+    ],
+)
 def test_a_bad_matrix_is_one_line_naming_the_entry(matrix, message):
     with pytest.raises(StudyError) as error:
         check_matrix(matrix, "correlation.matrix")

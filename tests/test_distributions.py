@@ -33,8 +33,7 @@ def _loguniform_moments(a, b):
 
 def _beta_moments(alpha, beta, low=0.0, high=1.0):
     width, total = high - low, alpha + beta
-    return (low + width * alpha / total,
-            width**2 * alpha * beta / (total**2 * (total + 1)))
+    return (low + width * alpha / total, width**2 * alpha * beta / (total**2 * (total + 1)))
 
 
 def _triangular_moments(a, c, b):
@@ -44,36 +43,64 @@ def _triangular_moments(a, c, b):
 # name: (distribution, params, analytic (mean, variance), scipy law for the fourth
 # moment and the support)
 CASES = {
-    "uniform": ("uniform", {"low": -1.0, "high": 3.0}, (1.0, 16 / 12),
-                stats.uniform(-1.0, 4.0)),
+    "uniform": ("uniform", {"low": -1.0, "high": 3.0}, (1.0, 16 / 12), stats.uniform(-1.0, 4.0)),
     "normal": ("normal", {"mean": 2.0, "std": 0.5}, (2.0, 0.25), stats.norm(2.0, 0.5)),
-    "truncated normal": ("normal", {"mean": 0.0, "std": 1.0, "lower": -0.5, "upper": 2.0},
-                         None, _truncnorm(0.0, 1.0, -0.5, 2.0)),
-    "truncated normal, lower only": ("normal", {"mean": 1.0, "std": 2.0, "lower": 0.0},
-                                     None, _truncnorm(1.0, 2.0, lower=0.0)),
-    "truncated normal, upper only": ("normal", {"mean": 1.0, "std": 2.0, "upper": -1.0},
-                                     None, _truncnorm(1.0, 2.0, upper=-1.0)),
-    "lognormal": ("lognormal", {"mu": 0.3, "sigma": 0.4},
-                  (math.exp(0.3 + 0.4**2 / 2),
-                   (math.exp(0.4**2) - 1) * math.exp(2 * 0.3 + 0.4**2)),
-                  stats.lognorm(0.4, scale=math.exp(0.3))),
-    "loguniform": ("loguniform", {"low": 0.1, "high": 10.0}, _loguniform_moments(0.1, 10.0),
-                   stats.loguniform(0.1, 10.0)),
-    "beta": ("beta", {"alpha": 2.0, "beta": 5.0}, _beta_moments(2.0, 5.0),
-             stats.beta(2.0, 5.0)),
-    "beta on [1, 3]": ("beta", {"alpha": 0.5, "beta": 1.5, "low": 1.0, "high": 3.0},
-                       _beta_moments(0.5, 1.5, 1.0, 3.0),
-                       stats.beta(0.5, 1.5, loc=1.0, scale=2.0)),
-    "gamma": ("gamma", {"shape": 3.0, "theta": 2.0}, (6.0, 12.0),
-              stats.gamma(3.0, scale=2.0)),
-    "gamma, shifted": ("gamma", {"shape": 0.7, "theta": 1.5, "shift": -1.0},
-                       (0.7 * 1.5 - 1.0, 0.7 * 1.5**2),
-                       stats.gamma(0.7, loc=-1.0, scale=1.5)),
-    "triangular": ("triangular", {"low": 0.0, "mode": 1.0, "high": 4.0},
-                   _triangular_moments(0.0, 1.0, 4.0), stats.triang(0.25, 0.0, 4.0)),
-    "triangular, mode at low": ("triangular", {"low": 2.0, "mode": 2.0, "high": 5.0},
-                                _triangular_moments(2.0, 2.0, 5.0),
-                                stats.triang(0.0, 2.0, 3.0)),
+    "truncated normal": (
+        "normal",
+        {"mean": 0.0, "std": 1.0, "lower": -0.5, "upper": 2.0},
+        None,
+        _truncnorm(0.0, 1.0, -0.5, 2.0),
+    ),
+    "truncated normal, lower only": (
+        "normal",
+        {"mean": 1.0, "std": 2.0, "lower": 0.0},
+        None,
+        _truncnorm(1.0, 2.0, lower=0.0),
+    ),
+    "truncated normal, upper only": (
+        "normal",
+        {"mean": 1.0, "std": 2.0, "upper": -1.0},
+        None,
+        _truncnorm(1.0, 2.0, upper=-1.0),
+    ),
+    "lognormal": (
+        "lognormal",
+        {"mu": 0.3, "sigma": 0.4},
+        (math.exp(0.3 + 0.4**2 / 2), (math.exp(0.4**2) - 1) * math.exp(2 * 0.3 + 0.4**2)),
+        stats.lognorm(0.4, scale=math.exp(0.3)),
+    ),
+    "loguniform": (
+        "loguniform",
+        {"low": 0.1, "high": 10.0},
+        _loguniform_moments(0.1, 10.0),
+        stats.loguniform(0.1, 10.0),
+    ),
+    "beta": ("beta", {"alpha": 2.0, "beta": 5.0}, _beta_moments(2.0, 5.0), stats.beta(2.0, 5.0)),
+    "beta on [1, 3]": (
+        "beta",
+        {"alpha": 0.5, "beta": 1.5, "low": 1.0, "high": 3.0},
+        _beta_moments(0.5, 1.5, 1.0, 3.0),
+        stats.beta(0.5, 1.5, loc=1.0, scale=2.0),
+    ),
+    "gamma": ("gamma", {"shape": 3.0, "theta": 2.0}, (6.0, 12.0), stats.gamma(3.0, scale=2.0)),
+    "gamma, shifted": (
+        "gamma",
+        {"shape": 0.7, "theta": 1.5, "shift": -1.0},
+        (0.7 * 1.5 - 1.0, 0.7 * 1.5**2),
+        stats.gamma(0.7, loc=-1.0, scale=1.5),
+    ),
+    "triangular": (
+        "triangular",
+        {"low": 0.0, "mode": 1.0, "high": 4.0},
+        _triangular_moments(0.0, 1.0, 4.0),
+        stats.triang(0.25, 0.0, 4.0),
+    ),
+    "triangular, mode at low": (
+        "triangular",
+        {"low": 2.0, "mode": 2.0, "high": 5.0},
+        _triangular_moments(2.0, 2.0, 5.0),
+        stats.triang(0.0, 2.0, 3.0),
+    ),
 }
 
 
@@ -87,8 +114,10 @@ def analytic(case):
 @pytest.fixture(scope="module")
 def physical():
     """All cases as one input space: column j must follow input j."""
-    inputs = [UncertainInput(f"x{j}", dist, params)
-              for j, (dist, params, _, _) in enumerate(CASES.values())]
+    inputs = [
+        UncertainInput(f"x{j}", dist, params)
+        for j, (dist, params, _, _) in enumerate(CASES.values())
+    ]
     space = InputSpace(inputs)
     unit = unit_sample("random", N, space.dimension, block_rng(20261127, "distributions"))
     return space.to_physical(unit)
@@ -129,8 +158,10 @@ def test_open_cube_edges_give_finite_values():
     # unit_sample clips to [eps, 1 - eps]: unbounded laws must still give finite values
     edge = np.finfo(float).eps
     u = np.array([[edge] * len(CASES), [1 - edge] * len(CASES)])
-    inputs = [UncertainInput(f"x{j}", dist, params)
-              for j, (dist, params, _, _) in enumerate(CASES.values())]
+    inputs = [
+        UncertainInput(f"x{j}", dist, params)
+        for j, (dist, params, _, _) in enumerate(CASES.values())
+    ]
     assert np.all(np.isfinite(InputSpace(inputs).to_physical(u)))
 
 
@@ -139,12 +170,13 @@ def test_empty_space():
 
 
 def test_scale_groups_in_order_of_first_appearance():
-    inputs = [UncertainInput("a", "uniform", {"low": 0, "high": 1}, scale="micro"),
-              UncertainInput("b", "uniform", {"low": 0, "high": 1}),
-              UncertainInput("c", "uniform", {"low": 0, "high": 1}, scale="macro"),
-              UncertainInput("d", "uniform", {"low": 0, "high": 1}, scale="micro")]
-    assert InputSpace(inputs).groups == {"micro": ["a", "d"], "unscaled": ["b"],
-                                         "macro": ["c"]}
+    inputs = [
+        UncertainInput("a", "uniform", {"low": 0, "high": 1}, scale="micro"),
+        UncertainInput("b", "uniform", {"low": 0, "high": 1}),
+        UncertainInput("c", "uniform", {"low": 0, "high": 1}, scale="macro"),
+        UncertainInput("d", "uniform", {"low": 0, "high": 1}, scale="micro"),
+    ]
+    assert InputSpace(inputs).groups == {"micro": ["a", "d"], "unscaled": ["b"], "macro": ["c"]}
 
 
 def test_far_truncated_normal_is_refused():

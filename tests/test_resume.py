@@ -38,7 +38,8 @@ def slow(x1, x2, log_dir, delay):
 def write_study(folder: Path, seed: int = 3) -> Path:
     (folder / "calls").mkdir(parents=True, exist_ok=True)
     (folder / "crashmodel_uq.py").write_text(MODEL)
-    (folder / "study.yaml").write_text(textwrap.dedent(f"""
+    (folder / "study.yaml").write_text(
+        textwrap.dedent(f"""
         study: resumable
         seed: {seed}
         inputs:
@@ -48,25 +49,31 @@ def write_study(folder: Path, seed: int = 3) -> Path:
           - name: slow
             python: "crashmodel_uq:slow"
             inputs: [x1, x2]
-            parameters: {{log_dir: "{folder / 'calls'}", delay: 0.03}}
+            parameters: {{log_dir: "{folder / "calls"}", delay: 0.03}}
             outputs: [y, {{name: z, dims: [k], coords: {{k: [0, 1, 2]}}}}]
         analysis:
           - {{method: pce, order: 2, n: {SAMPLES}}}
           - {{method: moments}}
         execution: {{workers: 2, batch_size: 4}}
-    """))
+    """)
+    )
     return folder / "study.yaml"
 
 
 def logged_calls(folder: Path) -> list[float]:
-    return [float(line) for log in (folder / "calls").glob("*.log")
-            for line in log.read_text().split()]
+    return [
+        float(line) for log in (folder / "calls").glob("*.log") for line in log.read_text().split()
+    ]
 
 
 def launch(*args, cwd) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "uqscale.cli", *map(str, args)], cwd=cwd,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "uqscale.cli", *map(str, args)],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
 
 
 def kill_when_parts(process: subprocess.Popen, parts: Path, count: int) -> None:
@@ -75,9 +82,9 @@ def kill_when_parts(process: subprocess.Popen, parts: Path, count: int) -> None:
         assert process.poll() is None, process.stderr.read().decode()
         assert time.monotonic() < deadline, "the run never stored a batch"
         time.sleep(0.02)
-    os.kill(process.pid, signal.SIGKILL)          # the launcher, as a node reboot would
+    os.kill(process.pid, signal.SIGKILL)  # the launcher, as a node reboot would
     process.wait()
-    os.killpg(process.pid, signal.SIGKILL)        # and its orphaned Dask workers
+    os.killpg(process.pid, signal.SIGKILL)  # and its orphaned Dask workers
     time.sleep(0.5)
 
 
@@ -103,15 +110,16 @@ def test_sigkill_then_resume_is_bit_identical_and_reruns_nothing(tmp_path, clien
     resumed = resume(run_dir, client=client)
     rerun = logged_calls(folder)
     assert resumed.ran == SAMPLES - done.sum()
-    assert len(rerun) == SAMPLES - done.sum()     # every missing sample once
-    assert not stored_x1 & set(rerun)             # no finished sample ran again
+    assert len(rerun) == SAMPLES - done.sum()  # every missing sample once
+    assert not stored_x1 & set(rerun)  # no finished sample ran again
 
     reference = uqscale.run(load_study(study_file), tmp_path / "reference", client=client)
     xr.testing.assert_identical(resumed.results.load(), reference.results.load())
     assert np.array_equal(resumed.results["z"].values, reference.results["z"].values)
     assert resumed.indices == reference.indices
-    assert json.loads((run_dir / "indices.json").read_text()) == \
-        json.loads((tmp_path / "reference" / "indices.json").read_text())
+    assert json.loads((run_dir / "indices.json").read_text()) == json.loads(
+        (tmp_path / "reference" / "indices.json").read_text()
+    )
     assert run_status(run_dir)["state"] == "finished"
     sessions = json.loads((run_dir / "provenance.json").read_text())["sessions"]
     assert [s["samples"] for s in sessions] == [SAMPLES - done.sum()]
@@ -122,11 +130,17 @@ def test_changed_study_is_refused_with_what_changed(tmp_path, client):
     study_file = write_study(folder)
     uqscale.run(load_study(study_file), tmp_path / "run", client=client)
     changed = write_study(folder, seed=4)
-    done = subprocess.run([sys.executable, "-m", "uqscale.cli", "run", changed, "--out",
-                           tmp_path / "run"], capture_output=True, text=True, cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "uqscale.cli", "run", changed, "--out", tmp_path / "run"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert done.returncode == 1
-    assert done.stderr == (f"error: {tmp_path / 'run'} holds a run of a different study "
-                           f"(seed: 3 -> 4); use --force to start afresh in a new folder\n")
+    assert done.stderr == (
+        f"error: {tmp_path / 'run'} holds a run of a different study "
+        f"(seed: 3 -> 4); use --force to start afresh in a new folder\n"
+    )
     forced = uqscale.run(load_study(changed), tmp_path / "run", client=client, force=True)
     assert forced.directory == tmp_path / "run-2"
 
@@ -143,8 +157,10 @@ def test_run_on_a_finished_folder_runs_nothing(tmp_path, client):
 def test_a_second_launcher_is_refused_by_the_lock(tmp_path, client):
     study = load_study(write_study(tmp_path / "study"))
     uqscale.run(study, tmp_path / "run", client=client)
-    with RunStore.open(tmp_path / "run").lock(), \
-            pytest.raises(UqscaleError, match=r"run: in use by uqscale pid \d+ on "):
+    with (
+        RunStore.open(tmp_path / "run").lock(),
+        pytest.raises(UqscaleError, match=r"run: in use by uqscale pid \d+ on "),
+    ):
         resume(tmp_path / "run", client=client)
 
 
@@ -153,8 +169,9 @@ def test_analyze_recomputes_without_running_models(tmp_path, client):
     study = load_study(write_study(folder))
     uqscale.run(study, tmp_path / "run", client=client)
     calls = len(logged_calls(folder))
-    richer = study.replace(analysis=[*study.analysis,
-                                     uqscale.Analysis("pce", {"order": 3}, label="pce3")])
+    richer = study.replace(
+        analysis=[*study.analysis, uqscale.Analysis("pce", {"order": 3}, label="pce3")]
+    )
     result = analyze(tmp_path / "run", richer)
     assert len(logged_calls(folder)) == calls
     # y = x1 + x2^2 is a degree-2 polynomial: both expansions are exact.
@@ -162,8 +179,7 @@ def test_analyze_recomputes_without_running_models(tmp_path, client):
         assert result.analyses[label]["y"]["loo_error"].item() < 1e-20
     assert "pce3" in json.loads((tmp_path / "run" / "indices.json").read_text())["outputs"]["y"]
     with pytest.raises(UqscaleError, match="needs a design this run does not hold"):
-        analyze(tmp_path / "run", study.replace(
-            analysis=[uqscale.Analysis("sobol", {"n": 64})]))
+        analyze(tmp_path / "run", study.replace(analysis=[uqscale.Analysis("sobol", {"n": 64})]))
 
 
 def test_a_disk_that_refuses_writes_gives_one_clear_line(tmp_path):
@@ -176,10 +192,15 @@ def test_a_disk_that_refuses_writes_gives_one_clear_line(tmp_path):
 
     text = study_file.read_text().replace(f"n: {SAMPLES}", "n: 4000").replace("0.03", "0")
     study_file.write_text(text)
-    done = subprocess.run([sys.executable, "-m", "uqscale.cli", "run", study_file, "--out",
-                           tmp_path / "run"], capture_output=True, text=True, cwd=tmp_path,
-                          preexec_fn=limit, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "uqscale.cli", "run", study_file, "--out", tmp_path / "run"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        preexec_fn=limit,
+        timeout=300,
+    )
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "File too large" in lines[0], done.stderr
-    assert not (tmp_path / "run").exists()   # the folder is created whole or not at all
+    assert not (tmp_path / "run").exists()  # the folder is created whole or not at all

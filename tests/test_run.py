@@ -13,13 +13,17 @@ from uqscale.exitcodes import ExitCode
 from uqscale.study.files import load_study
 from uqscale.testfunctions import ishigami
 
-ANALYSES = [{"method": "pce", "order": 3, "n": 64}, {"method": "sobol", "n": 64},
-            {"method": "moments"}]
+ANALYSES = [
+    {"method": "pce", "order": 3, "n": 64},
+    {"method": "sobol", "n": 64},
+    {"method": "moments"},
+]
 
 
 def test_results_do_not_depend_on_workers_or_batch_size(tmp_path, client):
-    study = uniform_study("ishigami", "uqscale.testfunctions:ishigami", 3, ANALYSES,
-                          low=-3.0, high=3.0)
+    study = uniform_study(
+        "ishigami", "uqscale.testfunctions:ishigami", 3, ANALYSES, low=-3.0, high=3.0
+    )
     on_two = uqscale.run(study, tmp_path / "a", client=client, batch_size=7)
     on_one = uqscale.run(study.replace(execution=uqscale.Execution(workers=1)), tmp_path / "b")
     xr.testing.assert_identical(on_two.results, on_one.results)
@@ -29,11 +33,19 @@ def test_results_do_not_depend_on_workers_or_batch_size(tmp_path, client):
 
 
 def test_failures_are_recorded_and_do_not_stop_the_run(tmp_path, client):
-    study = uniform_study("flaky", "tests.models.flaky:per_sample", 2,
-                          [{"method": "pce", "order": 2, "n": 100}])
-    study = study.replace(models=[study.models[0].__class__(
-        name="model", python="tests.models.flaky:per_sample", inputs=("x1", "x2"),
-        outputs=("y",))])
+    study = uniform_study(
+        "flaky", "tests.models.flaky:per_sample", 2, [{"method": "pce", "order": 2, "n": 100}]
+    )
+    study = study.replace(
+        models=[
+            study.models[0].__class__(
+                name="model",
+                python="tests.models.flaky:per_sample",
+                inputs=("x1", "x2"),
+                outputs=("y",),
+            )
+        ]
+    )
     result = uqscale.run(study, tmp_path / "run", client=client)
     x1 = result.design["x1"].values
     expected_failed = set(np.flatnonzero((x1 > 0.8) | (x1 < 0.1)))
@@ -50,8 +62,9 @@ def test_failures_are_recorded_and_do_not_stop_the_run(tmp_path, client):
 
 
 def test_a_contract_breach_fails_its_samples_and_keeps_the_folder(tmp_path, client):
-    study = uniform_study("broken", "tests.models.flaky:missing_output", 2,
-                          [{"method": "moments", "n": 16}])
+    study = uniform_study(
+        "broken", "tests.models.flaky:missing_output", 2, [{"method": "moments", "n": 16}]
+    )
     result = uqscale.run(study, tmp_path / "run", client=client)
     assert result.verdict == ExitCode.ALL_FAILED
     assert {f.error for f in result.failures} == {"ContractError"}
@@ -64,19 +77,23 @@ def test_models_import_from_the_study_folder_in_every_worker(tmp_path, client):
     package = tmp_path / "study" / "localmodels_uq"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("")
-    (package / "square.py").write_text(textwrap.dedent("""
+    (package / "square.py").write_text(
+        textwrap.dedent("""
         import os
         def square(x1):
             return {"y": x1 ** 2, "pid": float(os.getpid())}
-    """))
-    (tmp_path / "study" / "study.yaml").write_text(textwrap.dedent("""
+    """)
+    )
+    (tmp_path / "study" / "study.yaml").write_text(
+        textwrap.dedent("""
         study: local
         inputs: {x1: {distribution: uniform, low: 0, high: 1}}
         models:
           - {name: sq, python: "localmodels_uq.square:square", inputs: [x1],
              outputs: [y, pid]}
         analysis: [{method: moments, n: 64}]
-    """))
+    """)
+    )
     study = load_study(tmp_path / "study" / "study.yaml")
     result = uqscale.run(study, tmp_path / "run", client=client, batch_size=4)
     np.testing.assert_allclose(result.results["y"].values, result.design["x1"].values ** 2)
@@ -90,8 +107,9 @@ def test_run_folder_is_readable_with_plain_xarray(tmp_path, client):
     xr.testing.assert_identical(xr.open_dataset(folder / "results.nc").load(), result.results)
     assert set(xr.open_dataset(folder / "design.nc").data_vars) == {"x1", "x2", "x3"}
     tree = xr.open_datatree(folder / "analyses.nc")
-    assert float(tree["sobol/y"]["ST"].sel(input="x1")) == \
-        pytest.approx(result.indices["outputs"]["y"]["sobol"]["ST"]["x1"])
+    assert float(tree["sobol/y"]["ST"].sel(input="x1")) == pytest.approx(
+        result.indices["outputs"]["y"]["sobol"]["ST"]["x1"]
+    )
     indices = json.loads((folder / "indices.json").read_text())
     entry = indices["outputs"]["y"]
     assert set(entry) == {"pce", "sobol", "moments"}

@@ -19,8 +19,9 @@ from uqscale.status import format_status, run_status
 from uqscale.store import RECEIPT, RunStore, write_json, write_text
 from uqscale.verify import write_results
 
-STUDY = uniform_study("safety", "tests.models.flaky:vectorized", 2,
-                      [{"method": "moments", "n": 16}], high=0.9)   # y = x1 + x2
+STUDY = uniform_study(
+    "safety", "tests.models.flaky:vectorized", 2, [{"method": "moments", "n": 16}], high=0.9
+)  # y = x1 + x2
 
 
 @pytest.fixture
@@ -34,8 +35,10 @@ def outside(tmp_path):
 
 
 def snapshot(folder):
-    return {p.relative_to(folder): p.read_bytes() if p.is_file() else None
-            for p in sorted(folder.rglob("*"))}
+    return {
+        p.relative_to(folder): p.read_bytes() if p.is_file() else None
+        for p in sorted(folder.rglob("*"))
+    }
 
 
 def new_store(tmp_path) -> RunStore:
@@ -52,8 +55,14 @@ def test_a_planted_lock_link_is_refused_and_its_target_untouched(tmp_path, outsi
     store = new_store(tmp_path)
     before = snapshot(outside)
     (store.directory / ".lock").symlink_to(outside / "secret.txt")
-    with pytest.raises(UqscaleError, match=r"\.lock: is a symbolic link; uqscale never "
-                                           r"writes through one"), store.lock():
+    with (
+        pytest.raises(
+            UqscaleError,
+            match=r"\.lock: is a symbolic link; uqscale never "
+            r"writes through one",
+        ),
+        store.lock(),
+    ):
         pass
     with pytest.raises(UqscaleError, match="symbolic link"):
         store.in_use()
@@ -70,9 +79,10 @@ def test_files_written_over_planted_links_replace_the_link_only(tmp_path, outsid
     write_text(store.directory / "results.nc", "new")
     write_json(store.directory / "provenance.json", {"x": 1})
     assert snapshot(outside) == before
-    assert not any((store.directory / n).is_symlink() for n in ("verification.json",
-                                                                "results.nc",
-                                                                "provenance.json"))
+    assert not any(
+        (store.directory / n).is_symlink()
+        for n in ("verification.json", "results.nc", "provenance.json")
+    )
 
 
 def test_a_planted_parts_link_is_refused(tmp_path, outside):
@@ -90,14 +100,19 @@ def test_work_directories_never_follow_a_planted_link(tmp_path, outside, planted
     root = tmp_path / "run" / "work"
     link = tmp_path / "run" / planted
     link.parent.mkdir(parents=True, exist_ok=True)
-    target = {"work": tmp_path / "outside_root", "work/model": outside,
-              "work/model/000003": outside / "000003"}[planted]
-    if planted == "work":   # outside_root/model/000003 holds a precious file
+    target = {
+        "work": tmp_path / "outside_root",
+        "work/model": outside,
+        "work/model/000003": outside / "000003",
+    }[planted]
+    if planted == "work":  # outside_root/model/000003 holds a precious file
         (target / "model" / "000003").mkdir(parents=True)
         (target / "model" / "000003" / "precious.txt").write_text("keep me")
     link.symlink_to(target)
-    before, before_root = snapshot(outside), snapshot(tmp_path / "outside_root") \
-        if planted == "work" else None
+    before, before_root = (
+        snapshot(outside),
+        snapshot(tmp_path / "outside_root") if planted == "work" else None,
+    )
     workdir = fresh_workdir(root, "model", 3)
     assert workdir.is_dir() and not workdir.is_symlink() and not any(workdir.iterdir())
     assert not (root.is_symlink() or (root / "model").is_symlink())
@@ -106,8 +121,7 @@ def test_work_directories_never_follow_a_planted_link(tmp_path, outside, planted
         assert snapshot(tmp_path / "outside_root") == before_root
 
 
-def test_the_staging_folder_is_unpredictable_and_a_planted_name_is_not_followed(
-        tmp_path, outside):
+def test_the_staging_folder_is_unpredictable_and_a_planted_name_is_not_followed(tmp_path, outside):
     before = snapshot(outside)
     # The name the staging folder had before: a link there must stay untouched.
     (tmp_path / f".run.{os.getpid()}.new").symlink_to(outside)
@@ -115,8 +129,9 @@ def test_the_staging_folder_is_unpredictable_and_a_planted_name_is_not_followed(
     assert snapshot(outside) == before
     assert (store.directory / "design.nc").is_file()
     assert (tmp_path / f".run.{os.getpid()}.new").is_symlink()
-    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".new")] == \
-        [f".run.{os.getpid()}.new"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".new")] == [
+        f".run.{os.getpid()}.new"
+    ]
 
 
 DAMAGES = {
@@ -129,11 +144,12 @@ DAMAGES = {
 @pytest.mark.parametrize("damage", sorted(DAMAGES))
 @pytest.mark.parametrize("receipt", [True, False], ids=["receipt", "no receipt"])
 def test_a_damaged_part_is_reported_set_aside_and_its_samples_count_as_not_run(
-        tmp_path, caplog, damage, receipt):
+    tmp_path, caplog, damage, receipt
+):
     store = new_store(tmp_path)
     store_batches(store)
     part = store.part_files()[1]
-    if not receipt:   # a folder written before receipts existed
+    if not receipt:  # a folder written before receipts existed
         for path in store.parts.glob(f"*{RECEIPT}"):
             path.unlink()
     part.write_bytes(DAMAGES[damage](part.read_bytes()))
@@ -147,8 +163,7 @@ def test_a_damaged_part_is_reported_set_aside_and_its_samples_count_as_not_run(
     with fresh.lock():
         pass
     assert not part.exists() and (store.parts / "damaged" / part.name).is_file()
-    assert [str(p) for p, _ in fresh.damaged_parts()] == [
-        str(store.parts / "damaged" / part.name)]
+    assert [str(p) for p, _ in fresh.damaged_parts()] == [str(store.parts / "damaged" / part.name)]
 
 
 def test_resume_recomputes_the_samples_of_a_damaged_part(tmp_path, client):

@@ -18,8 +18,7 @@ from uqscale.execute.workerpath import study_folder_on_workers
 from uqscale.study.files import load_study
 
 
-def test_a_model_importing_a_helper_inside_the_function_runs_on_every_worker(tmp_path,
-                                                                             client):
+def test_a_model_importing_a_helper_inside_the_function_runs_on_every_worker(tmp_path, client):
     study = load_study(write_study(tmp_path / "s", "lazy_helper"))
     result = uqscale.run(study, tmp_path / "run", client=client, batch_size=4)
     assert not result.failures
@@ -31,17 +30,34 @@ def test_a_model_importing_a_helper_inside_the_function_runs_on_every_worker(tmp
 def test_workers_that_join_later_get_the_study_folder(tmp_path):
     folder = tmp_path / "s"
     folder.mkdir()
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
-            Client(cluster) as client, study_folder_on_workers(client, folder):
+    with (
+        LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as client,
+        study_folder_on_workers(client, folder),
+    ):
         cluster.scale(2)
         client.wait_for_workers(2, timeout=60)
         on_path = client.run(lambda: str(folder.resolve()) in sys.path)
         assert list(on_path.values()) == [True, True]
     # and gone from a worker's path when the run ends
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
-            Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         with study_folder_on_workers(client, folder):
             pass
         assert list(client.run(lambda: str(folder.resolve()) in sys.path).values()) == [False]
@@ -63,17 +79,26 @@ def test_changing_only_confidence_level_and_quantiles_reanalyses_in_place(tmp_pa
     study = load_study(write_study(folder, analysis=analyses))
     run = tmp_path / "run"
     first = uqscale.run(study, run, client=client)
-    changed = load_study(write_study(folder, analysis=[
-        {"method": "moments", "n": 64, "quantiles": [0.1, 0.9]},
-        {"method": "moments", "n": 64, "label": "reused"}], execution={"workers": 1}))
-    (folder / "smallmodels_uq.py").chmod(0o000)    # no model may run (nor be re-imported)
+    changed = load_study(
+        write_study(
+            folder,
+            analysis=[
+                {"method": "moments", "n": 64, "quantiles": [0.1, 0.9]},
+                {"method": "moments", "n": 64, "label": "reused"},
+            ],
+            execution={"workers": 1},
+        )
+    )
+    (folder / "smallmodels_uq.py").chmod(0o000)  # no model may run (nor be re-imported)
     again = uqscale.run(changed, run, client=client)
     (folder / "smallmodels_uq.py").chmod(0o644)
     assert again.ran == 0
     quantiles = again.indices["outputs"]["y"]["moments"]["quantiles"]
     assert set(quantiles) == {"0.1", "0.9"}
-    assert again.indices["outputs"]["y"]["reused"]["mean"] == \
-        first.indices["outputs"]["y"]["moments"]["mean"]
+    assert (
+        again.indices["outputs"]["y"]["reused"]["mean"]
+        == first.indices["outputs"]["y"]["moments"]["mean"]
+    )
     assert "0.9" in (run / "study.yaml").read_text()
     record = json.loads((run / "provenance.json").read_text())["reanalysed"]
     assert record[0]["change"].startswith("analysis[0].quantiles")
@@ -83,15 +108,20 @@ def test_analyze_set_records_its_study_file(tmp_path, client):
     study = load_study(write_study(tmp_path / "s", analysis=[{"method": "moments", "n": 64}]))
     run = tmp_path / "run"
     uqscale.run(study, run, client=client, report=False)
-    assert not (run / "report.html").exists()            # --no-report / output.report
+    assert not (run / "report.html").exists()  # --no-report / output.report
     done = command("analyze", run, "--set", "analysis.0.quantiles=[0.25]", "--no-report")
     assert done.returncode == 0, done.stderr
-    assert "0.25" in json.loads((run / "indices.json").read_text())["outputs"]["y"][
-        "moments"]["quantiles"]
+    assert (
+        "0.25"
+        in json.loads((run / "indices.json").read_text())["outputs"]["y"]["moments"]["quantiles"]
+    )
     record = json.loads((run / "provenance.json").read_text())["reanalysed"][-1]
     assert record["study_file"] == str(run / "study.yaml")
-    with pytest.raises(UqscaleError, match=r"--study changes more than the analyses "
-                                           r"\(seed: 5 -> 9\); run it instead$"):
+    with pytest.raises(
+        UqscaleError,
+        match=r"--study changes more than the analyses "
+        r"\(seed: 5 -> 9\); run it instead$",
+    ):
         analyze(run, study.replace(seed=9))
 
 

@@ -26,6 +26,7 @@ ISHIGAMI = Path(__file__).resolve().parents[1] / "studies" / "ishigami.yaml"
 
 # --- unit_sample ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("rule", RULES)
 @pytest.mark.parametrize(("n", "d"), [(1, 1), (2, 3), (7, 2), (64, 5), (100, 1)])
 def test_shape_and_open_cube(rule, n, d):
@@ -42,8 +43,9 @@ def test_same_seed_and_key_give_the_same_points(rule):
 
 
 @pytest.mark.parametrize("rule", RULES)
-@pytest.mark.parametrize(("seed", "key"), [(11, "other block"), (12, "block")],
-                         ids=["other key", "other seed"])
+@pytest.mark.parametrize(
+    ("seed", "key"), [(11, "other block"), (12, "block")], ids=["other key", "other seed"]
+)
 def test_other_key_or_seed_gives_other_points(rule, seed, key):
     a = unit_sample(rule, 100, 4, block_rng(11, "block"))
     b = unit_sample(rule, 100, 4, block_rng(seed, key))
@@ -104,21 +106,29 @@ def test_halton_points_are_distinct():
 
 
 if given is not None:
+
     @settings(max_examples=60, deadline=None, database=None)
-    @given(rule=st.sampled_from(RULES), n=st.integers(1, 300), d=st.integers(1, 6),
-           seed=st.integers(0, 2**32), key=st.text(max_size=20))
+    @given(
+        rule=st.sampled_from(RULES),
+        n=st.integers(1, 300),
+        d=st.integers(1, 6),
+        seed=st.integers(0, 2**32),
+        key=st.text(max_size=20),
+    )
     def test_any_design_is_inside_the_open_cube(rule, n, d, seed, key):
         points = unit_sample(rule, n, d, block_rng(seed, key))
         assert points.shape == (n, d)
         assert np.all(points > 0.0) and np.all(points < 1.0)
         np.testing.assert_array_equal(points, unit_sample(rule, n, d, block_rng(seed, key)))
 else:  # pragma: no cover
+
     @pytest.mark.skip(reason="hypothesis is not installed")
     def test_any_design_is_inside_the_open_cube():
         pass
 
 
 # --- build_design ---------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def ishigami():
@@ -148,8 +158,9 @@ def test_ishigami_blocks(ishigami, ishigami_design):
     assert blocks["moments"] == blocks["sobol"]  # moments reuses the largest design
     assert ishigami_design.sizes["sample"] == n_pce + n_sobol * (2 * d + 2)
     assert list(ishigami_design.data_vars) == ["x1", "x2", "x3"]
-    np.testing.assert_array_equal(ishigami_design["sample"].values,
-                                  np.arange(ishigami_design.sizes["sample"]))
+    np.testing.assert_array_equal(
+        ishigami_design["sample"].values, np.arange(ishigami_design.sizes["sample"])
+    )
     values = rows(ishigami_design, "sobol")
     assert np.all(np.abs(values) < math.pi)
 
@@ -170,8 +181,9 @@ def test_adding_an_analysis_or_relabelling_changes_no_block(ishigami):
     pce = Analysis("pce", {"order": 3, "n": 40})
     alone = build_design(with_analyses(ishigami, pce))
     relabelled = Analysis("pce", {"order": 3, "n": 40}, label="other")
-    crowded = build_design(with_analyses(ishigami, Analysis("morris", {}), relabelled,
-                                         Analysis("sobol", {"n": 8})))
+    crowded = build_design(
+        with_analyses(ishigami, Analysis("morris", {}), relabelled, Analysis("sobol", {"n": 8}))
+    )
     np.testing.assert_array_equal(rows(crowded, "other"), rows(alone, "pce"))
 
 
@@ -189,8 +201,9 @@ def test_pce_regression_default_size(ishigami):
 
 def test_pce_quadrature_gaussian_nodes(ishigami):
     order = 3
-    design = build_design(with_analyses(ishigami, Analysis("pce", {"order": order,
-                                                                   "design": "quadrature"})))
+    design = build_design(
+        with_analyses(ishigami, Analysis("pce", {"order": order, "design": "quadrature"}))
+    )
     nodes = rows(design, "pce")
     assert nodes.shape == ((order + 1) ** 3, 3)
     assert len(np.unique(nodes, axis=0)) == (order + 1) ** 3  # the full tensor grid
@@ -216,29 +229,35 @@ def test_morris_trajectories(ishigami):
 
 
 def test_moments_without_an_iid_block_draws_its_own(ishigami):
-    design = build_design(with_analyses(ishigami, Analysis("morris", {"trajectories": 5}),
-                                        Analysis("moments")))
+    design = build_design(
+        with_analyses(ishigami, Analysis("morris", {"trajectories": 5}), Analysis("moments"))
+    )
     assert blocks_of(design) == {"morris": (0, 20), "moments": (20, 1020)}
 
 
 def test_moments_with_n_draws_its_own(ishigami):
-    design = build_design(with_analyses(ishigami, Analysis("pce", {"order": 2, "n": 30}),
-                                        Analysis("moments", {"n": 50})))
+    design = build_design(
+        with_analyses(
+            ishigami, Analysis("pce", {"order": 2, "n": 30}), Analysis("moments", {"n": 50})
+        )
+    )
     assert blocks_of(design) == {"pce": (0, 30), "moments": (30, 80)}
 
 
 def tagged(study, tags):
-    inputs = [dataclasses.replace(item, scale=tag) for item, tag in zip(study.inputs, tags,
-                                                                          strict=True)]
+    inputs = [
+        dataclasses.replace(item, scale=tag) for item, tag in zip(study.inputs, tags, strict=True)
+    ]
     return study.replace(inputs=tuple(inputs))
 
 
 @pytest.mark.parametrize("second_order", [False, True])
 def test_sobol_group_of_several_inputs_adds_n_rows(ishigami, second_order):
     n, d = 64, 3
-    study = tagged(with_analyses(ishigami, Analysis("sobol", {"n": n,
-                                                              "second_order": second_order})),
-                   ["micro", "micro", "macro"])
+    study = tagged(
+        with_analyses(ishigami, Analysis("sobol", {"n": n, "second_order": second_order})),
+        ["micro", "micro", "macro"],
+    )
     assert InputSpace(study.inputs).groups == {"micro": ["x1", "x2"], "macro": ["x3"]}
     values = rows(build_design(study), "sobol")
     saltelli = n * (2 * d + 2 if second_order else d + 2)
@@ -251,13 +270,16 @@ def test_sobol_group_of_several_inputs_adds_n_rows(ishigami, second_order):
     np.testing.assert_array_equal(extra[:, 2], a[:, 2])
 
 
-@pytest.mark.parametrize(("tags", "extra_blocks"), [
-    ([None, None, None], 0),          # one group: it explains everything
-    (["micro", "micro", "micro"], 0),
-    (["micro", "macro", "meso"], 0),  # every group a single input: AB_i serve
-    (["micro", "micro", None], 1),    # untagged inputs form their own group
-    (["micro", None, "micro"], 1),
-])
+@pytest.mark.parametrize(
+    ("tags", "extra_blocks"),
+    [
+        ([None, None, None], 0),  # one group: it explains everything
+        (["micro", "micro", "micro"], 0),
+        (["micro", "macro", "meso"], 0),  # every group a single input: AB_i serve
+        (["micro", "micro", None], 1),  # untagged inputs form their own group
+        (["micro", None, "micro"], 1),
+    ],
+)
 def test_sobol_extra_rows_per_shared_group(ishigami, tags, extra_blocks):
     n, d = 32, 3
     study = tagged(with_analyses(ishigami, Analysis("sobol", {"n": n})), tags)
@@ -267,9 +289,10 @@ def test_sobol_extra_rows_per_shared_group(ishigami, tags, extra_blocks):
 def test_sobol_two_shared_groups(ishigami):
     n = 16
     inputs = [dataclasses.replace(ishigami.inputs[0], name=f"x{j}") for j in range(1, 6)]
-    study = tagged(ishigami.replace(inputs=tuple(inputs),
-                                    analysis=(Analysis("sobol", {"n": n}),)),
-                   ["micro", "micro", "macro", "macro", None])
+    study = tagged(
+        ishigami.replace(inputs=tuple(inputs), analysis=(Analysis("sobol", {"n": n}),)),
+        ["micro", "micro", "macro", "macro", None],
+    )
     assert blocks_of(build_design(study))["sobol"] == (0, n * (5 + 2) + 2 * n)
 
 
@@ -282,5 +305,4 @@ def test_analysis_rng_depends_on_seed(ishigami):
 
 def test_analysis_order_does_not_change_moments_samples(ishigami, ishigami_design):
     reordered = build_design(with_analyses(ishigami, *reversed(ishigami.analysis)))
-    np.testing.assert_array_equal(rows(reordered, "moments"),
-                                  rows(ishigami_design, "moments"))
+    np.testing.assert_array_equal(rows(reordered, "moments"), rows(ishigami_design, "moments"))

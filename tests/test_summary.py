@@ -4,15 +4,23 @@ from uqscale.report.table import DEFAULT_LINES, indices_table
 
 
 def field_document(outputs: int) -> dict:
-    entry = {"mean": [1.0, 2.0, 5.0], "ST": {"a": [0.1, 0.8, 0.3], "b": [0.6, 0.2, None]},
-             "coords": {"t": [0.0, 1.5, 3.0]}}
-    return {"study": "f", "samples": 8, "failed": 1,
-            "outputs": {f"u{k}": {"sobol": entry} for k in range(outputs)}}
+    entry = {
+        "mean": [1.0, 2.0, 5.0],
+        "ST": {"a": [0.1, 0.8, 0.3], "b": [0.6, 0.2, None]},
+        "coords": {"t": [0.0, 1.5, 3.0]},
+    }
+    return {
+        "study": "f",
+        "samples": 8,
+        "failed": 1,
+        "outputs": {f"u{k}": {"sobol": entry} for k in range(outputs)},
+    }
 
 
 def test_a_field_is_one_line_saying_where_each_index_peaks():
     assert indices_table(field_document(1)).splitlines()[1] == (
-        "u0[3 pts] [sobol]  mean 1 to 5  ST: a 0.8 at t=1.5, b 0.6 at t=0")
+        "u0[3 pts] [sobol]  mean 1 to 5  ST: a 0.8 at t=1.5, b 0.6 at t=0"
+    )
 
 
 def test_the_summary_is_short_and_verbose_shows_everything():

@@ -35,9 +35,11 @@ from uqscale.study.files import load_study
 DASK = str(Path(sys.executable).with_name("dask"))
 TIMEOUT = 60  # any one wait: a broken cluster fails the test, never hangs it
 
+
 def ishigami_study(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "study.yaml").write_text(textwrap.dedent("""
+    (folder / "study.yaml").write_text(
+        textwrap.dedent("""
         study: targets
         seed: 11
         inputs:
@@ -51,13 +53,20 @@ def ishigami_study(folder: Path) -> Path:
           - {method: sobol, n: 256}
           - {method: pce, order: 4, n: 200}
           - {method: moments}
-    """))
+    """)
+    )
     return folder / "study.yaml"
 
 
 def uqscale_cli(*args, cwd: Path, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "uqscale.cli", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=120, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "uqscale.cli", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kwargs,
+    )
 
 
 def kill_group(process: subprocess.Popen) -> None:
@@ -70,8 +79,9 @@ def kill_group(process: subprocess.Popen) -> None:
 class ExternalCluster:
     """``dask scheduler`` and ``dask worker`` processes, each in its own session."""
 
-    def __init__(self, folder: Path, workers: int,
-                 worker_args: list[list[str]] | None = None, security=None) -> None:
+    def __init__(
+        self, folder: Path, workers: int, worker_args: list[list[str]] | None = None, security=None
+    ) -> None:
         """``security``: a ``distributed.Security`` with certificate *files*; the
         scheduler and workers then speak TLS only, with those files."""
         self.folder = folder
@@ -81,35 +91,68 @@ class ExternalCluster:
         self.count = workers
         self.worker_args = worker_args or [[] for _ in range(workers)]
         self.security = security
-        self.tls_args = [] if security is None else [
-            "--tls-ca-file", security.tls_ca_file, "--tls-cert", security.tls_scheduler_cert,
-            "--tls-key", security.tls_scheduler_key]
+        self.tls_args = (
+            []
+            if security is None
+            else [
+                "--tls-ca-file",
+                security.tls_ca_file,
+                "--tls-cert",
+                security.tls_scheduler_cert,
+                "--tls-key",
+                security.tls_scheduler_key,
+            ]
+        )
 
     def _start(self, name: str, *args: str) -> subprocess.Popen:
         log = (self.folder / f"{name}.log").open("w")
-        return subprocess.Popen([DASK, *args], cwd=self.folder, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            [DASK, *args],
+            cwd=self.folder,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def start(self) -> ExternalCluster:
         from distributed import Client
 
-        self.scheduler = self._start("scheduler", "scheduler", "--scheduler-file",
-                                     str(self.scheduler_file), "--host", "127.0.0.1",
-                                     "--port", "0", "--no-dashboard", *self.tls_args,
-                                     *(["--protocol", "tls"] if self.tls_args else []))
+        self.scheduler = self._start(
+            "scheduler",
+            "scheduler",
+            "--scheduler-file",
+            str(self.scheduler_file),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--no-dashboard",
+            *self.tls_args,
+            *(["--protocol", "tls"] if self.tls_args else []),
+        )
         # Workers wait for the scheduler file themselves: start them at once.
         for k in range(self.count):
-            self.workers.append(self._start(f"worker{k}", "worker", "--scheduler-file",
-                                            str(self.scheduler_file), "--nthreads", "1",
-                                            "--no-dashboard", *self.tls_args,
-                                            *self.worker_args[k]))
+            self.workers.append(
+                self._start(
+                    f"worker{k}",
+                    "worker",
+                    "--scheduler-file",
+                    str(self.scheduler_file),
+                    "--nthreads",
+                    "1",
+                    "--no-dashboard",
+                    *self.tls_args,
+                    *self.worker_args[k],
+                )
+            )
         deadline = time.monotonic() + TIMEOUT
         while not self.scheduler_file.is_file():
             assert self.scheduler.poll() is None, (self.folder / "scheduler.log").read_text()
             assert time.monotonic() < deadline, "the scheduler never wrote its file"
             time.sleep(0.05)
-        with Client(scheduler_file=str(self.scheduler_file), timeout="30s",
-                    security=self.security) as client:
+        with Client(
+            scheduler_file=str(self.scheduler_file), timeout="30s", security=self.security
+        ) as client:
             client.wait_for_workers(self.count, timeout=TIMEOUT)
         return self
 
@@ -141,8 +184,9 @@ def external(tmp_path):
         cluster.stop()
 
 
-def test_address_scheduler_file_and_client_give_the_local_indices(tmp_path, external,
-                                                                  client, capsys):
+def test_address_scheduler_file_and_client_give_the_local_indices(
+    tmp_path, external, client, capsys
+):
     from distributed import Client
 
     from uqscale.cli import main
@@ -151,10 +195,34 @@ def test_address_scheduler_file_and_client_give_the_local_indices(tmp_path, exte
     local = uqscale.run(load_study(study_file), tmp_path / "local", client=client)
 
     # The command's own code, in this process (an interpreter start costs seconds).
-    assert main(["run", str(study_file), "--out", str(tmp_path / "address"), "--quiet",
-                 "--address", external.address]) == 0
-    assert main(["run", str(study_file), "--out", str(tmp_path / "file"), "--quiet",
-                 "--scheduler-file", str(external.scheduler_file)]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(study_file),
+                "--out",
+                str(tmp_path / "address"),
+                "--quiet",
+                "--address",
+                external.address,
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "run",
+                str(study_file),
+                "--out",
+                str(tmp_path / "file"),
+                "--quiet",
+                "--scheduler-file",
+                str(external.scheduler_file),
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().err == ""
 
     with Client(scheduler_file=str(external.scheduler_file), timeout="30s") as remote:
@@ -165,8 +233,7 @@ def test_address_scheduler_file_and_client_give_the_local_indices(tmp_path, exte
     for name in ("address", "file", "client"):
         folder = tmp_path / name
         assert json.loads((folder / "indices.json").read_text()) == reference, name
-        xr.testing.assert_identical(xr.load_dataset(folder / "results.nc"),
-                                    local.results.load())
+        xr.testing.assert_identical(xr.load_dataset(folder / "results.nc"), local.results.load())
         # ... and it ran on the external cluster, not on a cluster of its own.
         where = json.loads((folder / "provenance.json").read_text())["sessions"][-1]["cluster"]
         assert where["scheduler"] == external.address and where["workers"] == 2, where
@@ -185,17 +252,31 @@ def test_a_worker_killed_mid_run_loses_no_sample(tmp_path, external):
         nonlocal victim_log
         victim_log = sorted((folder / "calls").glob("*.log"))[0]
         victim_pid = int(victim_log.stem.split("-")[1])
-        kill_group(groups[victim_pid])           # worker and nanny: the node is gone
+        kill_group(groups[victim_pid])  # worker and nanny: the node is gone
 
     # Once both workers have evaluated samples and a batch is stored.
     killed_at = run_with_fault(
-        [sys.executable, "-m", "uqscale.cli", "run", str(study_file), "--out", str(run_dir),
-         "--quiet", "--scheduler-file", str(external.scheduler_file)], run_dir,
-        lambda: len(list((folder / "calls").glob("*.log"))) == 2, kill_a_worker, TIMEOUT,
-        cwd=tmp_path)
+        [
+            sys.executable,
+            "-m",
+            "uqscale.cli",
+            "run",
+            str(study_file),
+            "--out",
+            str(run_dir),
+            "--quiet",
+            "--scheduler-file",
+            str(external.scheduler_file),
+        ],
+        run_dir,
+        lambda: len(list((folder / "calls").glob("*.log"))) == 2,
+        kill_a_worker,
+        TIMEOUT,
+        cwd=tmp_path,
+    )
 
     # Killed mid-run: it was taking work, work was left, and the surviving worker did it.
-    assert log_times(victim_log)[-1] > killed_at - 1.0   # still taking work
+    assert log_times(victim_log)[-1] > killed_at - 1.0  # still taking work
     # (the survivor's own calls, and those of the forked children in which crash
     # isolation reruns the batches the dead worker held)
     survivors = [p for p in (folder / "calls").glob("*.log") if p != victim_log]
@@ -203,34 +284,49 @@ def test_a_worker_killed_mid_run_loses_no_sample(tmp_path, external):
 
     design = assert_every_sample_stored_once(run_dir, samples)
     assert json.loads((run_dir / "indices.json").read_text())["failed"] == 0
-    calls = [float(line.split()[0]) for log in (folder / "calls").glob("*.log")
-             for line in log.read_text().splitlines()]
-    assert set(calls) == set(design["x1"].values)   # every sample was evaluated
+    calls = [
+        float(line.split()[0])
+        for log in (folder / "calls").glob("*.log")
+        for line in log.read_text().splitlines()
+    ]
+    assert set(calls) == set(design["x1"].values)  # every sample was evaluated
 
 
 def test_unknown_profile_is_one_line_exit_2_naming_the_field(tmp_path, capsys):
     from uqscale.cli import main
 
     study_file = ishigami_study(tmp_path / "study")
-    done = uqscale_cli("run", study_file, "--out", tmp_path / "run", "--cluster", "slurm",
-                       "--profile", "nosuch", cwd=tmp_path)
+    done = uqscale_cli(
+        "run",
+        study_file,
+        "--out",
+        tmp_path / "run",
+        "--cluster",
+        "slurm",
+        "--profile",
+        "nosuch",
+        cwd=tmp_path,
+    )
     assert done.returncode == 2, done.stderr
     lines = done.stderr.splitlines()
     assert len(lines) == 1, done.stderr
-    assert lines[0].startswith("error: execution.profile: no profile 'nosuch' in "
-                               "cluster/profiles/ of the study's folder"), lines[0]
-    assert not (tmp_path / "run").exists()   # nothing ran, nothing is left
+    assert lines[0].startswith(
+        "error: execution.profile: no profile 'nosuch' in cluster/profiles/ of the study's folder"
+    ), lines[0]
+    assert not (tmp_path / "run").exists()  # nothing ran, nothing is left
     # A profile is checked whatever the cluster kind (here the default, local).
-    assert main(["run", str(study_file), "--out", str(tmp_path / "run"),
-                 "--profile", "nosuch"]) == 2
+    assert (
+        main(["run", str(study_file), "--out", str(tmp_path / "run"), "--profile", "nosuch"]) == 2
+    )
     assert capsys.readouterr().err.startswith("error: execution.profile: no profile 'nosuch'")
     assert not (tmp_path / "run").exists()
 
 
 def test_address_cluster_without_an_address_is_one_line(tmp_path):
     study_file = ishigami_study(tmp_path / "study")
-    done = uqscale_cli("run", study_file, "--out", tmp_path / "run", "--cluster", "address",
-                       cwd=tmp_path)
+    done = uqscale_cli(
+        "run", study_file, "--out", tmp_path / "run", "--cluster", "address", cwd=tmp_path
+    )
     assert done.returncode == 2
     assert done.stderr == "error: --address: is required when execution.cluster is address\n"
     assert not (tmp_path / "run").exists()
@@ -242,11 +338,15 @@ def test_a_bad_scheduler_file_is_one_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(cluster, "CONNECT_SECONDS", 0.3)
     garbage = tmp_path / "scheduler.json"
     garbage.write_text("not json")
-    for path, problem in ((tmp_path / "missing.json", "it does not exist"),
-                          (garbage, "it is not a scheduler file")):
+    for path, problem in (
+        (tmp_path / "missing.json", "it does not exist"),
+        (garbage, "it is not a scheduler file"),
+    ):
         execution = uqscale.Execution(cluster="scheduler_file", scheduler_file=str(path))
-        with pytest.raises(UqscaleError, match=f"^scheduler file {path}: {problem}"), \
-                cluster.open_client(execution):
+        with (
+            pytest.raises(UqscaleError, match=f"^scheduler file {path}: {problem}"),
+            cluster.open_client(execution),
+        ):
             pass
 
 
@@ -257,8 +357,10 @@ def test_environment_overrides_the_profile(tmp_path, monkeypatch):
     profile.write_text("jobqueue:\n  pbs:\n    interface: null\n    queue: short\n")
     monkeypatch.setenv("DASK_JOBQUEUE__PBS__INTERFACE", "lo")
     execution = uqscale.Execution(cluster="pbs", profile=str(profile))
-    assert profile_config(execution, None) == {"jobqueue.pbs.interface": "lo",
-                                               "jobqueue.pbs.queue": "short"}
+    assert profile_config(execution, None) == {
+        "jobqueue.pbs.interface": "lo",
+        "jobqueue.pbs.queue": "short",
+    }
 
 
 STAGED_MODEL = """
@@ -280,14 +382,16 @@ def macro(m, x2):
 def test_steps_run_on_the_workers_that_have_their_resources(tmp_path):
     from distributed import Client
 
-    cluster = ExternalCluster(tmp_path, workers=2,
-                              worker_args=[["--resources", "CELL=1"], ["--resources", "GPU=1"]])
+    cluster = ExternalCluster(
+        tmp_path, workers=2, worker_args=[["--resources", "CELL=1"], ["--resources", "GPU=1"]]
+    )
     try:
         cluster.start()
         folder = tmp_path / "study"
         folder.mkdir()
         (folder / "staged_uq.py").write_text(STAGED_MODEL)
-        (folder / "study.yaml").write_text(textwrap.dedent("""
+        (folder / "study.yaml").write_text(
+            textwrap.dedent("""
             study: staged
             inputs:
               x1: {distribution: uniform, low: 0, high: 1, scale: micro}
@@ -299,17 +403,20 @@ def test_steps_run_on_the_workers_that_have_their_resources(tmp_path):
                  outputs: [y, macro_pid], vectorized: true, resources: {GPU: 1}}
             analysis: [{method: moments, n: 64}]
             execution: {batch_size: 8}
-        """))
+        """)
+        )
         with Client(cluster.address, timeout="30s") as client:
             pids = client.run(os.getpid)
-            pid_of = {next(iter(w["resources"])): pids[address]
-                      for address, w in client.scheduler_info()["workers"].items()}
-            result = uqscale.run(load_study(folder / "study.yaml"), tmp_path / "run",
-                                 client=client)
+            pid_of = {
+                next(iter(w["resources"])): pids[address]
+                for address, w in client.scheduler_info()["workers"].items()
+            }
+            result = uqscale.run(load_study(folder / "study.yaml"), tmp_path / "run", client=client)
         assert set(result.results["micro_pid"].values) == {pid_of["CELL"]}
         assert set(result.results["macro_pid"].values) == {pid_of["GPU"]}
-        np.testing.assert_allclose(result.results["y"].values,
-                                   2 * result.design["x1"].values + result.design["x2"].values)
+        np.testing.assert_allclose(
+            result.results["y"].values, 2 * result.design["x1"].values + result.design["x2"].values
+        )
     finally:
         cluster.stop()
 

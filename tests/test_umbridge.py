@@ -30,7 +30,7 @@ SERVER = ROOT / "tests" / "umbridge_server.py"
 START_SECONDS = 30.0
 UNIFORM = {"distribution": "uniform", "low": 0.0, "high": 1.0}
 PI_BOX = {"distribution": "uniform", "low": -np.pi, "high": np.pi}
-ISHIGAMI_PARAMETERS = {"a": 5.0, "b": 0.3}   # not the server's defaults: config must travel
+ISHIGAMI_PARAMETERS = {"a": 5.0, "b": 0.3}  # not the server's defaults: config must travel
 
 
 def free_port() -> int:
@@ -41,8 +41,13 @@ def free_port() -> int:
 
 def start(args: list[str], url: str) -> subprocess.Popen:
     """Start a server process and wait until ``url/Info`` answers."""
-    process = subprocess.Popen([sys.executable, *args], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -77,21 +82,34 @@ def server():
 
 def ishigami_study(model: dict, n: int = 32) -> uqscale.Study:
     """Ishigami through ``model`` (a python or umbridge step), Sobol' on ``n`` samples."""
-    return uqscale.Study.from_dict({
-        "study": "ishigami_um", "seed": 11,
-        "inputs": {"x1": PI_BOX, "x2": PI_BOX, "x3": PI_BOX},
-        "models": [{"name": "ishigami", **model, "inputs": ["x1", "x2", "x3"],
-                    "outputs": ["y"], "parameters": ISHIGAMI_PARAMETERS}],
-        "analysis": [{"method": "sobol", "n": n}, {"method": "pce", "order": 4, "n": 60}],
-        "execution": {"batch_size": 16},
-    })
+    return uqscale.Study.from_dict(
+        {
+            "study": "ishigami_um",
+            "seed": 11,
+            "inputs": {"x1": PI_BOX, "x2": PI_BOX, "x3": PI_BOX},
+            "models": [
+                {
+                    "name": "ishigami",
+                    **model,
+                    "inputs": ["x1", "x2", "x3"],
+                    "outputs": ["y"],
+                    "parameters": ISHIGAMI_PARAMETERS,
+                }
+            ],
+            "analysis": [{"method": "sobol", "n": n}, {"method": "pce", "order": 4, "n": 60}],
+            "execution": {"batch_size": 16},
+        }
+    )
 
 
 @pytest.fixture(scope="module")
 def reference(client, tmp_path_factory):
     """The Ishigami study run with its Python model, on the shared cluster."""
-    return uqscale.run(ishigami_study({"python": "uqscale.testfunctions:ishigami"}),
-                       tmp_path_factory.mktemp("python") / "run", client=client)
+    return uqscale.run(
+        ishigami_study({"python": "uqscale.testfunctions:ishigami"}),
+        tmp_path_factory.mktemp("python") / "run",
+        client=client,
+    )
 
 
 def umbridge_step(url: str, name: str, **options) -> dict:
@@ -99,11 +117,23 @@ def umbridge_step(url: str, name: str, **options) -> dict:
 
 
 def single_input_study(url: str, name: str, **step) -> uqscale.Study:
-    return uqscale.Study.from_dict({
-        "study": name, "seed": 2, "inputs": {"x": UNIFORM},
-        "models": [{"name": "m", **umbridge_step(url, name, **step.pop("umbridge", {})),
-                    "inputs": ["x"], "outputs": ["y"], **step}],
-        "analysis": [{"method": "moments", "n": 10}]})
+    return uqscale.Study.from_dict(
+        {
+            "study": name,
+            "seed": 2,
+            "inputs": {"x": UNIFORM},
+            "models": [
+                {
+                    "name": "m",
+                    **umbridge_step(url, name, **step.pop("umbridge", {})),
+                    "inputs": ["x"],
+                    "outputs": ["y"],
+                    **step,
+                }
+            ],
+            "analysis": [{"method": "moments", "n": 10}],
+        }
+    )
 
 
 def evaluate(study: uqscale.Study, **columns: np.ndarray):
@@ -113,17 +143,25 @@ def evaluate(study: uqscale.Study, **columns: np.ndarray):
 
 # --- the study file -----------------------------------------------------------------------
 
+
 def test_umbridge_step_file_form_round_trips_and_bad_fields_name_themselves():
     study = ishigami_study(umbridge_step("http://localhost:4242", "forward", concurrency=3))
     assert study.models[0].kind == "umbridge"
     assert uqscale.Study.from_dict(study.to_dict()) == study
     assert study.to_dict()["models"][0]["umbridge"] == {
-        "url": "http://localhost:4242", "name": "forward", "concurrency": 3}
-    cases = [({"url": "localhost:4242", "name": "f"}, r"models\[0\]\.umbridge\.url: must be"),
-             ({"url": "http://h", "name": "f", "concurrency": 0},
-              r"models\[0\]\.umbridge\.concurrency: must be at least 1"),
-             ({"url": "http://h"}, r"models\[0\]\.umbridge\.name: is required"),
-             ({"url": "http://h", "name": "f", "port": 1}, r"models\[0\]\.umbridge\.port")]
+        "url": "http://localhost:4242",
+        "name": "forward",
+        "concurrency": 3,
+    }
+    cases = [
+        ({"url": "localhost:4242", "name": "f"}, r"models\[0\]\.umbridge\.url: must be"),
+        (
+            {"url": "http://h", "name": "f", "concurrency": 0},
+            r"models\[0\]\.umbridge\.concurrency: must be at least 1",
+        ),
+        ({"url": "http://h"}, r"models\[0\]\.umbridge\.name: is required"),
+        ({"url": "http://h", "name": "f", "port": 1}, r"models\[0\]\.umbridge\.port"),
+    ]
     for entry, message in cases:
         with pytest.raises(StudyError, match=message):
             ishigami_study({"umbridge": entry})
@@ -133,16 +171,20 @@ def test_umbridge_step_file_form_round_trips_and_bad_fields_name_themselves():
 
 # --- uqscale using a UM-Bridge server -------------------------------------------------------
 
+
 @pytest.mark.slow
-def test_study_on_a_umbridge_server_gives_the_in_process_indices(server, client, reference,
-                                                                   tmp_path):
-    served = uqscale.run(ishigami_study(umbridge_step(server, "ishigami")),
-                         tmp_path / "umbridge", client=client)
+def test_study_on_a_umbridge_server_gives_the_in_process_indices(
+    server, client, reference, tmp_path
+):
+    served = uqscale.run(
+        ishigami_study(umbridge_step(server, "ishigami")), tmp_path / "umbridge", client=client
+    )
     assert not reference.failures and not served.failures
     # JSON carries every float exactly: the same outputs, hence the same indices.
     np.testing.assert_array_equal(served.results["y"].values, reference.results["y"].values)
-    assert json.dumps(served.indices, sort_keys=True) == json.dumps(reference.indices,
-                                                                   sort_keys=True)
+    assert json.dumps(served.indices, sort_keys=True) == json.dumps(
+        reference.indices, sort_keys=True
+    )
 
 
 def test_validate_checks_the_model_against_the_running_server(server, tmp_path, capsys):
@@ -153,14 +195,22 @@ def test_validate_checks_the_model_against_the_running_server(server, tmp_path, 
     path.write_text(yaml.safe_dump(two_inputs))
     assert main(["validate", str(path)]) == 2
     error = capsys.readouterr().err
-    assert error == ("error: models[0].inputs: step 'ishigami' has 2 inputs but model "
-                     "'ishigami' takes 3 numbers (input sizes [3])\n")
-    with pytest.raises(StudyError, match=r"models\[0\]\.umbridge\.name: step 'ishigami': "
-                                         r".* serves no model 'nope' \(it serves: ishigami, "):
+    assert error == (
+        "error: models[0].inputs: step 'ishigami' has 2 inputs but model "
+        "'ishigami' takes 3 numbers (input sizes [3])\n"
+    )
+    with pytest.raises(
+        StudyError,
+        match=r"models\[0\]\.umbridge\.name: step 'ishigami': "
+        r".* serves no model 'nope' \(it serves: ishigami, ",
+    ):
         Pipeline.from_study(ishigami_study(umbridge_step(server, "nope"))).check()
     fields = single_input_study(server, "fidelity")
-    with pytest.raises(StudyError, match=r"^models\[0\]\.outputs: step 'm' declares 1 outputs "
-                                         r"but model 'fidelity' gives 2 output vectors"):
+    with pytest.raises(
+        StudyError,
+        match=r"^models\[0\]\.outputs: step 'm' declares 1 outputs "
+        r"but model 'fidelity' gives 2 output vectors",
+    ):
         Pipeline.from_study(fields).check()
 
 
@@ -174,7 +224,8 @@ def test_validate_with_the_server_down_warns_in_one_line(tmp_path, capsys):
     lines = captured.err.splitlines()
     assert len(lines) == 1 and lines[0].startswith(
         f"warning: models[0].umbridge: step 'ishigami': the UM-Bridge server at {down} "
-        f"does not answer")
+        f"does not answer"
+    )
 
 
 def test_http_errors_timeouts_and_nonfinite_results_fail_only_their_samples(server):
@@ -196,25 +247,37 @@ def test_a_refused_connection_is_retried_with_backoff_then_fails_the_sample():
     waited = time.perf_counter() - began
     assert [f.error for f in batch.failures] == ["UmbridgeConnectionError"] * 2
     assert all("no connection after 3 attempts" in f.message for f in batch.failures)
-    assert waited >= 0.5 + 1.0   # the two backoffs, taken by both samples at once
+    assert waited >= 0.5 + 1.0  # the two backoffs, taken by both samples at once
 
 
 def test_a_worker_keeps_concurrency_evaluations_in_flight(server):
     # inflight answers with the most evaluations it saw running at once.
-    batch = evaluate(single_input_study(server, "inflight", umbridge={"concurrency": 4}),
-                     x=np.full(8, 0.5))
+    batch = evaluate(
+        single_input_study(server, "inflight", umbridge={"concurrency": 4}), x=np.full(8, 0.5)
+    )
     assert not batch.failures
     assert batch.outputs["y"].max() == 4
 
 
 def test_a_resolution_sweep_sets_the_model_config(server):
-    study = uqscale.Study.from_dict({
-        "study": "fidelity", "seed": 3, "inputs": {"x": UNIFORM},
-        "models": [{"name": "m", **umbridge_step(server, "fidelity"), "inputs": ["x"],
+    study = uqscale.Study.from_dict(
+        {
+            "study": "fidelity",
+            "seed": 3,
+            "inputs": {"x": UNIFORM},
+            "models": [
+                {
+                    "name": "m",
+                    **umbridge_step(server, "fidelity"),
+                    "inputs": ["x"],
                     "parameters": {"dx": 1.0},
-                    "outputs": ["y", {"name": "u", "dims": ["t"], "coords": {"t": [0, 1, 2]}}]}],
-        "analysis": [{"method": "pce", "order": 1, "n": 8}],
-        "resolution": {"parameter": "dx", "values": [0.1, 0.2, 0.4]}})
+                    "outputs": ["y", {"name": "u", "dims": ["t"], "coords": {"t": [0, 1, 2]}}],
+                }
+            ],
+            "analysis": [{"method": "pce", "order": 1, "n": 8}],
+            "resolution": {"parameter": "dx", "values": [0.1, 0.2, 0.4]},
+        }
+    )
     Pipeline.from_study(study).check()
     design = build_design(study)
     batch = evaluate(study, **{n: design[n].values for n in design_columns(study)})
@@ -226,8 +289,7 @@ def test_a_resolution_sweep_sets_the_model_config(server):
 
 
 @pytest.mark.slow
-def test_a_server_dying_mid_run_loses_no_sample_and_the_run_resumes(client, reference,
-                                                                     tmp_path):
+def test_a_server_dying_mid_run_loses_no_sample_and_the_run_resumes(client, reference, tmp_path):
     port = free_port()
     url, dying = serve_test_models(port, "--die-after", "40")
     study = ishigami_study(umbridge_step(url, "ishigami", connect_retries=0))
@@ -242,7 +304,7 @@ def test_a_server_dying_mid_run_loses_no_sample_and_the_run_resumes(client, refe
     assert done.sum() >= 40 - 2 * 8 and done.sum() + len(lost) == len(stored)
     url, back = serve_test_models(port)
     try:
-        resumed = resume(tmp_path / "run", client=client)   # connection errors are retried
+        resumed = resume(tmp_path / "run", client=client)  # connection errors are retried
     finally:
         stop(back)
     assert not resumed.failures and resumed.ran == len(lost)
@@ -252,24 +314,35 @@ def test_a_server_dying_mid_run_loses_no_sample_and_the_run_resumes(client, refe
 
 # --- uqscale serving a study --------------------------------------------------------------
 
+
 def chain_study(tmp_path: Path, model: str = "tests.models.chain:macro") -> Path:
     path = tmp_path / "chain.yaml"
-    path.write_text(yaml.safe_dump({
-        "study": "chain", "seed": 1,
-        "inputs": {"x1": UNIFORM, "x2": UNIFORM, "x3": UNIFORM},
-        "models": [{"name": "micro", "python": "tests.models.chain:micro",
-                    "inputs": ["x1", "x2"], "outputs": ["m"]},
-                   {"name": "macro", "python": model, "inputs": ["m", "x3"],
-                    "outputs": ["y"]}],
-        "analysis": [{"method": "sobol", "n": 32}]}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "study": "chain",
+                "seed": 1,
+                "inputs": {"x1": UNIFORM, "x2": UNIFORM, "x3": UNIFORM},
+                "models": [
+                    {
+                        "name": "micro",
+                        "python": "tests.models.chain:micro",
+                        "inputs": ["x1", "x2"],
+                        "outputs": ["m"],
+                    },
+                    {"name": "macro", "python": model, "inputs": ["m", "x3"], "outputs": ["y"]},
+                ],
+                "analysis": [{"method": "sobol", "n": 32}],
+            }
+        )
+    )
     return path
 
 
 def serve_study(path: Path, *options: str) -> tuple[str, subprocess.Popen]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    return url, start(["-m", "uqscale.cli", "serve", str(path), "--port", str(port),
-                       *options], url)
+    return url, start(["-m", "uqscale.cli", "serve", str(path), "--port", str(port), *options], url)
 
 
 def listening_addresses(port: int) -> set[str]:
@@ -296,13 +369,23 @@ def test_the_umbridge_client_calls_uqscale_serve(tmp_path):
         with pytest.raises(Exception, match="InvalidInput"):
             model([[x1, x2]])
         port = int(url.rsplit(":", 1)[1])
-        assert listening_addresses(port) == {"0100007F"}   # 127.0.0.1 only
+        assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1 only
         # uqscale on both ends: a study whose step is the served study.
-        chained = uqscale.Study.from_dict({
-            "study": "chained", "inputs": {"x1": UNIFORM, "x2": UNIFORM, "x3": UNIFORM},
-            "models": [{"name": "remote", **umbridge_step(url, "chain"),
-                        "inputs": ["x1", "x2", "x3"], "outputs": ["y"]}],
-            "analysis": [{"method": "moments", "n": 8}]})
+        chained = uqscale.Study.from_dict(
+            {
+                "study": "chained",
+                "inputs": {"x1": UNIFORM, "x2": UNIFORM, "x3": UNIFORM},
+                "models": [
+                    {
+                        "name": "remote",
+                        **umbridge_step(url, "chain"),
+                        "inputs": ["x1", "x2", "x3"],
+                        "outputs": ["y"],
+                    }
+                ],
+                "analysis": [{"method": "moments", "n": 8}],
+            }
+        )
         x = np.random.default_rng(4).random((3, 8))
         batch = evaluate(chained, x1=x[0], x2=x[1], x3=x[2])
         np.testing.assert_array_equal(batch.outputs["y"], (x[0] + 2 * x[1]) * x[2])
@@ -313,19 +396,31 @@ def test_the_umbridge_client_calls_uqscale_serve(tmp_path):
 @pytest.mark.slow
 def test_a_failing_sample_of_a_served_study_is_an_http_error_with_its_message(tmp_path):
     study = yaml.safe_load(chain_study(tmp_path).read_text())
-    study["models"] = [{"name": "flaky", "python": "tests.models.flaky:per_sample",
-                        "inputs": ["x1", "x2"], "outputs": ["y"]}]
+    study["models"] = [
+        {
+            "name": "flaky",
+            "python": "tests.models.flaky:per_sample",
+            "inputs": ["x1", "x2"],
+            "outputs": ["y"],
+        }
+    ]
     path = tmp_path / "flaky.yaml"
     path.write_text(yaml.safe_dump(study))
     url, process = serve_study(path, "--name", "flaky")
     try:
         model = umbridge.HTTPModel(url, "flaky")
         assert model([[0.5, 0.5, 0.0]]) == [[0.25]]
-        with pytest.raises(Exception, match=r"RuntimeError: step 'flaky': solver diverged "
-                                            r"at x1=0.900"):
+        with pytest.raises(
+            Exception,
+            match=r"RuntimeError: step 'flaky': solver diverged "
+            r"at x1=0.900",
+        ):
             model([[0.9, 0.5, 0.0]])
-        with pytest.raises(Exception, match=r"NonFiniteOutput: step 'flaky': output 'y' is "
-                                            r"not finite"):
+        with pytest.raises(
+            Exception,
+            match=r"NonFiniteOutput: step 'flaky': output 'y' is "
+            r"not finite",
+        ):
             model([[0.05, 0.5, 0.0]])
     finally:
         stop(process)
@@ -334,8 +429,9 @@ def test_a_failing_sample_of_a_served_study_is_an_http_error_with_its_message(tm
 def test_serve_refuses_an_unknown_step_and_a_taken_port_in_one_line(tmp_path, capsys):
     path = chain_study(tmp_path)
     assert main(["serve", str(path), "--step", "mezzo"]) == 2
-    assert capsys.readouterr().err == ("error: --step: 'mezzo' is not a step of study 'chain' "
-                                       "(steps: micro, macro)\n")
+    assert capsys.readouterr().err == (
+        "error: --step: 'mezzo' is not a step of study 'chain' (steps: micro, macro)\n"
+    )
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

@@ -117,8 +117,9 @@ def main() -> None:
     parser.add_argument("--die-after", type=int)
     args = parser.parse_args()
     ishigami_model = Ishigami() if args.die_after is None else Dying(args.die_after)
-    serve_models([ishigami_model, Faulty(), Fidelity(), InFlight()], port=args.port,
-                 workers=SERVER_THREADS)
+    serve_models(
+        [ishigami_model, Faulty(), Fidelity(), InFlight()], port=args.port, workers=SERVER_THREADS
+    )
 
 
 if __name__ == "__main__":

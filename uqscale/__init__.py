@@ -22,11 +22,23 @@ from uqscale.study import (
 try:
     __version__ = version("uqscale")
     """The installed distribution's version (pyproject.toml is its one source)."""
-except PackageNotFoundError:   # the source tree, not installed
+except PackageNotFoundError:  # the source tree, not installed
     __version__ = "0+unknown"
 
-__all__ = ["Analysis", "Execution", "ModelStep", "Output", "OutputSpec", "Study",
-           "StudyError", "UncertainInput", "UqscaleError", "load_study", "run", "save_study"]
+__all__ = [
+    "Analysis",
+    "Execution",
+    "ModelStep",
+    "Output",
+    "OutputSpec",
+    "Study",
+    "StudyError",
+    "UncertainInput",
+    "UqscaleError",
+    "load_study",
+    "run",
+    "save_study",
+]
 
 
 def __getattr__(name: str):

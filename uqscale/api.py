@@ -79,8 +79,9 @@ class RunOptions:
             raise ValueError(f"retry must be one of {RETRY_POLICIES} (got {self.retry!r})")
 
     @classmethod
-    def of(cls, options: RunOptions | None, retry_failed: bool = False, **changes: Any
-           ) -> RunOptions:
+    def of(
+        cls, options: RunOptions | None, retry_failed: bool = False, **changes: Any
+    ) -> RunOptions:
         """``options`` (default: the defaults) with keyword changes; ``retry_failed``
         is the older spelling of ``retry="failed"``."""
         if retry_failed:
@@ -119,15 +120,20 @@ class RunResult:
         if self.study is None:
             return tuple(self.indices["outputs"])
         read = {name for step in self.study.models for name in step.inputs}
-        return tuple(o.name for step in self.study.models
-                     if not any(o.name in read for o in step.outputs) for o in step.outputs)
+        return tuple(
+            o.name
+            for step in self.study.models
+            if not any(o.name in read for o in step.outputs)
+            for o in step.outputs
+        )
 
     @property
     def verdict(self) -> ExitCode:
         """What the run says, as the exit code ``uqscale`` gives it
         (:mod:`uqscale.exitcodes`)."""
-        return verdict(self.design.sizes["sample"], len(self.failures),
-                       len(self.indices.get("errors", {})))
+        return verdict(
+            self.design.sizes["sample"], len(self.failures), len(self.indices.get("errors", {}))
+        )
 
 
 def default_directory(study: Study) -> Path:
@@ -144,9 +150,15 @@ def fresh_directory(directory: Path) -> Path:
     return candidate
 
 
-def run(study: Study, out: str | Path | None = None, *, client=None,
-        given_text: str | None = None, options: RunOptions | None = None,
-        **changes: Any) -> RunResult:
+def run(
+    study: Study,
+    out: str | Path | None = None,
+    *,
+    client=None,
+    given_text: str | None = None,
+    options: RunOptions | None = None,
+    **changes: Any,
+) -> RunResult:
     """Sample the study's designs, run its model graph on Dask, analyse, store.
 
     A folder that already holds a run of the same study is resumed: only missing
@@ -190,19 +202,23 @@ def run(study: Study, out: str | Path | None = None, *, client=None,
         if change is None:
             return _complete(store, study, client, options, timer)
         if samples_difference(stored, study) is None and _adopt_analyses(
-                store, stored, study, change, given_text, None):
+            store, stored, study, change, given_text, None
+        ):
             return _complete(store, study, client, options, timer)
         if not options.force:
-            raise UqscaleError(f"{directory} holds a run of a different study "
-                               f"({change}); use --force to start afresh in a new folder")
+            raise UqscaleError(
+                f"{directory} holds a run of a different study "
+                f"({change}); use --force to start afresh in a new folder"
+            )
         directory = fresh_directory(directory)
     given_text = given_text or study_to_yaml(study)
-    check_models(study)   # a missing program, model or argument fails before any file
+    check_models(study)  # a missing program, model or argument fails before any file
     with timer.stage("design"):
         design = build_design(study)
     record = provenance(given_text, study.seed) | {
         "study_dir": str(study.base_dir) if study.base_dir else None,
-        "code": code_hashes(study)}
+        "code": code_hashes(study),
+    }
     with timer.stage("store_create"):
         store = RunStore.create(directory, study, given_text, design, record)
     try:
@@ -216,8 +232,14 @@ def run(study: Study, out: str | Path | None = None, *, client=None,
         raise
 
 
-def resume(directory: str | Path, *, client=None, options: RunOptions | None = None,
-           workers: int | None = None, **changes: Any) -> RunResult:
+def resume(
+    directory: str | Path,
+    *,
+    client=None,
+    options: RunOptions | None = None,
+    workers: int | None = None,
+    **changes: Any,
+) -> RunResult:
     """Finish an interrupted run: compute only what is missing, then analyse.
 
     Parameters
@@ -241,9 +263,14 @@ def resume(directory: str | Path, *, client=None, options: RunOptions | None = N
     return _complete(store, study, client, RunOptions.of(options, **changes), StageTimer())
 
 
-def analyze(directory: str | Path, study: Study | None = None, *,
-            study_file: str | Path | None = None, given_text: str | None = None,
-            options: RunOptions | None = None) -> RunResult:
+def analyze(
+    directory: str | Path,
+    study: Study | None = None,
+    *,
+    study_file: str | Path | None = None,
+    given_text: str | None = None,
+    options: RunOptions | None = None,
+) -> RunResult:
     """Re-run the analyses of a run folder (or those of ``study``, which must have
     the same inputs and models) from its stored results, without running models.
     A different study's analyses become the run's: ``study.yaml``, the design's
@@ -269,14 +296,19 @@ def analyze(directory: str | Path, study: Study | None = None, *,
         if study is not None:
             moved = samples_difference(stored, study)
             if moved is not None:
-                raise UqscaleError(f"{store.directory}: --study changes more than the "
-                                   f"analyses ({moved}); run it instead")
+                raise UqscaleError(
+                    f"{store.directory}: --study changes more than the "
+                    f"analyses ({moved}); run it instead"
+                )
             change = first_difference(run_form(stored), run_form(study))
-            if change is not None and not _adopt_analyses(store, stored, study, change,
-                                                          given_text, study_file):
-                raise UqscaleError(f"{store.directory}: an analysis needs a design this "
-                                   f"run does not hold; add it to the study and run it "
-                                   f"(resume computes only the new samples)")
+            if change is not None and not _adopt_analyses(
+                store, stored, study, change, given_text, study_file
+            ):
+                raise UqscaleError(
+                    f"{store.directory}: an analysis needs a design this "
+                    f"run does not hold; add it to the study and run it "
+                    f"(resume computes only the new samples)"
+                )
         study = study or stored
         design = store.design()
         timer = StageTimer()
@@ -284,8 +316,14 @@ def analyze(directory: str | Path, study: Study | None = None, *,
         return _analyse(store, study, design, results, failures, options, timer)
 
 
-def _adopt_analyses(store: RunStore, stored: Study, study: Study, change: str,
-                    given_text: str | None, study_file: str | Path | None) -> bool:
+def _adopt_analyses(
+    store: RunStore,
+    stored: Study,
+    study: Study,
+    change: str,
+    given_text: str | None,
+    study_file: str | Path | None,
+) -> bool:
     """Make ``study``'s analyses the run's when its stored samples serve them all:
     write ``study.yaml`` (and the text as given), the design's blocks, and a
     ``reanalysed`` entry in provenance. False (and nothing written) otherwise."""
@@ -293,22 +331,24 @@ def _adopt_analyses(store: RunStore, stored: Study, study: Study, change: str,
     blocks = reusable_blocks(study, stored, design)
     if blocks is None:
         return False
-    design.attrs["blocks"] = json.dumps(blocks_of(design) | {k: list(v)
-                                                             for k, v in blocks.items()})
+    design.attrs["blocks"] = json.dumps(blocks_of(design) | {k: list(v) for k, v in blocks.items()})
     write_netcdf(store.directory / "design.nc", design)
     write_text(store.directory / "study.yaml", study_to_yaml(study))
     if given_text is not None:
         write_text(store.directory / "study.given.yaml", given_text)
-    entry = {"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "change": change,
-             "study_file": str(study_file) if study_file else None}
-    store.update_provenance(
-        {"reanalysed": [*store.provenance().get("reanalysed", []), entry]})
+    entry = {
+        "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "change": change,
+        "study_file": str(study_file) if study_file else None,
+    }
+    store.update_provenance({"reanalysed": [*store.provenance().get("reanalysed", []), entry]})
     logger.info("analyses changed (%s): re-analysing the stored samples in place", change)
     return True
 
 
-def _complete(store: RunStore, study: Study, client, options: RunOptions,
-              timer: StageTimer) -> RunResult:
+def _complete(
+    store: RunStore, study: Study, client, options: RunOptions, timer: StageTimer
+) -> RunResult:
     """Run what is missing in ``store``, then collect, analyse and write."""
     timer.add("model", 0.0)
     timer.add("store_batches", 0.0)
@@ -324,20 +364,24 @@ def _complete(store: RunStore, study: Study, client, options: RunOptions,
         where, warned = None, Counter[str]()
         if todo.any():
             check_models(study)
-            store.update_provenance({"running": {"session": session, "started": started,
-                                                 "samples": int(todo.sum())}},
-                                    remove=("stopped",))
+            store.update_provenance(
+                {"running": {"session": session, "started": started, "samples": int(todo.sum())}},
+                remove=("stopped",),
+            )
             try:
-                where = _run_missing(store, study, design, todo, client, options, timer,
-                                     session, warned)
+                where = _run_missing(
+                    store, study, design, todo, client, options, timer, session, warned
+                )
             except StoppedEarlyError as error:
                 store.update_provenance({"stopped": str(error).splitlines()[0]})
                 raise
             except KeyboardInterrupt:
                 stored = int(store.sample_state(size)[0].sum())
-                raise RunInterruptedError(f"interrupted: {stored} of {size} samples are stored in "
-                                  f"{store.directory}; `uqscale resume {store.directory}` "
-                                  f"goes on") from None
+                raise RunInterruptedError(
+                    f"interrupted: {stored} of {size} samples are stored in "
+                    f"{store.directory}; `uqscale resume {store.directory}` "
+                    f"goes on"
+                ) from None
             finally:
                 _end_session(store, started, int(todo.sum()), where, code, warned)
         if study.verification:
@@ -359,9 +403,11 @@ def _checked_code(store: RunStore, study: Study, options: RunOptions) -> dict[st
     recorded = store.provenance().get("code")
     changed = changed_file(recorded, now) if recorded is not None else None
     if changed is not None and options.retry == "lost":
-        raise UqscaleError(f"{store.directory}: the model code changed since this run "
-                           f"started ({changed}); add --retry-failed to recompute the "
-                           f"failed samples or --rerun to recompute every sample in place")
+        raise UqscaleError(
+            f"{store.directory}: the model code changed since this run "
+            f"started ({changed}); add --retry-failed to recompute the "
+            f"failed samples or --rerun to recompute every sample in place"
+        )
     return now
 
 
@@ -376,22 +422,42 @@ def _todo(done: np.ndarray, failures: list[Failure], retry: str) -> np.ndarray:
     return todo
 
 
-def _end_session(store: RunStore, started: str, samples: int, where: dict | None,
-                 code: dict[str, str], warned: Counter[str]) -> None:
+def _end_session(
+    store: RunStore,
+    started: str,
+    samples: int,
+    where: dict | None,
+    code: dict[str, str],
+    warned: Counter[str],
+) -> None:
     """Record the session in provenance (even when it was stopped) and add the
     warnings its models raised to ``warnings.json``."""
     store.update_provenance(
-        {"sessions": [*store.provenance().get("sessions", []),
-                      session_record(started, samples, where)], "code": code},
-        remove=("running",))
+        {
+            "sessions": [
+                *store.provenance().get("sessions", []),
+                session_record(started, samples, where),
+            ],
+            "code": code,
+        },
+        remove=("running",),
+    )
     if warned:
         total = Counter(stored_warnings(store)) + warned
         write_json(store.directory / "warnings.json", dict(total))
 
 
-def _run_missing(store: RunStore, study: Study, design: xr.Dataset, todo: np.ndarray,
-                 client, options: RunOptions, timer: StageTimer, session: int,
-                 warned: Counter[str]) -> dict | None:
+def _run_missing(
+    store: RunStore,
+    study: Study,
+    design: xr.Dataset,
+    todo: np.ndarray,
+    client,
+    options: RunOptions,
+    timer: StageTimer,
+    session: int,
+    warned: Counter[str],
+) -> dict | None:
     """Evaluate the samples ``todo`` on Dask, storing each batch as it arrives."""
     from uqscale.execute.workerpath import study_folder_on_workers
     from uqscale.models.evaluate import Pipeline
@@ -401,8 +467,9 @@ def _run_missing(store: RunStore, study: Study, design: xr.Dataset, todo: np.nda
     output_dims = {o.name: o.dims for o in study.outputs}
     bar = Progress(int(todo.sum()), enabled=options.progress)
     pipeline = Pipeline.from_study(study, workdir_root=store.directory / "work")
-    fail_fast = FailFast(study.execution.fail_fast, f"uqscale resume {store.directory} "
-                                                    f"--retry-failed")
+    fail_fast = FailFast(
+        study.execution.fail_fast, f"uqscale resume {store.directory} --retry-failed"
+    )
 
     def keep(result: BatchResult, warnings: Counter[str]) -> None:
         timer.add("model", result.seconds)
@@ -416,8 +483,9 @@ def _run_missing(store: RunStore, study: Study, design: xr.Dataset, todo: np.nda
     with timer.stage("cluster_stop"), ExitStack() as cluster:
         if client is None:
             with timer.stage("cluster_start"):
-                client = cluster.enter_context(open_client(study.execution, study.base_dir,
-                                                               shared_dir=store.directory))
+                client = cluster.enter_context(
+                    open_client(study.execution, study.base_dir, shared_dir=store.directory)
+                )
         cluster.enter_context(study_folder_on_workers(client, study.base_dir))
         cluster.callback(bar.close)
         where = dict(describe(client))
@@ -425,11 +493,19 @@ def _run_missing(store: RunStore, study: Study, design: xr.Dataset, todo: np.nda
         if bar.enabled and where["dashboard"] and _bokeh_installed():
             logger.info("Dask dashboard: %s", where["dashboard"])
         with timer.stage("ensemble"):
-            run_batches(client, pipeline, names, values, _ranges(todo), keep,
-                        options.batch_size or study.execution.batch_size)
+            run_batches(
+                client,
+                pipeline,
+                names,
+                values,
+                _ranges(todo),
+                keep,
+                options.batch_size or study.execution.batch_size,
+            )
     # cluster_stop is what closing took: the whole block less its parts.
-    timer.add("cluster_stop", -(timer.seconds.get("cluster_start", 0.0)
-                                + timer.seconds["ensemble"]))
+    timer.add(
+        "cluster_stop", -(timer.seconds.get("cluster_start", 0.0) + timer.seconds["ensemble"])
+    )
     return where
 
 
@@ -440,27 +516,46 @@ def _bokeh_installed() -> bool:
     return importlib.util.find_spec("bokeh") is not None
 
 
-def _analyse(store: RunStore, study: Study, design: xr.Dataset, results: xr.Dataset,
-             failures: list[Failure], options: RunOptions, timer: StageTimer) -> RunResult:
+def _analyse(
+    store: RunStore,
+    study: Study,
+    design: xr.Dataset,
+    results: xr.Dataset,
+    failures: list[Failure],
+    options: RunOptions,
+    timer: StageTimer,
+) -> RunResult:
     """Analyse, write ``analyses.nc``, ``indices.json`` and (unless switched off)
     the report, and record the stages' times."""
     with timer.stage("analysis"), Ticker("analysing", options.progress):
         analyses = analyze_all(study, design, results, blocks_of(design))
     with timer.stage("store_analyses"):
-        indices = indices_document(study.name, design.sizes["sample"], len(failures),
-                                   analyses)
+        indices = indices_document(study.name, design.sizes["sample"], len(failures), analyses)
         store.write_analyses(analyses, indices)
     if study.output.report if options.report is None else options.report:
         from uqscale.report.html import report_after_run
 
         with timer.stage("report"):
-            report_after_run(store.directory)   # report.html from the files just written
+            report_after_run(store.directory)  # report.html from the files just written
     timer.add("total", timer.total())
     logger.debug("seconds per stage: %s", {k: round(v, 3) for k, v in timer.seconds.items()})
-    store.update_provenance({"finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                             "seconds": {k: round(v, 4) for k, v in timer.seconds.items()}})
-    return RunResult(store.directory, design, results, failures, analyses, indices,
-                     dict(timer.seconds), warnings=stored_warnings(store), study=study)
+    store.update_provenance(
+        {
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "seconds": {k: round(v, 4) for k, v in timer.seconds.items()},
+        }
+    )
+    return RunResult(
+        store.directory,
+        design,
+        results,
+        failures,
+        analyses,
+        indices,
+        dict(timer.seconds),
+        warnings=stored_warnings(store),
+        study=study,
+    )
 
 
 def _coords(study: Study) -> dict[str, dict]:

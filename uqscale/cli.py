@@ -40,43 +40,65 @@ class _Version(argparse.Action):
 
 def _parser() -> argparse.ArgumentParser:
     verbose = argparse.ArgumentParser(add_help=False)
-    verbose.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
-                         help="debug messages and tracebacks (repeatable)")
+    verbose.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=argparse.SUPPRESS,
+        help="debug messages and tracebacks (repeatable)",
+    )
     parser = argparse.ArgumentParser(
-        prog="uqscale", parents=[verbose],
+        prog="uqscale",
+        parents=[verbose],
         description="Uncertainty quantification of multi-scale models on Dask.",
         epilog="exit codes: 0 done, every analysis computed; 1 runtime error; 2 study "
-               "error; 3 some analyses not computed; 4 every sample failed; 5 stopped "
-               "early on a failing model; 130 interrupted; 141 closed output pipe")
+        "error; 3 some analyses not computed; 4 every sample failed; 5 stopped "
+        "early on a failing model; 130 interrupted; 141 closed output pipe",
+    )
     parser.add_argument("--version", action=_Version)
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=partial(
-        argparse.ArgumentParser, parents=[verbose]))
+    commands = parser.add_subparsers(
+        dest="command",
+        metavar="COMMAND",
+        parser_class=partial(argparse.ArgumentParser, parents=[verbose]),
+    )
 
     validate = commands.add_parser("validate", help="check a study file and its models")
     validate.add_argument("study", type=Path, help="study file (YAML)")
-    validate.add_argument("--try", action="store_true", dest="try_medians",
-                          help="also call vectorised steps on a tiny batch of medians")
+    validate.add_argument(
+        "--try",
+        action="store_true",
+        dest="try_medians",
+        help="also call vectorised steps on a tiny batch of medians",
+    )
     _set_option(validate)
 
-    run = commands.add_parser("run", help="run a study (or finish its unfinished run) and "
-                                          "analyse it")
+    run = commands.add_parser(
+        "run", help="run a study (or finish its unfinished run) and analyse it"
+    )
     run.add_argument("study", type=Path, help="study file (YAML)")
-    run.add_argument("--out", type=Path, help="run folder (default: output.directory or "
-                                              "runs/STUDY)")
-    run.add_argument("--force", action="store_true",
-                     help="if the folder holds a run of a different study, start afresh in a "
-                          "new folder beside it")
+    run.add_argument(
+        "--out", type=Path, help="run folder (default: output.directory or runs/STUDY)"
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="if the folder holds a run of a different study, start afresh in a "
+        "new folder beside it",
+    )
     _set_option(run)
     _execution_options(run)
     _session_options(run)
 
-    verify = commands.add_parser("verify", help="run a study's verification cases (known "
-                                                "answers) in this process")
+    verify = commands.add_parser(
+        "verify", help="run a study's verification cases (known answers) in this process"
+    )
     verify.add_argument("study", type=Path, help="study file (YAML)")
-    verify.add_argument("--json", type=Path, metavar="PATH",
-                        help="also write the results to PATH (JSON)")
-    verify.add_argument("--case", action="append", metavar="NAME",
-                        help="run only this case (repeatable)")
+    verify.add_argument(
+        "--json", type=Path, metavar="PATH", help="also write the results to PATH (JSON)"
+    )
+    verify.add_argument(
+        "--case", action="append", metavar="NAME", help="run only this case (repeatable)"
+    )
     _set_option(verify)
 
     resume = commands.add_parser("resume", help="finish an interrupted run")
@@ -90,45 +112,71 @@ def _parser() -> argparse.ArgumentParser:
 
     analyze = commands.add_parser("analyze", help="analyse a run again without running models")
     analyze.add_argument("directory", type=Path, help="run folder")
-    analyze.add_argument("--study", type=Path,
-                         help="take the analyses from this study file (same inputs and models)")
-    analyze.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                         dest="overrides",
-                         help="change a field of the study (--study, or the run's own) "
-                              "before analysing, e.g. analysis.0.conf_level=0.9 (repeatable)")
-    analyze.add_argument("--no-report", action="store_false", dest="report", default=None,
-                         help="do not write report.html")
+    analyze.add_argument(
+        "--study", type=Path, help="take the analyses from this study file (same inputs and models)"
+    )
+    analyze.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="overrides",
+        help="change a field of the study (--study, or the run's own) "
+        "before analysing, e.g. analysis.0.conf_level=0.9 (repeatable)",
+    )
+    analyze.add_argument(
+        "--no-report",
+        action="store_false",
+        dest="report",
+        default=None,
+        help="do not write report.html",
+    )
     analyze.add_argument("--quiet", action="store_true", help="print only errors")
 
-    report = commands.add_parser("report", help="rebuild a run's report from its folder "
-                                                "(no models run)")
+    report = commands.add_parser(
+        "report", help="rebuild a run's report from its folder (no models run)"
+    )
     report.add_argument("directory", type=Path, help="run folder")
-    report.add_argument("--format", choices=("html", "md"), default="html",
-                        help="html: write DIR/report.html and print its path (default); "
-                             "md: print a Markdown summary")
-    _serve_parser(commands)   # uqscale serve (uqscale.serve, issue 23)
+    report.add_argument(
+        "--format",
+        choices=("html", "md"),
+        default="html",
+        help="html: write DIR/report.html and print its path (default); "
+        "md: print a Markdown summary",
+    )
+    _serve_parser(commands)  # uqscale serve (uqscale.serve, issue 23)
     return parser
 
 
 def _serve_parser(commands) -> None:
-    serve = commands.add_parser("serve", help="serve a study's model graph as a UM-Bridge "
-                                              "model (needs the umbridge extra)")
+    serve = commands.add_parser(
+        "serve", help="serve a study's model graph as a UM-Bridge model (needs the umbridge extra)"
+    )
     serve.add_argument("study", type=Path, help="study file (YAML)")
     serve.add_argument("--step", help="serve this step's outputs (default: the last step)")
     serve.add_argument("--port", type=int, default=4242, help="TCP port (default 4242)")
-    serve.add_argument("--host", default="127.0.0.1",
-                       help="interface to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="interface to listen on (default 127.0.0.1: this machine only)",
+    )
     serve.add_argument("--name", help="the model's name on the server (default: the study's)")
-    serve.add_argument("--workers", type=int, default=1,
-                       help="evaluations run at once, in threads (default 1)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="evaluations run at once, in threads (default 1)"
+    )
     _set_option(serve)
 
 
 def _set_option(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                         dest="overrides",
-                         help="change a study field before validation, by dotted path with "
-                              "list entries by number, e.g. analysis.0.order=2 (repeatable)")
+    command.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="overrides",
+        help="change a study field before validation, by dotted path with "
+        "list entries by number, e.g. analysis.0.order=2 (repeatable)",
+    )
 
 
 def _execution_options(command: argparse.ArgumentParser) -> None:
@@ -136,9 +184,12 @@ def _execution_options(command: argparse.ArgumentParser) -> None:
     group.add_argument("--cluster", choices=CLUSTERS, help="where to run")
     group.add_argument("--workers", type=int, help="local Dask workers")
     group.add_argument("--jobs", type=int, help=f"batch jobs ({', '.join(BATCH_KINDS)})")
-    group.add_argument("--profile", help="cluster profile: a YAML file, or a name: "
-                                         "cluster/profiles/NAME.yaml near the study, else "
-                                         "the packaged one")
+    group.add_argument(
+        "--profile",
+        help="cluster profile: a YAML file, or a name: "
+        "cluster/profiles/NAME.yaml near the study, else "
+        "the packaged one",
+    )
     group.add_argument("--address", help="scheduler address, tcp://host:port")
     group.add_argument("--scheduler-file", help="scheduler file written by dask scheduler")
     group.add_argument("--batch-size", type=int, help="samples per task (default: automatic)")
@@ -146,15 +197,31 @@ def _execution_options(command: argparse.ArgumentParser) -> None:
 
 def _session_options(command: argparse.ArgumentParser) -> None:
     retry = command.add_mutually_exclusive_group()
-    retry.add_argument("--retry-failed", action="store_const", const="failed", dest="retry",
-                       default="lost", help="run failed samples again (samples of lost "
-                                            "workers always are)")
-    retry.add_argument("--rerun", action="store_const", const="all", dest="retry",
-                       help="recompute every sample in place (after a change of the model)")
-    command.add_argument("--no-report", action="store_false", dest="report", default=None,
-                         help="do not write report.html (output.report: false)")
-    command.add_argument("--quiet", action="store_true",
-                         help="no progress and no summary; errors are always printed")
+    retry.add_argument(
+        "--retry-failed",
+        action="store_const",
+        const="failed",
+        dest="retry",
+        default="lost",
+        help="run failed samples again (samples of lost workers always are)",
+    )
+    retry.add_argument(
+        "--rerun",
+        action="store_const",
+        const="all",
+        dest="retry",
+        help="recompute every sample in place (after a change of the model)",
+    )
+    command.add_argument(
+        "--no-report",
+        action="store_false",
+        dest="report",
+        default=None,
+        help="do not write report.html (output.report: false)",
+    )
+    command.add_argument(
+        "--quiet", action="store_true", help="no progress and no summary; errors are always printed"
+    )
 
 
 def _load(path: Path, overrides: Sequence[str] = ()):
@@ -172,9 +239,11 @@ def _overridden(study, args: argparse.Namespace):
     """The study with the command line's execution options applied (validated)."""
     import dataclasses
 
-    changes = {key: getattr(args, key) for key in
-               ("cluster", "workers", "jobs", "profile", "address", "scheduler_file")
-               if getattr(args, key, None) is not None}
+    changes = {
+        key: getattr(args, key)
+        for key in ("cluster", "workers", "jobs", "profile", "address", "scheduler_file")
+        if getattr(args, key, None) is not None
+    }
     if args.address and not args.cluster:
         changes["cluster"] = "address"
     if args.scheduler_file and not args.cluster:
@@ -186,8 +255,9 @@ def _overridden(study, args: argparse.Namespace):
     try:
         return study.replace(execution=dataclasses.replace(study.execution, **changes))
     except StudyError as error:
-        raise StudyError("--" + error.path.removeprefix("execution.").replace("_", "-"),
-                         error.message) from None
+        raise StudyError(
+            "--" + error.path.removeprefix("execution.").replace("_", "-"), error.message
+        ) from None
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -197,8 +267,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     study = _load(args.study, args.overrides)
     tried = check_models(study, try_medians=args.try_medians)
     tried = f" ({tried} vectorised steps ran on medians)" if args.try_medians else ""
-    print(f"{args.study}: study '{study.name}' is valid: {len(study.inputs)} inputs, "
-          f"{len(study.models)} model steps, {len(study.analysis)} analyses{tried}")
+    print(
+        f"{args.study}: study '{study.name}' is valid: {len(study.inputs)} inputs, "
+        f"{len(study.models)} model steps, {len(study.analysis)} analyses{tried}"
+    )
     return ExitCode.OK
 
 
@@ -206,9 +278,13 @@ def _options(args: argparse.Namespace):
     """The run options the command line asks for."""
     from uqscale.api import RunOptions
 
-    return RunOptions(report=args.report, progress=None if not args.quiet else False,
-                      batch_size=getattr(args, "batch_size", None),
-                      retry=getattr(args, "retry", "lost"), force=getattr(args, "force", False))
+    return RunOptions(
+        report=args.report,
+        progress=None if not args.quiet else False,
+        batch_size=getattr(args, "batch_size", None),
+        retry=getattr(args, "retry", "lost"),
+        force=getattr(args, "force", False),
+    )
 
 
 def _finish(result, quiet: bool) -> int:
@@ -217,16 +293,27 @@ def _finish(result, quiet: bool) -> int:
     from uqscale.status import closing_lines
 
     if not quiet:
-        print(indices_table(result.indices, result.final_outputs,
-                            verbose=logger.isEnabledFor(logging.DEBUG)))
+        print(
+            indices_table(
+                result.indices, result.final_outputs, verbose=logger.isEnabledFor(logging.DEBUG)
+            )
+        )
     sys.stdout.flush()
-    for line in closing_lines(result.directory, result.design.sizes["sample"],
-                              result.failures, result.indices.get("errors", {}),
-                              result.kept_failed):
+    for line in closing_lines(
+        result.directory,
+        result.design.sizes["sample"],
+        result.failures,
+        result.indices.get("errors", {}),
+        result.kept_failed,
+    ):
         logger.warning(line)
     if result.warnings:
-        logger.warning("models warned %d times (%d kinds, in %s)", sum(result.warnings.values()),
-                       len(result.warnings), result.directory / "warnings.json")
+        logger.warning(
+            "models warned %d times (%d kinds, in %s)",
+            sum(result.warnings.values()),
+            len(result.warnings),
+            result.directory / "warnings.json",
+        )
     logger.info("run folder: %s", result.directory)
     return result.verdict
 
@@ -252,8 +339,11 @@ def _report_verification(directory: Path, quiet: bool) -> None:
         cases = json.loads(path.read_text(encoding="utf-8"))
         failed = [c["name"] for c in cases if not c["passed"]]
         if failed or not quiet:
-            print(f"verification: {len(cases) - len(failed)} of {len(cases)} cases passed"
-                  + (f"; FAILED: {', '.join(failed)}" if failed else "") + f" ({path})")
+            print(
+                f"verification: {len(cases) - len(failed)} of {len(cases)} cases passed"
+                + (f"; FAILED: {', '.join(failed)}" if failed else "")
+                + f" ({path})"
+            )
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -303,8 +393,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
             # The run's own study: models are imported from its original folder.
             study = study.replace(base_dir=RunStore.open(args.directory).study().base_dir)
-    result = analyze(args.directory, study, study_file=source, given_text=given_text,
-                     options=_options(args))
+    result = analyze(
+        args.directory, study, study_file=source, given_text=given_text, options=_options(args)
+    )
     return _finish(result, args.quiet)
 
 
@@ -327,21 +418,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     model = StudyModel(_load(args.study, args.overrides), args.step, args.name)
     inputs = ", ".join(model.study.input_names)
-    outputs = ", ".join(f"{o.name} [{n}]" for o, n in zip(model.step.outputs, model.sizes,
-                                                            strict=True))
-    print(f"serving step '{model.step.name}' of study '{model.study.name}' as UM-Bridge "
-          f"model '{model.name}' on http://{args.host}:{args.port}: input [{inputs}], "
-          f"outputs {outputs}", flush=True)
+    outputs = ", ".join(
+        f"{o.name} [{n}]" for o, n in zip(model.step.outputs, model.sizes, strict=True)
+    )
+    print(
+        f"serving step '{model.step.name}' of study '{model.study.name}' as UM-Bridge "
+        f"model '{model.name}' on http://{args.host}:{args.port}: input [{inputs}], "
+        f"outputs {outputs}",
+        flush=True,
+    )
     if args.host not in LOOPBACK:
-        print(f"warning: listening on {args.host}: whoever reaches this port can run the "
-              f"model", file=sys.stderr)
+        print(
+            f"warning: listening on {args.host}: whoever reaches this port can run the model",
+            file=sys.stderr,
+        )
     serve_models([model], args.host, args.port, args.workers)
     return 0
 
 
-COMMANDS = {"validate": cmd_validate, "run": cmd_run, "resume": cmd_resume,
-            "status": cmd_status, "analyze": cmd_analyze, "verify": cmd_verify,
-            "report": cmd_report, "serve": cmd_serve}
+COMMANDS = {
+    "validate": cmd_validate,
+    "run": cmd_run,
+    "resume": cmd_resume,
+    "status": cmd_status,
+    "analyze": cmd_analyze,
+    "verify": cmd_verify,
+    "report": cmd_report,
+    "serve": cmd_serve,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

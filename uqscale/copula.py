@@ -70,9 +70,12 @@ def cholesky(matrix: Sequence[Sequence[float]], path: str) -> list[list[float]]:
             partial = matrix[i][j] - sum(lower[i][k] * lower[j][k] for k in range(j))
             if i == j:
                 if partial <= 1e-12:
-                    raise StudyError(f"{path}[{i}][{i}]", "makes the matrix not positive "
-                                     "definite: the correlations are inconsistent (a "
-                                     "variable cannot be that correlated with all of these)")
+                    raise StudyError(
+                        f"{path}[{i}][{i}]",
+                        "makes the matrix not positive "
+                        "definite: the correlations are inconsistent (a "
+                        "variable cannot be that correlated with all of these)",
+                    )
                 lower[i][i] = math.sqrt(partial)
             else:
                 lower[i][j] = partial / lower[j][j]
@@ -92,19 +95,25 @@ def check_matrix(matrix: Sequence[Sequence[float]], path: str) -> None:
     size = len(matrix)
     for i, row in enumerate(matrix):
         if len(row) != size:
-            raise StudyError(f"{path}[{i}]", f"must have {size} entries, one per input "
-                             f"(got {len(row)})")
+            raise StudyError(
+                f"{path}[{i}]", f"must have {size} entries, one per input (got {len(row)})"
+            )
     for i in range(size):
         if matrix[i][i] != 1.0:
             raise StudyError(f"{path}[{i}][{i}]", f"must be 1 (got {matrix[i][i]:g})")
         for j in range(i):
             if not -1.0 < matrix[i][j] < 1.0:
-                raise StudyError(f"{path}[{i}][{j}]", "must lie strictly between -1 and 1 "
-                                 f"(got {matrix[i][j]:g})")
+                raise StudyError(
+                    f"{path}[{i}][{j}]",
+                    f"must lie strictly between -1 and 1 (got {matrix[i][j]:g})",
+                )
             if abs(matrix[i][j] - matrix[j][i]) > SYMMETRY_TOLERANCE:
-                raise StudyError(f"{path}[{j}][{i}]", f"must equal {path}[{i}][{j}] "
-                                 f"(the matrix is symmetric; got {matrix[j][i]:g} and "
-                                 f"{matrix[i][j]:g})")
+                raise StudyError(
+                    f"{path}[{j}][{i}]",
+                    f"must equal {path}[{i}][{j}] "
+                    f"(the matrix is symmetric; got {matrix[j][i]:g} and "
+                    f"{matrix[i][j]:g})",
+                )
     cholesky(matrix, path)
 
 

@@ -55,8 +55,9 @@ def reuses_samples(analysis: Analysis, study: Study) -> bool:
         Whether its method ``reuses`` (moments without ``n``) and another analysis
         draws from the joint distribution.
     """
-    return (METHODS[analysis.method].reuses(analysis.options)
-            and any(_draws_from_joint(other) for other in study.analysis))
+    return METHODS[analysis.method].reuses(analysis.options) and any(
+        _draws_from_joint(other) for other in study.analysis
+    )
 
 
 def _draws_from_joint(analysis: Analysis) -> bool:
@@ -76,16 +77,18 @@ def build_design(study: Study) -> xr.Dataset:
     parts, blocks, start = [], {}, 0
     for analysis in study.analysis:
         if not reuses_samples(analysis, study):
-            rows = METHODS[analysis.method].sample(space, analysis.options,
-                                                   analysis_rng(study, analysis))
+            rows = METHODS[analysis.method].sample(
+                space, analysis.options, analysis_rng(study, analysis)
+            )
             parts.append(rows)
             blocks[analysis.label] = [start, start + len(rows)]
             start += len(rows)
     # Reuse the largest design (the best estimates), ties broken by label: the choice
     # does not depend on the order the analyses are listed in.
     candidates = [a.label for a in study.analysis if _draws_from_joint(a)]
-    largest = min(candidates, key=lambda label: (blocks[label][0] - blocks[label][1], label),
-                  default=None)
+    largest = min(
+        candidates, key=lambda label: (blocks[label][0] - blocks[label][1], label), default=None
+    )
     for analysis in study.analysis:
         if reuses_samples(analysis, study):
             blocks[analysis.label] = blocks[largest]
@@ -95,8 +98,10 @@ def build_design(study: Study) -> xr.Dataset:
         spacings = np.asarray(study.resolution.spacings())
         sweep = np.repeat(spacings, len(values))
         values = np.tile(values, (len(spacings), 1))
-    design = xr.Dataset({name: ("sample", values[:, j]) for j, name in enumerate(space.names)},
-                        coords={"sample": np.arange(len(values))})
+    design = xr.Dataset(
+        {name: ("sample", values[:, j]) for j, name in enumerate(space.names)},
+        coords={"sample": np.arange(len(values))},
+    )
     if study.resolution is not None:
         design[study.resolution.parameter] = ("sample", sweep)
     design.attrs["blocks"] = json.dumps(blocks)
@@ -166,8 +171,9 @@ def blocks_for(study: Study, stored: Study, design: xr.Dataset) -> dict[str, tup
     blocks = blocks_of(design)
     stored_keys = {block_key(a): a.label for a in stored.analysis}
     joint = [a.label for a in stored.analysis if _draws_from_joint(a)]
-    largest = min(joint, key=lambda label: (blocks[label][0] - blocks[label][1], label),
-                  default=None)
+    largest = min(
+        joint, key=lambda label: (blocks[label][0] - blocks[label][1], label), default=None
+    )
     rows = {}
     for analysis in study.analysis:
         if block_key(analysis) in stored_keys:
@@ -175,7 +181,9 @@ def blocks_for(study: Study, stored: Study, design: xr.Dataset) -> dict[str, tup
         elif largest and METHODS[analysis.method].takes_any_iid(analysis.options):
             rows[analysis.label] = blocks[largest]
         else:
-            raise UqscaleError(f"analysis '{analysis.label}' needs a design this run does not "
-                               f"hold; add it to the study and run it (resume computes only "
-                               f"the new samples)")
+            raise UqscaleError(
+                f"analysis '{analysis.label}' needs a design this run does not "
+                f"hold; add it to the study and run it (resume computes only "
+                f"the new samples)"
+            )
     return rows

@@ -29,39 +29,47 @@ class Family:
 
 def _uniform(p):
     import chaospy
+
     return chaospy.Uniform(p["low"], p["high"])
 
 
 def _normal(p):
     import chaospy
+
     if "lower" in p or "upper" in p:
-        return chaospy.TruncNormal(p.get("lower", -math.inf), p.get("upper", math.inf),
-                                   p["mean"], p["std"])
+        return chaospy.TruncNormal(
+            p.get("lower", -math.inf), p.get("upper", math.inf), p["mean"], p["std"]
+        )
     return chaospy.Normal(p["mean"], p["std"])
 
 
 def _lognormal(p):
     import chaospy
+
     return chaospy.LogNormal(p["mu"], p["sigma"])
 
 
 def _loguniform(p):
     import chaospy
+
     return chaospy.LogUniform(math.log(p["low"]), math.log(p["high"]))
 
 
 def _beta(p):
     import chaospy
+
     return chaospy.Beta(p["alpha"], p["beta"], p.get("low", 0.0), p.get("high", 1.0))
 
 
 def _gamma(p):
     import chaospy
+
     return chaospy.Gamma(p["shape"], p["theta"], p.get("shift", 0.0))
 
 
 def _triangular(p):
     import chaospy
+
     return chaospy.Triangle(p["low"], p["mode"], p["high"])
 
 
@@ -71,16 +79,22 @@ def _positive(*names: str):
             if name in p and p[name] <= 0:
                 return name, f"must be positive (got {p[name]:g})"
         return None
+
     return check
 
 
-def _ordered(low: str, high: str, also: Callable | None = None,
-             defaults: tuple[float, float] = (-math.inf, math.inf)):
+def _ordered(
+    low: str,
+    high: str,
+    also: Callable | None = None,
+    defaults: tuple[float, float] = (-math.inf, math.inf),
+):
     def check(p):
         lo, hi = p.get(low, defaults[0]), p.get(high, defaults[1])
         if not hi > lo:
             return high, f"must be greater than {low} (got {low}={lo:g}, {high}={hi:g})"
         return also(p) if also else None
+
     return check
 
 
@@ -95,9 +109,11 @@ def _check_normal(p):
         return problem
     for bound, sign in (("lower", 1), ("upper", -1)):
         if bound in p and sign * (p[bound] - p["mean"]) > TAIL * p["std"]:
-            return bound, (f"keeps only the normal's tail beyond {TAIL:g} standard deviations "
-                           f"(got mean={p['mean']:g}, std={p['std']:g}, {bound}={p[bound]:g}); "
-                           f"describe this input with another distribution")
+            return bound, (
+                f"keeps only the normal's tail beyond {TAIL:g} standard deviations "
+                f"(got mean={p['mean']:g}, std={p['std']:g}, {bound}={p[bound]:g}); "
+                f"describe this input with another distribution"
+            )
     return None
 
 
@@ -107,8 +123,10 @@ def _check_loguniform(p):
 
 def _check_triangular(p):
     if not p["low"] <= p["mode"] <= p["high"]:
-        return "mode", (f"must lie between low and high (got low={p['low']:g}, "
-                        f"mode={p['mode']:g}, high={p['high']:g})")
+        return "mode", (
+            f"must lie between low and high (got low={p['low']:g}, "
+            f"mode={p['mode']:g}, high={p['high']:g})"
+        )
     return None
 
 
@@ -117,13 +135,17 @@ FAMILIES: dict[str, Family] = {
     "normal": Family(("mean", "std"), ("lower", "upper"), _normal, _check_normal),
     "lognormal": Family(("mu", "sigma"), (), _lognormal, _positive("sigma")),
     "loguniform": Family(("low", "high"), (), _loguniform, _check_loguniform),
-    "beta": Family(("alpha", "beta"), ("low", "high"), _beta,
-                   lambda p: _positive("alpha", "beta")(p)
-                   or _ordered("low", "high", defaults=(0.0, 1.0))(p)),
+    "beta": Family(
+        ("alpha", "beta"),
+        ("low", "high"),
+        _beta,
+        lambda p: _positive("alpha", "beta")(p) or _ordered("low", "high", defaults=(0.0, 1.0))(p),
+    ),
     # ``theta`` (the gamma scale parameter): ``scale`` names an input's scale group.
     "gamma": Family(("shape", "theta"), ("shift",), _gamma, _positive("shape", "theta")),
-    "triangular": Family(("low", "mode", "high"), (), _triangular,
-                         _ordered("low", "high", _check_triangular)),
+    "triangular": Family(
+        ("low", "mode", "high"), (), _triangular, _ordered("low", "high", _check_triangular)
+    ),
 }
 
 
@@ -170,26 +192,37 @@ def _summary(distribution: str, p: Mapping[str, float]) -> tuple[str, dict[str, 
     if distribution in ("uniform", "triangular"):
         return "high", {"low": p["low"], "high": p["high"], "spread": p["high"] - p["low"]}
     if distribution == "normal":
-        return "std", {"low": max(p.get("lower", -math.inf), p["mean"] - Z * p["std"]),
-                       "high": min(p.get("upper", math.inf), p["mean"] + Z * p["std"]),
-                       "spread": p["std"]}
+        return "std", {
+            "low": max(p.get("lower", -math.inf), p["mean"] - Z * p["std"]),
+            "high": min(p.get("upper", math.inf), p["mean"] + Z * p["std"]),
+            "spread": p["std"],
+        }
     if distribution == "lognormal":
         # log of the mean, mu + sigma^2 / 2, and of the upper quantile.
-        return "sigma", {"log_mean": p["mu"] + p["sigma"] ** 2 / 2,
-                         "log_high": p["mu"] + Z * p["sigma"],
-                         "log_low": p["mu"] - Z * p["sigma"]}
+        return "sigma", {
+            "log_mean": p["mu"] + p["sigma"] ** 2 / 2,
+            "log_high": p["mu"] + Z * p["sigma"],
+            "log_low": p["mu"] - Z * p["sigma"],
+        }
     if distribution == "loguniform":
         return "low", {"low": p["low"], "high": p["high"]}
     if distribution == "beta":
         # The density's normalising constant 1 / B(alpha, beta).
-        log_beta = math.lgamma(p["alpha"]) + math.lgamma(p["beta"]) - math.lgamma(
-            p["alpha"] + p["beta"])
-        return "alpha", {"low": p.get("low", 0.0), "high": p.get("high", 1.0),
-                         "log_normaliser": -log_beta}
-    mean = p["shape"] * p["theta"] + p.get("shift", 0.0)          # gamma
+        log_beta = (
+            math.lgamma(p["alpha"]) + math.lgamma(p["beta"]) - math.lgamma(p["alpha"] + p["beta"])
+        )
+        return "alpha", {
+            "low": p.get("low", 0.0),
+            "high": p.get("high", 1.0),
+            "log_normaliser": -log_beta,
+        }
+    mean = p["shape"] * p["theta"] + p.get("shift", 0.0)  # gamma
     std = math.sqrt(p["shape"]) * p["theta"]
-    return "shape", {"mean": mean, "high": mean + Z * std * (1 + 1 / math.sqrt(p["shape"])),
-                     "log_normaliser": -math.lgamma(p["shape"])}
+    return "shape", {
+        "mean": mean,
+        "high": mean + Z * std * (1 + 1 / math.sqrt(p["shape"])),
+        "log_normaliser": -math.lgamma(p["shape"]),
+    }
 
 
 def _representable(distribution: str, params: Mapping[str, float]) -> tuple[str, str] | None:
@@ -202,14 +235,19 @@ def _representable(distribution: str, params: Mapping[str, float]) -> tuple[str,
     limit = math.log(LARGEST)
     for key, value in values.items():
         plain = not key.startswith("log_")
-        bad = (not math.isfinite(value) or (abs(value) > LARGEST if plain else abs(value) > limit)
-               or (plain and key != "spread" and value != 0 and abs(value) < SMALLEST))
+        bad = (
+            not math.isfinite(value)
+            or (abs(value) > LARGEST if plain else abs(value) > limit)
+            or (plain and key != "spread" and value != 0 and abs(value) < SMALLEST)
+        )
         if bad:
             shown = ", ".join(f"{k}={v:g}" for k, v in params.items())
-            return name, (f"gives a distribution whose moments or quantiles are not finite "
-                          f"numbers within 1e-100 .. 1e100 in magnitude ({key.removeprefix('log_')}"
-                          f"{' (log)' if not plain else ''} = {value:g}; got {shown}); rescale "
-                          f"the input (units) or choose other parameters")
+            return name, (
+                f"gives a distribution whose moments or quantiles are not finite "
+                f"numbers within 1e-100 .. 1e100 in magnitude ({key.removeprefix('log_')}"
+                f"{' (log)' if not plain else ''} = {value:g}; got {shown}); rescale "
+                f"the input (units) or choose other parameters"
+            )
     return None
 
 

@@ -9,8 +9,18 @@ import time
 from importlib import metadata
 from typing import Any
 
-PACKAGES = ("uqscale", "numpy", "scipy", "xarray", "chaospy", "SALib", "dask",
-            "distributed", "dask-jobqueue", "h5netcdf")
+PACKAGES = (
+    "uqscale",
+    "numpy",
+    "scipy",
+    "xarray",
+    "chaospy",
+    "SALib",
+    "dask",
+    "distributed",
+    "dask-jobqueue",
+    "h5netcdf",
+)
 
 
 def versions() -> dict[str, str]:
@@ -40,6 +50,11 @@ def provenance(given_text: str, seed: int) -> dict[str, Any]:
 
 def session_record(started: str, samples: int, where: dict | None) -> dict[str, Any]:
     """One launcher session of a run: when, what it ran, where, on which host."""
-    return {"started": started, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "samples": samples, "host": platform.node(), "command": sys.argv,
-            "cluster": where}
+    return {
+        "started": started,
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "samples": samples,
+        "host": platform.node(),
+        "command": sys.argv,
+        "cluster": where,
+    }

@@ -34,7 +34,7 @@ from uqscale.study.model import ModelStep, OutputSpec, Study
 try:
     import umbridge
     from aiohttp import web
-except ImportError:   # the umbridge extra is not installed: say so when serving
+except ImportError:  # the umbridge extra is not installed: say so when serving
     umbridge = web = None
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -65,8 +65,9 @@ def served_study(study: Study, step: str | None = None) -> tuple[Study, ModelSte
     order = step_order(study.models, study.input_names)
     names = [m.name for m in study.models]
     if step is not None and step not in names:
-        raise StudyError("--step", f"'{step}' is not a step of study '{study.name}' "
-                                   f"(steps: {', '.join(names)})")
+        raise StudyError(
+            "--step", f"'{step}' is not a step of study '{study.name}' (steps: {', '.join(names)})"
+        )
     target = study.models[names.index(step) if step else order[-1]]
     producer = {o: m for m in study.models for o in m.output_names}
     needed, todo = {target.name}, [target]
@@ -75,8 +76,12 @@ def served_study(study: Study, step: str | None = None) -> tuple[Study, ModelSte
             if name in producer and producer[name].name not in needed:
                 needed.add(producer[name].name)
                 todo.append(producer[name])
-    reduced = study.replace(models=tuple(m for m in study.models if m.name in needed),
-                            analysis=(), verification=(), resolution=None)
+    reduced = study.replace(
+        models=tuple(m for m in study.models if m.name in needed),
+        analysis=(),
+        verification=(),
+        resolution=None,
+    )
     return reduced, target
 
 
@@ -85,8 +90,10 @@ def output_size(spec: OutputSpec, path: str) -> int:
     lengths for a field (which must give coords for every dim)."""
     missing = [dim for dim in spec.dims if dim not in spec.coords]
     if missing:
-        raise StudyError(f"{path}.coords", f"output '{spec.name}' has no coords for "
-                                           f"{missing}: a served field needs a known size")
+        raise StudyError(
+            f"{path}.coords",
+            f"output '{spec.name}' has no coords for {missing}: a served field needs a known size",
+        )
     return math.prod(len(spec.coords[dim]) for dim in spec.dims)
 
 
@@ -105,18 +112,20 @@ class StudyModel(umbridge.Model if umbridge else object):
 
     def __init__(self, study: Study, step: str | None = None, name: str | None = None) -> None:
         if umbridge is None:
-            raise UqscaleError("uqscale serve needs the umbridge extra: pip install "
-                               "'uqscale[umbridge]'")
+            raise UqscaleError(
+                "uqscale serve needs the umbridge extra: pip install 'uqscale[umbridge]'"
+            )
         super().__init__(name or study.name)
         self.study, self.step = served_study(study, step)
         index = [m.name for m in study.models].index(self.step.name)
-        self.sizes = [output_size(o, f"models[{index}].outputs[{k}]")
-                      for k, o in enumerate(self.step.outputs)]
+        self.sizes = [
+            output_size(o, f"models[{index}].outputs[{k}]") for k, o in enumerate(self.step.outputs)
+        ]
         self.parameters = {k: v for m in self.study.models for k, v in m.parameters.items()}
         self._pipelines: dict[str, Pipeline] = {}
         self._lock = threading.Lock()
         self._samples = itertools.count()
-        self._pipeline({}).check()   # a missing program or model fails now, not at a request
+        self._pipeline({}).check()  # a missing program or model fails now, not at a request
 
     def get_input_sizes(self, config: Mapping[str, Any] | None = None) -> list[int]:
         """One vector: the study's inputs in declared order."""
@@ -130,8 +139,9 @@ class StudyModel(umbridge.Model if umbridge else object):
         """Evaluate is served (no derivatives)."""
         return True
 
-    def __call__(self, parameters: Sequence[Sequence[float]],
-                 config: Mapping[str, Any] | None = None) -> list[list[float]]:
+    def __call__(
+        self, parameters: Sequence[Sequence[float]], config: Mapping[str, Any] | None = None
+    ) -> list[list[float]]:
         """Evaluate one sample through the pipeline; a failure raises an HTTP error.
 
         Parameters
@@ -144,40 +154,56 @@ class StudyModel(umbridge.Model if umbridge else object):
         pipeline = self._pipeline(dict(config or {}))
         with self._lock:
             sample = next(self._samples)
-        inputs = {name: np.array([float(value)])
-                  for name, value in zip(self.study.input_names, parameters[0], strict=True)}
+        inputs = {
+            name: np.array([float(value)])
+            for name, value in zip(self.study.input_names, parameters[0], strict=True)
+        }
         batch = evaluate_batch(pipeline, sample, inputs)
         if batch.failures:
             failure = batch.failures[0]
-            raise _http_error(web.HTTPInternalServerError, failure.error,
-                              f"step '{failure.step}': {failure.message}")
-        return [np.asarray(batch.outputs[o.name][0], dtype=float).ravel().tolist()
-                for o in self.step.outputs]
+            raise _http_error(
+                web.HTTPInternalServerError,
+                failure.error,
+                f"step '{failure.step}': {failure.message}",
+            )
+        return [
+            np.asarray(batch.outputs[o.name][0], dtype=float).ravel().tolist()
+            for o in self.step.outputs
+        ]
 
     def _pipeline(self, config: dict[str, Any]) -> Pipeline:
         unknown = sorted(set(config) - set(self.parameters))
         if unknown:
-            raise _http_error(web.HTTPBadRequest, "InvalidConfig",
-                              f"config key '{unknown[0]}' is no parameter of the served "
-                              f"steps (they have: {', '.join(self.parameters) or 'none'})")
+            raise _http_error(
+                web.HTTPBadRequest,
+                "InvalidConfig",
+                f"config key '{unknown[0]}' is no parameter of the served "
+                f"steps (they have: {', '.join(self.parameters) or 'none'})",
+            )
         key = json.dumps(config, sort_keys=True)
         with self._lock:
             if key not in self._pipelines:
-                models = tuple(dataclasses.replace(m, parameters={
-                    k: config.get(k, v) for k, v in m.parameters.items()})
-                    for m in self.study.models)
+                models = tuple(
+                    dataclasses.replace(
+                        m, parameters={k: config.get(k, v) for k, v in m.parameters.items()}
+                    )
+                    for m in self.study.models
+                )
                 self._pipelines[key] = Pipeline.from_study(self.study.replace(models=models))
             return self._pipelines[key]
 
 
 def _http_error(kind: type, error: str, message: str) -> Exception:
     """An aiohttp HTTP error whose body is UM-Bridge's error answer."""
-    return kind(text=json.dumps({"error": {"type": error, "message": message}}),
-                content_type="application/json")
+    return kind(
+        text=json.dumps({"error": {"type": error, "message": message}}),
+        content_type="application/json",
+    )
 
 
-def serve_models(models: Sequence[Any], host: str = "127.0.0.1", port: int = 4242,
-                 workers: int = 1) -> None:
+def serve_models(
+    models: Sequence[Any], host: str = "127.0.0.1", port: int = 4242, workers: int = 1
+) -> None:
     """Serve ``models`` with :func:`umbridge.serve_models` on ``host:port`` until stopped.
 
     ``umbridge.serve_models`` (1.2) listens on every interface and takes no host;
@@ -196,13 +222,12 @@ def serve_models(models: Sequence[Any], host: str = "127.0.0.1", port: int = 424
         Evaluations run at once (threads).
     """
     if umbridge is None:
-        raise UqscaleError("serving needs the umbridge extra: pip install "
-                           "'uqscale[umbridge]'")
+        raise UqscaleError("serving needs the umbridge extra: pip install 'uqscale[umbridge]'")
     run_app = web.run_app
     web.run_app = functools.partial(run_app, host=host)
     try:
         umbridge.serve_models(list(models), port=port, max_workers=workers)
-    except OSError as error:   # the port is taken, the host is not this machine's
+    except OSError as error:  # the port is taken, the host is not this machine's
         raise UqscaleError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
     finally:
         web.run_app = run_app

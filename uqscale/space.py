@@ -23,8 +23,9 @@ class InputSpace:
         The normal-score correlation of dependent inputs; None: independent inputs.
     """
 
-    def __init__(self, inputs: Sequence[UncertainInput],
-                 copula: GaussianCopula | None = None) -> None:
+    def __init__(
+        self, inputs: Sequence[UncertainInput], copula: GaussianCopula | None = None
+    ) -> None:
         self.inputs = tuple(inputs)
         self.names = tuple(i.name for i in self.inputs)
         self.copula = copula

@@ -29,11 +29,18 @@ def run_status(directory: Path) -> dict[str, Any]:
     finished = None if record.get("running") else record.get("finished")
     elapsed = (_seconds(finished) if finished else now) - started
     status: dict[str, Any] = {
-        "directory": str(directory), "study": store.study().name,
-        "samples": size, "done": int(done.sum()) - len(failures), "failed": len(failures),
-        "pending": int(size - done.sum()), "elapsed_seconds": elapsed,
-        "state": "running" if running else "stopped early" if record.get("stopped") else (
-            "finished" if finished else "interrupted"),
+        "directory": str(directory),
+        "study": store.study().name,
+        "samples": size,
+        "done": int(done.sum()) - len(failures),
+        "failed": len(failures),
+        "pending": int(size - done.sum()),
+        "elapsed_seconds": elapsed,
+        "state": "running"
+        if running
+        else "stopped early"
+        if record.get("stopped")
+        else ("finished" if finished else "interrupted"),
         "failures": failure_groups(failures),
         "warnings": stored_warnings(store),
         # h16: damaged part files (skipped; their samples count as pending).
@@ -43,8 +50,9 @@ def run_status(directory: Path) -> dict[str, Any]:
         stored = _stored_in_session(store, running["session"])
         spent = now - _seconds(running["started"])
         left = running["samples"] - stored
-        status["remaining_seconds"] = (0.0 if left <= 0 else
-                                       left * spent / stored if stored else None)
+        status["remaining_seconds"] = (
+            0.0 if left <= 0 else left * spent / stored if stored else None
+        )
     return status
 
 
@@ -52,13 +60,24 @@ def failure_groups(failures: Sequence[Failure]) -> list[dict[str, Any]]:
     """Failures grouped by step and error, most frequent first, each with the count
     and one example message."""
     counts = Counter((f.step, f.error) for f in failures)
-    return [{"step": step, "error": error, "count": count,
-             "example": next(f.message for f in failures if (f.step, f.error) == (step, error))}
-            for (step, error), count in counts.most_common()]
+    return [
+        {
+            "step": step,
+            "error": error,
+            "count": count,
+            "example": next(f.message for f in failures if (f.step, f.error) == (step, error)),
+        }
+        for (step, error), count in counts.most_common()
+    ]
 
 
-def closing_lines(directory: Path, samples: int, failures: Sequence[Failure],
-                  errors: Mapping[str, str], kept_failed: int = 0) -> list[str]:
+def closing_lines(
+    directory: Path,
+    samples: int,
+    failures: Sequence[Failure],
+    errors: Mapping[str, str],
+    kept_failed: int = 0,
+) -> list[str]:
     """The last lines after a run: what failed most (an example message, its step),
     which analyses are missing, how to retry failed samples, where to look.
 
@@ -91,19 +110,24 @@ def closing_lines(directory: Path, samples: int, failures: Sequence[Failure],
     groups = failure_groups(failures)
     if groups:
         top = groups[0]
-        lines.append(f"{len(failures)} of {samples} samples failed; most often "
-                     f"({top['count']} x) {top['error']} in step '{top['step']}': "
-                     f"{top['example']}")
+        lines.append(
+            f"{len(failures)} of {samples} samples failed; most often "
+            f"({top['count']} x) {top['error']} in step '{top['step']}': "
+            f"{top['example']}"
+        )
     if errors:
-        lines.append("analyses not computed: " + "; ".join(
-            f"{label} ({message})" for label, message in errors.items()))
+        lines.append(
+            "analyses not computed: "
+            + "; ".join(f"{label} ({message})" for label, message in errors.items())
+        )
     if kept_failed:
-        lines.append(f"{kept_failed} failed samples of earlier sessions were kept, not run "
-                     f"again")
+        lines.append(f"{kept_failed} failed samples of earlier sessions were kept, not run again")
     if groups:
         lines.append(f"`uqscale status {directory}` shows every failure")
-        lines.append(f"after a fix, `uqscale resume {directory} --retry-failed` runs the "
-                     f"failed samples again")
+        lines.append(
+            f"after a fix, `uqscale resume {directory} --retry-failed` runs the "
+            f"failed samples again"
+        )
     return lines
 
 
@@ -130,17 +154,20 @@ def _seconds(stamp: str) -> float:
 
 def format_status(status: dict[str, Any]) -> str:
     """The status as lines for the terminal."""
-    lines = [f"{status['directory']}: study '{status['study']}', {status['state']}",
-             f"  {status['samples']} samples: {status['done']} done, {status['failed']} "
-             f"failed, {status['pending']} pending",
-             f"  elapsed {clock(status['elapsed_seconds'])}"]
+    lines = [
+        f"{status['directory']}: study '{status['study']}', {status['state']}",
+        f"  {status['samples']} samples: {status['done']} done, {status['failed']} "
+        f"failed, {status['pending']} pending",
+        f"  elapsed {clock(status['elapsed_seconds'])}",
+    ]
     if "remaining_seconds" in status:
         left = status["remaining_seconds"]
         lines[-1] += f", about {clock(left)} left" if left is not None else ", time left unknown"
     lines += [f"  damaged part {line}" for line in status.get("damaged_parts", [])]  # h16
     for group in status["failures"]:
-        lines.append(f"  {group['count']} x {group['error']} in step {group['step']}: "
-                     f"{group['example']}")
+        lines.append(
+            f"  {group['count']} x {group['error']} in step {group['step']}: {group['example']}"
+        )
     for warning, count in status.get("warnings", {}).items():
         lines.append(f"  warned {count} x: {warning}")
     return "\n".join(lines)

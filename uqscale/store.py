@@ -92,8 +92,10 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
         if temporary is not None:
             temporary.unlink(missing_ok=True)
         reason = error.strerror or str(error)
-        raise UqscaleError(f"{path}: cannot write ({reason}); nothing stored there was "
-                           f"damaged, free space or fix permissions and resume") from None
+        raise UqscaleError(
+            f"{path}: cannot write ({reason}); nothing stored there was "
+            f"damaged, free space or fix permissions and resume"
+        ) from None
     except BaseException:
         if temporary is not None:
             temporary.unlink(missing_ok=True)
@@ -162,8 +164,14 @@ class RunStore:
     # -- creating and opening -----------------------------------------------------
 
     @classmethod
-    def create(cls, directory: Path, study: Study, given_text: str, design: xr.Dataset,
-               provenance: Mapping[str, Any]) -> RunStore:
+    def create(
+        cls,
+        directory: Path,
+        study: Study,
+        given_text: str,
+        design: xr.Dataset,
+        provenance: Mapping[str, Any],
+    ) -> RunStore:
         """Make a new run folder holding the study, its design and provenance."""
         from uqscale.study.files import study_to_yaml
 
@@ -173,28 +181,35 @@ class RunStore:
         # Built beside its final place and renamed into it: a folder is a run or nothing.
         directory.parent.mkdir(parents=True, exist_ok=True)
         try:
-            staging = cls(Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".new",
-                                                dir=directory.parent)))
+            staging = cls(
+                Path(
+                    tempfile.mkdtemp(
+                        prefix=f".{directory.name}.", suffix=".new", dir=directory.parent
+                    )
+                )
+            )
         except OSError as error:
-            raise UqscaleError(f"{directory}: cannot create the run folder "
-                               f"({error.strerror or error})") from None
+            raise UqscaleError(
+                f"{directory}: cannot create the run folder ({error.strerror or error})"
+            ) from None
         try:
             umask = os.umask(0)
             os.umask(umask)
-            staging.directory.chmod(0o777 & ~umask)   # mkdtemp's folder is private
+            staging.directory.chmod(0o777 & ~umask)  # mkdtemp's folder is private
             staging.parts.mkdir()
             write_text(staging.directory / "study.given.yaml", given_text)
             write_text(staging.directory / "study.yaml", study_to_yaml(study))
             write_netcdf(staging.directory / "design.nc", design)
             write_json(staging.directory / "provenance.json", dict(provenance))
             if directory.is_symlink() or directory.exists():
-                directory.rmdir()   # an empty folder (a link fails: never followed)
+                directory.rmdir()  # an empty folder (a link fails: never followed)
             os.replace(staging.directory, directory)
             _flush_file(directory.parent)
         except OSError as error:
             shutil.rmtree(staging.directory, ignore_errors=True)
-            raise UqscaleError(f"{directory}: cannot create the run folder "
-                               f"({error.strerror or error})") from None
+            raise UqscaleError(
+                f"{directory}: cannot create the run folder ({error.strerror or error})"
+            ) from None
         except BaseException:
             shutil.rmtree(staging.directory, ignore_errors=True)
             raise
@@ -226,8 +241,10 @@ class RunStore:
             except BlockingIOError:
                 handle.seek(0)
                 holder = handle.read().strip() or "another process"
-                raise UqscaleError(f"{self.directory}: in use by {holder}; wait for it to "
-                                   f"finish (uqscale status shows progress)") from None
+                raise UqscaleError(
+                    f"{self.directory}: in use by {holder}; wait for it to "
+                    f"finish (uqscale status shows progress)"
+                ) from None
             handle.seek(0)
             handle.truncate()
             handle.write(f"uqscale pid {os.getpid()} on {socket.gethostname()}\n")
@@ -255,8 +272,10 @@ class RunStore:
             handle = os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
         except OSError as error:
             if path.is_symlink():
-                raise UqscaleError(f"{path}: is a symbolic link; uqscale never writes through "
-                                   f"one in a run folder: remove it") from None
+                raise UqscaleError(
+                    f"{path}: is a symbolic link; uqscale never writes through "
+                    f"one in a run folder: remove it"
+                ) from None
             raise UqscaleError(f"{path}: cannot open the lock ({error.strerror})") from None
         return os.fdopen(handle, "r+", encoding="utf-8")
 
@@ -272,9 +291,11 @@ class RunStore:
         from uqscale.study.files import read_study_text, study_from_text
 
         folder = self.provenance().get("study_dir")
-        return study_from_text(read_study_text(self.directory / "study.yaml"),
-                               Path(folder) if folder else None,
-                               str(self.directory / "study.yaml"))
+        return study_from_text(
+            read_study_text(self.directory / "study.yaml"),
+            Path(folder) if folder else None,
+            str(self.directory / "study.yaml"),
+        )
 
     def design(self) -> xr.Dataset:
         """The design of every sample."""
@@ -288,8 +309,11 @@ class RunStore:
     def damaged_parts(self) -> list[tuple[Path, str]]:
         """Parts that fail their check, with what is wrong: those still in ``parts/``
         and those already moved to ``parts/damaged/``."""
-        found = [(path, reason) for path in sorted(self.parts.glob("*.nc"))
-                 if (reason := self._damage(path))]
+        found = [
+            (path, reason)
+            for path in sorted(self.parts.glob("*.nc"))
+            if (reason := self._damage(path))
+        ]
         moved = sorted((self.parts / DAMAGED).glob("*.nc"))
         return found + [(path, "moved aside earlier") for path in moved]
 
@@ -304,8 +328,9 @@ class RunStore:
         if key not in self._checked:
             self._checked[key] = reason = check_part(path)
             if reason:
-                log.warning("%s: damaged part (%s); its samples are run again on resume",
-                            path, reason)
+                log.warning(
+                    "%s: damaged part (%s); its samples are run again on resume", path, reason
+                )
         return self._checked[key]
 
     def _set_aside_damaged(self) -> None:
@@ -323,8 +348,7 @@ class RunStore:
         done, failures, _ = self._scan(size)
         return done, failures
 
-    def _scan(self, size: int
-              ) -> tuple[np.ndarray, list[Failure], dict[str, dict[str, int]]]:
+    def _scan(self, size: int) -> tuple[np.ndarray, list[Failure], dict[str, dict[str, int]]]:
         """One pass over the stored batches: :meth:`sample_state`, and each stored
         output's field dims and sizes."""
         done = np.zeros(size, dtype=bool)
@@ -351,12 +375,15 @@ class RunStore:
         sessions = {p.name.split("-")[0] for p in self.part_files()}
         return len(sessions) + 1
 
-    def write_batch(self, result: BatchResult, output_dims: Mapping[str, tuple[str, ...]],
-                    session: int = 1) -> None:
+    def write_batch(
+        self, result: BatchResult, output_dims: Mapping[str, tuple[str, ...]], session: int = 1
+    ) -> None:
         """Store one batch's outputs and failures in a single file."""
         sample = np.arange(result.start, result.stop)
-        variables = {name: (("sample", *output_dims[name]), values)
-                     for name, values in result.outputs.items()}
+        variables = {
+            name: (("sample", *output_dims[name]), values)
+            for name, values in result.outputs.items()
+        }
         part = xr.Dataset(variables, coords={"sample": sample})
         part.attrs["failures"] = json.dumps([dataclasses.asdict(f) for f in result.failures])
         part.attrs["seconds"] = result.seconds
@@ -366,8 +393,9 @@ class RunStore:
         write_text(path.with_name(path.name + RECEIPT), receipt(content))
         write_bytes(path, content)
 
-    def collect(self, size: int, coords: Mapping[str, Mapping[str, Any]]
-                ) -> tuple[xr.Dataset, list[Failure]]:
+    def collect(
+        self, size: int, coords: Mapping[str, Mapping[str, Any]]
+    ) -> tuple[xr.Dataset, list[Failure]]:
         """Stream every stored batch into ``results.nc`` (NaN where failed or missing)
         one part at a time, write ``failures.json``, and return both (the results
         lazily opened from disk)."""
@@ -375,27 +403,29 @@ class RunStore:
         # An output that never succeeded takes its shape from its declared coords.
         for name, dim_coords in coords.items():
             shapes.setdefault(name, {d: len(v) for d, v in dim_coords.items()})
-        self._check_space(size * sum(int(np.prod(list(d.values()))) for d in shapes.values())
-                          * 8, "results.nc")
+        self._check_space(
+            size * sum(int(np.prod(list(d.values()))) for d in shapes.values()) * 8, "results.nc"
+        )
 
         def write(path: Path) -> None:
             import h5netcdf
 
             with h5netcdf.File(path, "w") as out:
-                out.dimensions = {"sample": size} | {d: n for dims in shapes.values()
-                                                     for d, n in dims.items()}
+                out.dimensions = {"sample": size} | {
+                    d: n for dims in shapes.values() for d, n in dims.items()
+                }
                 out.create_variable("sample", ("sample",), "i8")[:] = np.arange(size)
                 for dim, values in _dimension_coords(coords, shapes).items():
                     out.create_variable(dim, (dim,), data=np.asarray(values))
                 for name, dims in shapes.items():
-                    out.create_variable(name, ("sample", *dims), float, fillvalue=np.nan,
-                                        chunks=True)
+                    out.create_variable(
+                        name, ("sample", *dims), float, fillvalue=np.nan, chunks=True
+                    )
                 for part_path in self.part_files():
                     with xr.open_dataset(part_path, engine=ENGINE) as part:
                         samples = part["sample"].values
                         for name in part.data_vars:
-                            out.variables[name][samples[0]: samples[-1] + 1] = \
-                                part[name].values
+                            out.variables[name][samples[0] : samples[-1] + 1] = part[name].values
 
         atomic_write(self.directory / "results.nc", write)
         write_json(self.directory / "failures.json", [dataclasses.asdict(f) for f in failures])
@@ -405,9 +435,11 @@ class RunStore:
         """Refuse to start a large streamed write the disk cannot hold."""
         free = shutil.disk_usage(self.directory).free
         if free < needed * 1.05 + 2**20:
-            raise UqscaleError(f"{self.directory / name}: needs about {needed / 2**20:.0f} MB "
-                               f"but {free / 2**20:.0f} MB are free; free space and run "
-                               f"`uqscale analyze {self.directory}`")
+            raise UqscaleError(
+                f"{self.directory / name}: needs about {needed / 2**20:.0f} MB "
+                f"but {free / 2**20:.0f} MB are free; free space and run "
+                f"`uqscale analyze {self.directory}`"
+            )
 
     def write_analyses(self, analyses: xr.DataTree, indices: Mapping[str, Any]) -> None:
         """Store every analysis (the tree of :func:`uqscale.analysis.run_all.analyze_all`,
@@ -415,16 +447,17 @@ class RunStore:
         write_netcdf(self.directory / "analyses.nc", analyses)
         write_json(self.directory / "indices.json", indices)
 
-    def update_provenance(self, changes: Mapping[str, Any], remove: tuple[str, ...] = ()
-                          ) -> None:
+    def update_provenance(self, changes: Mapping[str, Any], remove: tuple[str, ...] = ()) -> None:
         """Merge ``changes`` into provenance.json and drop the keys ``remove``."""
         record = self.provenance() | dict(changes)
-        write_json(self.directory / "provenance.json",
-                   {k: v for k, v in record.items() if k not in remove})
+        write_json(
+            self.directory / "provenance.json", {k: v for k, v in record.items() if k not in remove}
+        )
 
 
-def _dimension_coords(coords: Mapping[str, Mapping[str, Any]],
-                      shapes: Mapping[str, Mapping[str, int]]) -> dict[str, Any]:
+def _dimension_coords(
+    coords: Mapping[str, Mapping[str, Any]], shapes: Mapping[str, Mapping[str, int]]
+) -> dict[str, Any]:
     """Declared coordinate values per field dimension (integers 0.. when undeclared)."""
     values: dict[str, Any] = {}
     for name, dims in shapes.items():
@@ -465,7 +498,9 @@ def check_part(path: Path) -> str | None:
 def _real_folder(path: Path) -> Path:
     """``path`` as an existing real folder (created if missing), never a link."""
     if path.is_symlink():
-        raise UqscaleError(f"{path}: is a symbolic link; uqscale never writes through one "
-                           f"in a run folder: remove it")
+        raise UqscaleError(
+            f"{path}: is a symbolic link; uqscale never writes through one "
+            f"in a run folder: remove it"
+        )
     path.mkdir(exist_ok=True)
     return path

@@ -28,19 +28,26 @@ def gfunction(a: Sequence[float] = (0, 1, 4.5, 9, 99, 99, 99, 99), **x) -> dict[
 
 def linear(coefficients: Sequence[float] = (), **x) -> dict[str, np.ndarray]:
     """Linear model ``sum_i c_i x_i`` of inputs ``x1 .. xk``, output ``y``."""
-    return {"y": np.asarray(sum(c * np.asarray(x[f"x{i}"])
-                                for i, c in enumerate(coefficients, start=1)))}
+    return {
+        "y": np.asarray(
+            sum(c * np.asarray(x[f"x{i}"]) for i, c in enumerate(coefficients, start=1))
+        )
+    }
 
 
 def lorenz96_tendency(state: np.ndarray, forcing: float = 8.0) -> np.ndarray:
     """Lorenz-96 tendency ``dx_i/dt = (x_{i+1} - x_{i-2}) x_{i-1} - x_i + F`` on a ring
     (Lorenz 1996), for states ``(..., n)``."""
-    return ((np.roll(state, -1, axis=-1) - np.roll(state, 2, axis=-1))
-            * np.roll(state, 1, axis=-1) - state + forcing)
+    return (
+        (np.roll(state, -1, axis=-1) - np.roll(state, 2, axis=-1)) * np.roll(state, 1, axis=-1)
+        - state
+        + forcing
+    )
 
 
-def lorenz96_advance(state: np.ndarray, duration: float, dt: float = 0.05,
-                     forcing: float = 8.0) -> np.ndarray:
+def lorenz96_advance(
+    state: np.ndarray, duration: float, dt: float = 0.05, forcing: float = 8.0
+) -> np.ndarray:
     """Integrate Lorenz-96 states ``(..., n)`` over ``duration`` by fourth-order
     Runge-Kutta steps of ``dt`` (0.05, as in Sakov & Oke 2008)."""
     steps = max(1, round(duration / dt))

@@ -49,9 +49,16 @@ class CaseResult:
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: name, output, expected, got, error, tolerance, rtol, passed
         (plus ``at``, the coordinates compared, and ``message`` where they apply)."""
-        entry = {"name": self.name, "output": self.output, "expected": self.expected,
-                 "got": _finite_or_none(self.got), "error": _finite_or_none(self.error),
-                 "tolerance": self.tolerance, "rtol": self.rtol, "passed": self.passed}
+        entry = {
+            "name": self.name,
+            "output": self.output,
+            "expected": self.expected,
+            "got": _finite_or_none(self.got),
+            "error": _finite_or_none(self.error),
+            "tolerance": self.tolerance,
+            "rtol": self.rtol,
+            "passed": self.passed,
+        }
         if self.at:
             entry["at"] = self.at
         if self.message:
@@ -68,22 +75,29 @@ def medians(study: Study) -> dict[str, float]:
     from uqscale.space import InputSpace
 
     space = InputSpace.of(study)
-    return {name: float(np.asarray(m.inv(0.5)).ravel()[0])
-            for name, m in zip(space.names, space.marginals, strict=True)}
+    return {
+        name: float(np.asarray(m.inv(0.5)).ravel()[0])
+        for name, m in zip(space.names, space.marginals, strict=True)
+    }
 
 
-def case_inputs(study: Study, case: VerificationCase, base: dict[str, float] | None = None
-                ) -> dict[str, float]:
+def case_inputs(
+    study: Study, case: VerificationCase, base: dict[str, float] | None = None
+) -> dict[str, float]:
     """The case's values of every study input: fixed ones, else the median."""
-    return {**(base if base is not None else medians(study)),
-            **{k: float(v) for k, v in case.inputs.items()}}
+    return {
+        **(base if base is not None else medians(study)),
+        **{k: float(v) for k, v in case.inputs.items()},
+    }
 
 
 def _with_parameters(study: Study, overrides: dict[str, dict[str, Any]]) -> Study:
     if not overrides:
         return study
-    models = [dataclasses.replace(m, parameters={**m.parameters, **overrides.get(m.name, {})})
-              for m in study.models]
+    models = [
+        dataclasses.replace(m, parameters={**m.parameters, **overrides.get(m.name, {})})
+        for m in study.models
+    ]
     return study.replace(models=models)
 
 
@@ -113,14 +127,17 @@ def verify_study(study: Study, names: Sequence[str] | None = None) -> list[CaseR
         known = {c.name for c in cases}
         for name in names:
             if name not in known:
-                raise StudyError("verification", f"no case named '{name}' (cases: "
-                                                 f"{', '.join(sorted(known)) or 'none'})")
+                raise StudyError(
+                    "verification",
+                    f"no case named '{name}' (cases: {', '.join(sorted(known)) or 'none'})",
+                )
         cases = [c for c in cases if c.name in set(names)]
     base = medians(study)
     groups: dict[str, list[VerificationCase]] = {}
     for case in cases:
-        key = json.dumps({k: case.parameters[k] for k in sorted(case.parameters)},
-                         sort_keys=True, default=str)
+        key = json.dumps(
+            {k: case.parameters[k] for k in sorted(case.parameters)}, sort_keys=True, default=str
+        )
         groups.setdefault(key, []).append(case)
     results: dict[str, CaseResult] = {}
     for group in groups.values():
@@ -129,8 +146,9 @@ def verify_study(study: Study, names: Sequence[str] | None = None) -> list[CaseR
     return [results[c.name] for c in cases]
 
 
-def _run_group(study: Study, cases: list[VerificationCase], base: dict[str, float]
-               ) -> list[CaseResult]:
+def _run_group(
+    study: Study, cases: list[VerificationCase], base: dict[str, float]
+) -> list[CaseResult]:
     """Evaluate cases that share their parameter overrides as one batch."""
     from uqscale.models.evaluate import Pipeline, evaluate_batch
 
@@ -141,8 +159,9 @@ def _run_group(study: Study, cases: list[VerificationCase], base: dict[str, floa
     if sweep is not None:
         # A resolution sweep feeds its parameter per sample: the step's own value,
         # else the finest spacing.
-        given = [m.parameters[sweep.parameter] for m in varied.models
-                 if sweep.parameter in m.parameters]
+        given = [
+            m.parameters[sweep.parameter] for m in varied.models if sweep.parameter in m.parameters
+        ]
         value = given[0] if given else min(sweep.spacings())
         inputs[sweep.parameter] = np.full(len(rows), float(value))
     with tempfile.TemporaryDirectory(prefix=f"uqscale-verify-{study.name}-") as root:
@@ -152,18 +171,31 @@ def _run_group(study: Study, cases: list[VerificationCase], base: dict[str, floa
     results = []
     for row, case in enumerate(cases):
         values = batch.outputs.get(case.output)
-        got, at = (math.nan, None) if values is None else _pick(values[row], specs[case.output],
-                                                                 case)
+        got, at = (
+            (math.nan, None) if values is None else _pick(values[row], specs[case.output], case)
+        )
         error = abs(got - float(case.expected))
         message = failed.get(row, "" if math.isfinite(got) else "output is not finite")
-        results.append(CaseResult(case.name, case.output, float(case.expected), got, error,
-                                  case.allowed, bool(error <= case.allowed), case.rtol, at,
-                                  message))
+        results.append(
+            CaseResult(
+                case.name,
+                case.output,
+                float(case.expected),
+                got,
+                error,
+                case.allowed,
+                bool(error <= case.allowed),
+                case.rtol,
+                at,
+                message,
+            )
+        )
     return results
 
 
-def _pick(values: np.ndarray, spec, case: VerificationCase
-          ) -> tuple[float, dict[str, float] | None]:
+def _pick(
+    values: np.ndarray, spec, case: VerificationCase
+) -> tuple[float, dict[str, float] | None]:
     """The value at the point of a field nearest to ``case.at`` (and its coordinates)."""
     if not spec.dims:
         return float(values), None
@@ -181,15 +213,24 @@ def format_results(results: Sequence[CaseResult]) -> str:
     header = ("case", "output", "expected", "got", "error", "tolerance", "result")
     rows = [header]
     for r in results:
-        tolerance = f"{r.tolerance:.3g}" + (f" (rtol {r.rtol:.3g})" if r.rtol is not None
-                                            else "")
-        output = r.output + ("@" + ",".join(f"{k}={v:g}" for k, v in r.at.items())
-                             if r.at else "")
-        rows.append((r.name, output, f"{r.expected:.12g}", f"{r.got:.12g}", f"{r.error:.3g}",
-                     tolerance, "PASS" if r.passed else "FAIL"))
+        tolerance = f"{r.tolerance:.3g}" + (f" (rtol {r.rtol:.3g})" if r.rtol is not None else "")
+        output = r.output + ("@" + ",".join(f"{k}={v:g}" for k, v in r.at.items()) if r.at else "")
+        rows.append(
+            (
+                r.name,
+                output,
+                f"{r.expected:.12g}",
+                f"{r.got:.12g}",
+                f"{r.error:.3g}",
+                tolerance,
+                "PASS" if r.passed else "FAIL",
+            )
+        )
     widths = [max(len(row[k]) for row in rows) for k in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-             for row in rows]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
     lines += [f"  {r.name}: {r.message}" for r in results if r.message]
     passed = sum(r.passed for r in results)
     lines.append(f"{passed} of {len(results)} verification cases passed")

@@ -70,10 +70,13 @@ def field_docs(options: type) -> dict[str, str]:
             continue
         body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
         for field, following in itertools.pairwise(body):
-            if (isinstance(field, ast.AnnAssign) and isinstance(field.target, ast.Name)
-                    and isinstance(following, ast.Expr)
-                    and isinstance(following.value, ast.Constant)
-                    and isinstance(following.value.value, str)):
+            if (
+                isinstance(field, ast.AnnAssign)
+                and isinstance(field.target, ast.Name)
+                and isinstance(following, ast.Expr)
+                and isinstance(following.value, ast.Constant)
+                and isinstance(following.value.value, str)
+            ):
                 found[field.target.id] = " ".join(following.value.value.split())
     return found
 
@@ -92,9 +95,13 @@ class MethodOptions(SphinxDirective):
             if method.options.__doc__:
                 section += nodes.paragraph(text=" ".join(method.options.__doc__.split()))
             docs = field_docs(method.options)
-            section += _table(["option", "default", "meaning"],
-                              [[f.name, _default(f.default), docs.get(f.name, "")]
-                               for f in dataclasses.fields(method.options)])
+            section += _table(
+                ["option", "default", "meaning"],
+                [
+                    [f.name, _default(f.default), docs.get(f.name, "")]
+                    for f in dataclasses.fields(method.options)
+                ],
+            )
             found.append(section)
         return found
 
@@ -105,9 +112,15 @@ class Distributions(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         from uqscale.distributions import FAMILIES
 
-        return [_table(["distribution", "required", "optional"],
-                       [[name, ", ".join(f.required), ", ".join(f.optional) or "-"]
-                        for name, f in FAMILIES.items()])]
+        return [
+            _table(
+                ["distribution", "required", "optional"],
+                [
+                    [name, ", ".join(f.required), ", ".join(f.optional) or "-"]
+                    for name, f in FAMILIES.items()
+                ],
+            )
+        ]
 
 
 class Example(SphinxDirective):
@@ -120,58 +133,90 @@ class Example(SphinxDirective):
         self.env.note_dependency(str(script))
         source = script.read_text()
         output = run_example(script)
-        return [nodes.literal_block(source, source, language="python"),
-                nodes.literal_block(output, output, language="text")]
+        return [
+            nodes.literal_block(source, source, language="python"),
+            nodes.literal_block(output, output, language="text"),
+        ]
 
 
 @functools.cache
 def run_example(script: Path) -> str:
     """Run ``script`` with the source tree importable (once per build, however many
     pages show it); its output, or ExtensionError."""
-    environment = os.environ | {"PYTHONPATH": os.pathsep.join(
-        [str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    environment = os.environ | {
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(
+            os.pathsep
+        )
+    }
     with tempfile.TemporaryDirectory() as folder:
-        done = subprocess.run([sys.executable, str(script)], cwd=folder, env=environment,
-                              capture_output=True, text=True, timeout=EXAMPLE_TIMEOUT)
+        done = subprocess.run(
+            [sys.executable, str(script)],
+            cwd=folder,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=EXAMPLE_TIMEOUT,
+        )
     if done.returncode != 0:
-        raise ExtensionError(f"example {script.name} failed (exit {done.returncode}):\n"
-                             f"{done.stderr[-3000:]}")
+        raise ExtensionError(
+            f"example {script.name} failed (exit {done.returncode}):\n{done.stderr[-3000:]}"
+        )
     return done.stdout
 
 
 def _readme_section(name: str) -> str:
     """The section of studies/README.md whose heading names the study, if any."""
     text = (STUDIES / "README.md").read_text()
-    found = re.search(rf"^(#+) [^\n]*`{re.escape(name)}`[^\n]*\n(.*?)(?=^#{{1,3}} |\Z)",
-                      text, flags=re.M | re.S)
+    found = re.search(
+        rf"^(#+) [^\n]*`{re.escape(name)}`[^\n]*\n(.*?)(?=^#{{1,3}} |\Z)", text, flags=re.M | re.S
+    )
     return found.group(2).strip() if found else ""
 
 
 def study_page(path: Path) -> str:
     """A Markdown page for one study file: its question, scales, models and checks."""
     data = yaml.safe_load(path.read_text())
-    lines = [f"# {data['study']}", "", (data.get("description") or "").strip(), "",
-             f"Study file: `studies/{path.name}`; run it with "
-             f"`uqscale run studies/{path.name}`.", "", "## Inputs", "",
-             "| input | distribution | scale | units |", "| --- | --- | --- | --- |"]
+    lines = [
+        f"# {data['study']}",
+        "",
+        (data.get("description") or "").strip(),
+        "",
+        f"Study file: `studies/{path.name}`; run it with `uqscale run studies/{path.name}`.",
+        "",
+        "## Inputs",
+        "",
+        "| input | distribution | scale | units |",
+        "| --- | --- | --- | --- |",
+    ]
     for name, spec in data["inputs"].items():
-        params = ", ".join(f"{k}={v}" for k, v in spec.items()
-                           if k not in ("distribution", "scale", "units"))
-        lines.append(f"| `{name}` | {spec['distribution']}({params}) | "
-                     f"{spec.get('scale', '-')} | {spec.get('units', '-')} |")
+        params = ", ".join(
+            f"{k}={v}" for k, v in spec.items() if k not in ("distribution", "scale", "units")
+        )
+        lines.append(
+            f"| `{name}` | {spec['distribution']}({params}) | "
+            f"{spec.get('scale', '-')} | {spec.get('units', '-')} |"
+        )
     lines += ["", "## Model steps", ""]
     for step in data["models"]:
         outputs = [o if isinstance(o, str) else o["name"] for o in step.get("outputs", [])]
         runs = step.get("python") or " ".join(step.get("command", []))
-        lines.append(f"- **{step['name']}** (`{runs}`): {', '.join(step['inputs'])} "
-                     f"-> {', '.join(outputs)}")
+        lines.append(
+            f"- **{step['name']}** (`{runs}`): {', '.join(step['inputs'])} -> {', '.join(outputs)}"
+        )
     lines += ["", "## Analyses", ""]
-    lines += [f"- `{a['method']}`: " + ", ".join(f"{k}={v}" for k, v in a.items()
-                                                  if k != "method") for a in data["analysis"]]
+    lines += [
+        f"- `{a['method']}`: " + ", ".join(f"{k}={v}" for k, v in a.items() if k != "method")
+        for a in data["analysis"]
+    ]
     cases = data.get("verification") or []
     if cases:
-        lines += ["", "## Verification cases", "", "| case | output | expected |",
-                  "| --- | --- | --- |"]
+        lines += [
+            "",
+            "## Verification cases",
+            "",
+            "| case | output | expected |",
+            "| --- | --- | --- |",
+        ]
         lines += [f"| `{c['name']}` | `{c['output']}` | {c['expected']} |" for c in cases]
     section = _readme_section(data["study"]) or _readme_section(path.stem)
     if section:

@@ -3,17 +3,28 @@ embedded cluster, first and total Sobol' indices read back as xarray."""
 
 import uqscale
 
-study = uqscale.Study.from_dict({
-    "study": "ishigami-docs", "seed": 1,
-    "inputs": {name: {"distribution": "uniform", "low": -3.141592653589793,
-                      "high": 3.141592653589793} for name in ("x1", "x2", "x3")},
-    "models": [{"name": "f", "python": "uqscale.testfunctions:ishigami",
-                "inputs": ["x1", "x2", "x3"], "parameters": {"a": 7.0, "b": 0.1},
-                "outputs": ["y"], "vectorized": True}],
-    "analysis": [{"method": "pce", "order": 6, "n": 300},
-                 {"method": "sobol", "n": 1024}],
-    "execution": {"workers": 1},
-})
+study = uqscale.Study.from_dict(
+    {
+        "study": "ishigami-docs",
+        "seed": 1,
+        "inputs": {
+            name: {"distribution": "uniform", "low": -3.141592653589793, "high": 3.141592653589793}
+            for name in ("x1", "x2", "x3")
+        },
+        "models": [
+            {
+                "name": "f",
+                "python": "uqscale.testfunctions:ishigami",
+                "inputs": ["x1", "x2", "x3"],
+                "parameters": {"a": 7.0, "b": 0.1},
+                "outputs": ["y"],
+                "vectorized": True,
+            }
+        ],
+        "analysis": [{"method": "pce", "order": 6, "n": 300}, {"method": "sobol", "n": 1024}],
+        "execution": {"workers": 1},
+    }
+)
 
 if __name__ == "__main__":
     result = uqscale.run(study, "runs/ishigami-docs")

@@ -90,8 +90,15 @@ def _uptake(theta: Array, kappa: Array, first_order: bool) -> tuple[Array, Array
     return value, np.where(linear, 1.0 / kappa, kappa / (kappa + positive) ** 2)
 
 
-def solve_profile(da: Array, kappa: Array, pe: Array, nx: int, first_order: bool = False,
-                  tol: float = 1e-12, max_iter: int = 100) -> Array:
+def solve_profile(
+    da: Array,
+    kappa: Array,
+    pe: Array,
+    nx: int,
+    first_order: bool = False,
+    tol: float = 1e-12,
+    max_iter: int = 100,
+) -> Array:
     """``theta`` on the nodes ``xi = 0, 1/nx, ..., 1``, shape ``(batch, nx + 1)``.
 
     Parameters
@@ -135,8 +142,10 @@ def solve_profile(da: Array, kappa: Array, pe: Array, nx: int, first_order: bool
         active[np.flatnonzero(active)[done]] = False
         if not active.any():
             return np.concatenate([theta, np.ones((len(theta), 1))], axis=1)
-    raise RuntimeError(f"Newton's method did not converge in {max_iter} iterations for "
-                       f"{int(active.sum())} sample(s)")
+    raise RuntimeError(
+        f"Newton's method did not converge in {max_iter} iterations for "
+        f"{int(active.sum())} sample(s)"
+    )
 
 
 def _trapezoid(values: Array, h: float) -> Array:
@@ -153,8 +162,14 @@ def _fraction_below(theta: Array, level: float) -> Array:
     return part.mean(axis=1)
 
 
-def dimensionless_groups(v_max: Array, km: Array, diffusivity: Array, thickness: Array,
-                         velocity: Array, c_surface: float = 0.2) -> dict[str, Array]:
+def dimensionless_groups(
+    v_max: Array,
+    km: Array,
+    diffusivity: Array,
+    thickness: Array,
+    velocity: Array,
+    c_surface: float = 0.2,
+) -> dict[str, Array]:
     """The Damkohler and Peclet numbers, ``kappa`` and the Thiele modulus.
 
     Parameters
@@ -172,16 +187,25 @@ def dimensionless_groups(v_max: Array, km: Array, diffusivity: Array, thickness:
         ``damkohler`` (``V_max L^2 / (D c_s)``), ``peclet`` (``u L / D``), ``kappa``
         (``K_m / c_s``) and ``thiele_modulus`` (``L sqrt(V_max / (K_m D))``).
     """
-    v_max, km, diffusivity, thickness, velocity = (np.asarray(a, dtype=float) for a in
-                                                   (v_max, km, diffusivity, thickness,
-                                                    velocity))
-    return {"damkohler": v_max * thickness**2 / (diffusivity * c_surface),
-            "peclet": velocity * thickness / diffusivity, "kappa": km / c_surface,
-            "thiele_modulus": thickness * np.sqrt(v_max / (km * diffusivity))}
+    v_max, km, diffusivity, thickness, velocity = (
+        np.asarray(a, dtype=float) for a in (v_max, km, diffusivity, thickness, velocity)
+    )
+    return {
+        "damkohler": v_max * thickness**2 / (diffusivity * c_surface),
+        "peclet": velocity * thickness / diffusivity,
+        "kappa": km / c_surface,
+        "thiele_modulus": thickness * np.sqrt(v_max / (km * diffusivity)),
+    }
 
 
-def tissue_oxygen(damkohler: Array, peclet: Array, kappa: Array, hypoxic_level: float = 0.065,
-                  nx: int = 200, kinetics: str = "michaelis_menten") -> dict[str, Array]:
+def tissue_oxygen(
+    damkohler: Array,
+    peclet: Array,
+    kappa: Array,
+    hypoxic_level: float = 0.065,
+    nx: int = 200,
+    kinetics: str = "michaelis_menten",
+) -> dict[str, Array]:
     """Steady oxygen profile of the perfused slab and its summaries, from the groups.
 
     Parameters
@@ -205,17 +229,23 @@ def tissue_oxygen(damkohler: Array, peclet: Array, kappa: Array, hypoxic_level: 
     """
     if kinetics not in ("michaelis_menten", "first_order"):
         raise ValueError(f"kinetics must be michaelis_menten or first_order (got {kinetics!r})")
-    da, pe, kappa = (np.asarray(a, dtype=float).ravel()
-                     for a in np.broadcast_arrays(damkohler, peclet, kappa))
+    da, pe, kappa = (
+        np.asarray(a, dtype=float).ravel() for a in np.broadcast_arrays(damkohler, peclet, kappa)
+    )
     first_order = kinetics == "first_order"
     theta = solve_profile(da, kappa, pe, int(nx), first_order)
     uptake = _uptake(theta, kappa[:, None], first_order)[0]
     at_surface = _uptake(np.ones_like(kappa), kappa, first_order)[0]
     xi = np.linspace(0.0, 1.0, theta.shape[1])
     points = np.linspace(0.0, 1.0, PROFILE_POINTS)
-    profile = np.stack([np.interp(points, xi, row) for row in theta]) if len(theta) else \
-        np.empty((0, PROFILE_POINTS))
-    return {"hypoxic_fraction": _fraction_below(theta, hypoxic_level),
-            "min_oxygen": theta[:, 0],
-            "effectiveness": _trapezoid(uptake, 1.0 / int(nx)) / at_surface,
-            "oxygen": profile}
+    profile = (
+        np.stack([np.interp(points, xi, row) for row in theta])
+        if len(theta)
+        else np.empty((0, PROFILE_POINTS))
+    )
+    return {
+        "hypoxic_fraction": _fraction_below(theta, hypoxic_level),
+        "min_oxygen": theta[:, 0],
+        "effectiveness": _trapezoid(uptake, 1.0 / int(nx)) / at_surface,
+        "oxygen": profile,
+    }

@@ -66,7 +66,7 @@ def leading_error(width: float, a: float, dx: float, points: int = 20001) -> flo
     >>> round(leading_error(1.0, 0.25, 0.1) / (-c * 0.1 ** 2 * (3 - 2 * 0.5 ** 2) / 120), 9)
     1.0
     """
-    diffusion, c = width ** 2 / 2.0, float(exact_speed(width, a))
+    diffusion, c = width**2 / 2.0, float(exact_speed(width, a))
     z = np.linspace(-40.0 * width, 40.0 * width, points)
     front = 1.0 / (1.0 + np.exp(z / width))
     # U' = -U (1 - U) / w, so every derivative is a polynomial in U: p_{n+1} = p_n' p_1.
@@ -77,7 +77,7 @@ def leading_error(width: float, a: float, dx: float, points: int = 20001) -> flo
     weight = np.exp(c * z / diffusion) * first(front)
     numerator = np.trapezoid(fourth(front) * weight, z)
     denominator = np.trapezoid(first(front) * weight, z)
-    return float(-diffusion * dx ** 2 / 12.0 * numerator / denominator)
+    return float(-diffusion * dx**2 / 12.0 * numerator / denominator)
 
 
 def pinning_spacing(width: float, a: float, points: int = 20001) -> float:
@@ -107,11 +107,13 @@ def _phi_functions(z: Array) -> tuple[Array, Array, Array, Array]:
     small = z > -1.0
     circle = np.exp(1j * np.pi * (np.arange(CONTOUR_POINTS) + 0.5) / CONTOUR_POINTS)
     points = z[small][:, None] + circle
-    big = np.where(small, -2.0, z)        # the direct formulas are exact away from 0
-    for formula in (lambda x: (np.exp(x / 2) - 1) / x,
-                    lambda x: (-4 - x + np.exp(x) * (4 - 3 * x + x ** 2)) / x ** 3,
-                    lambda x: (2 + x + np.exp(x) * (x - 2)) / x ** 3,
-                    lambda x: (-4 - 3 * x - x ** 2 + np.exp(x) * (4 - x)) / x ** 3):
+    big = np.where(small, -2.0, z)  # the direct formulas are exact away from 0
+    for formula in (
+        lambda x: (np.exp(x / 2) - 1) / x,
+        lambda x: (-4 - x + np.exp(x) * (4 - 3 * x + x**2)) / x**3,
+        lambda x: (2 + x + np.exp(x) * (x - 2)) / x**3,
+        lambda x: (-4 - 3 * x - x**2 + np.exp(x) * (4 - x)) / x**3,
+    ):
         value = formula(big)
         value[small] = formula(points).mean(axis=1).real
         out.append(value)
@@ -122,15 +124,16 @@ def _reaction(u: Array, a: Array) -> Array:
     return u * (1.0 - u) * (u - a[:, None])
 
 
-def _positions(width: Array, a: Array, dx: float, cells: int, t_relax: float,
-               t_measure: float, dt: float) -> tuple[Array, Array]:
+def _positions(
+    width: Array, a: Array, dx: float, cells: int, t_relax: float, t_measure: float, dt: float
+) -> tuple[Array, Array]:
     """Front positions ``X`` (steps + 1, samples) at times ``t``, for one dx."""
-    diffusion = width ** 2 / 2.0
+    diffusion = width**2 / 2.0
     x = (np.arange(cells) + 0.5) * dx
     centre = cells * dx / 2.0
     u = 1.0 / (1.0 + np.exp((x[None, :] - centre) / width[:, None]))
     modes = np.arange(cells)
-    eigen = -4.0 * diffusion[:, None] / dx ** 2 * np.sin(np.pi * modes / (2 * cells)) ** 2
+    eigen = -4.0 * diffusion[:, None] / dx**2 * np.sin(np.pi * modes / (2 * cells)) ** 2
     step, half = np.exp(dt * eigen), np.exp(dt * eigen / 2.0)
     q, f1, f2, f3 = (dt * c for c in _phi_functions(dt * eigen))
 
@@ -162,8 +165,11 @@ def _positions(width: Array, a: Array, dx: float, cells: int, t_relax: float,
         cells_off[np.abs(cells_off) < 4] = 0
         if cells_off.any():
             source = modes[None, :] + cells_off[:, None]
-            u = np.where(source >= cells, 0.0,
-                         np.where(source < 0, 1.0, u[rows, np.clip(source, 0, cells - 1)]))
+            u = np.where(
+                source >= cells,
+                0.0,
+                np.where(source < 0, 1.0, u[rows, np.clip(source, 0, cells - 1)]),
+            )
             shifted += cells_off * dx
             v = transform(u)
             position = dx * u.sum(axis=1)
@@ -185,10 +191,17 @@ def _speed(positions: Array, times: Array, dx: float) -> float:
     return float((levels[-1] - levels[0]) / (when[-1] - when[0]))
 
 
-def front_speed(a: Array, dx: Array | float, width: Array | None = None,
-                D: Array | None = None, domain: float = 60.0,  # noqa: N803
-                t_relax: float = 40.0, t_measure: float = 80.0, dt: float = 0.1,
-                min_cells: int = 48) -> dict[str, Array]:
+def front_speed(
+    a: Array,
+    dx: Array | float,
+    width: Array | None = None,
+    D: Array | None = None,  # noqa: N803
+    domain: float = 60.0,
+    t_relax: float = 40.0,
+    t_measure: float = 80.0,
+    dt: float = 0.1,
+    min_cells: int = 48,
+) -> dict[str, Array]:
     """Speed of the computed front and its error against the exact speed.
 
     Vectorised over samples; samples are grouped by dx (a batch may mix spacings).
@@ -227,23 +240,26 @@ def front_speed(a: Array, dx: Array | float, width: Array | None = None,
     if (width is None) == (D is None):
         raise ValueError("give exactly one of width and D")
     width = np.sqrt(2.0 * np.asarray(D, dtype=float)) if width is None else width
-    width, a, dx = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
-                                         for v in (width, a, dx)))
+    width, a, dx = np.broadcast_arrays(
+        *(np.atleast_1d(np.asarray(v, dtype=float)) for v in (width, a, dx))
+    )
     if np.any(width <= 0) or np.any(dx <= 0) or np.any((a <= 0) | (a >= 0.5)):
         raise ValueError("need width > 0, dx > 0 and 0 < a < 1/2")
     if domain < MIN_WIDTHS * width.max():
-        raise ValueError(f"domain {domain:g} is under {MIN_WIDTHS:g} front widths "
-                         f"(width up to {width.max():g}); give a longer domain")
+        raise ValueError(
+            f"domain {domain:g} is under {MIN_WIDTHS:g} front widths "
+            f"(width up to {width.max():g}); give a longer domain"
+        )
     speed = np.empty(len(width))
     spacings, group = np.unique(dx, return_inverse=True)
     for k, spacing in enumerate(spacings):
         cells = max(int(np.ceil(domain / spacing)), min_cells)
         members = np.flatnonzero(group == k)
         for rows in np.array_split(members, -(-len(members) * cells // CHUNK)):
-            positions, times = _positions(width[rows], a[rows], float(spacing), cells,
-                                          t_relax, t_measure, dt)
+            positions, times = _positions(
+                width[rows], a[rows], float(spacing), cells, t_relax, t_measure, dt
+            )
             measured = times >= t_relax - dt / 2
             for j, row in enumerate(rows):
-                speed[row] = _speed(positions[measured, j], times[measured],
-                                    float(spacing))
+                speed[row] = _speed(positions[measured, j], times[measured], float(spacing))
     return {"speed": speed, "speed_error": speed / exact_speed(width, a) - 1.0}

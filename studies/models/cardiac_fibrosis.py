@@ -54,8 +54,9 @@ def _seed_key(value: float) -> int:
     return int(np.float64(value).view(np.uint64))
 
 
-def restitution_closed_form(di: ArrayLike, tau_in: ArrayLike, tau_out: ArrayLike,
-                            tau_open: ArrayLike, tau_close: ArrayLike) -> np.ndarray:
+def restitution_closed_form(
+    di: ArrayLike, tau_in: ArrayLike, tau_out: ArrayLike, tau_open: ArrayLike, tau_close: ArrayLike
+) -> np.ndarray:
     """Mitchell & Schaeffer's APD restitution curve (their eq. for ``APD(DI)``).
 
     Parameters
@@ -71,8 +72,7 @@ def restitution_closed_form(di: ArrayLike, tau_in: ArrayLike, tau_out: ArrayLike
         ``tau_close ln((1 - (1 - h_min) exp(-DI / tau_open)) / h_min)``, ms.
     """
     h_min = 4.0 * np.asarray(tau_in) / np.asarray(tau_out)
-    return tau_close * np.log((1.0 - (1.0 - h_min) * np.exp(-np.asarray(di) / tau_open))
-                              / h_min)
+    return tau_close * np.log((1.0 - (1.0 - h_min) * np.exp(-np.asarray(di) / tau_open)) / h_min)
 
 
 def front_speed(sigma: ArrayLike, tau_in: ArrayLike, tau_out: ArrayLike) -> np.ndarray:
@@ -80,21 +80,29 @@ def front_speed(sigma: ArrayLike, tau_in: ArrayLike, tau_out: ArrayLike) -> np.n
     (mm/ms)."""
     root = np.sqrt(1.0 - 4.0 * np.asarray(tau_in) / np.asarray(tau_out))
     return np.sqrt(np.asarray(sigma) / (2.0 * np.asarray(tau_in))) * (
-        (1.0 + root) / 2.0 - (1.0 - root))
+        (1.0 + root) / 2.0 - (1.0 - root)
+    )
 
 
-def _membrane(v: np.ndarray, h: np.ndarray, tau_in, tau_out, tau_open, tau_close,
-              dt: float) -> tuple[np.ndarray, np.ndarray]:
+def _membrane(
+    v: np.ndarray, h: np.ndarray, tau_in, tau_out, tau_open, tau_close, dt: float
+) -> tuple[np.ndarray, np.ndarray]:
     """One forward-Euler step of the cell's currents and gate: (``dv``, new ``h``)."""
     dv = dt * (h * v * v * (1.0 - v) / tau_in - v / tau_out)
     h = np.where(v < V_GATE, h + dt * (1.0 - h) / tau_open, h - dt * h / tau_close)
     return dv, h
 
 
-def cell_restitution(tau_in: ArrayLike, tau_out: ArrayLike, tau_open: ArrayLike,
-                     tau_close: ArrayLike, *, dt: float = 0.01,
-                     intervals: tuple[float, ...] = (20, 40, 60, 80, 120, 160, 240, 320),
-                     recovered: float = 2000.0) -> dict[str, np.ndarray]:
+def cell_restitution(
+    tau_in: ArrayLike,
+    tau_out: ArrayLike,
+    tau_open: ArrayLike,
+    tau_close: ArrayLike,
+    *,
+    dt: float = 0.01,
+    intervals: tuple[float, ...] = (20, 40, 60, 80, 120, 160, 240, 320),
+    recovered: float = 2000.0,
+) -> dict[str, np.ndarray]:
     """Micro step: one cell paced S1-S2, its APD at each diastolic interval.
 
     A fully recovered cell (``h = 1``) is excited (``v = 0.3``) and repolarises; a
@@ -122,19 +130,25 @@ def cell_restitution(tau_in: ArrayLike, tau_out: ArrayLike, tau_open: ArrayLike,
         Schaeffer's closed form, ``-tau_close ln(1 - (1 - h_min) e^{-DI / tau_open})``,
         holds it without the offset their asymptotics leave in the APD itself).
     """
-    taus = [np.asarray(t, dtype=float).ravel() for t in np.broadcast_arrays(
-        tau_in, tau_out, tau_open, tau_close)]
+    taus = [
+        np.asarray(t, dtype=float).ravel()
+        for t in np.broadcast_arrays(tau_in, tau_out, tau_open, tau_close)
+    ]
     h_end = _action_potential(np.ones(len(taus[0])), taus, dt)[1]
     di = np.asarray((*intervals, recovered), dtype=float)
     h = 1.0 - (1.0 - h_end[:, None]) * np.exp(-di / taus[2][:, None])
     apd = _action_potential(h.ravel(), [np.repeat(t, len(di)) for t in taus], dt)[0]
     apd = apd.reshape(h.shape)
-    return {"apd": apd[:, -1], "restitution": apd[:, :-1],
-            "apd_shortening": apd[:, -1:] - apd[:, :-1]}
+    return {
+        "apd": apd[:, -1],
+        "restitution": apd[:, :-1],
+        "apd_shortening": apd[:, -1:] - apd[:, :-1],
+    }
 
 
-def _action_potential(h: np.ndarray, taus: list[np.ndarray], dt: float
-                      ) -> tuple[np.ndarray, np.ndarray]:
+def _action_potential(
+    h: np.ndarray, taus: list[np.ndarray], dt: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Duration (stimulus to ``v`` falling through ``V_GATE``) and the gate at that
     moment, of action potentials started at ``v = 0.3`` with gates ``h``."""
     v, h = np.full(h.shape, 0.3), h.copy()
@@ -152,8 +166,9 @@ def _action_potential(h: np.ndarray, taus: list[np.ndarray], dt: float
     return np.where(np.isnan(duration), 5000.0, duration), gate
 
 
-def fibrosis_pattern(fibrosis: float, pattern: float, seed: int, shape: tuple[int, int],
-                     stimulus_columns: int) -> np.ndarray:
+def fibrosis_pattern(
+    fibrosis: float, pattern: float, seed: int, shape: tuple[int, int], stimulus_columns: int
+) -> np.ndarray:
     """Conducting sites (``True``) of one sheet of ``shape`` sites: site ``(i, j)`` is fibrotic
     where a uniform number drawn for it is below ``fibrosis``. The numbers come from
     ``seed`` and the exact bits of ``pattern``, so a larger fraction adds fibrotic
@@ -175,8 +190,9 @@ def _couplings(conducting: np.ndarray, sigma: np.ndarray, dx: float) -> np.ndarr
     return np.stack([scale * (centre & n) for n in neighbours])
 
 
-def phase_singularities(v: np.ndarray, h: np.ndarray, h_centre: np.ndarray,
-                        conducting: np.ndarray) -> np.ndarray:
+def phase_singularities(
+    v: np.ndarray, h: np.ndarray, h_centre: np.ndarray, conducting: np.ndarray
+) -> np.ndarray:
     """Number of phase singularities per sheet: plaquettes of four conducting sites
     around which the phase ``atan2(h - h_c, v - 1/2)`` winds by a full turn."""
     phase = np.arctan2(h - h_centre[:, None, None], v - 0.5)
@@ -184,20 +200,29 @@ def phase_singularities(v: np.ndarray, h: np.ndarray, h_centre: np.ndarray,
     winding = np.zeros(corners[0].shape)
     for a, b in zip(corners, corners[1:] + corners[:1], strict=True):
         winding += np.angle(np.exp(1j * (b - a)))
-    whole = conducting[:, :-1, :-1] & conducting[:, :-1, 1:] & conducting[:, 1:, 1:] \
+    whole = (
+        conducting[:, :-1, :-1]
+        & conducting[:, :-1, 1:]
+        & conducting[:, 1:, 1:]
         & conducting[:, 1:, :-1]
+    )
     return (whole & (np.abs(winding) > np.pi)).sum(axis=(1, 2))
 
 
-def _velocity(first: np.ndarray, conducting: np.ndarray, dx: float,
-              fit: tuple[float, float] = (0.25, 0.65)) -> np.ndarray:
+def _velocity(
+    first: np.ndarray, conducting: np.ndarray, dx: float, fit: tuple[float, float] = (0.25, 0.65)
+) -> np.ndarray:
     """Conduction velocity (mm/ms) of the S1 wave: the least-squares slope of the
     median activation time of each column's conducting sites over the columns between
     fractions ``fit`` of the sheet; 0 where the wave did not cross them (block)."""
     nx = first.shape[2]
     cols = np.arange(round(fit[0] * (nx - 1)), round(fit[1] * (nx - 1)) + 1)
-    profile = np.array([[np.median(sheet[:, j][ok[:, j]]) if ok[:, j].any() else np.inf
-                         for j in cols] for sheet, ok in zip(first, conducting, strict=True)])
+    profile = np.array(
+        [
+            [np.median(sheet[:, j][ok[:, j]]) if ok[:, j].any() else np.inf for j in cols]
+            for sheet, ok in zip(first, conducting, strict=True)
+        ]
+    )
     xc = cols * dx - (cols * dx).mean()
     crossed = np.isfinite(profile).all(axis=1)
     # math.fsum: exactly rounded, so a sample's velocity does not depend on its batch.
@@ -211,9 +236,29 @@ class _Sheets:
     :meth:`keep` drops the finished ones, so a batch costs the sum of its sheets'
     steps, not its slowest sheet's steps times the batch size."""
 
-    FIELDS = ("row", "t_s2", "tau_in", "tau_out", "tau_open", "tau_close", "h_centre",
-              "g", "diagonal", "conducting", "s2_region", "v", "h", "first", "count",
-              "first_after", "last", "ps_sum", "ps_checks", "fired", "alive_until")
+    FIELDS = (
+        "row",
+        "t_s2",
+        "tau_in",
+        "tau_out",
+        "tau_open",
+        "tau_close",
+        "h_centre",
+        "g",
+        "diagonal",
+        "conducting",
+        "s2_region",
+        "v",
+        "h",
+        "first",
+        "count",
+        "first_after",
+        "last",
+        "ps_sum",
+        "ps_checks",
+        "fired",
+        "alive_until",
+    )
 
     def __init__(self, **arrays: np.ndarray) -> None:
         self.__dict__.update(arrays)
@@ -228,12 +273,23 @@ class _Sheets:
 def _laplacian(s: _Sheets) -> np.ndarray:
     """``div(sigma grad v)`` with no flux into fibrosis or across the edges."""
     p = np.pad(s.v, ((0, 0), (1, 1), (1, 1)))
-    return (s.g[0] * p[:, 1:-1, 2:] + s.g[1] * p[:, 1:-1, :-2] + s.g[2] * p[:, 2:, 1:-1]
-            + s.g[3] * p[:, :-2, 1:-1] - s.diagonal * s.v)
+    return (
+        s.g[0] * p[:, 1:-1, 2:]
+        + s.g[1] * p[:, 1:-1, :-2]
+        + s.g[2] * p[:, 2:, 1:-1]
+        + s.g[3] * p[:, :-2, 1:-1]
+        - s.diagonal * s.v
+    )
 
 
-def _run(s: _Sheets, results: dict[str, np.ndarray], dt: float, sustain: float,
-         ps_every: float, t_max: float) -> None:
+def _run(
+    s: _Sheets,
+    results: dict[str, np.ndarray],
+    dt: float,
+    sustain: float,
+    ps_every: float,
+    t_max: float,
+) -> None:
     """Step every sheet until its activity ends, ``sustain`` ms after its S2 or at
     ``t_max``; write each finished sheet's summaries into ``results`` (by ``row``)."""
     ps_steps = max(1, round(ps_every / dt))
@@ -264,8 +320,9 @@ def _run(s: _Sheets, results: dict[str, np.ndarray], dt: float, sustain: float,
         s.alive_until[excited] = t
         counting = t >= s.t_s2 + 50.0
         if counting.any():
-            found = phase_singularities(s.v[counting], s.h[counting], s.h_centre[counting],
-                                        s.conducting[counting])
+            found = phase_singularities(
+                s.v[counting], s.h[counting], s.h_centre[counting], s.conducting[counting]
+            )
             s.ps_sum[counting] += found
             s.ps_checks[counting] += 1
         done = (t > s.t_s2 + sustain) | ((t > s.t_s2 + 5.0) & ~excited) | (t >= t_max)
@@ -274,8 +331,9 @@ def _run(s: _Sheets, results: dict[str, np.ndarray], dt: float, sustain: float,
             s.keep(~done)
 
 
-def _summarise(s: _Sheets, done: np.ndarray, results: dict[str, np.ndarray],
-               sustain: float) -> None:
+def _summarise(
+    s: _Sheets, done: np.ndarray, results: dict[str, np.ndarray], sustain: float
+) -> None:
     """Per finished sheet: sustained (still excited at the horizon), re-entry duration
     (S2 to the last activation, if some site fired twice after S2), the mean number of
     phase singularities, the mean cycle length, and the S1 activation map."""
@@ -285,24 +343,40 @@ def _summarise(s: _Sheets, done: np.ndarray, results: dict[str, np.ndarray],
     count = s.count[done]
     reentered = count.max(axis=(1, 2)) >= 2
     results["duration"][rows] = np.where(
-        reentered, np.minimum(s.fired[done], end) - s.t_s2[done], 0.0)
+        reentered, np.minimum(s.fired[done], end) - s.t_s2[done], 0.0
+    )
     results["ps"][rows] = s.ps_sum[done] / np.maximum(s.ps_checks[done], 1)
-    with np.errstate(invalid="ignore"):       # inf - inf where a site never fired
-        cycles = np.where(count >= 3, (s.last[done] - s.first_after[done])
-                          / np.maximum(count - 1, 1), np.nan)
-    results["cycle"][rows] = [np.median(c[np.isfinite(c)]) if np.isfinite(c).any() else 0.0
-                              for c in cycles]
+    with np.errstate(invalid="ignore"):  # inf - inf where a site never fired
+        cycles = np.where(
+            count >= 3, (s.last[done] - s.first_after[done]) / np.maximum(count - 1, 1), np.nan
+        )
+    results["cycle"][rows] = [
+        np.median(c[np.isfinite(c)]) if np.isfinite(c).any() else 0.0 for c in cycles
+    ]
     results["first"][rows] = s.first[done]
 
 
-def tissue_reentry(conductivity: ArrayLike, tau_in: ArrayLike, tau_out: ArrayLike,
-                   tau_open: ArrayLike, tau_close: ArrayLike, fibrosis: ArrayLike,
-                   pattern: ArrayLike, apd: ArrayLike, *, seed: int = 0, n: int = 80,
-                   ny: int | None = None, dx: float = 0.5, dt: float = 0.1,
-                   s1_mm: float = 1.5,
-                   s2_delays: tuple[float, ...] = (20.0, 40.0, 60.0, 80.0, 100.0, 120.0),
-                   sustain: float = 500.0, ps_every: float = 5.0,
-                   t_max: float = math.inf) -> dict[str, np.ndarray]:
+def tissue_reentry(
+    conductivity: ArrayLike,
+    tau_in: ArrayLike,
+    tau_out: ArrayLike,
+    tau_open: ArrayLike,
+    tau_close: ArrayLike,
+    fibrosis: ArrayLike,
+    pattern: ArrayLike,
+    apd: ArrayLike,
+    *,
+    seed: int = 0,
+    n: int = 80,
+    ny: int | None = None,
+    dx: float = 0.5,
+    dt: float = 0.1,
+    s1_mm: float = 1.5,
+    s2_delays: tuple[float, ...] = (20.0, 40.0, 60.0, 80.0, 100.0, 120.0),
+    sustain: float = 500.0,
+    ps_every: float = 5.0,
+    t_max: float = math.inf,
+) -> dict[str, np.ndarray]:
     """Macro step: S1-S2 cross-field protocol on a fibrotic sheet (monodomain).
 
     Parameters
@@ -347,18 +421,26 @@ def tissue_reentry(conductivity: ArrayLike, tau_in: ArrayLike, tau_out: ArrayLik
         re-entry), ``cv`` (mm/ms, of the S1 wave; 0 on conduction block) and
         ``blocked`` (share of conducting sites the S1 wave did not reach).
     """
-    inputs = [np.asarray(a, dtype=float).ravel() for a in np.broadcast_arrays(
-        conductivity, tau_in, tau_out, tau_open, tau_close, fibrosis, pattern, apd)]
+    inputs = [
+        np.asarray(a, dtype=float).ravel()
+        for a in np.broadcast_arrays(
+            conductivity, tau_in, tau_out, tau_open, tau_close, fibrosis, pattern, apd
+        )
+    ]
     sigma, t_in, t_out, t_open, t_close, fib, pat, apd_ = inputs
     if (sigma > dx**2 / (4.0 * dt)).any():
-        raise ValueError(f"dt = {dt} ms is above the explicit stability limit dx^2 / (4 sigma)"
-                         f" = {dx**2 / (4.0 * sigma.max()):.3g} ms for sigma = {sigma.max():.3g}")
+        raise ValueError(
+            f"dt = {dt} ms is above the explicit stability limit dx^2 / (4 sigma)"
+            f" = {dx**2 / (4.0 * sigma.max()):.3g} ms for sigma = {sigma.max():.3g}"
+        )
     batch, k = len(sigma), len(s2_delays)
     s1 = max(1, round(s1_mm / dx))
     ny = n if ny is None else int(ny)
-    conducting = np.stack([fibrosis_pattern(f, q, seed, (ny, n), s1)
-                           for f, q in zip(fib, pat, strict=True)]) if batch else \
-        np.zeros((0, ny, n), dtype=bool)
+    conducting = (
+        np.stack([fibrosis_pattern(f, q, seed, (ny, n), s1) for f, q in zip(fib, pat, strict=True)])
+        if batch
+        else np.zeros((0, ny, n), dtype=bool)
+    )
     owner = np.repeat(np.arange(batch), k)
     quadrant = np.zeros((ny, n), dtype=bool)
     quadrant[: max(1, ny // 2), : n // 2] = True
@@ -369,21 +451,39 @@ def tissue_reentry(conductivity: ArrayLike, tau_in: ArrayLike, tau_out: ArrayLik
 
     def column(values: np.ndarray) -> np.ndarray:
         return values[owner].astype(np.float32)[:, None, None]
+
     h_min = 4.0 * t_in / t_out
     sheets = _Sheets(
-        row=np.arange(rows), t_s2=apd_[owner] + np.tile(np.asarray(s2_delays, float), batch),
-        tau_in=column(t_in), tau_out=column(t_out), tau_open=column(t_open),
-        tau_close=column(t_close), h_centre=(h_min + H_CENTRE * (1.0 - h_min))[owner],
-        g=g, diagonal=g.sum(axis=0), conducting=conducting[owner],
-        s2_region=conducting[owner] & quadrant, v=v, h=np.ones_like(v),
-        first=np.full(v.shape, np.inf), count=np.zeros(v.shape, dtype=np.int32),
-        first_after=np.full(v.shape, np.inf), last=np.full(v.shape, np.inf),
-        ps_sum=np.zeros(rows), ps_checks=np.zeros(rows), fired=np.zeros(rows),
-        alive_until=np.zeros(rows))
+        row=np.arange(rows),
+        t_s2=apd_[owner] + np.tile(np.asarray(s2_delays, float), batch),
+        tau_in=column(t_in),
+        tau_out=column(t_out),
+        tau_open=column(t_open),
+        tau_close=column(t_close),
+        h_centre=(h_min + H_CENTRE * (1.0 - h_min))[owner],
+        g=g,
+        diagonal=g.sum(axis=0),
+        conducting=conducting[owner],
+        s2_region=conducting[owner] & quadrant,
+        v=v,
+        h=np.ones_like(v),
+        first=np.full(v.shape, np.inf),
+        count=np.zeros(v.shape, dtype=np.int32),
+        first_after=np.full(v.shape, np.inf),
+        last=np.full(v.shape, np.inf),
+        ps_sum=np.zeros(rows),
+        ps_checks=np.zeros(rows),
+        fired=np.zeros(rows),
+        alive_until=np.zeros(rows),
+    )
     sheets.first[:, :, :s1] = 0.0
-    results = {"sustained": np.zeros(rows, dtype=bool), "duration": np.zeros(rows),
-               "ps": np.zeros(rows), "cycle": np.zeros(rows),
-               "first": np.full((rows, ny, n), np.inf)}
+    results = {
+        "sustained": np.zeros(rows, dtype=bool),
+        "duration": np.zeros(rows),
+        "ps": np.zeros(rows),
+        "cycle": np.zeros(rows),
+        "first": np.full((rows, ny, n), np.inf),
+    }
     _run(sheets, results, dt, sustain, ps_every, t_max)
     sustained = results["sustained"].reshape(batch, k)
     duration = results["duration"].reshape(batch, k)
@@ -393,10 +493,12 @@ def tissue_reentry(conductivity: ArrayLike, tau_in: ArrayLike, tau_out: ArrayLik
     reached = np.isfinite(first) & conducting
     spacing = float(np.diff(s2_delays).mean()) if k > 1 else 1.0
     has = duration.max(axis=1, initial=0.0) > 0
-    return {"reentry": sustained.any(axis=1).astype(float),
-            "vulnerable_window": sustained.sum(axis=1) * spacing,
-            "reentry_duration": duration.max(axis=1, initial=0.0),
-            "phase_singularities": np.where(has, results["ps"][pick], 0.0),
-            "cycle_length": np.where(has, results["cycle"][pick], 0.0),
-            "cv": _velocity(first, conducting, dx),
-            "blocked": 1.0 - reached.sum(axis=(1, 2)) / conducting.sum(axis=(1, 2))}
+    return {
+        "reentry": sustained.any(axis=1).astype(float),
+        "vulnerable_window": sustained.sum(axis=1) * spacing,
+        "reentry_duration": duration.max(axis=1, initial=0.0),
+        "phase_singularities": np.where(has, results["ps"][pick], 0.0),
+        "cycle_length": np.where(has, results["cycle"][pick], 0.0),
+        "cv": _velocity(first, conducting, dx),
+        "blocked": 1.0 - reached.sum(axis=(1, 2)) / conducting.sum(axis=(1, 2)),
+    }

@@ -49,9 +49,15 @@ def all_sites_read(p_error: Array, n_sites: Array) -> Array:
     return (1.0 - p_error) ** n_sites
 
 
-def enzyme(eps: Array, n_sites: Array, penalty: Array, protein_length: float = 300.0,
-           mu_max: float = 0.8, k_activity: float = 0.25, truncation: float = 0.0
-           ) -> dict[str, Array]:
+def enzyme(
+    eps: Array,
+    n_sites: Array,
+    penalty: Array,
+    protein_length: float = 300.0,
+    mu_max: float = 0.8,
+    k_activity: float = 0.25,
+    truncation: float = 0.0,
+) -> dict[str, Array]:
     """Functional fraction, translation speed, enzyme activity and growth rate.
 
     Parameters
@@ -83,9 +89,13 @@ def enzyme(eps: Array, n_sites: Array, penalty: Array, protein_length: float = 3
     speed = protein_length / (protein_length + n_sites * penalty)
     activity = functional * full_length * speed
     growth = mu_max * activity * (1.0 + k_activity) / (activity + k_activity)
-    return {"functional_fraction": functional, "full_length_fraction": full_length,
-            "translation_speed": speed, "enzyme_activity": activity,
-            "max_growth_rate": growth}
+    return {
+        "functional_fraction": functional,
+        "full_length_fraction": full_length,
+        "translation_speed": speed,
+        "enzyme_activity": activity,
+        "max_growth_rate": growth,
+    }
 
 
 def _relative_expm1(x: Array) -> Array:
@@ -113,10 +123,20 @@ class _Crossing:
         return np.where(np.isnan(self.time), t_end, self.time)
 
 
-def chemostat(max_growth_rate: Array, dilution: Array, s_in: Array, escape_frequency: Array,
-              mutation_rate: Array, mu_max: float = 0.8, k_s: float = 0.2,
-              yield_coefficient: float = 0.5, inoculum: float = 0.01, t_end: float = 2000.0,
-              dt: float = 0.2, loss_level: float = 0.1) -> dict[str, Array]:
+def chemostat(
+    max_growth_rate: Array,
+    dilution: Array,
+    s_in: Array,
+    escape_frequency: Array,
+    mutation_rate: Array,
+    mu_max: float = 0.8,
+    k_s: float = 0.2,
+    yield_coefficient: float = 0.5,
+    inoculum: float = 0.01,
+    t_end: float = 2000.0,
+    dt: float = 0.2,
+    loss_level: float = 0.1,
+) -> dict[str, Array]:
     """Competition of the engineered strain with escape mutants in a chemostat.
 
     Parameters
@@ -152,15 +172,19 @@ def chemostat(max_growth_rate: Array, dilution: Array, s_in: Array, escape_frequ
         none), ``loss_time`` (h, ``t_end`` if not lost), ``log_loss_time`` (log10 of
         it) and ``engineered_fraction`` (of the biomass at ``t_end``).
     """
-    mu_e, dilution, s_in, frequency, nu = (a.astype(float) for a in np.broadcast_arrays(
-        max_growth_rate, dilution, s_in, escape_frequency, mutation_rate))
+    mu_e, dilution, s_in, frequency, nu = (
+        a.astype(float)
+        for a in np.broadcast_arrays(
+            max_growth_rate, dilution, s_in, escape_frequency, mutation_rate
+        )
+    )
     s = s_in.copy()
     log_e = np.full(s.shape, np.log(inoculum))
     log_w = np.log(inoculum * frequency)
-    with np.errstate(divide="ignore"):        # no de novo mutants at nu = 0
-        log_birth = np.log(nu * mu_e * dt)    # per engineered cell and step, per unit m
+    with np.errstate(divide="ignore"):  # no de novo mutants at nu = 0
+        log_birth = np.log(nu * mu_e * dt)  # per engineered cell and step, per unit m
     saturation = s / (k_s + s)
-    highest_e = log_e.copy()                  # washout: never above the inoculum
+    highest_e = log_e.copy()  # washout: never above the inoculum
     log_loss = np.log(loss_level * inoculum)
     takeover = _Crossing(log_e - log_w)
     loss = _Crossing(log_e - np.maximum(log_w, log_loss))
@@ -178,17 +202,19 @@ def chemostat(max_growth_rate: Array, dilution: Array, s_in: Array, escape_frequ
         grow_e = mu_e * (1.0 - nu) * mean * dt - lost_per_step
         grow_w = mu_max * mean * dt - lost_per_step
         # X_w(dt) = X_w e^{g_w} + c X_e e^{g_e} (e^{g_w - g_e} - 1) / (g_w - g_e).
-        born = (log_birth + np.log(mean) + log_e + grow_e
-                + np.log(_relative_expm1(grow_w - grow_e)))
+        born = log_birth + np.log(mean) + log_e + grow_e + np.log(_relative_expm1(grow_w - grow_e))
         log_w = np.logaddexp(log_w + grow_w, born)
         log_e = log_e + grow_e
         np.maximum(highest_e, log_e, out=highest_e)
         takeover.update(log_e - log_w, step, dt)
         loss.update(log_e - np.maximum(log_w, log_loss), step, dt)
     loss_time = loss.result(t_end)
-    return {"growth_at_inflow": mu_e * s_in / (k_s + s_in),
-            "washout": (highest_e <= np.log(inoculum)).astype(float),
-            "takeover": (~np.isnan(takeover.time)).astype(float),
-            "takeover_time": takeover.result(t_end),
-            "loss_time": loss_time, "log_loss_time": np.log10(loss_time),
-            "engineered_fraction": expit(log_e - log_w)}
+    return {
+        "growth_at_inflow": mu_e * s_in / (k_s + s_in),
+        "washout": (highest_e <= np.log(inoculum)).astype(float),
+        "takeover": (~np.isnan(takeover.time)).astype(float),
+        "takeover_time": takeover.result(t_end),
+        "loss_time": loss_time,
+        "log_loss_time": np.log10(loss_time),
+        "engineered_fraction": expit(log_e - log_w),
+    }

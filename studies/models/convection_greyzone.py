@@ -54,11 +54,11 @@ from scipy.special import erf
 
 Array = np.ndarray
 
-RHO_CP = 1.2 * 1005.0     # J m^-3 K^-1, air near the surface
-GRAVITY = 9.81            # m s^-2
-THETA0 = 300.0            # K, reference potential temperature
+RHO_CP = 1.2 * 1005.0  # J m^-3 K^-1, air near the surface
+GRAVITY = 9.81  # m s^-2
+THETA0 = 300.0  # K, reference potential temperature
 VIRTUAL_MASS = 2.0 / 3.0  # a: buoyancy acceleration factor 1 / (1 + gamma), gamma = 1/2
-DRAG = 1.0                # b: entrainment drag factor
+DRAG = 1.0  # b: entrainment drag factor
 SCHEMES = ("conventional", "scale_aware", "none")
 
 
@@ -67,8 +67,9 @@ def level_heights(depth: float = 4000.0, levels: int = 40) -> Array:
     return (np.arange(levels) + 0.5) * depth / levels
 
 
-def plume_profile(w0: float, dtheta0: float, eps: float, lapse: float, z: Array
-                  ) -> tuple[Array, Array]:
+def plume_profile(
+    w0: float, dtheta0: float, eps: float, lapse: float, z: Array
+) -> tuple[Array, Array]:
     """Updraft velocity ``w`` (m/s, 0 above the plume top) and excess potential
     temperature ``dtheta`` (K) at heights ``z``, exact solution of the plume equations.
 
@@ -90,7 +91,7 @@ def plume_profile(w0: float, dtheta0: float, eps: float, lapse: float, z: Array
         forced = (dtheta0 + c) * z * np.exp(-eps * z)
     else:
         forced = (dtheta0 + c) * (np.exp(-eps * z) - np.exp(-k * z)) / (k - eps)
-    w2 = w0 ** 2 * np.exp(-k * z) + beta * (forced - c * (1.0 - np.exp(-k * z)) / k)
+    w2 = w0**2 * np.exp(-k * z) + beta * (forced - c * (1.0 - np.exp(-k * z)) / k)
     # The plume ends at the first level where w^2 <= 0 (it does not restart above).
     alive = np.cumprod(w2 > 0).astype(bool)
     return np.where(alive, np.sqrt(np.maximum(w2, 0.0)), 0.0), dtheta
@@ -107,7 +108,7 @@ def true_variance(centres: Array, width: float) -> float:
     s = width / np.sqrt(2.0 * np.pi)
     gap = (centres[:, None] - centres[None, :] + 0.5) % 1.0 - 0.5
     images = gap[..., None] + np.arange(-2, 3)
-    mean_square = np.sqrt(np.pi) * s * np.exp(-images ** 2 / (4.0 * s * s)).sum()
+    mean_square = np.sqrt(np.pi) * s * np.exp(-(images**2) / (4.0 * s * s)).sum()
     return float(mean_square - (len(centres) * width) ** 2)
 
 
@@ -116,7 +117,7 @@ def cell_averages(centres: Array, width: float, cells: int) -> Array:
     s = width / np.sqrt(2.0 * np.pi)
     edges = np.arange(cells + 1) / cells
     mass = np.zeros(cells)
-    for image in range(-2, 3):              # small arrays: see bistable_front.CHUNK
+    for image in range(-2, 3):  # small arrays: see bistable_front.CHUNK
         scaled = (edges[None, :] - centres[:, None] - image) / (np.sqrt(2.0) * s)
         mass += 0.5 * np.diff(erf(scaled), axis=1).sum(axis=0)
     return mass * width * cells
@@ -127,9 +128,9 @@ def resolved_variance(averages: Array, advected: Array) -> Array:
     distances ``advected`` (in cells, one per level): ``sum_k>0 |G_k|^2 R_k^2``."""
     cells = len(averages)
     spectrum = np.abs(np.fft.rfft(averages) / cells) ** 2
-    spectrum[1:] *= 2.0                      # negative wavenumbers
+    spectrum[1:] *= 2.0  # negative wavenumbers
     if cells % 2 == 0:
-        spectrum[-1] /= 2.0                  # the Nyquist mode appears once
+        spectrum[-1] /= 2.0  # the Nyquist mode appears once
     theta = 2.0 * np.pi * np.arange(len(spectrum)) / cells
     damping = np.exp(-2.0 * advected[:, None] / 3.0 * (1.0 - np.cos(theta)) ** 2)
     return (damping[:, 1:] * spectrum[1:]).sum(axis=1)
@@ -141,11 +142,22 @@ def scale_aware_factor(plume_width: float, dx: float) -> float:
     return (1.0 - min(1.0, plume_width / dx)) ** 2
 
 
-def column(surface_flux: float, entrainment: float, plume_width: float, lapse_rate: float,
-           dx: float, scheme: str = "conventional", domain: float = 12800.0,
-           depth: float = 4000.0, levels: int = 40, plumes: int = 8, layouts: int = 8,
-           seed: int = 0, advection: float = 1.0, surface_layer: float = 100.0
-           ) -> dict[str, Array]:
+def column(
+    surface_flux: float,
+    entrainment: float,
+    plume_width: float,
+    lapse_rate: float,
+    dx: float,
+    scheme: str = "conventional",
+    domain: float = 12800.0,
+    depth: float = 4000.0,
+    levels: int = 40,
+    plumes: int = 8,
+    layouts: int = 8,
+    seed: int = 0,
+    advection: float = 1.0,
+    surface_layer: float = 100.0,
+) -> dict[str, Array]:
     """Flux profiles of one sample, W/m^2 at the surface and the level centres
     (``levels + 1`` heights: 0, then :func:`level_heights`), means over the layouts:
     ``true``, ``resolved``, ``parameterised`` and ``total``. Units as :func:`convection`.
@@ -153,42 +165,61 @@ def column(surface_flux: float, entrainment: float, plume_width: float, lapse_ra
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {', '.join(SCHEMES)} (got {scheme!r})")
     if not (dx > 0 and plume_width > 0 and entrainment > 0 and surface_flux > 0):
-        raise ValueError(f"dx, plume_width, entrainment and surface_flux must be positive "
-                         f"(got {dx}, {plume_width}, {entrainment}, {surface_flux})")
+        raise ValueError(
+            f"dx, plume_width, entrainment and surface_flux must be positive "
+            f"(got {dx}, {plume_width}, {entrainment}, {surface_flux})"
+        )
     cells = max(1, round(domain / dx))
-    width = cells * dx                       # the domain holds whole cells
+    width = cells * dx  # the domain holds whole cells
     if plumes * plume_width >= width:
-        raise ValueError(f"{plumes} plumes of width {plume_width} m fill the domain "
-                         f"({width} m)")
+        raise ValueError(f"{plumes} plumes of width {plume_width} m fill the domain ({width} m)")
     z = np.concatenate([[0.0], level_heights(depth, levels)])
     eps, lapse = entrainment / 1000.0, lapse_rate / 1000.0
-    flux = surface_flux / RHO_CP                            # K m/s
+    flux = surface_flux / RHO_CP  # K m/s
     sigma0 = plumes * plume_width / width
     w0 = (GRAVITY / THETA0 * flux * surface_layer / sigma0) ** (1.0 / 3.0)
-    subgrid = {"conventional": 1.0, "none": 0.0,
-               "scale_aware": scale_aware_factor(plume_width, dx)}[scheme]
+    subgrid = {
+        "conventional": 1.0,
+        "none": 0.0,
+        "scale_aware": scale_aware_factor(plume_width, dx),
+    }[scheme]
     true = np.zeros(len(z))
     resolved = np.zeros(len(z))
     for layout in range(layouts):
         centres = plume_layout(plumes, seed, layout)
         variance = true_variance(centres, plume_width / width)
-        dtheta0 = flux / (w0 * variance)                    # quasi-equilibrium closure
+        dtheta0 = flux / (w0 * variance)  # quasi-equilibrium closure
         w, dtheta = plume_profile(w0, dtheta0, eps, lapse, z)
         shape = RHO_CP * w * dtheta
         averages = cell_averages(centres, plume_width / width, cells)
         true += shape * variance
         resolved += shape * resolved_variance(averages, advection * z / dx)
     true, resolved = true / layouts, resolved / layouts
-    parameterised = subgrid * true                          # F_QE equals the true flux
-    return {"true": true, "resolved": resolved, "parameterised": parameterised,
-            "total": resolved + parameterised}
+    parameterised = subgrid * true  # F_QE equals the true flux
+    return {
+        "true": true,
+        "resolved": resolved,
+        "parameterised": parameterised,
+        "total": resolved + parameterised,
+    }
 
 
-def convection(surface_flux: Array, entrainment: Array, plume_width: Array,
-               lapse_rate: Array, dx: Array | float, scheme: str = "conventional",
-               domain: float = 12800.0, depth: float = 4000.0, levels: int = 40,
-               plumes: int = 8, layouts: int = 8, seed: int = 0, advection: float = 1.0,
-               surface_layer: float = 100.0) -> dict[str, Array]:
+def convection(
+    surface_flux: Array,
+    entrainment: Array,
+    plume_width: Array,
+    lapse_rate: Array,
+    dx: Array | float,
+    scheme: str = "conventional",
+    domain: float = 12800.0,
+    depth: float = 4000.0,
+    levels: int = 40,
+    plumes: int = 8,
+    layouts: int = 8,
+    seed: int = 0,
+    advection: float = 1.0,
+    surface_layer: float = 100.0,
+) -> dict[str, Array]:
     """Domain-mean convective heat flux resolved on a grid of spacing dx plus a
     convection scheme's share (vectorised over samples; each row its own dx).
 
@@ -234,17 +265,34 @@ def convection(surface_flux: Array, entrainment: Array, plume_width: Array,
     >>> 0.0 < float(out["resolved_fraction"][0]) < 0.2
     True
     """
-    inputs = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float)) for v in
-                                   (surface_flux, entrainment, plume_width, lapse_rate, dx)))
-    rows = [column(*(float(v[i]) for v in inputs), scheme=scheme, domain=domain,
-                   depth=depth, levels=levels, plumes=plumes, layouts=layouts, seed=seed,
-                   advection=advection, surface_layer=surface_layer)
-            for i in range(len(inputs[0]))]
+    inputs = np.broadcast_arrays(
+        *(
+            np.atleast_1d(np.asarray(v, dtype=float))
+            for v in (surface_flux, entrainment, plume_width, lapse_rate, dx)
+        )
+    )
+    rows = [
+        column(
+            *(float(v[i]) for v in inputs),
+            scheme=scheme,
+            domain=domain,
+            depth=depth,
+            levels=levels,
+            plumes=plumes,
+            layouts=layouts,
+            seed=seed,
+            advection=advection,
+            surface_layer=surface_layer,
+        )
+        for i in range(len(inputs[0]))
+    ]
     total = np.array([r["total"] for r in rows])
     resolved = np.array([r["resolved"] for r in rows])
     surface = inputs[0]
-    return {"heat_flux": total[:, 0],
-            "flux_error": total[:, 0] / surface - 1.0,
-            "resolved_fraction": resolved[:, 0] / surface,
-            "column_flux": total[:, 1:].mean(axis=1),
-            "flux_profile": total[:, 1:]}
+    return {
+        "heat_flux": total[:, 0],
+        "flux_error": total[:, 0] / surface - 1.0,
+        "resolved_fraction": resolved[:, 0] / surface,
+        "column_flux": total[:, 1:].mean(axis=1),
+        "flux_profile": total[:, 1:],
+    }

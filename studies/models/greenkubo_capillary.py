@@ -55,10 +55,14 @@ SURFACE_LAYER_UM = 1.1
 # capillary diameter / length, a string names a fixed size in SIZES.
 LADDER = (
     (0, 1, "arteriole_um", "arteriole_length_um"),
-    (1, 2, 1.00, 1.0), (1, 3, 0.80, 1.0),
-    (2, 4, 0.90, 1.0), (3, 5, 1.20, 1.0),
-    (2, 3, 0.70, 0.5), (4, 5, 0.75, 0.5),
-    (4, 6, 1.10, 1.0), (5, 6, 0.95, 1.0),
+    (1, 2, 1.00, 1.0),
+    (1, 3, 0.80, 1.0),
+    (2, 4, 0.90, 1.0),
+    (3, 5, 1.20, 1.0),
+    (2, 3, 0.70, 0.5),
+    (4, 5, 0.75, 0.5),
+    (4, 6, 1.10, 1.0),
+    (5, 6, 0.95, 1.0),
     (6, 7, "venule_um", "venule_length_um"),
 )
 SINGLE = ((0, 1, 1.0, 1.0),)
@@ -66,8 +70,12 @@ SINGLE = ((0, 1, 1.0, 1.0),)
 NETWORKS = {"ladder": LADDER, "single": SINGLE}
 CAPILLARIES = {"ladder": (1, 2, 3, 4, 7, 8), "single": (0,)}
 """Segments counted as capillaries for the least capillary flow (no anastomoses)."""
-SIZES = {"arteriole_um": 12.0, "arteriole_length_um": 200.0, "venule_um": 16.0,
-         "venule_length_um": 200.0}
+SIZES = {
+    "arteriole_um": 12.0,
+    "arteriole_length_um": 200.0,
+    "venule_um": 16.0,
+    "venule_length_um": 200.0,
+}
 """Fixed sizes (um) of the ladder's arteriole and venule."""
 
 
@@ -96,8 +104,9 @@ def _minimum_image(d: float, box: float, half: float) -> float:
 
 
 @njit
-def lj_forces(x: np.ndarray, box: float, cutoff: float, forces: np.ndarray
-              ) -> tuple[float, float, float, float]:
+def lj_forces(
+    x: np.ndarray, box: float, cutoff: float, forces: np.ndarray
+) -> tuple[float, float, float, float]:
     """Lennard-Jones forces (written into ``forces``), the potential energy and the
     virial's off-diagonal sums ``sum r_a F_b`` (xy, xz, yz) over pairs, minimum image.
 
@@ -138,8 +147,15 @@ def lj_forces(x: np.ndarray, box: float, cutoff: float, forces: np.ndarray
 
 
 @njit
-def velocity_verlet(x: np.ndarray, v: np.ndarray, box: float, cutoff: float, dt: float,
-                    thermostat: np.ndarray, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
+def velocity_verlet(
+    x: np.ndarray,
+    v: np.ndarray,
+    box: float,
+    cutoff: float,
+    dt: float,
+    thermostat: np.ndarray,
+    n_steps: int,
+) -> tuple[np.ndarray, np.ndarray]:
     """Molecular dynamics of unit-mass Lennard-Jones atoms (reduced units), in place.
 
     The first ``len(thermostat)`` steps rescale the velocities to the temperature
@@ -176,8 +192,9 @@ def velocity_verlet(x: np.ndarray, v: np.ndarray, box: float, cutoff: float, dt:
     return stress, energy
 
 
-def green_kubo_integral(signal: np.ndarray, dt: float, cutoff: float, n_blocks: int
-                        ) -> tuple[float, float]:
+def green_kubo_integral(
+    signal: np.ndarray, dt: float, cutoff: float, n_blocks: int
+) -> tuple[float, float]:
     """``int_0^cutoff <x(0) x(t)> dt`` and its standard error, by block averaging.
 
     ``signal`` is ``(n,)`` or ``(components, n)``, the components being equivalent
@@ -202,8 +219,10 @@ def green_kubo_integral(signal: np.ndarray, dt: float, cutoff: float, n_blocks: 
     lags = int(np.ceil(cutoff / dt - 1e-9)) + 1
     length = signal.shape[1] // n_blocks
     if length <= lags:
-        raise ValueError(f"blocks of {length} samples are shorter than the cutoff "
-                         f"({lags} lags); use more steps or fewer blocks")
+        raise ValueError(
+            f"blocks of {length} samples are shorter than the cutoff "
+            f"({lags} lags); use more steps or fewer blocks"
+        )
     blocks = signal[:, : length * n_blocks].reshape(len(signal), n_blocks, length)
     nfft = 1 << int(np.ceil(np.log2(length + lags)))
     spectrum = np.fft.rfft(blocks, nfft, axis=2)
@@ -213,10 +232,21 @@ def green_kubo_integral(signal: np.ndarray, dt: float, cutoff: float, n_blocks: 
     return float(integrals.mean()), float(integrals.std(ddof=1) / np.sqrt(n_blocks))
 
 
-def lj_shear_viscosity(reduced_temperature: float, rng: np.random.Generator, *, cells: int,
-                       density: float, cutoff: float, dt: float, n_melt: int,
-                       n_equilibrate: int, n_steps: int, gk_cutoff: float, n_blocks: int,
-                       melt_temperature: float = 2.0) -> tuple[float, float]:
+def lj_shear_viscosity(
+    reduced_temperature: float,
+    rng: np.random.Generator,
+    *,
+    cells: int,
+    density: float,
+    cutoff: float,
+    dt: float,
+    n_melt: int,
+    n_equilibrate: int,
+    n_steps: int,
+    gk_cutoff: float,
+    n_blocks: int,
+    melt_temperature: float = 2.0,
+) -> tuple[float, float]:
     """The reduced shear viscosity of a Lennard-Jones liquid and its standard error.
 
     An fcc lattice of ``4 cells^3`` atoms at ``density`` is melted (``n_melt`` steps
@@ -226,20 +256,24 @@ def lj_shear_viscosity(reduced_temperature: float, rng: np.random.Generator, *, 
     """
     x, box = fcc_lattice(cells, density)
     if cutoff >= 0.5 * box:
-        raise ValueError(f"the cutoff {cutoff} must be below half the box ({0.5 * box:.3f}) "
-                         f"for the minimum image; use more cells")
+        raise ValueError(
+            f"the cutoff {cutoff} must be below half the box ({0.5 * box:.3f}) "
+            f"for the minimum image; use more cells"
+        )
     v = rng.standard_normal(x.shape)
     v -= v.mean(axis=0)
-    thermostat = np.concatenate([np.full(n_melt, melt_temperature),
-                                 np.full(n_equilibrate, reduced_temperature)])
+    thermostat = np.concatenate(
+        [np.full(n_melt, melt_temperature), np.full(n_equilibrate, reduced_temperature)]
+    )
     stress, _ = velocity_verlet(x, v, box, cutoff, dt, thermostat, n_steps)
     integral, error = green_kubo_integral(stress, dt, gk_cutoff, n_blocks)
     factor = box**3 / reduced_temperature
     return integral * factor, error * factor
 
 
-def solvent_viscosity_unit(reduced_temperature: ArrayLike, density: float,
-                           temperature: float = BODY_TEMPERATURE) -> np.ndarray:
+def solvent_viscosity_unit(
+    reduced_temperature: ArrayLike, density: float, temperature: float = BODY_TEMPERATURE
+) -> np.ndarray:
     """The viscosity unit ``sqrt(m epsilon) / sigma^2`` (mPa s) of the corresponding-
     states map of a Lennard-Jones liquid onto water at ``temperature`` (K).
 
@@ -256,12 +290,23 @@ def solvent_viscosity_unit(reduced_temperature: ArrayLike, density: float,
     return 1e3 * np.sqrt(WATER_MOLECULE_MASS * epsilon) / sigma**2
 
 
-def plasma_viscosity(reduced_temperature: ArrayLike, replica: ArrayLike,
-                     plasma_ratio: ArrayLike, *, seed: int = 0, cells: int = 3,
-                     density: float = 0.8442, cutoff: float = 2.5, dt: float = 0.005,
-                     n_melt: int = 500, n_equilibrate: int = 1500, n_steps: int = 20_000,
-                     gk_cutoff: float = 2.0, n_blocks: int = 10,
-                     eta_star: float | None = None) -> dict[str, np.ndarray]:
+def plasma_viscosity(
+    reduced_temperature: ArrayLike,
+    replica: ArrayLike,
+    plasma_ratio: ArrayLike,
+    *,
+    seed: int = 0,
+    cells: int = 3,
+    density: float = 0.8442,
+    cutoff: float = 2.5,
+    dt: float = 0.005,
+    n_melt: int = 500,
+    n_equilibrate: int = 1500,
+    n_steps: int = 20_000,
+    gk_cutoff: float = 2.0,
+    n_blocks: int = 10,
+    eta_star: float | None = None,
+) -> dict[str, np.ndarray]:
     """Micro step: plasma viscosity from the Green-Kubo viscosity of a Lennard-Jones
     liquid, mapped to water by corresponding states, times the proteins' factor.
 
@@ -303,12 +348,25 @@ def plasma_viscosity(reduced_temperature: ArrayLike, replica: ArrayLike,
         for i in range(len(t_star)):
             rng = np.random.default_rng([int(seed), _seed_key(replica[i])])
             eta[i], error[i] = lj_shear_viscosity(
-                t_star[i], rng, cells=int(cells), density=density, cutoff=cutoff, dt=dt,
-                n_melt=int(n_melt), n_equilibrate=int(n_equilibrate), n_steps=int(n_steps),
-                gk_cutoff=gk_cutoff, n_blocks=int(n_blocks))
+                t_star[i],
+                rng,
+                cells=int(cells),
+                density=density,
+                cutoff=cutoff,
+                dt=dt,
+                n_melt=int(n_melt),
+                n_equilibrate=int(n_equilibrate),
+                n_steps=int(n_steps),
+                gk_cutoff=gk_cutoff,
+                n_blocks=int(n_blocks),
+            )
     mu_solvent = eta * solvent_viscosity_unit(t_star, density)
-    return {"eta_star": eta, "eta_star_stderr": error, "mu_solvent": mu_solvent,
-            "mu_plasma": mu_solvent * np.asarray(plasma_ratio, dtype=float)}
+    return {
+        "eta_star": eta,
+        "eta_star_stderr": error,
+        "mu_solvent": mu_solvent,
+        "mu_plasma": mu_solvent * np.asarray(plasma_ratio, dtype=float),
+    }
 
 
 def pries_viscosity(diameter: ArrayLike, haematocrit: ArrayLike) -> np.ndarray:
@@ -335,17 +393,20 @@ def pries_viscosity(diameter: ArrayLike, haematocrit: ArrayLike) -> np.ndarray:
     return (1.0 + (mu45 - 1.0) * haematocrit_factor * layer) * layer
 
 
-def segment_sizes(capillary_diameter: ArrayLike, capillary_length: ArrayLike,
-                  network: str = "ladder") -> tuple[np.ndarray, np.ndarray]:
+def segment_sizes(
+    capillary_diameter: ArrayLike, capillary_length: ArrayLike, network: str = "ladder"
+) -> tuple[np.ndarray, np.ndarray]:
     """Diameters and lengths (um), ``(samples, segments)``, of the network's vessels."""
     cap = np.atleast_1d(np.asarray(capillary_diameter, dtype=float))[:, None]
     length = np.atleast_1d(np.asarray(capillary_length, dtype=float))[:, None]
     diameters, lengths = [], []
     for _, _, dsize, lsize in NETWORKS[network]:
-        diameters.append(np.full(cap.shape, SIZES[dsize]) if isinstance(dsize, str)
-                         else cap * dsize)
-        lengths.append(np.full(length.shape, SIZES[lsize]) if isinstance(lsize, str)
-                       else length * lsize)
+        diameters.append(
+            np.full(cap.shape, SIZES[dsize]) if isinstance(dsize, str) else cap * dsize
+        )
+        lengths.append(
+            np.full(length.shape, SIZES[lsize]) if isinstance(lsize, str) else length * lsize
+        )
     return np.hstack(diameters), np.hstack(lengths)
 
 
@@ -366,8 +427,9 @@ def node_pressures(conductance: np.ndarray, segments: tuple, inflow: np.ndarray)
     return np.concatenate([interior, np.zeros((len(inflow), 1))], axis=1)
 
 
-def red_cell_fraction(blood_fraction: float, parent_hct: float, parent_d: float, d_a: float,
-                      d_b: float) -> float:
+def red_cell_fraction(
+    blood_fraction: float, parent_hct: float, parent_d: float, d_a: float, d_b: float
+) -> float:
     """Phase separation at a diverging bifurcation (Pries et al. 1990): the fraction of
     the parent's red-cell flux that enters daughter ``a``, given the fraction of the
     blood flow it takes.
@@ -391,8 +453,9 @@ def red_cell_fraction(blood_fraction: float, parent_hct: float, parent_d: float,
     return float(odds / (1.0 + odds))
 
 
-def split_red_cells(flow: np.ndarray, pressure: np.ndarray, diameters: np.ndarray,
-                    segments: tuple, feed_hct: float) -> np.ndarray:
+def split_red_cells(
+    flow: np.ndarray, pressure: np.ndarray, diameters: np.ndarray, segments: tuple, feed_hct: float
+) -> np.ndarray:
     """Discharge haematocrit of every segment for given flows: red cells conserved at
     every node, split by :func:`red_cell_fraction` where a node feeds two segments and
     mixed where two feed one. Nodes are visited from the highest pressure down, so
@@ -400,10 +463,16 @@ def split_red_cells(flow: np.ndarray, pressure: np.ndarray, diameters: np.ndarra
     ends = np.array([(a, b) for a, b, *_ in segments])
     hct = np.full(len(segments), float(feed_hct))
     for node in np.argsort(-pressure):
-        into = [k for k in range(len(segments))
-                if (ends[k, 1] == node and flow[k] > 0) or (ends[k, 0] == node and flow[k] < 0)]
-        out = [k for k in range(len(segments))
-               if (ends[k, 0] == node and flow[k] > 0) or (ends[k, 1] == node and flow[k] < 0)]
+        into = [
+            k
+            for k in range(len(segments))
+            if (ends[k, 1] == node and flow[k] > 0) or (ends[k, 0] == node and flow[k] < 0)
+        ]
+        out = [
+            k
+            for k in range(len(segments))
+            if (ends[k, 0] == node and flow[k] > 0) or (ends[k, 1] == node and flow[k] < 0)
+        ]
         if not into or not out:
             continue
         q_in = sum(abs(flow[k]) for k in into)
@@ -413,16 +482,22 @@ def split_red_cells(flow: np.ndarray, pressure: np.ndarray, diameters: np.ndarra
             continue
         a, b = out
         parent = max(into, key=lambda k: abs(flow[k]))
-        fraction = red_cell_fraction(abs(flow[a]) / q_in, cells / q_in, diameters[parent],
-                                     diameters[a], diameters[b])
+        fraction = red_cell_fraction(
+            abs(flow[a]) / q_in, cells / q_in, diameters[parent], diameters[a], diameters[b]
+        )
         hct[a] = fraction * cells / abs(flow[a])
         hct[b] = (1.0 - fraction) * cells / abs(flow[b])
     return hct
 
 
-def vessel_haematocrit(diameters: np.ndarray, lengths: np.ndarray, feed_hct: float,
-                       segments: tuple, iterations: int = 200, tol: float = 1e-12
-                       ) -> np.ndarray:
+def vessel_haematocrit(
+    diameters: np.ndarray,
+    lengths: np.ndarray,
+    feed_hct: float,
+    segments: tuple,
+    iterations: int = 200,
+    tol: float = 1e-12,
+) -> np.ndarray:
     """Self-consistent discharge haematocrit of every segment of one network: viscosity
     (Pries 1994) from haematocrit, flows from viscosity (Poiseuille, Kirchhoff), red-cell
     split from flows, iterated with under-relaxation 1/2 to a fixed point. The split
@@ -441,9 +516,14 @@ def vessel_haematocrit(diameters: np.ndarray, lengths: np.ndarray, feed_hct: flo
     raise RuntimeError(f"phase separation did not converge in {iterations} iterations")
 
 
-def apparent_viscosity(mu_plasma: ArrayLike, haematocrit: ArrayLike,
-                       capillary_diameter: ArrayLike, *, network: str = "ladder",
-                       phase_separation: bool = True) -> dict[str, np.ndarray]:
+def apparent_viscosity(
+    mu_plasma: ArrayLike,
+    haematocrit: ArrayLike,
+    capillary_diameter: ArrayLike,
+    *,
+    network: str = "ladder",
+    phase_separation: bool = True,
+) -> dict[str, np.ndarray]:
     """Meso step: blood's apparent viscosity in every vessel of the network.
 
     Parameters
@@ -474,17 +554,26 @@ def apparent_viscosity(mu_plasma: ArrayLike, haematocrit: ArrayLike,
     segments = NETWORKS[network]
     vessel_hct = np.repeat(h[:, None], len(segments), axis=1)
     if phase_separation:
-        vessel_hct = np.stack([vessel_haematocrit(diameters[i], lengths[i], h[i], segments)
-                               for i in range(len(h))])
+        vessel_hct = np.stack(
+            [vessel_haematocrit(diameters[i], lengths[i], h[i], segments) for i in range(len(h))]
+        )
     capillaries = list(CAPILLARIES[network])
-    return {"mu_rel_capillary": pries_viscosity(capillary_diameter, h),
-            "min_capillary_haematocrit": vessel_hct[:, capillaries].min(axis=1),
-            "mu_vessel": mu_plasma[:, None] * pries_viscosity(diameters, vessel_hct)}
+    return {
+        "mu_rel_capillary": pries_viscosity(capillary_diameter, h),
+        "min_capillary_haematocrit": vessel_hct[:, capillaries].min(axis=1),
+        "mu_vessel": mu_plasma[:, None] * pries_viscosity(diameters, vessel_hct),
+    }
 
 
-def network_flow(mu_vessel: ArrayLike, capillary_diameter: ArrayLike,
-                 capillary_length: ArrayLike, inflow: ArrayLike, *, network: str = "ladder",
-                 density: float = BLOOD_DENSITY) -> dict[str, np.ndarray]:
+def network_flow(
+    mu_vessel: ArrayLike,
+    capillary_diameter: ArrayLike,
+    capillary_length: ArrayLike,
+    inflow: ArrayLike,
+    *,
+    network: str = "ladder",
+    density: float = BLOOD_DENSITY,
+) -> dict[str, np.ndarray]:
     """Macro step: Stokes flow through the network (Poiseuille segments).
 
     Each segment conducts ``Q = pi R^4 dP / (8 mu L)``; the node pressures solve
@@ -512,16 +601,18 @@ def network_flow(mu_vessel: ArrayLike, capillary_diameter: ArrayLike,
     """
     segments = NETWORKS[network]
     diameters, lengths = segment_sizes(capillary_diameter, capillary_length, network)
-    mu = np.asarray(mu_vessel, dtype=float) * 1e-3                  # Pa s
-    radius, length = diameters * 0.5e-6, lengths * 1e-6               # m
-    conductance = np.pi * radius**4 / (8.0 * mu * length)          # m^3 / (Pa s)
-    q_in = np.asarray(inflow, dtype=float) * 1e-15                   # m^3/s
+    mu = np.asarray(mu_vessel, dtype=float) * 1e-3  # Pa s
+    radius, length = diameters * 0.5e-6, lengths * 1e-6  # m
+    conductance = np.pi * radius**4 / (8.0 * mu * length)  # m^3 / (Pa s)
+    q_in = np.asarray(inflow, dtype=float) * 1e-15  # m^3/s
     pressure = node_pressures(conductance, segments, q_in)
     ends = np.array([(a, b) for a, b, *_ in segments])
     flow = conductance * (pressure[:, ends[:, 0]] - pressure[:, ends[:, 1]])
     velocity = np.abs(flow) / (np.pi * radius**2)
     reynolds = density * velocity * diameters * 1e-6 / mu
     capillaries = list(CAPILLARIES[network])
-    return {"pressure_drop": pressure[:, 0] / MMHG,
-            "min_capillary_flow": np.abs(flow[:, capillaries]).min(axis=1) * 1e15,
-            "reynolds_max": reynolds.max(axis=1)}
+    return {
+        "pressure_drop": pressure[:, 0] / MMHG,
+        "min_capillary_flow": np.abs(flow[:, capillaries]).min(axis=1) * 1e15,
+        "reynolds_max": reynolds.max(axis=1),
+    }

@@ -100,7 +100,7 @@ class Grid:
         k = 2.0 * np.pi * np.fft.fftfreq(n, d=self.h)
         kr = 2.0 * np.pi * np.fft.rfftfreq(n, d=self.h)
         sx, sy = np.sin(k * self.h / 2.0) ** 2, np.sin(kr * self.h / 2.0) ** 2
-        self.laplacian = -(4.0 / self.h**2) * (sx[:, None] + sy[None, :])   # rfft2 layout
+        self.laplacian = -(4.0 / self.h**2) * (sx[:, None] + sy[None, :])  # rfft2 layout
 
     def nodes(self, position: Array) -> tuple[Array, Array, Array, Array]:
         """Lower-left node indices and bilinear weights of positions ``(..., 2)``."""
@@ -139,14 +139,30 @@ def _focus(grid: Grid, strength: Array, radius: float) -> Array:
     return strength[:, None, None] * shape[None]
 
 
-def tissue(activation_threshold: Array, receptor_kd: Array, secretion_rate: Array,
-           uptake_capacity: Array, proliferation_rate: Array, diffusivity: Array,
-           decay: Array, source_strength: Array, n_agents: int = 200,
-           domain: float = 1536.0, n: int = 48, focus_radius: float = 50.0,
-           chemotaxis: float = 5.0, max_speed: float = 0.2, motility: float = 1.0,
-           death_rate: float = 0.05, placement: str = "random", t_end: float = 12.0,
-           dt: float = 120.0, seed: int = 0, profile_step: float = 64.0,
-           profile_points: int = 13) -> dict[str, Array]:
+def tissue(
+    activation_threshold: Array,
+    receptor_kd: Array,
+    secretion_rate: Array,
+    uptake_capacity: Array,
+    proliferation_rate: Array,
+    diffusivity: Array,
+    decay: Array,
+    source_strength: Array,
+    n_agents: int = 200,
+    domain: float = 1536.0,
+    n: int = 48,
+    focus_radius: float = 50.0,
+    chemotaxis: float = 5.0,
+    max_speed: float = 0.2,
+    motility: float = 1.0,
+    death_rate: float = 0.05,
+    placement: str = "random",
+    t_end: float = 12.0,
+    dt: float = 120.0,
+    seed: int = 0,
+    profile_step: float = 64.0,
+    profile_points: int = 13,
+) -> dict[str, Array]:
     """Agents and cytokine field over ``t_end`` hours, a batch of samples at once.
 
     Parameters
@@ -196,16 +212,35 @@ def tissue(activation_threshold: Array, receptor_kd: Array, secretion_rate: Arra
     """
     if placement not in ("random", "lattice"):
         raise ValueError(f"placement must be random or lattice (got {placement!r})")
-    columns = [np.asarray(a, dtype=float).ravel() for a in np.broadcast_arrays(
-        activation_threshold, receptor_kd, secretion_rate, uptake_capacity,
-        proliferation_rate, diffusivity, decay, source_strength)]
-    settings = {"n_agents": int(n_agents), "grid": Grid(int(n), float(domain)),
-                "focus_radius": focus_radius, "motion": (chemotaxis, max_speed, motility),
-                "death_rate": death_rate, "placement": placement, "t_end": t_end,
-                "dt": dt, "seed": seed,
-                "radii": np.arange(int(profile_points)) * profile_step}
-    parts = [_simulate([c[a:a + CHUNK] for c in columns], **settings)
-             for a in range(0, len(columns[0]), CHUNK)]
+    columns = [
+        np.asarray(a, dtype=float).ravel()
+        for a in np.broadcast_arrays(
+            activation_threshold,
+            receptor_kd,
+            secretion_rate,
+            uptake_capacity,
+            proliferation_rate,
+            diffusivity,
+            decay,
+            source_strength,
+        )
+    ]
+    settings = {
+        "n_agents": int(n_agents),
+        "grid": Grid(int(n), float(domain)),
+        "focus_radius": focus_radius,
+        "motion": (chemotaxis, max_speed, motility),
+        "death_rate": death_rate,
+        "placement": placement,
+        "t_end": t_end,
+        "dt": dt,
+        "seed": seed,
+        "radii": np.arange(int(profile_points)) * profile_step,
+    }
+    parts = [
+        _simulate([c[a : a + CHUNK] for c in columns], **settings)
+        for a in range(0, len(columns[0]), CHUNK)
+    ]
     if not parts:
         return _simulate([c[:0] for c in columns], **settings)
     return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
@@ -224,8 +259,9 @@ class Agents:
     ``(agents, 2)``, the sample each belongs to, whether it is activated, and each
     sample's generator."""
 
-    def __init__(self, rngs: list[np.random.Generator], count: int, domain: float,
-                 placement: str) -> None:
+    def __init__(
+        self, rngs: list[np.random.Generator], count: int, domain: float, placement: str
+    ) -> None:
         self.rngs, self.domain = rngs, domain
         if not count or not rngs:
             self.position = np.empty((0, 2))
@@ -242,11 +278,17 @@ class Agents:
 
     def _draw(self, draw) -> Array:
         """``draw(rng, k)`` for each sample's ``k`` cells, in the agents' order."""
-        return np.concatenate([draw(r, k) for r, k in zip(self.rngs, self.counts(),
-                                                          strict=True)])
+        return np.concatenate([draw(r, k) for r, k in zip(self.rngs, self.counts(), strict=True)])
 
-    def step(self, grid: Grid, field: Array, threshold: Array, kd: Array, dt: float,
-             motion: tuple[float, float, float]) -> Array:
+    def step(
+        self,
+        grid: Grid,
+        field: Array,
+        threshold: Array,
+        kd: Array,
+        dt: float,
+        motion: tuple[float, float, float],
+    ) -> Array:
         """Activate where the field is above threshold, then move: receptor-law
         chemotaxis (speed at most ``max_speed``) plus a random walk. Returns the
         concentration each cell saw."""
@@ -258,8 +300,9 @@ class Agents:
         speed = np.sqrt((velocity**2).sum(axis=1))
         velocity *= np.minimum(1.0, max_speed / np.maximum(speed, 1e-300))[:, None]
         noise = self._draw(lambda r, k: r.standard_normal((k, 2)))
-        self.position = (self.position + velocity * dt
-                         + np.sqrt(2.0 * motility * dt) * noise) % self.domain
+        self.position = (
+            self.position + velocity * dt + np.sqrt(2.0 * motility * dt) * noise
+        ) % self.domain
         return c_here
 
     def renew(self, proliferation: Array, death: float, dt_hours: float, cap: int) -> None:
@@ -267,9 +310,12 @@ class Agents:
         ``proliferation`` of their sample, below ``cap`` cells), from one draw each."""
         draw = self._draw(lambda r, k: r.random(k))
         p_death = death * dt_hours
-        divides = (self.activated & (draw >= p_death)
-                   & (draw < p_death + proliferation[self.owner] * dt_hours)
-                   & (self.counts() < cap)[self.owner])
+        divides = (
+            self.activated
+            & (draw >= p_death)
+            & (draw < p_death + proliferation[self.owner] * dt_hours)
+            & (self.counts() < cap)[self.owner]
+        )
         keep = draw >= p_death
         owner = np.concatenate([self.owner[keep], self.owner[divides]])
         order = np.argsort(owner, kind="stable")
@@ -278,21 +324,35 @@ class Agents:
         self.activated = np.concatenate([self.activated[keep], self.activated[divides]])[order]
 
 
-def _simulate(inputs: list[Array], n_agents: int, grid: Grid, focus_radius: float,
-              motion: tuple[float, float, float], death_rate: float, placement: str,
-              t_end: float, dt: float, seed: int, radii: Array) -> dict[str, Array]:
+def _simulate(
+    inputs: list[Array],
+    n_agents: int,
+    grid: Grid,
+    focus_radius: float,
+    motion: tuple[float, float, float],
+    death_rate: float,
+    placement: str,
+    t_end: float,
+    dt: float,
+    seed: int,
+    radii: Array,
+) -> dict[str, Array]:
     """:func:`tissue` for a few samples at once."""
     threshold, kd, secretion, capacity, proliferation, diff, kdecay, strength = inputs
     size = len(threshold)
-    agents = Agents([sample_rng(seed, *(c[s] for c in inputs)) for s in range(size)],
-                    n_agents, grid.domain, placement)
+    agents = Agents(
+        [sample_rng(seed, *(c[s] for c in inputs)) for s in range(size)],
+        n_agents,
+        grid.domain,
+        placement,
+    )
     sigma = kdecay[:, None, None] - diff[:, None, None] * grid.laplacian[None]
     decay_step = np.exp(-sigma * dt)
     gain = (1.0 - decay_step) / sigma
     focus_hat = scipy.fft.rfft2(_focus(grid, strength, focus_radius))
     field = np.zeros((size, grid.n, grid.n))
     field_hat = scipy.fft.rfft2(field)
-    ledger = np.zeros(size)                   # the field's integral from the balance
+    ledger = np.zeros(size)  # the field's integral from the balance
     peak, spread, area_before = np.zeros(size), np.full(size, np.nan), np.zeros(size)
     area = np.zeros(size)
     node_area = grid.h**2
@@ -300,13 +360,15 @@ def _simulate(inputs: list[Array], n_agents: int, grid: Grid, focus_radius: floa
         source_hat, net = focus_hat, strength.copy()
         if len(agents.owner):
             c_here = np.maximum(agents.step(grid, field, threshold, kd, dt, motion), 0.0)
-            uptake = np.minimum(capacity[agents.owner] * c_here / (kd[agents.owner] + c_here),
-                                c_here * node_area / dt)
+            uptake = np.minimum(
+                capacity[agents.owner] * c_here / (kd[agents.owner] + c_here),
+                c_here * node_area / dt,
+            )
             released = secretion[agents.owner] * agents.activated - uptake
             net += np.bincount(agents.owner, weights=released, minlength=size)
-            source_hat = focus_hat + scipy.fft.rfft2(_deposit(grid, released, agents.owner,
-                                                              grid.nodes(agents.position),
-                                                              size))
+            source_hat = focus_hat + scipy.fft.rfft2(
+                _deposit(grid, released, agents.owner, grid.nodes(agents.position), size)
+            )
             agents.renew(proliferation, death_rate, dt / 3600.0, MAX_EXPANSION * n_agents)
         field_hat = decay_step * field_hat + gain * source_hat
         ledger = decay_step[:, 0, 0] * ledger + gain[:, 0, 0] * net
@@ -320,18 +382,25 @@ def _simulate(inputs: list[Array], n_agents: int, grid: Grid, focus_radius: floa
         area_before = area
     centre = grid.n // 2
     line = field[:, centre:, centre]
-    profile = np.stack([np.interp(radii, np.arange(line.shape[1]) * grid.h, row)
-                        for row in line]) if size else np.empty((0, len(radii)))
+    profile = (
+        np.stack([np.interp(radii, np.arange(line.shape[1]) * grid.h, row) for row in line])
+        if size
+        else np.empty((0, len(radii)))
+    )
     alive = agents.counts()
     active = np.bincount(agents.owner[agents.activated], minlength=size)
     integral = field.sum(axis=(1, 2)) * node_area
-    return {"activated_fraction": active / np.maximum(alive, 1),
-            "cell_count": alive / max(n_agents, 1), "inflamed_area": area,
-            "escalated": (area > 0.5).astype(float),
-            "spread_time": np.where(np.isnan(spread), t_end, spread),
-            "peak_cytokine": peak, "total_cytokine": integral / 1e6,
-            "balance_error": np.abs(integral - ledger) / np.maximum(np.abs(ledger), 1e-300),
-            "cytokine_profile": profile}
+    return {
+        "activated_fraction": active / np.maximum(alive, 1),
+        "cell_count": alive / max(n_agents, 1),
+        "inflamed_area": area,
+        "escalated": (area > 0.5).astype(float),
+        "spread_time": np.where(np.isnan(spread), t_end, spread),
+        "peak_cytokine": peak,
+        "total_cytokine": integral / 1e6,
+        "balance_error": np.abs(integral - ledger) / np.maximum(np.abs(ledger), 1e-300),
+        "cytokine_profile": profile,
+    }
 
 
 def _deposit(grid: Grid, amount: Array, owner: Array, where, size: int) -> Array:
@@ -339,8 +408,14 @@ def _deposit(grid: Grid, amount: Array, owner: Array, where, size: int) -> Array
     i, j, fx, fy = where
     n = grid.n
     i1, j1 = (i + 1) % n, (j + 1) % n
-    index = np.concatenate([(owner * n + i) * n + j, (owner * n + i1) * n + j,
-                            (owner * n + i) * n + j1, (owner * n + i1) * n + j1])
+    index = np.concatenate(
+        [
+            (owner * n + i) * n + j,
+            (owner * n + i1) * n + j,
+            (owner * n + i) * n + j1,
+            (owner * n + i1) * n + j1,
+        ]
+    )
     weights = np.concatenate([(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy])
     total = np.bincount(index, weights=np.tile(amount, 4) * weights, minlength=size * n * n)
     return total.reshape(size, n, n) / grid.h**2

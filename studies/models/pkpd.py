@@ -41,8 +41,9 @@ GRID_STEP = 0.1
 """Time step (h) of the grid the scalar summaries (peaks) are taken on."""
 
 
-def cell_signalling(kd: Array, signal_gain: Array, signal_rate: Array,
-                    k_on: float = 1.0) -> dict[str, Array]:
+def cell_signalling(
+    kd: Array, signal_gain: Array, signal_rate: Array, k_on: float = 1.0
+) -> dict[str, Array]:
     """Operational-model constants of the receptor and its three-tier cascade.
 
     Parameters
@@ -69,16 +70,20 @@ def cell_signalling(kd: Array, signal_gain: Array, signal_rate: Array,
     x2 = g * x1 / (1.0 + g * x1)
     relaxation = rate * (1.0 + g * u50), rate * (1.0 + g * x1), rate * (1.0 + g * x2)
     transit = 3.0 / sum(1.0 / r for r in relaxation)
-    return {"k_off": kd * k_on, "transducer_k": k, "occupancy50": u50,
-            "ec50": kd * u50 / (1.0 - u50), "transit_rate": transit}
+    return {
+        "k_off": kd * k_on,
+        "transducer_k": k,
+        "occupancy50": u50,
+        "ec50": kd * u50 / (1.0 - u50),
+        "transit_rate": transit,
+    }
 
 
 def _rhs(p: dict[str, float]):
     """The right-hand side of one sample's system, with its parameters bound."""
     v_p, v_t, q, cl = p["v_plasma"], p["v_tissue"], p["q_exchange"], p["clearance"]
     k_on, k_off, r_total, k = p["k_on"], p["k_off"], p["r_total"], p["transducer_k"]
-    k_tr, k_e, k_b, s_b = p["transit_rate"], p["k_response"], p["k_biomarker"], \
-        p["biomarker_gain"]
+    k_tr, k_e, k_b, s_b = p["transit_rate"], p["k_response"], p["k_biomarker"], p["biomarker_gain"]
     dy = np.empty(10)
 
     def rhs(t: float, y: Array) -> Array:
@@ -98,6 +103,7 @@ def _rhs(p: dict[str, float]):
         dy[8] = cl * c_p
         dy[9] = c_p
         return dy.copy()
+
     return rhs
 
 
@@ -119,22 +125,46 @@ def simulate(p: dict[str, float], times: Array, rtol: float = 1e-8) -> dict[str,
     atol = np.full(10, rtol * 1e-3)
     atol[[0, 1, 8]] = rtol * 1e-3 * p["dose"]
     atol[[2, 9]] = rtol * 1e-3 * p["dose"] / p["v_plasma"]
-    solution = solve_ivp(_rhs(p), (times[0], times[-1]), y0, method="LSODA", t_eval=times,
-                         rtol=rtol, atol=atol)
+    solution = solve_ivp(
+        _rhs(p), (times[0], times[-1]), y0, method="LSODA", t_eval=times, rtol=rtol, atol=atol
+    )
     if not solution.success:
         raise RuntimeError(f"LSODA failed: {solution.message}")
-    names = ("plasma", "tissue", "complex", "t1", "t2", "t3", "response", "biomarker",
-             "eliminated", "auc")
+    names = (
+        "plasma",
+        "tissue",
+        "complex",
+        "t1",
+        "t2",
+        "t3",
+        "response",
+        "biomarker",
+        "eliminated",
+        "auc",
+    )
     states = dict(zip(names, solution.y, strict=True))
     states["nfev"] = np.array(solution.nfev)
     return states
 
 
-def body(k_off: Array, transducer_k: Array, transit_rate: Array, clearance: Array,
-         v_plasma: Array, q_exchange: Array, dose: float = 2000.0, v_tissue: float = 20.0,
-         r_total: float = 5.0, k_on: float = 1.0, k_response: float = 0.1,
-         k_biomarker: float = 0.3, biomarker_gain: float = 4.0, t_end: float = 72.0,
-         output_step: float = 3.0, rtol: float = 1e-8) -> dict[str, Array]:
+def body(
+    k_off: Array,
+    transducer_k: Array,
+    transit_rate: Array,
+    clearance: Array,
+    v_plasma: Array,
+    q_exchange: Array,
+    dose: float = 2000.0,
+    v_tissue: float = 20.0,
+    r_total: float = 5.0,
+    k_on: float = 1.0,
+    k_response: float = 0.1,
+    k_biomarker: float = 0.3,
+    biomarker_gain: float = 4.0,
+    t_end: float = 72.0,
+    output_step: float = 3.0,
+    rtol: float = 1e-8,
+) -> dict[str, Array]:
     """Pharmacokinetics, binding, transduction, tissue response and biomarker.
 
     Parameters
@@ -163,12 +193,22 @@ def body(k_off: Array, transducer_k: Array, transit_rate: Array, clearance: Arra
         the drug's mass balance); fields over ``time`` (every ``output_step`` h):
         ``plasma_conc`` (nM) and ``biomarker`` (fold of baseline).
     """
-    columns = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (
-        k_off, transducer_k, transit_rate, clearance, v_plasma, q_exchange)))
+    columns = np.broadcast_arrays(
+        *(
+            np.asarray(a, dtype=float)
+            for a in (k_off, transducer_k, transit_rate, clearance, v_plasma, q_exchange)
+        )
+    )
     names = ("k_off", "transducer_k", "transit_rate", "clearance", "v_plasma", "q_exchange")
-    fixed = {"dose": dose, "v_tissue": v_tissue, "r_total": r_total, "k_on": k_on,
-             "k_response": k_response, "k_biomarker": k_biomarker,
-             "biomarker_gain": biomarker_gain}
+    fixed = {
+        "dose": dose,
+        "v_tissue": v_tissue,
+        "r_total": r_total,
+        "k_on": k_on,
+        "k_response": k_response,
+        "k_biomarker": k_biomarker,
+        "biomarker_gain": biomarker_gain,
+    }
     every = round(output_step / GRID_STEP)
     times = np.linspace(0.0, t_end, round(t_end / GRID_STEP) + 1)
     rows = []
@@ -178,13 +218,19 @@ def body(k_off: Array, transducer_k: Array, transit_rate: Array, clearance: Arra
         occupancy = s["complex"] / r_total
         mass = s["plasma"] + s["tissue"] + v_tissue * s["complex"] + s["eliminated"]
         peak = int(np.argmax(s["biomarker"]))
-        rows.append({"auc_plasma": s["auc"][-1], "peak_occupancy": occupancy.max(),
-                     "final_occupancy": occupancy[-1], "biomarker_peak": s["biomarker"][peak],
-                     "biomarker_peak_time": times[peak],
-                     "mass_error": np.abs(mass - dose).max() / dose,
-                     "plasma_conc": s["plasma"][::every] / p["v_plasma"],
-                     "biomarker": s["biomarker"][::every]})
+        rows.append(
+            {
+                "auc_plasma": s["auc"][-1],
+                "peak_occupancy": occupancy.max(),
+                "final_occupancy": occupancy[-1],
+                "biomarker_peak": s["biomarker"][peak],
+                "biomarker_peak_time": times[peak],
+                "mass_error": np.abs(mass - dose).max() / dose,
+                "plasma_conc": s["plasma"][::every] / p["v_plasma"],
+                "biomarker": s["biomarker"][::every],
+            }
+        )
     result = {key: np.array([row[key] for row in rows]) for key in rows[0]}
-    if np.ndim(k_off) == 0:     # called per sample (vectorized: false): one sample's values
+    if np.ndim(k_off) == 0:  # called per sample (vectorized: false): one sample's values
         return {key: value[0] for key, value in result.items()}
     return result

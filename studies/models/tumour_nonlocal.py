@@ -81,8 +81,9 @@ def log_slope(x: ArrayLike, y: ArrayLike) -> tuple[float, float]:
 
 
 @njit
-def trap_walk(mean_wait: np.ndarray, starts: np.ndarray, times: np.ndarray, seed: int
-              ) -> np.ndarray:
+def trap_walk(
+    mean_wait: np.ndarray, starts: np.ndarray, times: np.ndarray, seed: int
+) -> np.ndarray:
     """Random trap model on a periodic lattice: the squared displacement per axis,
     ``(|dx|^2 + |dy|^2) / 2``, of every walker at every observation time.
 
@@ -126,10 +127,20 @@ def trap_walk(mean_wait: np.ndarray, starts: np.ndarray, times: np.ndarray, seed
     return out
 
 
-def medium_walk(spectral_exponent: ArrayLike, contrast: ArrayLike, replica: ArrayLike, *,
-                seed: int = 0, sites: int = 512, walkers: int = 1000, t_first: float = 1.0,
-                t_last: float = 480.0, n_times: int = 16, start: str = "uniform",
-                windows: tuple[int, ...] = (4, 8, 16, 32, 64)) -> dict[str, np.ndarray]:
+def medium_walk(
+    spectral_exponent: ArrayLike,
+    contrast: ArrayLike,
+    replica: ArrayLike,
+    *,
+    seed: int = 0,
+    sites: int = 512,
+    walkers: int = 1000,
+    t_first: float = 1.0,
+    t_last: float = 480.0,
+    n_times: int = 16,
+    start: str = "uniform",
+    windows: tuple[int, ...] = (4, 8, 16, 32, 64),
+) -> dict[str, np.ndarray]:
     """Micro step: generate the medium, test for an REV, and walk on it.
 
     Parameters
@@ -218,8 +229,7 @@ def mittag_leffler_modes(rate: np.ndarray, order: float, t: float) -> np.ndarray
     return (r / m) * value.real
 
 
-def fractional_modes(xi: np.ndarray, exponent: float, coefficient: float, t: float
-                     ) -> np.ndarray:
+def fractional_modes(xi: np.ndarray, exponent: float, coefficient: float, t: float) -> np.ndarray:
     """Fourier modes at time ``t`` of the fractional model spreading like
     ``coefficient t^exponent`` per axis (see the module docstring)."""
     if exponent <= 1.0:
@@ -265,11 +275,23 @@ def fractional_moment(profile: np.ndarray, x: np.ndarray, order: float) -> np.nd
     return (weights * np.abs(x) ** order).sum(axis=-1) ** (1.0 / order)
 
 
-def penetration(msd_exponent: ArrayLike, msd_coefficient: ArrayLike, d_homogenised: ArrayLike,
-                diffusivity: ArrayLike, uptake: ArrayLike, spacing: ArrayLike, *,
-                site_um: float = 5.0, points: int = 1024, dose: float = 20.0,
-                width: float = 5.0, moment_order: float = 0.5, t_end: float = 600.0,
-                output_every: float = 60.0, snapshot: float = 60.0) -> dict[str, np.ndarray]:
+def penetration(
+    msd_exponent: ArrayLike,
+    msd_coefficient: ArrayLike,
+    d_homogenised: ArrayLike,
+    diffusivity: ArrayLike,
+    uptake: ArrayLike,
+    spacing: ArrayLike,
+    *,
+    site_um: float = 5.0,
+    points: int = 1024,
+    dose: float = 20.0,
+    width: float = 5.0,
+    moment_order: float = 0.5,
+    t_end: float = 600.0,
+    output_every: float = 60.0,
+    snapshot: float = 60.0,
+) -> dict[str, np.ndarray]:
     """Macro step: a bolus spreading from a vessel under the fitted fractional model and
     under the homogenised Fickian one, taken up by the cells on its way.
 
@@ -322,13 +344,16 @@ def penetration(msd_exponent: ArrayLike, msd_coefficient: ArrayLike, d_homogenis
         for k, t in enumerate(report):
             modes = fractional_modes(xi[i], gamma[i], a_physical[i], t) * np.exp(-uptake[i] * t)
             free[i, k] = np.fft.irfft(c0_hat[i] * modes, n=points)
-    fick = np.fft.irfft(c0_hat * np.exp(-(d_fick[:, None] * xi**2 + uptake[:, None]) * t_end),
-                        n=points, axis=-1)
+    fick = np.fft.irfft(
+        c0_hat * np.exp(-(d_fick[:, None] * xi**2 + uptake[:, None]) * t_end), n=points, axis=-1
+    )
     depth_t = np.stack([median_distance(free[:, k], x) for k in range(len(times))], axis=1)
     reach, reach_fick = depth_t[:, -1], median_distance(fick, x)
-    return {"median_depth": reach,
-            "median_depth_fick": reach_fick,
-            "depth_ratio": reach / reach_fick,
-            "moment_depth": fractional_moment(free[:, len(times) - 1], x, moment_order),
-            "internalised": 1.0 - free[:, -1].sum(axis=-1) * (spacing / points) / dose,
-            "median_depth_t": depth_t}
+    return {
+        "median_depth": reach,
+        "median_depth_fick": reach_fick,
+        "depth_ratio": reach / reach_fick,
+        "moment_depth": fractional_moment(free[:, len(times) - 1], x, moment_order),
+        "internalised": 1.0 - free[:, -1].sum(axis=-1) * (spacing / points) / dose,
+        "median_depth_t": depth_t,
+    }

@@ -26,16 +26,20 @@ class RangeOptions(Options):
     rule: str = option(one_of(*RULES), "sobol")
 
 
-def sample(space: InputSpace, options: Mapping[str, Any],
-           rng: np.random.Generator) -> np.ndarray:
+def sample(space: InputSpace, options: Mapping[str, Any], rng: np.random.Generator) -> np.ndarray:
     """``n`` draws of the inputs by ``rule``."""
     from uqscale.sampling import unit_sample
 
     return space.to_physical(unit_sample(options["rule"], options["n"], space.dimension, rng))
 
 
-def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
-            results: xr.Dataset, rng: np.random.Generator) -> dict[str, xr.Dataset]:
+def analyze(
+    space: InputSpace,
+    options: Mapping[str, Any],
+    design: xr.Dataset,
+    results: xr.Dataset,
+    rng: np.random.Generator,
+) -> dict[str, xr.Dataset]:
     """``low`` and ``high`` of every output over its finite samples."""
     import xarray as xr
 
@@ -48,9 +52,12 @@ def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
             raise AnalysisError(f"range: output '{out.name}' has no finite sample")
         values = out.values[ok]
         found[out.name] = xr.Dataset(
-            {"low": out.labelled((), values.min(axis=0)),
-             "high": out.labelled((), values.max(axis=0))},
-            attrs={"n_used": int(ok.sum()), "n_failed": int((~ok).sum())})
+            {
+                "low": out.labelled((), values.min(axis=0)),
+                "high": out.labelled((), values.max(axis=0)),
+            },
+            attrs={"n_used": int(ok.sum()), "n_failed": int((~ok).sum())},
+        )
     return found
 
 
@@ -58,23 +65,39 @@ def entry(dataset: xr.Dataset) -> dict[str, Any]:
     """``{"low": x, "high": y, "n_used": n, "n_failed": f}`` in indices.json."""
     from uqscale.analysis.entries import plain
 
-    return {"low": plain(dataset["low"]), "high": plain(dataset["high"]),
-            **{k: dataset.attrs[k] for k in ("n_used", "n_failed")}}
+    return {
+        "low": plain(dataset["low"]),
+        "high": plain(dataset["high"]),
+        **{k: dataset.attrs[k] for k in ("n_used", "n_failed")},
+    }
 
 
 def section(data: Any, look: Any, found: list[tuple[str, str, xr.Dataset]]) -> Section | None:
     """A table of the ranges of the scalar outputs."""
     from uqscale.report.blocks import Section, Table, number
 
-    rows = [[output, number(float(ds["low"])), number(float(ds["high"]))]
-            for _, output, ds in found if ds["low"].ndim == 0]
+    rows = [
+        [output, number(float(ds["low"])), number(float(ds["high"]))]
+        for _, output, ds in found
+        if ds["low"].ndim == 0
+    ]
     if not rows:
         return None
-    return Section("range", "Ranges", "The lowest and highest value each output took.",
-                   [Table(["output", "low", "high"], rows, numeric=(1, 2))])
+    return Section(
+        "range",
+        "Ranges",
+        "The lowest and highest value each output took.",
+        [Table(["output", "low", "high"], rows, numeric=(1, 2))],
+    )
 
 
 METHOD = Method(
-    name="range", options=RangeOptions, sampling=("n", "rule"), sample=sample,
-    analyze=analyze, iid=lambda options: True, entry=entry,
-    sections=(SectionSpec(15, "range", "Ranges", section),))
+    name="range",
+    options=RangeOptions,
+    sampling=("n", "rule"),
+    sample=sample,
+    analyze=analyze,
+    iid=lambda options: True,
+    entry=entry,
+    sections=(SectionSpec(15, "range", "Ranges", section),),
+)

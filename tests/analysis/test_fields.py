@@ -12,13 +12,16 @@ from uqscale.study import Study
 def field_study(analysis):
     base = uniform_study("ramp", "tests.models.fields:ramp", 2, analysis)
     data = base.to_dict()
-    data["models"][0]["outputs"] = [{"name": "y", "dims": ["t"], "coords": {"t": TIMES.tolist()}},
-                                    "total"]
+    data["models"][0]["outputs"] = [
+        {"name": "y", "dims": ["t"], "coords": {"t": TIMES.tolist()}},
+        "total",
+    ]
     return Study.from_dict(data)
 
 
-@pytest.mark.parametrize("analysis", [{"method": "pce", "order": 1, "n": 20},
-                                      {"method": "sobol", "n": 4096}])
+@pytest.mark.parametrize(
+    "analysis", [{"method": "pce", "order": 1, "n": 20}, {"method": "sobol", "n": 4096}]
+)
 def test_field_indices_follow_the_analytic_curve(tmp_path, analysis):
     result = analyse_in_process(field_study([analysis]), tmp_path)[0][analysis["method"]]
     field = result["y"]
@@ -34,8 +37,9 @@ def test_field_indices_follow_the_analytic_curve(tmp_path, analysis):
 def test_indices_json_holds_fields_as_lists_with_coordinates(tmp_path):
     from uqscale.report.indices import indices_document
 
-    analyses, _ = analyse_in_process(field_study([{"method": "pce", "order": 1, "n": 20}]),
-                                          tmp_path)
+    analyses, _ = analyse_in_process(
+        field_study([{"method": "pce", "order": 1, "n": 20}]), tmp_path
+    )
     entry = indices_document("ramp", 20, 0, analyses)["outputs"]["y"]["pce"]
     assert entry["coords"] == {"t": TIMES.tolist()}
     assert len(entry["S1"]["x1"]) == len(TIMES)
@@ -61,10 +65,8 @@ def test_point_estimates_equal_salib_analyze(tmp_path):
     problem = {"num_vars": 2, "names": ["x1", "x2"], "bounds": [[0, 1]] * 2}
     for k, t in enumerate(TIMES):
         theirs = salib_sobol.analyze(problem, x1 + t * x2, calc_second_order=True, seed=1)
-        np.testing.assert_allclose(ours["S1"].values[:, k], theirs["S1"], rtol=1e-10,
-                                   atol=1e-12)
-        np.testing.assert_allclose(ours["ST"].values[:, k], theirs["ST"], rtol=1e-10,
-                                   atol=1e-12)
+        np.testing.assert_allclose(ours["S1"].values[:, k], theirs["S1"], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(ours["ST"].values[:, k], theirs["ST"], rtol=1e-10, atol=1e-12)
         assert ours["S2"].values[0, 1, k] == pytest.approx(theirs["S2"][0, 1], abs=1e-12)
         # Bootstrap draws differ from SALib's; the half-widths agree statistically.
         np.testing.assert_allclose(ours["S1_conf"].values[:, k], theirs["S1_conf"], rtol=0.35)

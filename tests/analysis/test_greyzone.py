@@ -9,20 +9,34 @@ from uqscale.study import Study
 
 def sweep_study(python, values, analysis=None, **resolution):
     uniform = {"distribution": "uniform", "low": 0.0, "high": 1.0}
-    return Study.from_dict({
-        "study": "sweep", "seed": 5,
-        "inputs": {"x1": {**uniform, "scale": "micro"}, "x2": {**uniform, "scale": "macro"}},
-        "models": [{"name": "m", "python": python, "inputs": ["x1", "x2"], "outputs": ["y"],
-                    "parameters": {"dx": 1.0}, "vectorized": True}],
-        "analysis": analysis or [{"method": "pce", "order": 2, "n": 40}],
-        "resolution": {"parameter": "dx", "values": values, **resolution},
-    })
+    return Study.from_dict(
+        {
+            "study": "sweep",
+            "seed": 5,
+            "inputs": {"x1": {**uniform, "scale": "micro"}, "x2": {**uniform, "scale": "macro"}},
+            "models": [
+                {
+                    "name": "m",
+                    "python": python,
+                    "inputs": ["x1", "x2"],
+                    "outputs": ["y"],
+                    "parameters": {"dx": 1.0},
+                    "vectorized": True,
+                }
+            ],
+            "analysis": analysis or [{"method": "pce", "order": 2, "n": 40}],
+            "resolution": {"parameter": "dx", "values": values, **resolution},
+        }
+    )
 
 
 def test_observed_order_equals_the_formal_order(tmp_path):
     # mean(dx) = 1 + dx^2: Richardson's order is exactly 2 on a geometric sweep.
-    study = sweep_study("tests.models.resolution:converging",
-                        {"min": 0.01, "max": 0.16, "number": 5}, formal_order=2)
+    study = sweep_study(
+        "tests.models.resolution:converging",
+        {"min": 0.01, "max": 0.16, "number": 5},
+        formal_order=2,
+    )
     analyses, errors = analyse_in_process(study, tmp_path)
     assert not errors
     zone = analyses["greyzone"]["y"]
@@ -44,16 +58,20 @@ def test_no_resolution_dependence_gives_no_grey_zone(tmp_path):
     with_res = zone["ST_with_resolution"]
     assert with_res.sel(factor="resolution").item() == pytest.approx(0.0, abs=1e-12)
     # y = x1 + 2 x2: S = 1/5, 4/5 (exact for a degree-2 expansion).
-    np.testing.assert_allclose(zone["S1_with_resolution"].sel(factor=["x1", "x2"]).values,
-                               [0.2, 0.8], atol=1e-9)
+    np.testing.assert_allclose(
+        zone["S1_with_resolution"].sel(factor=["x1", "x2"]).values, [0.2, 0.8], atol=1e-9
+    )
 
 
 def test_a_process_of_the_grid_size_is_found_in_the_grey_zone(tmp_path):
     # y = x1 + x2 + tanh(3 ln(dx / w)), w = 1: mean(dx) = 1 + tanh(3 ln dx), std =
     # 1/sqrt(6) at every dx (exact for a degree-2 expansion). RS is the finite-
     # difference slope of the mean on the log grid over that std.
-    study = sweep_study("tests.models.resolution:front",
-                        {"min": 0.05, "max": 20.0, "number": 13}, process_scale="x2")
+    study = sweep_study(
+        "tests.models.resolution:front",
+        {"min": 0.05, "max": 20.0, "number": 13},
+        process_scale="x2",
+    )
     analyses, _ = analyse_in_process(study, tmp_path)
     zone = analyses["greyzone"]["y"]
     dx = np.geomspace(0.05, 20.0, 13)
@@ -72,8 +90,7 @@ def test_a_process_of_the_grid_size_is_found_in_the_grey_zone(tmp_path):
 def test_indices_json_has_the_greyzone_entry(tmp_path):
     from uqscale.report.indices import indices_document
 
-    study = sweep_study("tests.models.resolution:converging", [0.01, 0.02, 0.04],
-                        formal_order=2)
+    study = sweep_study("tests.models.resolution:converging", [0.01, 0.02, 0.04], formal_order=2)
     analyses, _ = analyse_in_process(study, tmp_path)
     entry = indices_document("sweep", 120, 0, analyses)["outputs"]["y"]
     zone = entry["greyzone"]
@@ -86,12 +103,14 @@ def test_indices_json_has_the_greyzone_entry(tmp_path):
 def test_a_sweep_runs_on_dask_with_sobol_as_the_source(tmp_path, client):
     import uqscale
 
-    study = sweep_study("tests.models.resolution:converging", [0.1, 0.2, 0.4],
-                        analysis=[{"method": "sobol", "n": 256}])
+    study = sweep_study(
+        "tests.models.resolution:converging",
+        [0.1, 0.2, 0.4],
+        analysis=[{"method": "sobol", "n": 256}],
+    )
     result = uqscale.run(study, tmp_path / "run", client=client)
     size = result.design.sizes["sample"] // 3
-    np.testing.assert_array_equal(result.design["dx"].values[[0, size, 2 * size]],
-                                  [0.1, 0.2, 0.4])
+    np.testing.assert_array_equal(result.design["dx"].values[[0, size, 2 * size]], [0.1, 0.2, 0.4])
     # Paired samples: the same physical inputs at every spacing.
     x1 = result.design["x1"].values.reshape(3, size)
     assert (x1 == x1[0]).all()
@@ -104,8 +123,9 @@ def test_a_sweep_runs_on_dask_with_sobol_as_the_source(tmp_path, client):
 def test_field_outputs_get_measures_per_point(tmp_path):
     from tests.models.fields import TIMES
 
-    study = sweep_study("tests.models.resolution:converging_field", [0.1, 0.2, 0.4, 0.8],
-                        formal_order=2)
+    study = sweep_study(
+        "tests.models.resolution:converging_field", [0.1, 0.2, 0.4, 0.8], formal_order=2
+    )
     data = study.to_dict()
     data["models"][0]["outputs"] = [{"name": "u", "dims": ["t"], "coords": {"t": TIMES.tolist()}}]
     analyses, errors = analyse_in_process(Study.from_dict(data), tmp_path)
@@ -114,5 +134,6 @@ def test_field_outputs_get_measures_per_point(tmp_path):
     assert zone["sensitivity"].dims == ("resolution", "t")
     # u(t) = x1 + x2 + t dx^2: the point t = 0 does not depend on dx at all.
     np.testing.assert_allclose(zone["sensitivity"].sel(t=0.0).values, 0.0, atol=1e-9)
-    np.testing.assert_allclose(zone["observed_order"].isel(resolution=[1, 2]).sel(t=2.0),
-                               2.0, rtol=1e-6)
+    np.testing.assert_allclose(
+        zone["observed_order"].isel(resolution=[1, 2]).sel(t=2.0), 2.0, rtol=1e-6
+    )

@@ -9,17 +9,22 @@ PI = np.pi
 
 
 def ishigami_study(analysis):
-    return uniform_study("ishigami", "uqscale.testfunctions:ishigami", 3, analysis,
-                         low=-PI, high=PI)
+    return uniform_study(
+        "ishigami", "uqscale.testfunctions:ishigami", 3, analysis, low=-PI, high=PI
+    )
 
 
-@pytest.mark.parametrize("design", [
-    {"design": "regression", "n": 500},
-    {"design": "quadrature"},
-])
+@pytest.mark.parametrize(
+    "design",
+    [
+        {"design": "regression", "n": 500},
+        {"design": "quadrature"},
+    ],
+)
 def test_ishigami_indices_within_001(tmp_path, design):
     analyses, errors = analyse_in_process(
-        ishigami_study([{"method": "pce", "order": 8, **design}]), tmp_path)
+        ishigami_study([{"method": "pce", "order": 8, **design}]), tmp_path
+    )
     assert not errors
     result = analyses["pce"]["y"]
     np.testing.assert_allclose(result["S1"].values, ISHIGAMI["S1"], atol=0.01)
@@ -34,15 +39,20 @@ def test_ishigami_indices_within_001(tmp_path, design):
 def test_sparse_smolyak_quadrature(tmp_path):
     analyses, _ = analyse_in_process(
         ishigami_study([{"method": "pce", "order": 8, "design": "quadrature", "sparse": True}]),
-        tmp_path)
+        tmp_path,
+    )
     np.testing.assert_allclose(analyses["pce"]["y"]["ST"].values, ISHIGAMI["ST"], atol=0.01)
 
 
 def test_linear_model_is_exact_and_loo_error_vanishes(tmp_path):
     c = [1.0, 2.0, -3.0]
-    study = uniform_study("linear", "uqscale.testfunctions:linear", 3,
-                          [{"method": "pce", "order": 2, "n": 40}],
-                          parameters={"coefficients": c})
+    study = uniform_study(
+        "linear",
+        "uqscale.testfunctions:linear",
+        3,
+        [{"method": "pce", "order": 2, "n": 40}],
+        parameters={"coefficients": c},
+    )
     analyses, _ = analyse_in_process(study, tmp_path)
     result = analyses["pce"]["y"]
     exact = np.square(c) / np.sum(np.square(c))
@@ -56,9 +66,15 @@ def test_linear_model_is_exact_and_loo_error_vanishes(tmp_path):
 def test_group_indices_of_ishigami(tmp_path):
     # Groups {x1, x2} and {x3}: closed S1 of {x1, x2} = S1 + S2 (no x1-x2 interaction),
     # total of {x3} = ST3.
-    study = uniform_study("ishigami", "uqscale.testfunctions:ishigami", 3,
-                          [{"method": "pce", "order": 8, "n": 500}], low=-PI, high=PI,
-                          scales=["micro", "micro", "macro"])
+    study = uniform_study(
+        "ishigami",
+        "uqscale.testfunctions:ishigami",
+        3,
+        [{"method": "pce", "order": 8, "n": 500}],
+        low=-PI,
+        high=PI,
+        scales=["micro", "micro", "macro"],
+    )
     result = analyse_in_process(study, tmp_path)[0]["pce"]["y"]
     groups = result.sel(group=["micro", "macro"])
     assert groups["S1_group"].values[0] == pytest.approx(0.313905 + 0.442411, abs=0.01)

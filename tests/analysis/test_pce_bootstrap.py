@@ -37,9 +37,22 @@ def exact_indices(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_bootstrap_intervals_cover_at_their_nominal_rate():
-    study = uniform_study("exp", "m:f", 3, [{"method": "pce", "order": 2, "n": 60,
-                                             "rule": "random", "bootstrap": 200,
-                                             "conf_level": LEVEL, "convergence": False}])
+    study = uniform_study(
+        "exp",
+        "m:f",
+        3,
+        [
+            {
+                "method": "pce",
+                "order": 2,
+                "n": 60,
+                "rule": "random",
+                "bootstrap": 200,
+                "conf_level": LEVEL,
+                "convergence": False,
+            }
+        ],
+    )
     space, options = InputSpace(study.inputs), study.analysis[0].options
     s1, st = exact_indices(A)
     covered, widths = [], []
@@ -49,8 +62,12 @@ def test_bootstrap_intervals_cover_at_their_nominal_rate():
         design = xr.Dataset({n: ("sample", x[:, j]) for j, n in enumerate(space.names)})
         results = xr.Dataset({"y": ("sample", np.exp(x @ A))})
         found = pce.analyze(space, options, design, results, rng)["y"]
-        covered.append([np.abs(found["S1"].values - s1) <= found["S1_conf"].values,
-                        np.abs(found["ST"].values - st) <= found["ST_conf"].values])
+        covered.append(
+            [
+                np.abs(found["S1"].values - s1) <= found["S1_conf"].values,
+                np.abs(found["ST"].values - st) <= found["ST_conf"].values,
+            ]
+        )
         widths.append(found["S1_conf"].values)
     rate = np.mean(covered)
     # S1 and ST of one input move together: count one trial per input and seed.

@@ -20,8 +20,9 @@ G6 = benchmarks()["g6"]
 
 def analyse(space, options, x, y, seed=0):
     design = xr.Dataset({n: ("sample", x[:, j]) for j, n in enumerate(space.names)})
-    return pce.analyze(space, options, design, xr.Dataset({"y": ("sample", y)}),
-                       np.random.default_rng(seed))["y"]
+    return pce.analyze(
+        space, options, design, xr.Dataset({"y": ("sample", y)}), np.random.default_rng(seed)
+    )["y"]
 
 
 def unit_space(d, **options):
@@ -32,8 +33,7 @@ def unit_space(d, **options):
 def true_error(space, options, x, y, function, seed=0):
     """The relative error of the fitted expansion at 20,000 fresh points."""
     fixed = pce.settings(options)
-    regression = pce.Regression(fixed, Basis.polynomials(space.marginals, max(fixed.orders)),
-                                {})
+    regression = pce.Regression(fixed, Basis.polynomials(space.marginals, max(fixed.orders)), {})
     targets, expansion = regression.fit(x, y[:, None], np.random.default_rng(seed))
     fresh = np.random.default_rng(123).random((20_000, x.shape[1]))
     predicted = expansion.basis.matrix(fresh) @ targets.coefficients(expansion.coefficients)
@@ -45,7 +45,7 @@ def test_reported_error_of_ishigami_is_within_a_factor_three_of_the_true_error()
     problem = benchmarks()["ishigami"]
     space, options = unit_space(3, order="auto", n=64, bootstrap=0, convergence=False)
     x = pce.sample(space, options, np.random.default_rng(4))
-    to_pi = lambda u: np.pi * (2 * u - 1)                       # noqa: E731
+    to_pi = lambda u: np.pi * (2 * u - 1)  # noqa: E731
     y = problem.function(to_pi(x))
     found = analyse(space, options, x, y)
     true = true_error(space, options, x, y, lambda u: problem.function(to_pi(u)))
@@ -66,21 +66,24 @@ def test_reported_error_is_within_a_factor_three_of_the_true_error(seed):
     assert 1 / 3 <= true / found["cv_error"].item() <= 3
     st = gfunction_exact(np.array([0, 0.5, 3, 9, 99, 99]))[1]
     assert np.abs(found["ST"].values - st).max() < 0.15
-    assert found.attrs["terms"] < 60                     # no near-interpolating support
+    assert found.attrs["terms"] < 60  # no near-interpolating support
 
 
 @pytest.mark.slow
 def test_intervals_of_a_sparse_fit_cover_the_exact_indices():
     a = np.array([1.0, 0.6, 0.3])
-    space, options = unit_space(3, order="auto", n=40, rule="random", bootstrap=60,
-                                convergence=False)
+    space, options = unit_space(
+        3, order="auto", n=40, rule="random", bootstrap=60, convergence=False
+    )
     s1, st = sobol_levitan_exact(a)
     covered, widths = [], []
     for seed in range(12):
         x = pce.sample(space, options, np.random.default_rng(100 + seed))
         found = analyse(space, options, x, np.exp(x @ a), seed)
-        covered += [np.abs(found["S1"].values - s1) <= found["S1_conf"].values,
-                    np.abs(found["ST"].values - st) <= found["ST_conf"].values]
+        covered += [
+            np.abs(found["S1"].values - s1) <= found["S1_conf"].values,
+            np.abs(found["ST"].values - st) <= found["ST_conf"].values,
+        ]
         widths.append(found["S1_conf"].values.max())
     assert np.mean(covered) >= 0.85
     assert np.median(widths) < 0.1
@@ -89,13 +92,15 @@ def test_intervals_of_a_sparse_fit_cover_the_exact_indices():
 def test_candidate_bases_are_generated_within_their_truncation():
     small = [(3, 5, 1.0), (4, 6, 0.75), (6, 7, 0.6), (5, 4, 0.5)]
     import chaospy
+
     for d, order, q in small:
         ours = multi_indices(d, order, q)
-        theirs = np.asarray(chaospy.glexindex(0, order + 1, dimensions=d,
-                                              cross_truncation=q, graded=True))
+        theirs = np.asarray(
+            chaospy.glexindex(0, order + 1, dimensions=d, cross_truncation=q, graded=True)
+        )
         assert {tuple(r) for r in ours.tolist()} == {tuple(r) for r in theirs.tolist()}
         assert len(ours) == len(theirs) and not ours[0].any()
-        assert (np.diff(ours.sum(axis=1)) >= 0).all()               # graded
+        assert (np.diff(ours.sum(axis=1)) >= 0).all()  # graded
     # 20 inputs, degree 10: 30 million total-degree terms, never built; the hyperbolic
     # list (q = 0.5) holds singles, pairs and triples only, counted by enumeration.
     tracemalloc.start()
@@ -106,14 +111,20 @@ def test_candidate_bases_are_generated_within_their_truncation():
     assert peak < 200 * kept.nbytes
     q = 0.5
     pairs = sum(1 for a in range(1, 11) for b in range(1, 11) if (a**q + b**q) ** (1 / q) <= 10)
-    triples = sum(1 for a in range(1, 11) for b in range(1, 11) for c in range(1, 11)
-                  if (a**q + b**q + c**q) ** (1 / q) <= 10 + 1e-9)
+    triples = sum(
+        1
+        for a in range(1, 11)
+        for b in range(1, 11)
+        for c in range(1, 11)
+        if (a**q + b**q + c**q) ** (1 / q) <= 10 + 1e-9
+    )
     assert len(kept) == 1 + 20 * 10 + 190 * pairs + 1140 * triples
 
 
 @pytest.mark.parametrize("marginal", ["Uniform(-2, 3)", "Normal(1, 2)", "Beta(2, 3)"])
 def test_recurrence_polynomials_match_chaospy(marginal):
     import chaospy
+
     distribution = eval(f"chaospy.{marginal}")
     x = distribution.sample(50, seed=3)
     ours = orthonormal(distribution, 6)(x)
@@ -143,11 +154,14 @@ def test_a_hopeless_fit_is_marked_unreliable_and_a_good_one_is_not():
 
 
 @pytest.mark.parametrize("order", ["auto", 2])
-@pytest.mark.parametrize("finite, message", [
-    (0, "pce: only 0 of 32 samples of output 'y' are finite"),
-    (2, "pce: only 2 of 32 samples of output 'y' are finite"),
-    (None, "pce: output 'y' is constant (2) in all 32 finite samples"),
-])
+@pytest.mark.parametrize(
+    "finite, message",
+    [
+        (0, "pce: only 0 of 32 samples of output 'y' are finite"),
+        (2, "pce: only 2 of 32 samples of output 'y' are finite"),
+        (None, "pce: output 'y' is constant (2) in all 32 finite samples"),
+    ],
+)
 def test_hopeless_samples_give_one_line(order, finite, message):
     space, options = unit_space(3, order=order, n=32)
     x = pce.sample(space, options, np.random.default_rng(0))

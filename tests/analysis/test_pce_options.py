@@ -31,21 +31,30 @@ def test_default_sizes():
     space = InputSpace(uniform_study("s", "m:f", 3, [{"method": "moments"}]).inputs)
     assert regression_size(space, read(order=3)) == 2 * 20
     assert regression_size(space, read(order=3, q_norm=0.75)) == 2 * 13
-    assert regression_size(space, read(order="auto")) == 64     # 16 per input, power of 2
+    assert regression_size(space, read(order="auto")) == 64  # 16 per input, power of 2
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"order": "often"}, "analysis[0].order: must be an integer or 'auto' (got 'often')"),
-    ({"order": 3, "max_order": 6}, "analysis[0].max_order: applies only with order: auto"),
-    ({"order": "auto", "q_norm": 1.5}, "analysis[0].q_norm: must lie in (0, 1] (got 1.5)"),
-    ({"order": "auto", "solver": "lasso"},
-     "analysis[0].solver: unknown value 'lasso' (did you mean 'lars'?)"),
-    ({"order": 2, "bootstrap": -1}, "analysis[0].bootstrap: must be at least 0 (got -1)"),
-    ({"order": "auto", "design": "quadrature"},
-     "analysis[0].order: 'auto' needs design: regression"),
-    ({"order": 2, "design": "quadrature", "solver": "omp"},
-     "analysis[0].solver: 'omp' needs design: regression"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"order": "often"}, "analysis[0].order: must be an integer or 'auto' (got 'often')"),
+        ({"order": 3, "max_order": 6}, "analysis[0].max_order: applies only with order: auto"),
+        ({"order": "auto", "q_norm": 1.5}, "analysis[0].q_norm: must lie in (0, 1] (got 1.5)"),
+        (
+            {"order": "auto", "solver": "lasso"},
+            "analysis[0].solver: unknown value 'lasso' (did you mean 'lars'?)",
+        ),
+        ({"order": 2, "bootstrap": -1}, "analysis[0].bootstrap: must be at least 0 (got -1)"),
+        (
+            {"order": "auto", "design": "quadrature"},
+            "analysis[0].order: 'auto' needs design: regression",
+        ),
+        (
+            {"order": 2, "design": "quadrature", "solver": "omp"},
+            "analysis[0].solver: 'omp' needs design: regression",
+        ),
+    ],
+)
 def test_errors_name_the_field(options, message):
     with pytest.raises(StudyError) as error:
         read(**options)

@@ -25,13 +25,21 @@ def own_bound(result) -> float:
 
 
 def index_error(result, s1, st) -> float:
-    return float(max(np.abs(result["S1"].values - s1).max(),
-                     np.abs(result["ST"].values - st).max()))
+    return float(
+        max(np.abs(result["S1"].values - s1).max(), np.abs(result["ST"].values - st).max())
+    )
 
 
 def ishigami(analysis, tmp_path):
-    study = uniform_study("ishigami", "uqscale.testfunctions:ishigami", 3, analysis,
-                          low=-PI, high=PI, scales=["micro", "micro", "macro"])
+    study = uniform_study(
+        "ishigami",
+        "uqscale.testfunctions:ishigami",
+        3,
+        analysis,
+        low=-PI,
+        high=PI,
+        scales=["micro", "micro", "macro"],
+    )
     return analyse_in_process(study, tmp_path)
 
 
@@ -41,25 +49,30 @@ def test_ishigami_auto_degree_at_64_runs(tmp_path):
     result = analyses["pce"]["y"]
     error = index_error(result, ISHIGAMI["S1"], ISHIGAMI["ST"])
     assert error <= own_bound(result)
-    assert error <= 0.01                      # the goal: 0.01 in 60-odd runs
+    assert error <= 0.01  # the goal: 0.01 in 60-odd runs
     s13 = result["S2"].sel(input="x1", input_b="x3").item()
     assert s13 == pytest.approx(0.243684, abs=own_bound(result))
     # Closed group {x1, x2}: S1 + S2 (they do not interact); total of {x3}: ST3.
     assert result["S1_group"].sel(group="micro").item() == pytest.approx(
-        0.313905 + 0.442411, abs=own_bound(result))
+        0.313905 + 0.442411, abs=own_bound(result)
+    )
     assert result["ST_group"].sel(group="macro").item() == pytest.approx(
-        0.243684, abs=own_bound(result))
+        0.243684, abs=own_bound(result)
+    )
     assert result.attrs["solver"] == "omp" and result.attrs["order"] >= 4
     assert result.attrs["terms"] < result.attrs["candidates"]
-    assert result["cv_error"].item() < 1e-2       # honest: K-fold of the whole procedure
+    assert result["cv_error"].item() < 1e-2  # honest: K-fold of the whole procedure
 
 
 @pytest.mark.slow
 def test_gfunction_auto_degree_at_512_runs(tmp_path):
-    study = uniform_study("gfunction", "uqscale.testfunctions:gfunction", 8,
-                          [{"method": "pce", "order": "auto", "n": 512, "bootstrap": 0,
-                            "convergence": False}],
-                          parameters={"a": G_A})
+    study = uniform_study(
+        "gfunction",
+        "uqscale.testfunctions:gfunction",
+        8,
+        [{"method": "pce", "order": "auto", "n": 512, "bootstrap": 0, "convergence": False}],
+        parameters={"a": G_A},
+    )
     result = analyse_in_process(study, tmp_path)[0]["pce"]["y"]
     s1, st = gfunction_exact(G_A)
     error = index_error(result, s1, st)
@@ -67,29 +80,40 @@ def test_gfunction_auto_degree_at_512_runs(tmp_path):
     assert error <= 0.02
 
 
-@pytest.mark.parametrize("options", [
-    {"order": "auto", "solver": "lars"},
-    {"order": "auto", "cv": "kfold", "folds": 4},
-    {"order": 3, "solver": "omp", "q_norm": 0.5},
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"order": "auto", "solver": "lars"},
+        {"order": "auto", "cv": "kfold", "folds": 4},
+        {"order": 3, "solver": "omp", "q_norm": 0.5},
+    ],
+)
 def test_every_solver_recovers_a_linear_model_exactly(tmp_path, options):
     c = [1.0, 2.0, -3.0]
-    study = uniform_study("linear", "uqscale.testfunctions:linear", 3,
-                          [{"method": "pce", "n": 40, **options}],
-                          parameters={"coefficients": c})
+    study = uniform_study(
+        "linear",
+        "uqscale.testfunctions:linear",
+        3,
+        [{"method": "pce", "n": 40, **options}],
+        parameters={"coefficients": c},
+    )
     result = analyse_in_process(study, tmp_path)[0]["pce"]["y"]
     exact = np.square(c) / np.sum(np.square(c))
     np.testing.assert_allclose(result["S1"].values, exact, atol=1e-9)
     np.testing.assert_allclose(result["ST"].values, exact, atol=1e-9)
     np.testing.assert_allclose(result["S1_conf"].values, 0.0, atol=1e-9)
     assert result["cv_error"].item() < 1e-12
-    assert result.attrs["terms"] == 4          # the constant and three linear terms
+    assert result.attrs["terms"] == 4  # the constant and three linear terms
 
 
 def test_a_given_order_without_solver_is_least_squares_on_every_term(tmp_path):
-    study = uniform_study("linear", "uqscale.testfunctions:linear", 2,
-                          [{"method": "pce", "order": 3, "n": 30}],
-                          parameters={"coefficients": [1.0, 1.0]})
+    study = uniform_study(
+        "linear",
+        "uqscale.testfunctions:linear",
+        2,
+        [{"method": "pce", "order": 3, "n": 30}],
+        parameters={"coefficients": [1.0, 1.0]},
+    )
     result = analyse_in_process(study, tmp_path)[0]["pce"]["y"]
     assert result.attrs["solver"] == "ols"
     assert result.attrs["terms"] == result.attrs["candidates"] == 10
@@ -99,8 +123,10 @@ def test_a_given_order_without_solver_is_least_squares_on_every_term(tmp_path):
 def field_study(analysis):
     base = uniform_study("ramp", "tests.models.fields:ramp", 2, analysis)
     data = base.to_dict()
-    data["models"][0]["outputs"] = [{"name": "y", "dims": ["t"],
-                                     "coords": {"t": TIMES.tolist()}}, "total"]
+    data["models"][0]["outputs"] = [
+        {"name": "y", "dims": ["t"], "coords": {"t": TIMES.tolist()}},
+        "total",
+    ]
     return Study.from_dict(data)
 
 
@@ -115,8 +141,9 @@ def test_field_points_through_principal_components(tmp_path):
 
 
 def test_convergence_view_on_nested_prefixes(tmp_path):
-    result = ishigami([{"method": "pce", "order": "auto", "n": 64, "bootstrap": 0}],
-                      tmp_path)[0]["pce"]["y"]
+    result = ishigami([{"method": "pce", "order": "auto", "n": 64, "bootstrap": 0}], tmp_path)[0][
+        "pce"
+    ]["y"]
     runs = result["runs"].values.tolist()
     assert runs == [8, 16, 32, 64]
     last = result.isel(runs=-1)
@@ -124,7 +151,8 @@ def test_convergence_view_on_nested_prefixes(tmp_path):
     assert last["order_by_runs"].item() == result.attrs["order"]
     errors = np.maximum(
         np.abs(result["S1_by_runs"].values - np.array(ISHIGAMI["S1"])).max(axis=1),
-        np.abs(result["ST_by_runs"].values - np.array(ISHIGAMI["ST"])).max(axis=1))
+        np.abs(result["ST_by_runs"].values - np.array(ISHIGAMI["ST"])).max(axis=1),
+    )
     assert errors[-1] < errors[1] < 1.0
     assert result["cv_error_by_runs"].values[-1] < result["cv_error_by_runs"].values[1]
 
@@ -132,15 +160,17 @@ def test_convergence_view_on_nested_prefixes(tmp_path):
 def test_indices_json_carries_errors_degree_terms_and_intervals(tmp_path):
     analyses, _ = ishigami([{"method": "pce", "order": "auto", "n": 32}], tmp_path)
     entry = indices_document("ishigami", 32, 0, analyses)["outputs"]["y"]["pce"]
-    assert {"cv_error", "loo_error", "order", "terms", "S1_conf", "ST_conf",
-            "S2_conf"} <= set(entry)
+    assert {"cv_error", "loo_error", "order", "terms", "S1_conf", "ST_conf", "S2_conf"} <= set(
+        entry
+    )
     assert set(entry["groups"]) == {"S1", "ST", "S1_conf", "ST_conf"}
-    assert "coords" not in entry               # dim "runs" is not a field
+    assert "coords" not in entry  # dim "runs" is not a field
 
 
 def test_failed_samples_are_dropped(tmp_path):
-    study = uniform_study("flaky", "tests.models.flaky:vectorized", 2,
-                          [{"method": "pce", "order": "auto", "n": 64}])
+    study = uniform_study(
+        "flaky", "tests.models.flaky:vectorized", 2, [{"method": "pce", "order": "auto", "n": 64}]
+    )
     result = analyse_in_process(study, tmp_path)[0]["pce"]["y"]
     assert result.attrs["n_failed"] > 0
     np.testing.assert_allclose(result["S1"].values, [0.5, 0.5], atol=1e-9)  # exact: linear

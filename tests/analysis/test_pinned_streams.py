@@ -30,12 +30,19 @@ KINDS = {
     "pce-regression-random": {"method": "pce", "order": 2, "n": 8, "rule": "random"},
     "pce-regression-halton": {"method": "pce", "order": 2, "n": 8, "rule": "halton"},
     "pce-quadrature-gaussian": {"method": "pce", "order": 2, "design": "quadrature"},
-    "pce-quadrature-clenshaw_curtis": {"method": "pce", "order": 2, "design": "quadrature",
-                                       "quadrature": "clenshaw_curtis"},
-    "pce-quadrature-leja": {"method": "pce", "order": 2, "design": "quadrature",
-                            "quadrature": "leja"},
-    "pce-quadrature-sparse": {"method": "pce", "order": 2, "design": "quadrature",
-                              "sparse": True},
+    "pce-quadrature-clenshaw_curtis": {
+        "method": "pce",
+        "order": 2,
+        "design": "quadrature",
+        "quadrature": "clenshaw_curtis",
+    },
+    "pce-quadrature-leja": {
+        "method": "pce",
+        "order": 2,
+        "design": "quadrature",
+        "quadrature": "leja",
+    },
+    "pce-quadrature-sparse": {"method": "pce", "order": 2, "design": "quadrature", "sparse": True},
     "sobol-saltelli": {"method": "sobol", "n": 8},
     "sobol-saltelli-second-order": {"method": "sobol", "n": 8, "second_order": True},
     "morris": {"method": "morris", "trajectories": 4, "levels": 4},
@@ -46,14 +53,28 @@ PCE), the quadrature rules, Saltelli's design (with scale-group rows) and Morris
 
 def streams_study(analysis: dict) -> Study:
     """Three inputs of three families in two scale groups, seed 2026."""
-    inputs = {"a": {"distribution": "uniform", "low": 0.0, "high": 2.0, "scale": "micro"},
-              "b": {"distribution": "normal", "mean": 1.0, "std": 0.5, "scale": "micro"},
-              "c": {"distribution": "lognormal", "mu": 0.0, "sigma": 0.25, "scale": "macro"}}
-    return Study.from_dict({
-        "study": "streams", "seed": 2026, "inputs": inputs,
-        "models": [{"name": "m", "python": "uqscale.testfunctions:linear",
-                    "inputs": list(inputs), "outputs": ["y"], "vectorized": True}],
-        "analysis": [analysis]})
+    inputs = {
+        "a": {"distribution": "uniform", "low": 0.0, "high": 2.0, "scale": "micro"},
+        "b": {"distribution": "normal", "mean": 1.0, "std": 0.5, "scale": "micro"},
+        "c": {"distribution": "lognormal", "mu": 0.0, "sigma": 0.25, "scale": "macro"},
+    }
+    return Study.from_dict(
+        {
+            "study": "streams",
+            "seed": 2026,
+            "inputs": inputs,
+            "models": [
+                {
+                    "name": "m",
+                    "python": "uqscale.testfunctions:linear",
+                    "inputs": list(inputs),
+                    "outputs": ["y"],
+                    "vectorized": True,
+                }
+            ],
+            "analysis": [analysis],
+        }
+    )
 
 
 def first_rows(kind: str) -> dict:
@@ -68,7 +89,7 @@ def test_first_rows_of_every_design_kind_are_pinned(kind):
     pinned = json.loads(PINNED.read_text())[kind]
     found = first_rows(kind)
     assert found["size"] == pinned["size"]
-    np.testing.assert_array_equal(found["first"], pinned["first"])   # bit for bit
+    np.testing.assert_array_equal(found["first"], pinned["first"])  # bit for bit
 
 
 def test_the_pins_cover_every_rule_of_every_method():
@@ -76,10 +97,11 @@ def test_the_pins_cover_every_rule_of_every_method():
 
     pinned = json.loads(PINNED.read_text())
     assert set(pinned) == set(KINDS)
-    assert {options.get("rule", "sobol") for options in KINDS.values()
-            if options["method"] == "moments"} == set(RULES)
+    assert {
+        options.get("rule", "sobol") for options in KINDS.values() if options["method"] == "moments"
+    } == set(RULES)
 
 
-if __name__ == "__main__":    # rewrite the pins, after a deliberate change of stream
+if __name__ == "__main__":  # rewrite the pins, after a deliberate change of stream
     PINNED.write_text(json.dumps({kind: first_rows(kind) for kind in KINDS}, indent=1) + "\n")
     sys.exit(0)

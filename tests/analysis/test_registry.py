@@ -20,22 +20,33 @@ from uqscale.study import Analysis, Study
 
 
 def test_building_a_study_imports_no_numerics():
-    code = ("import sys; from uqscale.study.files import load_study; "
-            "load_study('studies/ishigami.yaml'); "
-            "print(sorted({'xarray', 'scipy', 'SALib', 'chaospy'} & set(sys.modules)))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
+    code = (
+        "import sys; from uqscale.study.files import load_study; "
+        "load_study('studies/ishigami.yaml'); "
+        "print(sorted({'xarray', 'scipy', 'SALib', 'chaospy'} & set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
 
 
 def test_options_are_frozen_typed_and_filled_with_defaults():
-    study = uniform_study("s", "uqscale.testfunctions:linear", 2,
-                          [{"method": "sobol", "n": 64}, {"method": "morris"}])
+    study = uniform_study(
+        "s", "uqscale.testfunctions:linear", 2, [{"method": "sobol", "n": 64}, {"method": "morris"}]
+    )
     sobol, morris = (a.options for a in study.analysis)
-    assert (sobol.n, sobol.second_order, sobol.resamples, sobol.conf_level) == (64, False,
-                                                                                 100, 0.95)
-    assert dict(morris) == {"trajectories": 10, "levels": 4, "resamples": 100,
-                            "conf_level": 0.95, "failures": "fail"}
+    assert (sobol.n, sobol.second_order, sobol.resamples, sobol.conf_level) == (
+        64,
+        False,
+        100,
+        0.95,
+    )
+    assert dict(morris) == {
+        "trajectories": 10,
+        "levels": 4,
+        "resamples": 100,
+        "conf_level": 0.95,
+        "failures": "fail",
+    }
     with pytest.raises(AttributeError):
         sobol.n = 128
 
@@ -50,8 +61,11 @@ def test_building_a_study_leaves_the_callers_analysis_alone():
 
 def test_no_module_but_a_method_s_own_tests_its_name():
     names = "|".join(METHODS)
-    done = subprocess.run(["git", "grep", "-nE", rf"(==|!=| in) *[(\[]?[\"']({names})[\"']",
-                           "--", "uqscale"], capture_output=True, text=True)
+    done = subprocess.run(
+        ["git", "grep", "-nE", rf"(==|!=| in) *[(\[]?[\"']({names})[\"']", "--", "uqscale"],
+        capture_output=True,
+        text=True,
+    )
     assert done.stdout == ""
 
 
@@ -61,17 +75,22 @@ def register_range(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def range_study() -> Study:
-    return uniform_study("toy", "uqscale.testfunctions:linear", 2,
-                         [{"method": "range", "n": 64}, {"method": "moments"}],
-                         parameters={"coefficients": [1.0, -2.0]})
+    return uniform_study(
+        "toy",
+        "uqscale.testfunctions:linear",
+        2,
+        [{"method": "range", "n": 64}, {"method": "moments"}],
+        parameters={"coefficients": [1.0, -2.0]},
+    )
 
 
 def test_a_new_method_is_checked_where_the_study_is_built(monkeypatch):
     register_range(monkeypatch)
     assert range_study().analysis[0].options == range_method.RangeOptions(n=64)
     with pytest.raises(StudyError, match=r"analysis\[0\].rule: unknown value 'grid'"):
-        uniform_study("toy", "uqscale.testfunctions:linear", 2,
-                      [{"method": "range", "rule": "grid"}])
+        uniform_study(
+            "toy", "uqscale.testfunctions:linear", 2, [{"method": "range", "rule": "grid"}]
+        )
 
 
 def test_a_new_method_runs_end_to_end(monkeypatch, tmp_path):
@@ -103,5 +122,4 @@ def test_a_new_method_shows_in_the_report(monkeypatch, tmp_path):
     text = markdown_report(folder)
     ranges = text.split("\n## Ranges\n")[1].split("\n## ")[0]
     assert f"| y | {number(entry['low'])} | {number(entry['high'])} |" in ranges
-    assert text.index("## Moments and quantiles") < text.index("## Ranges") < \
-        text.index("## Run")
+    assert text.index("## Moments and quantiles") < text.index("## Ranges") < text.index("## Run")

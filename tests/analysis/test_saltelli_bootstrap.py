@@ -19,8 +19,9 @@ def direct_spread(a, ab, b, ba, resampled):
     s2 = np.zeros((k, k, a.shape[1]))
     for i in range(k):
         for j in range(i + 1, k):
-            s2[i, j] = s2[j, i] = second_order(ar, abr[:, :, i], abr[:, :, j], bar[:, :, i],
-                                               br).std(axis=0, ddof=1)
+            s2[i, j] = s2[j, i] = second_order(
+                ar, abr[:, :, i], abr[:, :, j], bar[:, :, i], br
+            ).std(axis=0, ddof=1)
     return s1, st, s2
 
 
@@ -31,7 +32,7 @@ def saltelli_blocks(n: int, k: int, points: int, seed: int):
     weights = rng.normal(size=(k, points))
     y = x @ weights + 0.5 * (x[..., :1] * x[..., 1:2]) + np.sin(3 * x[..., -1:])
     y = (y - y.mean(axis=(0, 1))) / y.std(axis=(0, 1))
-    return y[:, 0], y[:, 1:k + 1], y[:, -1], y[:, k + 1:2 * k + 1]
+    return y[:, 0], y[:, 1 : k + 1], y[:, -1], y[:, k + 1 : 2 * k + 1]
 
 
 @pytest.mark.parametrize("chunk", [2**24, 7])
@@ -52,8 +53,9 @@ def test_the_spread_equals_resampling_the_rows(monkeypatch, chunk):
 def test_a_constant_point_has_zero_spread():
     a, ab, b, _ = saltelli_blocks(n=100, k=2, points=3, seed=3)
     a[:, 1], ab[:, :, 1], b[:, 1] = 0.0, 0.0, 0.0
-    found = estimates(a, ab, b, None, np.random.default_rng(4).integers(100, size=(100, 20)),
-                      z=1.96)
+    found = estimates(
+        a, ab, b, None, np.random.default_rng(4).integers(100, size=(100, 20)), z=1.96
+    )
     assert np.all(found["S1_conf"][:, 1] == 0) and np.all(found["ST_conf"][:, 1] == 0)
     assert np.all(found["S1_conf"][:, [0, 2]] > 0)
 

@@ -30,8 +30,7 @@ def exact_shapley(beta: np.ndarray, cov: np.ndarray) -> np.ndarray:
             return 0.0
         left = cov[np.ix_(j, j)]
         if k:
-            left = left - cov[np.ix_(j, k)] @ np.linalg.solve(cov[np.ix_(k, k)],
-                                                              cov[np.ix_(k, j)])
+            left = left - cov[np.ix_(j, k)] @ np.linalg.solve(cov[np.ix_(k, k)], cov[np.ix_(k, j)])
         return float(beta[j] @ left @ beta[j])
 
     total = cost(tuple(range(d)))
@@ -52,17 +51,24 @@ def test_the_exact_reference_matches_the_published_three_input_formula():
     cov[1, 2] = cov[2, 1] = rho * sigma[1] * sigma[2]
     s1, s2, s3 = beta * sigma
     variance = s1**2 + s2**2 + s3**2 + 2 * rho * s2 * s3
-    published = np.array([s1**2,
-                          s2**2 * (1 - rho**2 / 2) + rho**2 * s3**2 / 2 + rho * s2 * s3,
-                          s3**2 * (1 - rho**2 / 2) + rho**2 * s2**2 / 2 + rho * s2 * s3])
+    published = np.array(
+        [
+            s1**2,
+            s2**2 * (1 - rho**2 / 2) + rho**2 * s3**2 / 2 + rho * s2 * s3,
+            s3**2 * (1 - rho**2 / 2) + rho**2 * s2**2 / 2 + rho * s2 * s3,
+        ]
+    )
     np.testing.assert_allclose(exact_shapley(beta, cov), published / variance, rtol=1e-12)
 
 
 def gaussian_space(sigma, correlated, matrix, scales=None) -> InputSpace:
     names = tuple(f"x{i + 1}" for i in range(len(sigma)))
-    inputs = [UncertainInput(n, "normal", {"mean": 0.0, "std": float(s)},
-                             scale=(scales or [None] * len(sigma))[i])
-              for i, (n, s) in enumerate(zip(names, sigma, strict=True))]
+    inputs = [
+        UncertainInput(
+            n, "normal", {"mean": 0.0, "std": float(s)}, scale=(scales or [None] * len(sigma))[i]
+        )
+        for i, (n, s) in enumerate(zip(names, sigma, strict=True))
+    ]
     copula = GaussianCopula(names, tuple(correlated), tuple(map(tuple, matrix)))
     return InputSpace(inputs, copula)
 
@@ -70,8 +76,9 @@ def gaussian_space(sigma, correlated, matrix, scales=None) -> InputSpace:
 def run(space: InputSpace, model, seed: int = 3, options=OPTIONS) -> dict[str, xr.Dataset]:
     x = shapley.sample(space, options, np.random.default_rng(seed))
     design = xr.Dataset({n: ("sample", x[:, j]) for j, n in enumerate(space.names)})
-    results = xr.Dataset({name: (("sample", *dims), value)
-                          for name, (dims, value) in model(x).items()})
+    results = xr.Dataset(
+        {name: (("sample", *dims), value) for name, (dims, value) in model(x).items()}
+    )
     return shapley.analyze(space, options, design, results, np.random.default_rng(seed))
 
 
@@ -100,11 +107,17 @@ def test_field_output_per_point_and_scale_groups():
     cov = space.correlation * np.outer(sigma, sigma)
     for point in range(3):
         exact = exact_shapley(beta_at[:, point], cov)
-        np.testing.assert_allclose(found["Sh"].values[:, point], exact,
-                                   atol=2.5 * found["Sh_conf"].values[:, point].max() + 0.005)
+        np.testing.assert_allclose(
+            found["Sh"].values[:, point],
+            exact,
+            atol=2.5 * found["Sh_conf"].values[:, point].max() + 0.005,
+        )
     # A group's effect is the sum of its members' (exactly, per ordering).
-    np.testing.assert_allclose(found["Sh_group"].sel(group="micro"),
-                               found["Sh"].sel(input=["x1", "x2"]).sum("input"), atol=1e-12)
+    np.testing.assert_allclose(
+        found["Sh_group"].sel(group="micro"),
+        found["Sh"].sel(input=["x1", "x2"]).sum("input"),
+        atol=1e-12,
+    )
 
 
 def test_interaction_is_shared_equally_between_independent_inputs():

@@ -11,9 +11,9 @@ from uqscale.assimilation.filters import enkf, etkf, gaspari_cohn, inflate, letk
 from uqscale.testfunctions import lorenz96_advance
 
 # A damped rotation observed in its first two components.
-MODEL = 0.95 * np.array([[np.cos(0.3), -np.sin(0.3), 0.0],
-                         [np.sin(0.3), np.cos(0.3), 0.0],
-                         [0.1, 0.0, 0.9]])
+MODEL = 0.95 * np.array(
+    [[np.cos(0.3), -np.sin(0.3), 0.0], [np.sin(0.3), np.cos(0.3), 0.0], [0.1, 0.0, 0.9]]
+)
 OBSERVE = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]])
 ERROR_STD = np.array([0.5, 0.8])
 PRIOR_MEAN, PRIOR_COV = np.array([1.0, -1.0, 0.5]), np.diag([1.0, 2.0, 0.5])
@@ -65,8 +65,14 @@ def test_localised_filters_with_a_flat_taper_are_the_global_ones(update):
     y = np.array([0.3, -0.2])
     plain = update(ensemble, ensemble @ OBSERVE.T, y, ERROR_STD, np.random.default_rng(3))
     if update is enkf:
-        local = enkf(ensemble, ensemble @ OBSERVE.T, y, ERROR_STD, np.random.default_rng(3),
-                     taper=(np.ones((3, 2)), np.ones((2, 2))))
+        local = enkf(
+            ensemble,
+            ensemble @ OBSERVE.T,
+            y,
+            ERROR_STD,
+            np.random.default_rng(3),
+            taper=(np.ones((3, 2)), np.ones((2, 2))),
+        )
     else:
         local = letkf(ensemble, ensemble @ OBSERVE.T, y, ERROR_STD, None, 1.0, np.ones((3, 2)))
     np.testing.assert_allclose(local, plain, atol=1e-10)
@@ -98,14 +104,14 @@ def test_the_gaspari_cohn_taper_is_smooth_and_compact():
     r = np.linspace(0, 2.5, 2501)
     taper = gaspari_cohn(r, 1.0)
     assert taper[0] == 1 and np.all(taper[r >= 2] == 0) and np.all(np.diff(taper) <= 1e-15)
-    assert np.abs(np.diff(taper)).max() < 2e-3       # continuous, also at r = 1 and 2
+    assert np.abs(np.diff(taper)).max() < 2e-3  # continuous, also at r = 1 and 2
 
 
 def lorenz96_twin(update, members, inflation, cycles=1400, spin_up=400, seed=7, **options):
     """Sakov & Oke (2008): 40 variables, F = 8, all observed every 0.05 with unit error
     variance. Returns the time-averaged analysis RMSE and spread after spin-up."""
     rng = np.random.default_rng(seed)
-    truth = lorenz96_advance(8.0 + rng.standard_normal(40), 20.0)   # onto the attractor
+    truth = lorenz96_advance(8.0 + rng.standard_normal(40), 20.0)  # onto the attractor
     ensemble = truth + rng.standard_normal((members, 40))
     error_std = np.ones(40)
     rmse, spread = [], []
@@ -119,10 +125,13 @@ def lorenz96_twin(update, members, inflation, cycles=1400, spin_up=400, seed=7, 
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("update", "members", "inflation", "published"), [
-    (etkf, 24, 1.013, 0.18),      # Sakov & Oke 2008, Table 1: ETKF ("Sqrt")
-    (enkf, 40, 1.06, 0.22),       # Sakov & Oke 2008, Table 1: EnKF with perturbed obs.
-])
+@pytest.mark.parametrize(
+    ("update", "members", "inflation", "published"),
+    [
+        (etkf, 24, 1.013, 0.18),  # Sakov & Oke 2008, Table 1: ETKF ("Sqrt")
+        (enkf, 40, 1.06, 0.22),  # Sakov & Oke 2008, Table 1: EnKF with perturbed obs.
+    ],
+)
 def test_lorenz96_scores_match_the_published_ones(update, members, inflation, published):
     rmse, spread = lorenz96_twin(update, members, inflation)
     assert abs(rmse - published) <= 0.1 * published, rmse
@@ -136,8 +145,9 @@ def test_lorenz96_localisation_keeps_a_small_ensemble_from_diverging():
     # 12 members cannot span the 13-14 unstable directions: the global ETKF diverges
     # (its RMSE passes climatology's 3.6); localised, the same ensemble tracks the truth.
     global_rmse, _ = lorenz96_twin(etkf, 12, 1.04, cycles=600, spin_up=200)
-    local_rmse, _ = lorenz96_twin(letkf, 12, 1.04, cycles=600, spin_up=200,
-                                  taper=gaspari_cohn(distance, 4.0))
+    local_rmse, _ = lorenz96_twin(
+        letkf, 12, 1.04, cycles=600, spin_up=200, taper=gaspari_cohn(distance, 4.0)
+    )
     assert global_rmse > 1.0, global_rmse
     assert local_rmse < 0.3, local_rmse
 
@@ -150,4 +160,4 @@ def test_lorenz96_climatology_rmse():
         samples.append(states)
     samples = np.concatenate(samples)
     rmse = np.sqrt(np.mean((samples - samples.mean()) ** 2))
-    assert abs(rmse - 3.6) <= 0.36, rmse    # DAPPER's Climatology() score in this setting
+    assert abs(rmse - 3.6) <= 0.36, rmse  # DAPPER's Climatology() score in this setting

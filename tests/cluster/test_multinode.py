@@ -37,14 +37,17 @@ TIMEOUT = 120  # seconds for the run: a broken cluster fails the test, never han
 
 def node_problem() -> tuple[list[str], str | None]:
     """The idle nodes of partition "nodes", and why they cannot be used (or None)."""
-    done = subprocess.run(["sinfo", "-h", "-N", "-p", "nodes", "-o", "%N %t"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["sinfo", "-h", "-N", "-p", "nodes", "-o", "%N %t"], capture_output=True, text=True
+    )
     states = dict(line.split() for line in done.stdout.splitlines())
     idle = sorted(node for node, state in states.items() if state == "idle")
     if len(idle) < 3:
         found = states or done.stderr.strip()
-        return idle, (f"fewer than 3 idle namespace nodes in partition 'nodes' ({found}); "
-                      f"bring them up with: bash cluster/slurm/up.sh")
+        return idle, (
+            f"fewer than 3 idle namespace nodes in partition 'nodes' ({found}); "
+            f"bring them up with: bash cluster/slurm/up.sh"
+        )
     if os.geteuid() != 0:
         return idle, "taking a node down needs root"
     return idle, None
@@ -60,15 +63,15 @@ def nodes(slurm) -> list[str]:
     if problem:
         pytest.skip(problem)
     yield idle
-    subprocess.run(["bash", str(SLURM_DIR / "up.sh")], check=True, capture_output=True,
-                   timeout=120)
+    subprocess.run(["bash", str(SLURM_DIR / "up.sh")], check=True, capture_output=True, timeout=120)
 
 
 def kill_node(node: str) -> int:
     """Take a node down as a power cut would: SIGKILL every process in its network
     namespace (slurmd, job steps, the Dask worker). Returns how many were killed."""
-    pids = subprocess.run(["ip", "netns", "pids", node], capture_output=True, text=True,
-                          check=True).stdout.split()
+    pids = subprocess.run(
+        ["ip", "netns", "pids", node], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert pids, f"nothing runs in {node}"
     subprocess.run(["kill", "-KILL", *pids], check=True)
     return len(pids)
@@ -86,15 +89,25 @@ def worker_logs(logs: Path) -> tuple[set[str], set[str]]:
 def test_a_run_over_three_nodes_loses_no_sample_when_one_goes_down(nodes, tmp_path):
     samples, delay = 600, 0.04
     folder = tmp_path / "study"
-    logged_study(folder, "multinode", 29, samples, delay, f"""
+    logged_study(
+        folder,
+        "multinode",
+        29,
+        samples,
+        delay,
+        f"""
           cluster: slurm
           profile: "{NODES_PROFILE}"
           minimum_jobs: 3
           maximum_jobs: 3
-    """)
+    """,
+    )
     run_dir = tmp_path / "run"
-    env = {**os.environ, "DASK_JOBQUEUE__SLURM__LOG_DIRECTORY": str(tmp_path / "logs"),
-           "DASK_DISTRIBUTED__DEPLOY__LOST_WORKER_TIMEOUT": "1s"}
+    env = {
+        **os.environ,
+        "DASK_JOBQUEUE__SLURM__LOG_DIRECTORY": str(tmp_path / "logs"),
+        "DASK_DISTRIBUTED__DEPLOY__LOST_WORKER_TIMEOUT": "1s",
+    }
     calls = folder / "calls"
     hosts: set[str] = set()
 
@@ -104,10 +117,23 @@ def test_a_run_over_three_nodes_loses_no_sample_when_one_goes_down(nodes, tmp_pa
 
     # Once workers on three nodes are evaluating samples and a batch is stored.
     killed_at = run_with_fault(
-        [sys.executable, "-m", "uqscale.cli", "run", str(folder / "study.yaml"), "--out",
-         str(run_dir), "--quiet"], run_dir,
-        lambda: len({host for _, host in log_calls(calls)}) >= 3, take_a_node_down, TIMEOUT,
-        cwd=tmp_path, env=env)
+        [
+            sys.executable,
+            "-m",
+            "uqscale.cli",
+            "run",
+            str(folder / "study.yaml"),
+            "--out",
+            str(run_dir),
+            "--quiet",
+        ],
+        run_dir,
+        lambda: len({host for _, host in log_calls(calls)}) >= 3,
+        take_a_node_down,
+        TIMEOUT,
+        cwd=tmp_path,
+        env=env,
+    )
     victim = sorted(hosts)[-1]
 
     # Three distinct hosts, none of them the launcher's, all of them Slurm nodes.

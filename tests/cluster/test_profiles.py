@@ -88,8 +88,9 @@ def test_every_batch_kind_has_a_class_and_a_packaged_profile():
     assert set(EXPECTED) == set(BATCH_KINDS)
     for kind in BATCH_KINDS:
         assert KINDS[kind].jobqueue_class == EXPECTED[kind][0]
-        assert issubclass(getattr(dask_jobqueue, KINDS[kind].jobqueue_class),
-                          dask_jobqueue.core.JobQueueCluster)
+        assert issubclass(
+            getattr(dask_jobqueue, KINDS[kind].jobqueue_class), dask_jobqueue.core.JobQueueCluster
+        )
         assert (PROFILES / f"{kind}.yaml").is_file()
     assert {n for n in CLUSTERS if KINDS[n].requires} == {"address", "scheduler_file"}
 
@@ -139,9 +140,14 @@ print(json.dumps({"options": dask.config.get("uqscale.jobqueue"), "script": scri
 
 
 def precedence(env: dict[str, str], cwd: Path, pythonpath: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", PRECEDENCE], cwd=cwd, capture_output=True,
-                          text=True, timeout=60,
-                          env={**os.environ, **env, "PYTHONPATH": pythonpath})
+    done = subprocess.run(
+        [sys.executable, "-c", PRECEDENCE],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **env, "PYTHONPATH": pythonpath},
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -149,9 +155,11 @@ def precedence(env: dict[str, str], cwd: Path, pythonpath: str) -> dict:
 def user_config(folder: Path) -> dict[str, str]:
     """A user's dask config folder that changes one key of each of two profiles."""
     folder.mkdir()
-    (folder / "site.yaml").write_text("uqscale:\n  jobqueue:\n    slurm:\n"
-                                      "      walltime: '05:00:00'\n      account: physics\n"
-                                      "    pbs:\n      queue: long\n")
+    (folder / "site.yaml").write_text(
+        "uqscale:\n  jobqueue:\n    slurm:\n"
+        "      walltime: '05:00:00'\n      account: physics\n"
+        "    pbs:\n      queue: long\n"
+    )
     return {"DASK_CONFIG": str(folder)}
 
 
@@ -159,14 +167,14 @@ def test_keyword_beats_user_config_and_environment_which_beat_the_packaged_profi
     env = {**user_config(tmp_path / "dask"), "DASK_UQSCALE__JOBQUEUE__SLURM__ACCOUNT": "chem"}
     seen = precedence(env, tmp_path, str(Path(__file__).resolve().parents[2]))
     options = seen["options"]
-    assert options["pbs"]["queue"] == "long"                 # user config over packaged
-    assert options["slurm"]["account"] == "chem"             # environment over user config
-    assert options["slurm"]["walltime"] == "05:00:00"        # user config over packaged
-    assert options["sge"]["walltime"] == "00:30:00"          # packaged
+    assert options["pbs"]["queue"] == "long"  # user config over packaged
+    assert options["slurm"]["account"] == "chem"  # environment over user config
+    assert options["slurm"]["walltime"] == "05:00:00"  # user config over packaged
+    assert options["sge"]["walltime"] == "00:30:00"  # packaged
     directives = [line for line in seen["script"].splitlines() if line.startswith("#SBATCH")]
     assert "#SBATCH -A chem" in directives
-    assert "#SBATCH -t 02:00:00" in directives               # keyword over everything
-    assert "#SBATCH -J uqscale-worker" in directives         # packaged, untouched
+    assert "#SBATCH -t 02:00:00" in directives  # keyword over everything
+    assert "#SBATCH -J uqscale-worker" in directives  # packaged, untouched
     # The run's certificate reaches the job as files in the shared folder, not inline.
     worker = seen["script"].splitlines()[-1]
     assert "tls://" in worker and f"--tls-ca-file {tmp_path}/.dask-jobqueue.worker." in worker
@@ -176,14 +184,28 @@ def test_keyword_beats_user_config_and_environment_which_beat_the_packaged_profi
 def test_a_wheel_ships_the_profiles_and_finds_them(tmp_path):
     # Built from a copy: setuptools leaves build/ and *.egg-info in the source folder.
     root, source = Path(__file__).resolve().parents[2], tmp_path / "source"
-    shutil.copytree(root / "uqscale", source / "uqscale",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        root / "uqscale", source / "uqscale", ignore=shutil.ignore_patterns("__pycache__")
+    )
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         if (root / name).is_file():
             shutil.copy(root / name, source / name)
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "-w",
-                            str(tmp_path / "wheel"), "--no-deps", "-q"],
-                           capture_output=True, text=True, timeout=300)
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(source),
+            "-w",
+            str(tmp_path / "wheel"),
+            "--no-deps",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert built.returncode == 0, built.stderr
     (wheel,) = (tmp_path / "wheel").glob("uqscale-*.whl")
     with zipfile.ZipFile(wheel) as archive:

@@ -83,8 +83,9 @@ def test_slurm_cluster_maps_over_two_jobs(slurm, tmp_path):
 
     with (
         dask.config.set(profile("slurm")),
-        SLURMCluster(log_directory=str(tmp_path), job_script_prologue=PROLOGUE,
-                     interface="lo") as cluster,
+        SLURMCluster(
+            log_directory=str(tmp_path), job_script_prologue=PROLOGUE, interface="lo"
+        ) as cluster,
         Client(cluster) as client,
     ):
         cluster.scale(jobs=2)
@@ -112,8 +113,9 @@ def test_adaptive_cluster_survives_a_cancelled_job(slurm, tmp_path):
     settings = {**profile("slurm"), "distributed.deploy.lost-worker-timeout": "1s"}
     with (
         dask.config.set(settings),
-        SLURMCluster(log_directory=str(tmp_path), job_script_prologue=PROLOGUE,
-                     interface="lo") as cluster,
+        SLURMCluster(
+            log_directory=str(tmp_path), job_script_prologue=PROLOGUE, interface="lo"
+        ) as cluster,
         Client(cluster) as client,
     ):
         cluster.adapt(minimum_jobs=2, maximum_jobs=2)

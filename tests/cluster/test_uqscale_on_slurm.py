@@ -37,17 +37,18 @@ pytestmark = pytest.mark.cluster
 TIMEOUT = 90  # seconds for any one run: a broken worker fails the test, never hangs it
 
 
-
 def job_state(job_id: str) -> str:
     """Slurm state of a job, "" once it is forgotten (MinJobAge)."""
-    out = subprocess.run(["squeue", "-h", "-t", "all", "-j", job_id, "-o", "%T"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        ["squeue", "-h", "-t", "all", "-j", job_id, "-o", "%T"], capture_output=True, text=True
+    )
     return out.stdout.strip()
 
 
 def ishigami_study(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "study.yaml").write_text(textwrap.dedent("""
+    (folder / "study.yaml").write_text(
+        textwrap.dedent("""
         study: on-slurm
         seed: 17
         inputs:
@@ -61,14 +62,19 @@ def ishigami_study(folder: Path) -> Path:
           - {method: sobol, n: 256}
           - {method: pce, order: 4, n: 200}
           - {method: moments}
-    """))
+    """)
+    )
     return folder / "study.yaml"
 
 
 def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
     """The test's environment on the single node, worker job logs in ``tmp_path/logs``."""
-    return {**os.environ, **SINGLE_NODE,
-            "DASK_JOBQUEUE__SLURM__LOG_DIRECTORY": str(tmp_path / "logs"), **extra}
+    return {
+        **os.environ,
+        **SINGLE_NODE,
+        "DASK_JOBQUEUE__SLURM__LOG_DIRECTORY": str(tmp_path / "logs"),
+        **extra,
+    }
 
 
 def uqscale_command(*args) -> list[str]:
@@ -85,8 +91,10 @@ def wait_until_gone(job_ids: set[str]) -> dict[str, str]:
     deadline = time.monotonic() + 10
     while True:
         states = {job: job_state(job) for job in job_ids}
-        if not set(states.values()) & {"PENDING", "RUNNING", "COMPLETING"} or \
-                time.monotonic() > deadline:
+        if (
+            not set(states.values()) & {"PENDING", "RUNNING", "COMPLETING"}
+            or time.monotonic() > deadline
+        ):
             return states
         time.sleep(0.2)
 
@@ -95,15 +103,31 @@ def test_slurm_run_gives_the_local_indices(slurm, tmp_path, client):
     study_file = ishigami_study(tmp_path / "study")
     local = uqscale.run(load_study(study_file), tmp_path / "local", client=client)
     done = subprocess.run(
-        uqscale_command("run", study_file, "--out", tmp_path / "slurm", "--quiet",
-                        "--cluster", "slurm", "--jobs", 2, "--profile", "slurm"),
-        cwd=tmp_path, env=environment(tmp_path), capture_output=True, text=True,
-        timeout=TIMEOUT)
+        uqscale_command(
+            "run",
+            study_file,
+            "--out",
+            tmp_path / "slurm",
+            "--quiet",
+            "--cluster",
+            "slurm",
+            "--jobs",
+            2,
+            "--profile",
+            "slurm",
+        ),
+        cwd=tmp_path,
+        env=environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
     assert done.returncode == 0, done.stderr
 
     folder = tmp_path / "slurm"
-    assert json.loads((folder / "indices.json").read_text()) == \
-        json.loads((tmp_path / "local" / "indices.json").read_text())
+    assert json.loads((folder / "indices.json").read_text()) == json.loads(
+        (tmp_path / "local" / "indices.json").read_text()
+    )
     xr.testing.assert_identical(xr.load_dataset(folder / "results.nc"), local.results.load())
     # Two worker jobs were submitted, and the run's end ended them.
     jobs = logged_jobs(tmp_path / "logs")
@@ -114,12 +138,19 @@ def test_slurm_run_gives_the_local_indices(slurm, tmp_path, client):
 def test_a_cancelled_worker_job_loses_no_sample(slurm, tmp_path):
     samples, delay = 300, 0.03
     folder = tmp_path / "study"
-    logged_study(folder, "cancelled-job", 23, samples, delay, f"""
+    logged_study(
+        folder,
+        "cancelled-job",
+        23,
+        samples,
+        delay,
+        f"""
           cluster: slurm
-          profile: "{PROFILES / 'slurm.yaml'}"
+          profile: "{PROFILES / "slurm.yaml"}"
           minimum_jobs: 2
           maximum_jobs: 2
-    """)
+    """,
+    )
     run_dir = tmp_path / "run"
     env = environment(tmp_path, DASK_DISTRIBUTED__DEPLOY__LOST_WORKER_TIMEOUT="1s")
 
@@ -134,14 +165,24 @@ def test_a_cancelled_worker_job_loses_no_sample(slurm, tmp_path):
 
     # Once both jobs are evaluating samples and a batch is stored: cancel one job.
     cancelled_at = run_with_fault(
-        uqscale_command("run", folder / "study.yaml", "--out", run_dir, "--quiet"), run_dir,
-        lambda: len(jobs_with_calls()) >= 2, cancel_a_job, TIMEOUT, cwd=tmp_path, env=env)
+        uqscale_command("run", folder / "study.yaml", "--out", run_dir, "--quiet"),
+        run_dir,
+        lambda: len(jobs_with_calls()) >= 2,
+        cancel_a_job,
+        TIMEOUT,
+        cwd=tmp_path,
+        env=env,
+    )
     victim = sorted(original)[0]
 
     # Cancelled mid-run, and the run went on without it.
     assert job_state(victim) in ("", "CANCELLED")
-    after = [t for log in (folder / "calls").glob("*.log")
-             if not log.name.startswith(f"{victim}-") for t in log_times(log)]
+    after = [
+        t
+        for log in (folder / "calls").glob("*.log")
+        if not log.name.startswith(f"{victim}-")
+        for t in log_times(log)
+    ]
     assert max(after) > cancelled_at + 1
     assert_every_sample_stored_once(run_dir, samples)
 
@@ -166,9 +207,25 @@ def test_pbs_run_through_slurms_torque_wrappers(slurm, tmp_path, client):
     # given the way a user overrides a profile: an environment variable.
     env = environment(tmp_path, DASK_JOBQUEUE__PBS__INTERFACE="lo")
     done = subprocess.run(
-        uqscale_command("run", study_file, "--out", tmp_path / "pbs", "--quiet",
-                        "--cluster", "pbs", "--jobs", 1, "--profile", "pbs"),
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+        uqscale_command(
+            "run",
+            study_file,
+            "--out",
+            tmp_path / "pbs",
+            "--quiet",
+            "--cluster",
+            "pbs",
+            "--jobs",
+            1,
+            "--profile",
+            "pbs",
+        ),
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "pbs" / "indices.json").read_text()) == local.indices
     # The wrapper writes the job's output as <script>.o<id> into the submitting folder.

@@ -9,34 +9,41 @@ GRIDS = np.array([1 / 4, 1 / 8, 1 / 16])
 # at most 1/16 on these grids, which moves the observed order by < log2(1 + 1/16).
 NEXT_TERM = GRIDS[0] ** 2
 ORDER_TOLERANCE = np.log2(1 + NEXT_TERM)
-DOMAIN = 45.0            # 30 widths of the widest front here: tails below e^-15
+DOMAIN = 45.0  # 30 widths of the widest front here: tails below e^-15
 
 
 def test_speed_converges_with_order_two(front):
     width = np.array([1.0, 1.5, 1.0])
     a = np.array([0.15, 0.25, 0.4])
     exact = front.exact_speed(width, a)
-    speeds = np.array([front.front_speed(a, dx=h * width, width=width, domain=DOMAIN)
-                       ["speed"] for h in GRIDS])                        # (grid, sample)
+    speeds = np.array(
+        [front.front_speed(a, dx=h * width, width=width, domain=DOMAIN)["speed"] for h in GRIDS]
+    )  # (grid, sample)
     order = np.log((speeds[0] - speeds[1]) / (speeds[1] - speeds[2])) / np.log(2.0)
     np.testing.assert_array_less(np.abs(order - 2.0), ORDER_TOLERANCE)
     # The error itself is the modified equation's leading term, C dx^2.
     for k, h in enumerate(GRIDS):
-        predicted = np.array([front.leading_error(w, ai, h * w)
-                              for w, ai in zip(width, a, strict=True)])
-        np.testing.assert_allclose(speeds[k] - exact, predicted, rtol=h ** 2)
+        predicted = np.array(
+            [front.leading_error(w, ai, h * w) for w, ai in zip(width, a, strict=True)]
+        )
+        np.testing.assert_allclose(speeds[k] - exact, predicted, rtol=h**2)
     # Richardson extrapolation removes it: what is left is below the next term.
     extrapolated = speeds[2] + (speeds[2] - speeds[1]) / 3.0
-    np.testing.assert_array_less(np.abs(extrapolated - exact),
-                                 NEXT_TERM * np.abs(speeds[2] - exact))
+    np.testing.assert_array_less(
+        np.abs(extrapolated - exact), NEXT_TERM * np.abs(speeds[2] - exact)
+    )
 
 
 def test_leading_error_has_a_closed_form(front):
     # The solvability integral, evaluated by quadrature, is
     # -c (dx / w)^2 (3 - 2 (1 - 2a)^2) / 120 for every width and threshold.
     for width, a in [(0.7, 0.02), (1.0, 0.25), (2.0, 0.45)]:
-        closed = -front.exact_speed(width, a) * (0.1 / width) ** 2 \
-            * (3.0 - 2.0 * (1.0 - 2.0 * a) ** 2) / 120.0
+        closed = (
+            -front.exact_speed(width, a)
+            * (0.1 / width) ** 2
+            * (3.0 - 2.0 * (1.0 - 2.0 * a) ** 2)
+            / 120.0
+        )
         assert front.leading_error(width, a, 0.1) == pytest.approx(closed, rel=1e-9)
 
 

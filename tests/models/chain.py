@@ -9,8 +9,10 @@ the interaction Var m Var x3 = 5/144.
 import numpy as np
 
 VARIANCE = 47 / 144
-GROUPS = {"S1": {"micro": (5 / 48) / VARIANCE, "macro": (3 / 16) / VARIANCE},
-          "ST": {"micro": (5 / 48 + 5 / 144) / VARIANCE, "macro": (3 / 16 + 5 / 144) / VARIANCE}}
+GROUPS = {
+    "S1": {"micro": (5 / 48) / VARIANCE, "macro": (3 / 16) / VARIANCE},
+    "ST": {"micro": (5 / 48 + 5 / 144) / VARIANCE, "macro": (3 / 16 + 5 / 144) / VARIANCE},
+}
 
 
 def micro(x1, x2):

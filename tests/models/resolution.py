@@ -18,8 +18,9 @@ def front(x1, x2, dx, width=1.0):
 
     y = x1 + x2 + tanh((ln dx - ln width) * 3) (a step of height 2 in ln dx).
     """
-    return {"y": np.asarray(x1) + np.asarray(x2)
-            + np.tanh(3 * (np.log(np.asarray(dx)) - np.log(width)))}
+    return {
+        "y": np.asarray(x1) + np.asarray(x2) + np.tanh(3 * (np.log(np.asarray(dx)) - np.log(width)))
+    }
 
 
 def converging_field(x1, x2, dx, t=(0.0, 0.5, 1.0, 1.5, 2.0)):

@@ -21,10 +21,20 @@ from pathlib import Path
 from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run",
-         "--disable-default-apps", "--disable-extensions", "--mute-audio",
-         "--hide-scrollbars", "--remote-debugging-pipe")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--mute-audio",
+    "--hide-scrollbars",
+    "--remote-debugging-pipe",
+)
 
 
 def chromium_path() -> str | None:
@@ -54,21 +64,26 @@ class Browser:
         # Numbered 10 or more, so that moving them to 3 and 4 never overwrites one.
         to_child, from_child = (_high(fd) for fd in (to_child, from_child))
 
-        def wire() -> None:   # in the child: dup2 leaves 3 and 4 inheritable
+        def wire() -> None:  # in the child: dup2 leaves 3 and 4 inheritable
             os.dup2(to_child, 3)
             os.dup2(from_child, 4)
 
         self._process = subprocess.Popen(
             [executable, *FLAGS, f"--user-data-dir={self._profile}", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            preexec_fn=wire, close_fds=False)
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            preexec_fn=wire,
+            close_fds=False,
+        )
         os.close(to_child)
         os.close(from_child)
         self._buffer = b""
         self._next_id = 0
         target = self.call("Target.createTarget", url="about:blank")["targetId"]
-        self.session = self.call("Target.attachToTarget", targetId=target,
-                                 flatten=True)["sessionId"]
+        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)[
+            "sessionId"
+        ]
 
     def call(self, method: str, session: str | None = None, **params: Any) -> dict[str, Any]:
         """Send one command and return its result (events meanwhile are kept)."""
@@ -169,25 +184,44 @@ def inspect_page(path: Path, screenshot: Path, width: int = 1280) -> dict[str, A
     with Browser(executable) as browser:
         for domain in ("Page", "Runtime", "Log", "Network"):
             browser.page(f"{domain}.enable")
-        browser.page("Emulation.setDeviceMetricsOverride", width=width, height=900,
-                     deviceScaleFactor=1, mobile=False)
+        browser.page(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=900,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
         browser.page("Page.navigate", url=path.resolve().as_uri())
         browser.wait_for("Page.loadEventFired")
-        images = json.loads(browser.page("Runtime.evaluate", expression=IMAGES,
-                                         returnByValue=True)["result"]["value"])
-        title = browser.page("Runtime.evaluate", expression="document.title",
-                             returnByValue=True)["result"]["value"]
+        images = json.loads(
+            browser.page("Runtime.evaluate", expression=IMAGES, returnByValue=True)["result"][
+                "value"
+            ]
+        )
+        title = browser.page("Runtime.evaluate", expression="document.title", returnByValue=True)[
+            "result"
+        ]["value"]
         size = browser.page("Page.getLayoutMetrics")["cssContentSize"]
-        shot = browser.page("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                            clip={"x": 0, "y": 0, "width": width,
-                                  "height": size["height"], "scale": 1})
+        shot = browser.page(
+            "Page.captureScreenshot",
+            format="png",
+            captureBeyondViewport=True,
+            clip={"x": 0, "y": 0, "width": width, "height": size["height"], "scale": 1},
+        )
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         screenshot.write_bytes(base64.b64decode(shot["data"]))
         events = browser.events
-    return {"images": images, "errors": _errors(events), "title": title,
-            "requests": [e["params"]["request"]["url"] for e in events
-                         if e.get("method") == "Network.requestWillBeSent"],
-            "height": size["height"]}
+    return {
+        "images": images,
+        "errors": _errors(events),
+        "title": title,
+        "requests": [
+            e["params"]["request"]["url"]
+            for e in events
+            if e.get("method") == "Network.requestWillBeSent"
+        ],
+        "height": size["height"],
+    }
 
 
 def _errors(events: list[dict[str, Any]]) -> list[str]:
@@ -195,8 +229,12 @@ def _errors(events: list[dict[str, Any]]) -> list[str]:
     for event in events:
         method, params = event.get("method"), event.get("params", {})
         if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
-            found.append("console: " + " ".join(str(a.get("value", a.get("description")))
-                                                for a in params.get("args", [])))
+            found.append(
+                "console: "
+                + " ".join(
+                    str(a.get("value", a.get("description"))) for a in params.get("args", [])
+                )
+            )
         elif method == "Runtime.exceptionThrown":
             found.append("exception: " + params["exceptionDetails"].get("text", ""))
         elif method == "Log.entryAdded" and params["entry"].get("level") == "error":

@@ -18,8 +18,12 @@ def tissue(occupancy, diffusivity, depth, t=tuple(TIMES)):
     D / L^2."""
     occupancy, d, length = (np.asarray(v)[:, None] for v in (occupancy, diffusivity, depth))
     u = occupancy * (1.0 - np.exp(-np.asarray(t)[None, :] * d / length**2))
-    return {"u": u, "u_end": u[:, -1], "flux": (occupancy * d / length)[:, 0],
-            "rate": (d / length**2)[:, 0]}
+    return {
+        "u": u,
+        "u_end": u[:, -1],
+        "flux": (occupancy * d / length)[:, 0],
+        "rate": (d / length**2)[:, 0],
+    }
 
 
 def wide(**x):

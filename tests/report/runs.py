@@ -21,21 +21,21 @@ def make_run(study: Study, directory: Path) -> Path:
     """A finished run folder of ``study`` at ``directory``."""
     design = build_design(study)
     text = study_to_yaml(study)
-    store = RunStore.create(directory, study, text, design,
-                            provenance(text, study.seed) | {"study_dir": None})
+    store = RunStore.create(
+        directory, study, text, design, provenance(text, study.seed) | {"study_dir": None}
+    )
     started = store.provenance()["started"]
-    batch = evaluate_batch(Pipeline.from_study(study), 0,
-                           {n: design[n].values for n in study.input_names})
+    batch = evaluate_batch(
+        Pipeline.from_study(study), 0, {n: design[n].values for n in study.input_names}
+    )
     store.write_batch(batch, {o.name: o.dims for o in study.outputs})
     where = {"scheduler": "inproc://test", "workers": 1, "dashboard": None}
-    store.update_provenance({"sessions": [session_record(started, design.sizes["sample"],
-                                                         where)]})
+    store.update_provenance({"sessions": [session_record(started, design.sizes["sample"], where)]})
     analyze(directory)
     return directory
 
 
-def add_groups(directory: Path, groups: dict[str, xr.Dataset], methods: dict[str, str]
-               ) -> None:
+def add_groups(directory: Path, groups: dict[str, xr.Dataset], methods: dict[str, str]) -> None:
     """Add ``label/output`` groups to a run's analyses.nc (for analyses in shapes the
     demo study does not produce: grey zone, convergence of sparse PCE), each label's
     node naming its method (``methods``)."""
@@ -61,15 +61,29 @@ def greyzone_dataset(inputs: list[str]) -> xr.Dataset:
     factors = [*inputs, "resolution"]
     share = np.append(weights / weights.sum() * 0.7, 0.3)
     return xr.Dataset(
-        {"mean": ("resolution", mean), "std": ("resolution", std),
-         "S1": (("input", "resolution"), 0.9 * st), "ST": (("input", "resolution"), st),
-         "sensitivity": ("resolution", sensitivity),
-         "observed_order": ("resolution", np.full_like(dx, 1.0)),
-         "S1_with_resolution": ("factor", 0.9 * share), "ST_with_resolution": ("factor", share)},
-        coords={"resolution": dx, "input": inputs, "factor": factors,
-                "dx_over_scale": ("resolution", dx / 1.0)},
-        attrs={"source": "pce", "threshold": 1.0, "process_scale": 1.0,
-               "grey_zone": [float(zone.min()), float(zone.max())]})
+        {
+            "mean": ("resolution", mean),
+            "std": ("resolution", std),
+            "S1": (("input", "resolution"), 0.9 * st),
+            "ST": (("input", "resolution"), st),
+            "sensitivity": ("resolution", sensitivity),
+            "observed_order": ("resolution", np.full_like(dx, 1.0)),
+            "S1_with_resolution": ("factor", 0.9 * share),
+            "ST_with_resolution": ("factor", share),
+        },
+        coords={
+            "resolution": dx,
+            "input": inputs,
+            "factor": factors,
+            "dx_over_scale": ("resolution", dx / 1.0),
+        },
+        attrs={
+            "source": "pce",
+            "threshold": 1.0,
+            "process_scale": 1.0,
+            "grey_zone": [float(zone.min()), float(zone.max())],
+        },
+    )
 
 
 def convergence_dataset(final: xr.Dataset) -> xr.Dataset:
@@ -79,20 +93,48 @@ def convergence_dataset(final: xr.Dataset) -> xr.Dataset:
     runs = np.array([20, 40, 80, 160, 320])
     noise = 0.3 / np.sqrt(runs / 20)
     data = {key: ("input", final[key].values) for key in ("S1", "ST")}
-    data |= {f"{key}_by_runs": (("runs", "input"), (1 + noise[:, None]) * final[key].values)
-             for key in ("S1", "ST")}
-    data |= {"loo_error": ((), 4e-4), "cv_error": ((), 5e-4),
-             "cv_error_by_runs": ("runs", 0.5 / runs ** 1.2)}
-    return xr.Dataset(data, coords={"input": final["input"].values, "runs": runs},
-                      attrs={"order": 3, "terms": 35, "n_used": 320})
+    data |= {
+        f"{key}_by_runs": (("runs", "input"), (1 + noise[:, None]) * final[key].values)
+        for key in ("S1", "ST")
+    }
+    data |= {
+        "loo_error": ((), 4e-4),
+        "cv_error": ((), 5e-4),
+        "cv_error_by_runs": ("runs", 0.5 / runs**1.2),
+    }
+    return xr.Dataset(
+        data,
+        coords={"input": final["input"].values, "runs": runs},
+        attrs={"order": 3, "terms": 35, "n_used": 320},
+    )
 
 
 def write_verification(directory: Path) -> None:
     """A verification.json in the documented shape: one case passes, one fails."""
-    write_json(directory / "verification.json", [
-        {"name": "no uptake at t=0", "output": "u", "expected": 0.0, "got": 0.0, "error": 0.0,
-         "tolerance": 1e-12, "rtol": None, "passed": True, "at": {"t": 0.0}},
-        {"name": "flux at reference", "output": "flux", "expected": 0.25, "got": 0.2625,
-         "error": 0.0125, "tolerance": 0.005, "rtol": 0.02, "passed": False,
-         "message": "output differs by 5 %"},
-    ])
+    write_json(
+        directory / "verification.json",
+        [
+            {
+                "name": "no uptake at t=0",
+                "output": "u",
+                "expected": 0.0,
+                "got": 0.0,
+                "error": 0.0,
+                "tolerance": 1e-12,
+                "rtol": None,
+                "passed": True,
+                "at": {"t": 0.0},
+            },
+            {
+                "name": "flux at reference",
+                "output": "flux",
+                "expected": 0.25,
+                "got": 0.2625,
+                "error": 0.0125,
+                "tolerance": 0.005,
+                "rtol": 0.02,
+                "passed": False,
+                "message": "output differs by 5 %",
+            },
+        ],
+    )

@@ -19,15 +19,27 @@ def test_report_command_prints_markdown(demo_run, capsys):
     assert main(["report", str(demo_run), "--format", "md"]) == 0
     text = capsys.readouterr().out
     assert text.startswith("# receptor-uptake\n")
-    for heading in ("## Study", "## Moments and quantiles", "## Sensitivity indices",
-                    "### u_end", "## Indices by scale", "## Indices over time and space",
-                    "## Morris screening", "## Polynomial chaos quality", "## Grey zone",
-                    "## Verification", "## Run", "## Provenance"):
+    for heading in (
+        "## Study",
+        "## Moments and quantiles",
+        "## Sensitivity indices",
+        "### u_end",
+        "## Indices by scale",
+        "## Indices over time and space",
+        "## Morris screening",
+        "## Polynomial chaos quality",
+        "## Grey zone",
+        "## Verification",
+        "## Run",
+        "## Provenance",
+    ):
         assert f"\n{heading}\n" in text
     assert "1 of 2 verification cases passed" in text
-    assert ("| input | S1 (pce) | S1 ± (pce) | ST (pce) | ST ± (pce) | S1 (sobol) "
-            "| S1 ± (sobol) | ST (sobol) | ST ± (sobol) |") in text
-    assert "data:image" not in text          # figures stay in report.html
+    assert (
+        "| input | S1 (pce) | S1 ± (pce) | ST (pce) | ST ± (pce) | S1 (sobol) "
+        "| S1 ± (sobol) | ST (sobol) | ST ± (sobol) |"
+    ) in text
+    assert "data:image" not in text  # figures stay in report.html
 
 
 def test_markdown_and_html_show_the_same_sections(demo_run):
@@ -45,8 +57,9 @@ def test_markdown_numbers_are_those_of_indices_json(demo_run):
     text = markdown_report(demo_run)
     indices = json.loads((demo_run / "indices.json").read_text())
     st = indices["outputs"]["flux"]["pce"]["ST"]["k_on"]
-    row = next(line for line in text.splitlines() if line.startswith("| k_on |")
-               and f"{st:.3g}" in line)
+    row = next(
+        line for line in text.splitlines() if line.startswith("| k_on |") and f"{st:.3g}" in line
+    )
     assert row
 
 

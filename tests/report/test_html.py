@@ -46,18 +46,29 @@ def page(directory) -> tuple[str, Page]:
 def test_every_run_writes_a_self_contained_report(failing_run):
     # make_run ends with uqscale.api.analyze, which builds the report like a run does.
     text, html = page(failing_run)
-    assert html.images and all(i["src"].startswith("data:image/svg+xml;base64,")
-                               for i in html.images)
+    assert html.images and all(
+        i["src"].startswith("data:image/svg+xml;base64,") for i in html.images
+    )
     assert all(u.startswith(("data:", "#")) for u in html.urls), html.urls
     assert not {"script", "link", "iframe"} & html.tags
-    assert not re.search(r"https?://", text.split("<footer>")[0].replace(
-        "http://www.w3.org", ""))
+    assert not re.search(r"https?://", text.split("<footer>")[0].replace("http://www.w3.org", ""))
 
 
 def test_sections_follow_the_analyses_present(demo_run, failing_run):
     _, demo = page(demo_run)
-    assert demo.sections == ["study", "moments", "sensitivity", "scales", "fields", "morris",
-                             "greyzone", "pce", "verification", "run", "provenance"]
+    assert demo.sections == [
+        "study",
+        "moments",
+        "sensitivity",
+        "scales",
+        "fields",
+        "morris",
+        "greyzone",
+        "pce",
+        "verification",
+        "run",
+        "provenance",
+    ]
     _, flaky = page(failing_run)
     # One scale group, no field, no Morris, no grey zone, no verification: left out.
     assert flaky.sections == ["study", "moments", "sensitivity", "pce", "run", "provenance"]
@@ -76,7 +87,7 @@ def test_demo_report_shows_study_run_and_verification(demo_run):
     assert "normal, mean 1, std 0.2, truncated to [0.3, 2]" in text
     assert "1 of 2 verification cases passed" in text and "FAIL" in text
     assert "Grey zone of u_end: spacings" in text
-    assert "convergence of u_end" in text          # the pce Dataset with a runs dim
+    assert "convergence of u_end" in text  # the pce Dataset with a runs dim
     assert "local Dask, 1 worker" in text
     # Four scalar outputs: an overview matrix, and the scale groups as one matrix.
     assert 'alt="overview of total indices"' in text
@@ -146,8 +157,9 @@ def test_not_a_finished_run_is_a_clear_error(tmp_path, failing_run):
 def test_importing_the_report_modules_loads_no_plotting_library():
     import subprocess
 
-    code = ("import sys, uqscale.cli, uqscale.report.html, uqscale.report.markdown; "
-            "print(sorted({'matplotlib', 'jinja2'} & set(sys.modules)))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
+    code = (
+        "import sys, uqscale.cli, uqscale.report.html, uqscale.report.markdown; "
+        "print(sorted({'matplotlib', 'jinja2'} & set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

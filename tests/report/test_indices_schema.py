@@ -47,12 +47,15 @@ def test_fresh_runs_follow_the_schema(run, request):
     assert document["format"] == 1
 
 
-@pytest.mark.parametrize("change, where", [
-    (lambda d: d.pop("samples"), "samples"),
-    (lambda d: d["outputs"]["y"]["sobol"].update(S1={"x1": "large"}), "large"),
-    (lambda d: d["outputs"]["y"]["sobol"].update(n_used=-1), "-1"),
-    (lambda d: d.update(format=2), "format"),
-])
+@pytest.mark.parametrize(
+    "change, where",
+    [
+        (lambda d: d.pop("samples"), "samples"),
+        (lambda d: d["outputs"]["y"]["sobol"].update(S1={"x1": "large"}), "large"),
+        (lambda d: d["outputs"]["y"]["sobol"].update(n_used=-1), "-1"),
+        (lambda d: d.update(format=2), "format"),
+    ],
+)
 def test_the_schema_refuses_what_readers_could_not_read(failing_run, change, where):
     document = json.loads((failing_run / "indices.json").read_text())
     document["outputs"]["y"]["sobol"] = {"S1": {"x1": 0.5}, "n_used": 3}

@@ -16,10 +16,13 @@ def summary_of(study, tmp_path):
 
 def test_a_non_smooth_function_on_few_runs_is_marked_unreliable(tmp_path):
     # The G-function with a_i = 0 has kinks in every input: 40 runs cannot fit it.
-    study = uniform_study("kinked", "uqscale.testfunctions:gfunction", 6,
-                          [{"method": "pce", "order": "auto", "n": 40},
-                           {"method": "sobol", "n": 64}],
-                          parameters={"a": [0, 0, 0, 0, 0, 0]})
+    study = uniform_study(
+        "kinked",
+        "uqscale.testfunctions:gfunction",
+        6,
+        [{"method": "pce", "order": "auto", "n": 40}, {"method": "sobol", "n": 64}],
+        parameters={"a": [0, 0, 0, 0, 0, 0]},
+    )
     entry, text = summary_of(study, tmp_path)
     assert entry["pce"]["reliable"] is False
     assert "error" in entry["pce"]["reliability"]
@@ -29,9 +32,13 @@ def test_a_non_smooth_function_on_few_runs_is_marked_unreliable(tmp_path):
 
 
 def test_a_polynomial_fitted_exactly_is_reliable(tmp_path):
-    study = uniform_study("linear", "uqscale.testfunctions:linear", 3,
-                          [{"method": "pce", "order": "auto", "n": 40}],
-                          parameters={"coefficients": [1.0, 2.0, 0.5]})
+    study = uniform_study(
+        "linear",
+        "uqscale.testfunctions:linear",
+        3,
+        [{"method": "pce", "order": "auto", "n": 40}],
+        parameters={"coefficients": [1.0, 2.0, 0.5]},
+    )
     entry, text = summary_of(study, tmp_path)
     assert entry["pce"]["reliable"] is True and "reliability" not in entry["pce"]
     assert "NOT RELIABLE" not in text and "fit good" in text

@@ -30,19 +30,25 @@ def step_module(study: Study, step: str) -> ModuleType:
     return sys.modules[spec.partition(":")[0]]
 
 
-def replacing(monkeypatch, step: str, name: str,
-              wrap: Callable[[Callable], Callable]) -> Callable[[Study], None]:
+def replacing(
+    monkeypatch, step: str, name: str, wrap: Callable[[Callable], Callable]
+) -> Callable[[Study], None]:
     """A ``break_model`` for :func:`failing_cases`: function ``name`` of the step's
     module becomes ``wrap(original)`` (undone with the test's ``monkeypatch``)."""
+
     def break_model(study: Study) -> None:
         module = step_module(study, step)
         monkeypatch.setattr(module, name, wrap(getattr(module, name)))
+
     return break_model
 
 
-def failing_cases(name: str, break_model: Callable[[Study], None] | None = None,
-                  parameters: Mapping[str, Mapping[str, Any]] | None = None,
-                  cases: list[str] | None = None) -> list[str]:
+def failing_cases(
+    name: str,
+    break_model: Callable[[Study], None] | None = None,
+    parameters: Mapping[str, Mapping[str, Any]] | None = None,
+    cases: list[str] | None = None,
+) -> list[str]:
     """Names of the verification cases of ``studies/NAME.yaml`` that fail once
     ``break_model(study)`` has run (it patches modules, see :func:`step_module`) and
     the steps' ``parameters`` (``{step: {parameter: value}}``) are changed."""
@@ -50,7 +56,10 @@ def failing_cases(name: str, break_model: Callable[[Study], None] | None = None,
     if break_model is not None:
         break_model(study)
     if parameters:
-        study = study.replace(models=tuple(
-            dataclasses.replace(m, parameters={**m.parameters, **parameters.get(m.name, {})})
-            for m in study.models))
+        study = study.replace(
+            models=tuple(
+                dataclasses.replace(m, parameters={**m.parameters, **parameters.get(m.name, {})})
+                for m in study.models
+            )
+        )
     return [r.name for r in verify_study(study, cases) if not r.passed]

@@ -23,8 +23,12 @@ REDUCED = {
 }
 """``--set`` overrides that shrink each study's design (and horizon) for a quick run."""
 
-MAIN = {"codon_cascade": "log_loss_time", "pkpd": "biomarker_peak",
-        "bioreactor": "hypoxic_fraction", "immune_agent_field": "inflamed_area"}
+MAIN = {
+    "codon_cascade": "log_loss_time",
+    "pkpd": "biomarker_peak",
+    "bioreactor": "hypoxic_fraction",
+    "immune_agent_field": "inflamed_area",
+}
 """The main macro output of each study."""
 
 
@@ -45,17 +49,19 @@ def _check_indices(dataset, method: str) -> None:
     assert np.isfinite(s1).all() and np.isfinite(st).all()
     if method == "pce":
         slack_sum, slack = 1e-9, np.full(s1.shape, 1e-9)
-    else:   # Saltelli: the bootstrap half-widths of the confidence intervals
+    else:  # Saltelli: the bootstrap half-widths of the confidence intervals
         slack_sum = float(dataset["S1_conf"].values.sum())
         slack = dataset["S1_conf"].values + dataset["ST_conf"].values
     assert s1.sum() <= 1.0 + slack_sum
     assert (st >= s1 - slack).all()
-    assert (dataset["ST_group"].values >= dataset["S1_group"].values
-            - (1e-9 if method == "pce" else 1.0)).all()
+    assert (
+        dataset["ST_group"].values
+        >= dataset["S1_group"].values - (1e-9 if method == "pce" else 1.0)
+    ).all()
 
 
 @pytest.mark.slow
-@pytest.mark.filterwarnings("ignore:Constant values encountered")   # full_length_fraction
+@pytest.mark.filterwarnings("ignore:Constant values encountered")  # full_length_fraction
 @pytest.mark.parametrize("name", sorted(REDUCED))
 def test_reduced_run_gives_sensible_indices(name, tmp_path):
     study, _ = load_overridden(STUDIES / f"{name}.yaml", REDUCED[name])

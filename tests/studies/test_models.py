@@ -19,17 +19,24 @@ def _uniform(rng, low, high, n, log=False):
 
 def _pkpd_batch(n, seed=3):
     rng = np.random.default_rng(seed)
-    cell = pkpd.cell_signalling(_uniform(rng, 1, 100, n, log=True),
-                                _uniform(rng, 0.5, 5, n, log=True),
-                                _uniform(rng, 0.2, 2, n, log=True))
-    return (cell["k_off"], cell["transducer_k"], cell["transit_rate"],
-            np.exp(rng.normal(np.log(5), 0.3, n)), np.exp(rng.normal(np.log(10), 0.2, n)),
-            _uniform(rng, 2, 20, n, log=True))
+    cell = pkpd.cell_signalling(
+        _uniform(rng, 1, 100, n, log=True),
+        _uniform(rng, 0.5, 5, n, log=True),
+        _uniform(rng, 0.2, 2, n, log=True),
+    )
+    return (
+        cell["k_off"],
+        cell["transducer_k"],
+        cell["transit_rate"],
+        np.exp(rng.normal(np.log(5), 0.3, n)),
+        np.exp(rng.normal(np.log(10), 0.2, n)),
+        _uniform(rng, 2, 20, n, log=True),
+    )
 
 
 def test_pkpd_run_tolerance_and_per_sample_calls():
     args = _pkpd_batch(6)
-    run = pkpd.body(*args)                      # rtol 1e-6, as the study runs it
+    run = pkpd.body(*args)  # rtol 1e-6, as the study runs it
     tight = pkpd.body(*args, rtol=1e-10)
     for key in ("auc_plasma", "peak_occupancy", "biomarker_peak"):
         np.testing.assert_allclose(run[key], tight[key], rtol=1e-4)
@@ -51,6 +58,7 @@ def test_operational_model_is_the_composed_cascade():
         for _ in range(3):
             x = g * x / (1 + g * x)
         return x
+
     k = cell["transducer_k"]
     np.testing.assert_allclose((1 + k) * u / (u + k), tiers(u) / tiers(1.0), rtol=1e-12)
     np.testing.assert_allclose(tiers(cell["occupancy50"]) / tiers(1.0), 0.5, rtol=1e-12)

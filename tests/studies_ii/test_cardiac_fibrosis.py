@@ -16,8 +16,9 @@ cf = study_module("cardiac_fibrosis")
 def cable_cv(dx, dt, sigma=0.2, tau_in=0.4, tau_out=6.0, tau_close=1e4):
     """The S1 wave's speed on a 40 mm cable (the S2 never comes: t_max)."""
     one = [np.array([v]) for v in (sigma, tau_in, tau_out, 120.0, tau_close, 0.0, 0.0, 0.0)]
-    return cf.tissue_reentry(*one, n=round(40 / dx), ny=1, dx=dx, dt=dt,
-                             s2_delays=(500.0,), t_max=120.0)["cv"][0]
+    return cf.tissue_reentry(
+        *one, n=round(40 / dx), ny=1, dx=dx, dt=dt, s2_delays=(500.0,), t_max=120.0
+    )["cv"][0]
 
 
 @pytest.mark.slow
@@ -36,8 +37,9 @@ def test_restitution_approaches_the_closed_form_at_first_order_in_tau_in():
     errors = []
     for tau_in, dt in ((0.1, 0.01), (0.05, 0.005)):
         out = cf.cell_restitution(tau_in, 6.0, 120.0, 150.0, dt=dt, intervals=di)
-        closed = (cf.restitution_closed_form(2000.0, tau_in, 6.0, 120.0, 150.0)
-                  - cf.restitution_closed_form(np.array(di), tau_in, 6.0, 120.0, 150.0))
+        closed = cf.restitution_closed_form(
+            2000.0, tau_in, 6.0, 120.0, 150.0
+        ) - cf.restitution_closed_form(np.array(di), tau_in, 6.0, 120.0, 150.0)
         errors.append(np.abs(out["apd_shortening"][0] - closed))
     assert (errors[1] < 0.02 * closed).all()
     np.testing.assert_allclose(errors[0] / errors[1], 2.0, rtol=0.25)
@@ -47,30 +49,41 @@ def test_restitution_curve_rises_towards_the_steady_apd():
     out = cf.cell_restitution(np.array([0.3, 0.5]), 6.0, 120.0, np.array([150.0, 80.0]), dt=0.05)
     assert (np.diff(out["restitution"], axis=1) > 0).all()
     assert (out["restitution"][:, -1] < out["apd"]).all()
-    assert out["apd"][0] > out["apd"][1]                  # the gate closes more slowly
+    assert out["apd"][0] > out["apd"][1]  # the gate closes more slowly
 
 
 def test_phase_singularities_count_vortices_of_the_phase():
     y, x = np.mgrid[0:40, 0:40] + 0.5
-    theta = np.arctan2(y - 20, x - 10) - np.arctan2(y - 20, x - 30)    # +1 and -1
+    theta = np.arctan2(y - 20, x - 10) - np.arctan2(y - 20, x - 30)  # +1 and -1
     h_c = np.array([0.4])
     v, h = 0.5 + 0.3 * np.cos(theta), h_c + 0.3 * np.sin(theta)
     everywhere = np.ones((1, 40, 40), dtype=bool)
     assert cf.phase_singularities(v[None], h[None], h_c, everywhere)[0] == 2
     blocked = everywhere.copy()
-    blocked[0, 19:22, 9:12] = False                       # one core on fibrosis
+    blocked[0, 19:22, 9:12] = False  # one core on fibrosis
     assert cf.phase_singularities(v[None], h[None], h_c, blocked)[0] == 1
     plane = np.arctan2(np.zeros_like(x), np.ones_like(x)) + 0.01 * x
-    assert cf.phase_singularities((0.5 + np.cos(plane))[None], (h_c + np.sin(plane))[None],
-                                  h_c, everywhere)[0] == 0
+    assert (
+        cf.phase_singularities(
+            (0.5 + np.cos(plane))[None], (h_c + np.sin(plane))[None], h_c, everywhere
+        )[0]
+        == 0
+    )
 
 
 def reference(fibrosis=(0.0,), delays=(60.0,), tau_close=80.0, sigma=0.2, **kwargs):
     n = len(fibrosis)
     apd = cf.cell_restitution(0.4, 6.0, 120.0, tau_close)["apd"]
     args = [np.full(n, v) for v in (sigma, 0.4, 6.0, 120.0, tau_close)]
-    return cf.tissue_reentry(*args, np.asarray(fibrosis, dtype=float), np.full(n, 0.3),
-                             np.full(n, apd[0]), seed=11, s2_delays=delays, **kwargs)
+    return cf.tissue_reentry(
+        *args,
+        np.asarray(fibrosis, dtype=float),
+        np.full(n, 0.3),
+        np.full(n, apd[0]),
+        seed=11,
+        s2_delays=delays,
+        **kwargs,
+    )
 
 
 @pytest.mark.slow
@@ -78,10 +91,10 @@ def test_s2_starts_a_sustained_rotor_with_one_phase_singularity():
     out = reference()
     assert out["reentry"][0] == 1 and out["reentry_duration"][0] == 500.0
     assert 0.7 < out["phase_singularities"][0] < 1.5
-    assert 150.0 < out["cycle_length"][0] < 250.0       # the rotor's period
+    assert 150.0 < out["cycle_length"][0] < 250.0  # the rotor's period
     assert out["cv"][0] == pytest.approx(cf.front_speed(0.2, 0.4, 6.0), rel=0.08)
     assert out["blocked"][0] == 0.0
-    early = reference(delays=(0.0,))                    # S2 into refractory tissue
+    early = reference(delays=(0.0,))  # S2 into refractory tissue
     assert early["reentry"][0] == 0 and early["reentry_duration"][0] == 0.0
 
 
@@ -94,7 +107,7 @@ def test_fibrosis_slows_the_s1_wave_and_results_do_not_depend_on_the_batch():
     for name, values in batch.items():
         np.testing.assert_array_equal(values[1:], alone[name])
     kept = [cf.fibrosis_pattern(f, 0.3, 11, (20, 48), 5) for f in (0.1, 0.2)]
-    assert np.all(kept[0] | ~kept[1])                   # nested patterns
+    assert np.all(kept[0] | ~kept[1])  # nested patterns
 
 
 def test_a_time_step_above_the_stability_limit_is_refused():
@@ -105,15 +118,25 @@ def test_a_time_step_above_the_stability_limit_is_refused():
 
 @pytest.mark.slow
 def test_a_stronger_coupling_or_a_wrong_gate_fails_verification(monkeypatch):
-    doubled_coupling = replacing(monkeypatch, "tissue", "_laplacian",
-                                 lambda laplacian: lambda s: 2.0 * laplacian(s))
-    assert failing_cases("cardiac_fibrosis", doubled_coupling,
-                         cases=["front_speed_1d"]) == ["front_speed_1d"]
+    doubled_coupling = replacing(
+        monkeypatch, "tissue", "_laplacian", lambda laplacian: lambda s: 2.0 * laplacian(s)
+    )
+    assert failing_cases("cardiac_fibrosis", doubled_coupling, cases=["front_speed_1d"]) == [
+        "front_speed_1d"
+    ]
     monkeypatch.undo()
 
     # The gate opens with tau_close and closes with tau_open.
-    swapped_gate = replacing(monkeypatch, "cell", "_membrane", lambda membrane: (
-        lambda v, h, t_in, t_out, t_open, t_close, dt:
-        membrane(v, h, t_in, t_out, t_close, t_open, dt)))
-    assert failing_cases("cardiac_fibrosis", swapped_gate,
-                         cases=["restitution_closed_form"]) == ["restitution_closed_form"]
+    swapped_gate = replacing(
+        monkeypatch,
+        "cell",
+        "_membrane",
+        lambda membrane: (
+            lambda v, h, t_in, t_out, t_open, t_close, dt: membrane(
+                v, h, t_in, t_out, t_close, t_open, dt
+            )
+        ),
+    )
+    assert failing_cases("cardiac_fibrosis", swapped_gate, cases=["restitution_closed_form"]) == [
+        "restitution_closed_form"
+    ]

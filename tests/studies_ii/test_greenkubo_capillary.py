@@ -48,7 +48,7 @@ def test_lj_forces_are_minus_the_gradient_and_the_virial_the_shear_derivative():
         assert forces[atom, axis] == pytest.approx(-gradient, rel=1e-5, abs=1e-6)
     shear = (pair_energy(x, box, 1.6, h) - pair_energy(x, box, 1.6, -h)) / (2 * h)
     assert wxy == pytest.approx(-shear, rel=1e-5)
-    np.testing.assert_allclose(forces.sum(axis=0), 0.0, atol=1e-10)   # Newton's third law
+    np.testing.assert_allclose(forces.sum(axis=0), 0.0, atol=1e-10)  # Newton's third law
 
 
 def test_velocity_verlet_conserves_energy_to_second_order():
@@ -92,8 +92,16 @@ def test_green_kubo_integral_is_unbiased_and_its_error_is_honest():
     assert 0.6 < np.mean(errors) / spread < 1.6
 
 
-SHORT = {"seed": 5, "cells": 2, "cutoff": 1.6, "n_melt": 100, "n_equilibrate": 100, "n_steps": 1200,
-         "gk_cutoff": 0.5, "n_blocks": 4}
+SHORT = {
+    "seed": 5,
+    "cells": 2,
+    "cutoff": 1.6,
+    "n_melt": 100,
+    "n_equilibrate": 100,
+    "n_steps": 1200,
+    "gk_cutoff": 0.5,
+    "n_blocks": 4,
+}
 
 
 def test_plasma_viscosity_is_reproducible_per_sample_and_independent_of_the_batch():
@@ -122,27 +130,37 @@ def test_pries_in_vivo_curve():
     d = np.array([4.0, 6.5, 10.0, 40.0])
     layer = (d / (d - 1.1)) ** 2
     mu45 = 6 * np.exp(-0.085 * d) + 3.2 - 2.44 * np.exp(-0.06 * d**0.645)
-    np.testing.assert_allclose(gk.pries_viscosity(d, 0.45), (1 + (mu45 - 1) * layer) * layer,
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        gk.pries_viscosity(d, 0.45), (1 + (mu45 - 1) * layer) * layer, rtol=1e-12
+    )
     np.testing.assert_allclose(gk.pries_viscosity(d, 0.0), layer, rtol=1e-12)
     # more cells, more viscous; in vivo well above the glass-tube (in vitro) value
     assert np.all(np.diff(gk.pries_viscosity(8.0, np.linspace(0.1, 0.6, 6))) > 0)
     assert gk.pries_viscosity(6.5, 0.45) == pytest.approx(9.13, abs=0.01)
 
 
-@pytest.mark.parametrize("constant, value", [("REFERENCE_HAEMATOCRIT", 0.40),
-                                             ("SURFACE_LAYER_UM", 1.0)])
+@pytest.mark.parametrize(
+    "constant, value", [("REFERENCE_HAEMATOCRIT", 0.40), ("SURFACE_LAYER_UM", 1.0)]
+)
 def test_a_wrong_haematocrit_law_fails_the_verification(monkeypatch, constant, value):
     """The study's in vivo cases away from Hct 0.45 pass, and fail when the law's
     reference haematocrit or surface layer is changed."""
-    cases = [c for c in uqscale.load_study(STUDIES / "greenkubo_capillary.yaml").verification
-             if c.name.startswith("pries_vivo_hct")]
+    cases = [
+        c
+        for c in uqscale.load_study(STUDIES / "greenkubo_capillary.yaml").verification
+        if c.name.startswith("pries_vivo_hct")
+    ]
     assert len(cases) == 2
 
     def errors():
-        return [abs(float(gk.pries_viscosity(c.inputs["capillary_diameter"],
-                                             c.inputs["haematocrit"])) - c.expected) / c.allowed
-                for c in cases]
+        return [
+            abs(
+                float(gk.pries_viscosity(c.inputs["capillary_diameter"], c.inputs["haematocrit"]))
+                - c.expected
+            )
+            / c.allowed
+            for c in cases
+        ]
 
     assert max(errors()) <= 1.0
     monkeypatch.setattr(gk, constant, value)
@@ -159,8 +177,9 @@ def test_node_pressures_of_series_and_parallel_resistances():
 
 
 def test_ladder_conserves_flow_and_single_segment_is_poiseuille():
-    mu = gk.apparent_viscosity(np.array([1.2]), np.array([0.45]), np.array([6.0]),
-                               network="single")["mu_vessel"]
+    mu = gk.apparent_viscosity(
+        np.array([1.2]), np.array([0.45]), np.array([6.0]), network="single"
+    )["mu_vessel"]
     out = gk.network_flow(mu, [6.0], [100.0], [30.0], network="single")
     mu_pa = 1.2e-3 * gk.pries_viscosity(6.0, 0.45)
     expected = 8 * mu_pa * 100e-6 * 30e-15 / (np.pi * (3e-6) ** 4) / gk.MMHG
@@ -200,8 +219,11 @@ def test_red_cell_fraction_of_a_bifurcation():
     red cells than of the blood (plasma skimming); complementary daughters account for
     every cell; below X0 = 0.4 / d_F only plasma, above 1 - X0 all the cells."""
     assert gk.red_cell_fraction(0.5, 0.45, 10.0, 6.0, 6.0) == pytest.approx(0.5, abs=1e-15)
-    for fqb, hct, d_f, d_a, d_b in [(0.3, 0.45, 10.0, 6.0, 6.0), (0.5, 0.3, 8.0, 5.0, 7.0),
-                                    (0.7, 0.5, 12.0, 8.0, 6.0)]:
+    for fqb, hct, d_f, d_a, d_b in [
+        (0.3, 0.45, 10.0, 6.0, 6.0),
+        (0.5, 0.3, 8.0, 5.0, 7.0),
+        (0.7, 0.5, 12.0, 8.0, 6.0),
+    ]:
         got = gk.red_cell_fraction(fqb, hct, d_f, d_a, d_b)
         assert got == pytest.approx(pries_1990(fqb, hct, d_f, d_a, d_b), rel=1e-12)
         assert got + gk.red_cell_fraction(1 - fqb, hct, d_f, d_b, d_a) == pytest.approx(1.0)
@@ -218,22 +240,26 @@ def test_phase_separation_conserves_red_cells_at_every_node_of_the_ladder():
     ends = np.array([(a, b) for a, b, *_ in gk.LADDER])
     flow = conductance * (pressure[ends[:, 0]] - pressure[ends[:, 1]])
     # a fixed point: the split of the converged flows returns the same haematocrits
-    np.testing.assert_allclose(gk.split_red_cells(flow, pressure, d[0], gk.LADDER, 0.4), hct,
-                               atol=1e-10)
+    np.testing.assert_allclose(
+        gk.split_red_cells(flow, pressure, d[0], gk.LADDER, 0.4), hct, atol=1e-10
+    )
     for node in range(1, 7):
-        net = sum(hct[k] * flow[k] * (int(ends[k, 1] == node) - int(ends[k, 0] == node))
-                  for k in range(len(gk.LADDER)))
+        net = sum(
+            hct[k] * flow[k] * (int(ends[k, 1] == node) - int(ends[k, 0] == node))
+            for k in range(len(gk.LADDER))
+        )
         assert net == pytest.approx(0.0, abs=1e-12)
-    assert hct[-1] == pytest.approx(0.4, rel=1e-10)      # the venule carries the feed
-    assert hct.min() < 0.35 and hct.max() > 0.45          # the cells are not uniform
+    assert hct[-1] == pytest.approx(0.4, rel=1e-10)  # the venule carries the feed
+    assert hct.min() < 0.35 and hct.max() > 0.45  # the cells are not uniform
 
 
 def test_phase_separation_can_be_switched_off_and_single_vessels_are_unchanged():
     args = (np.array([1.0]), np.array([0.4]), np.array([6.5]))
     uniform = gk.apparent_viscosity(*args, phase_separation=False)
     separated = gk.apparent_viscosity(*args)
-    np.testing.assert_allclose(uniform["mu_vessel"][0],
-                               gk.pries_viscosity(gk.segment_sizes([6.5], [1.0])[0][0], 0.4))
+    np.testing.assert_allclose(
+        uniform["mu_vessel"][0], gk.pries_viscosity(gk.segment_sizes([6.5], [1.0])[0][0], 0.4)
+    )
     assert uniform["min_capillary_haematocrit"][0] == 0.4
     assert separated["min_capillary_haematocrit"][0] < 0.4
     assert not np.allclose(uniform["mu_vessel"], separated["mu_vessel"])

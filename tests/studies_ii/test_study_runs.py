@@ -31,9 +31,10 @@ def reduced(name: str, n: int, **parameters):
     """The study with a Saltelli design of ``n`` base samples (and moments) and some
     steps' parameters changed (``{step: {parameter: value}}``)."""
     study = uqscale.load_study(STUDIES / f"{name}.yaml")
-    models = tuple(dataclasses.replace(m, parameters={**m.parameters,
-                                                      **parameters.get(m.name, {})})
-                   for m in study.models)
+    models = tuple(
+        dataclasses.replace(m, parameters={**m.parameters, **parameters.get(m.name, {})})
+        for m in study.models
+    )
     sobol = next(a for a in study.analysis if a.method == "sobol")
     analysis = (Analysis("sobol", {**sobol.options, "n": n}), Analysis("moments"))
     return study.replace(models=models, analysis=analysis, verification=())
@@ -54,8 +55,13 @@ def check_indices(result, n_outputs: int) -> None:
 
 @pytest.mark.slow
 def test_reduced_greenkubo_capillary_run(client, tmp_path):
-    short_md = {"n_melt": 100, "n_equilibrate": 200, "n_steps": 1200, "n_blocks": 2,
-                "gk_cutoff": 0.5}
+    short_md = {
+        "n_melt": 100,
+        "n_equilibrate": 200,
+        "n_steps": 1200,
+        "n_blocks": 2,
+        "gk_cutoff": 0.5,
+    }
     study = reduced("greenkubo_capillary", 16, micro=short_md)
     result = uqscale.run(study, tmp_path / "gk", client=client)
     check_indices(result, 10)
@@ -65,7 +71,11 @@ def test_reduced_greenkubo_capillary_run(client, tmp_path):
 
 @pytest.mark.slow
 def test_reduced_tumour_nonlocal_run(client, tmp_path):
-    study = reduced("tumour_nonlocal", 32, transport={"points": 512},
-                    medium={"walkers": 200, "sites": 256, "windows": [4, 8, 16, 32]})
+    study = reduced(
+        "tumour_nonlocal",
+        32,
+        transport={"points": 512},
+        medium={"walkers": 200, "sites": 256, "windows": [4, 8, 16, 32]},
+    )
     result = uqscale.run(study, tmp_path / "tumour", client=client)
     check_indices(result, 11)

@@ -27,10 +27,10 @@ def case(name: str):
 def test_mittag_leffler_modes_against_closed_forms(t):
     """E_1/2(-z) = exp(z^2) erfc(z) and E_1(-z) = exp(-z), z = rate t^order."""
     rate = np.array([0.0, 0.1, 1.0, 5.0, 40.0])
-    np.testing.assert_allclose(tn.mittag_leffler_modes(rate, 0.5, t), erfcx(rate * t**0.5),
-                               atol=1e-9)
-    np.testing.assert_allclose(tn.mittag_leffler_modes(rate, 1.0, t), np.exp(-rate * t),
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        tn.mittag_leffler_modes(rate, 0.5, t), erfcx(rate * t**0.5), atol=1e-9
+    )
+    np.testing.assert_allclose(tn.mittag_leffler_modes(rate, 1.0, t), np.exp(-rate * t), atol=1e-9)
 
 
 def test_fractional_modes_meet_fick_at_gamma_one_and_cauchy_at_gamma_two():
@@ -39,16 +39,16 @@ def test_fractional_modes_meet_fick_at_gamma_one_and_cauchy_at_gamma_two():
     np.testing.assert_allclose(tn.fractional_modes(xi, 1.0, a, t), fick, atol=1e-9)
     np.testing.assert_allclose(tn.fractional_modes(xi, 1.0 + 1e-12, a, t), fick, atol=1e-9)
     # gamma = 2: alpha = 1, modes exp(-sqrt(A / 2) |xi| t) (a Cauchy density)
-    np.testing.assert_allclose(tn.fractional_modes(xi, 2.0, a, t),
-                               np.exp(-np.sqrt(a / 2) * xi * t), rtol=1e-12)
+    np.testing.assert_allclose(
+        tn.fractional_modes(xi, 2.0, a, t), np.exp(-np.sqrt(a / 2) * xi * t), rtol=1e-12
+    )
 
 
 def free_drug(gamma, a_physical, t, spacing=6000.0, points=4096, width=5.0):
     """The fractional model's free drug (no uptake) in one wide cell."""
     x, xi = tn.grid(np.array([spacing]), points)
     c0_hat = np.fft.rfft(tn.bolus(x, 1.0, width), axis=-1)[0]
-    return x[0], np.fft.irfft(c0_hat * tn.fractional_modes(xi[0], gamma, a_physical, t),
-                              n=points)
+    return x[0], np.fft.irfft(c0_hat * tn.fractional_modes(xi[0], gamma, a_physical, t), n=points)
 
 
 @pytest.mark.parametrize("gamma", [0.5, 0.7, 0.9])
@@ -79,8 +79,12 @@ def test_fractional_moment_is_finite_where_the_variance_grows_with_the_cell():
     gamma, a, t, q = 1.6, 4.0, 100.0, 0.5
     alpha = 2 / gamma
     c = ((a / 2) ** (alpha / 2) * t) ** (1 / alpha)
-    exact = ((2 * c) ** q * gamma_function((1 + q) / 2) * gamma_function(1 - q / alpha)
-             / (np.sqrt(np.pi) * gamma_function(1 - q / 2))) ** (1 / q)
+    exact = (
+        (2 * c) ** q
+        * gamma_function((1 + q) / 2)
+        * gamma_function(1 - q / alpha)
+        / (np.sqrt(np.pi) * gamma_function(1 - q / 2))
+    ) ** (1 / q)
     moments, medians, variances = [], [], []
     for spacing in (2000.0, 8000.0, 32000.0):
         x, p = free_drug(gamma, a, t, spacing=spacing, points=int(spacing / 2))
@@ -100,8 +104,7 @@ def slopes(beta: float, contrast: float, shuffle: bool = False) -> np.ndarray:
         field = tn.power_law_field(512, beta, rng)
         if shuffle:
             field = rng.permutation(field.ravel()).reshape(field.shape)
-        out.append(tn.log_slope(WINDOWS, tn.window_variance(np.exp(contrast * field),
-                                                            WINDOWS))[0])
+        out.append(tn.log_slope(WINDOWS, tn.window_variance(np.exp(contrast * field), WINDOWS))[0])
     return np.array(out)
 
 
@@ -125,8 +128,9 @@ def test_power_law_field_has_the_prescribed_spectrum():
     radius = np.hypot(k[:, None], k[None, :])
     rings = [(radius > lo) & (radius <= 1.5 * lo) for lo in (0.02, 0.04, 0.08, 0.16)]
     centres = [radius[r].mean() for r in rings]
-    assert tn.log_slope(centres, [power[r].mean() for r in rings])[0] == pytest.approx(-1.2,
-                                                                                      abs=0.1)
+    assert tn.log_slope(centres, [power[r].mean() for r in rings])[0] == pytest.approx(
+        -1.2, abs=0.1
+    )
 
 
 def test_homogenisation_is_the_harmonic_mean_and_an_arithmetic_mean_would_fail():
@@ -177,7 +181,7 @@ def test_penetration_fick_limit_conservation_and_batch_independence():
     alone = tn.penetration(gamma[1:2], a[1:2], d_hom[1:2], d0[1:2], uptake[1:2], spacing[1:2])
     for name, values in out.items():
         np.testing.assert_array_equal(values[1:2], alone[name])
-    assert np.all(np.diff(out["median_depth_t"], axis=1) > 0)      # the drug spreads
+    assert np.all(np.diff(out["median_depth_t"], axis=1) > 0)  # the drug spreads
 
 
 def test_doctests_of_the_study_models():

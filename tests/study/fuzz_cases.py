@@ -25,14 +25,63 @@ from uqscale.study.files import load_study
 STUDIES = sorted((Path(__file__).resolve().parents[2] / "studies").glob("*.yaml"))
 HANG_SECONDS = 5
 
-HOSTILE_TEXT = ["1e400", "-1", "0", "''", "~", "[]", "{}", "9" * 5000, '"\\0"', '"\\ud800"',
-                "*nowhere", "&a [*a]", "x" * 10_000, "../../x", "yes", ".nan", "-.inf",
-                "[" * 300 + "]" * 300, "{a: 1, a: 2}", "!!python/object:os.system 'ls'",
-                "sample", "quantile", "2e-320", "1e308", "0x10", "1_000", "12:30:00",
-                '"\\x07bell"', "? [a]\n: 1"]
-HOSTILE_VALUES = [None, [], {}, "", -1, 0, 1e308, -1e308, 5e-324, 10**40, 2**40, True,
-                  "sample", "input", "../../x", ".", "/etc/passwd", "a" * 300, [[[[[[1]]]]]],
-                  {"": 1}, "\t", 1e-320, [1, "a", None], {"distribution": "normal"}]
+HOSTILE_TEXT = [
+    "1e400",
+    "-1",
+    "0",
+    "''",
+    "~",
+    "[]",
+    "{}",
+    "9" * 5000,
+    '"\\0"',
+    '"\\ud800"',
+    "*nowhere",
+    "&a [*a]",
+    "x" * 10_000,
+    "../../x",
+    "yes",
+    ".nan",
+    "-.inf",
+    "[" * 300 + "]" * 300,
+    "{a: 1, a: 2}",
+    "!!python/object:os.system 'ls'",
+    "sample",
+    "quantile",
+    "2e-320",
+    "1e308",
+    "0x10",
+    "1_000",
+    "12:30:00",
+    '"\\x07bell"',
+    "? [a]\n: 1",
+]
+HOSTILE_VALUES = [
+    None,
+    [],
+    {},
+    "",
+    -1,
+    0,
+    1e308,
+    -1e308,
+    5e-324,
+    10**40,
+    2**40,
+    True,
+    "sample",
+    "input",
+    "../../x",
+    ".",
+    "/etc/passwd",
+    "a" * 300,
+    [[[[[[1]]]]]],
+    {"": 1},
+    "\t",
+    1e-320,
+    [1, "a", None],
+    {"distribution": "normal"},
+]
 
 
 def text_mutation(text: str, rng: random.Random) -> bytes:
@@ -137,7 +186,7 @@ def outcome(path: Path, content: bytes) -> tuple[str, str]:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
         if time.monotonic() - began > HANG_SECONDS:
-            return "hang", f"over {HANG_SECONDS} s"   # noqa: B012 - a slow case is a hang
+            return "hang", f"over {HANG_SECONDS} s"  # noqa: B012 - a slow case is a hang
 
 
 def campaign(folder: Path, contents) -> tuple[Counter, list[tuple[str, str, bytes]]]:

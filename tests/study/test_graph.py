@@ -36,16 +36,24 @@ def test_chain_declared_forwards_is_kept():
 
 def test_diamond():
     # a -> (b, c) -> d, declared bottom up; b and c keep their declared order
-    models = [step("d", ["q", "r"], ["y"]), step("b", ["p"], ["q"]),
-              step("c", ["p", "x2"], ["r"]), step("a", ["x1"], ["p"])]
+    models = [
+        step("d", ["q", "r"], ["y"]),
+        step("b", ["p"], ["q"]),
+        step("c", ["p", "x2"], ["r"]),
+        step("a", ["x1"], ["p"]),
+    ]
     order = step_order(models, ["x1", "x2"])
     assert order == (3, 1, 2, 0)
     assert_valid_order(models, order, ["x1", "x2"])
 
 
 def test_diamond_siblings_in_the_other_declared_order():
-    models = [step("d", ["q", "r"], ["y"]), step("c", ["p"], ["r"]),
-              step("b", ["p"], ["q"]), step("a", ["x1"], ["p"])]
+    models = [
+        step("d", ["q", "r"], ["y"]),
+        step("c", ["p"], ["r"]),
+        step("b", ["p"], ["q"]),
+        step("a", ["x1"], ["p"]),
+    ]
     assert step_order(models, ["x1"]) == (3, 1, 2, 0)
 
 
@@ -61,8 +69,11 @@ def test_independent_step_stays_where_the_data_flow_allows():
 
 
 def test_step_with_several_outputs_feeding_several_steps():
-    models = [step("macro", ["m1", "x2"], ["y"]), step("meso", ["m2"], ["z"]),
-              step("micro", ["x1"], ["m1", "m2"])]
+    models = [
+        step("macro", ["m1", "x2"], ["y"]),
+        step("meso", ["m2"], ["z"]),
+        step("micro", ["x1"], ["m1", "m2"]),
+    ]
     order = step_order(models, ["x1", "x2"])
     assert order == (2, 0, 1)
     assert_valid_order(models, order, ["x1", "x2"])
@@ -86,39 +97,46 @@ def error_of(models, study_inputs) -> str:
 def test_cycle_of_two_steps():
     models = [step("a", ["x", "q"], ["p"]), step("b", ["p"], ["q"])]
     assert error_of(models, ["x"]) == (
-        "models[0].inputs: the steps a -> b depend on each other in a cycle")
+        "models[0].inputs: the steps a -> b depend on each other in a cycle"
+    )
 
 
 def test_cycle_after_a_good_step():
     models = [step("ok", ["x"], ["z"]), step("a", ["z", "q"], ["p"]), step("b", ["p"], ["q"])]
     assert error_of(models, ["x"]) == (
-        "models[1].inputs: the steps a -> b depend on each other in a cycle")
+        "models[1].inputs: the steps a -> b depend on each other in a cycle"
+    )
 
 
 def test_step_consuming_its_own_output():
     models = [step("loop", ["x", "p"], ["p"])]
     assert error_of(models, ["x"]) == (
-        "models[0].inputs: the steps loop depend on each other in a cycle")
+        "models[0].inputs: the steps loop depend on each other in a cycle"
+    )
 
 
 def test_unknown_input():
     models = [step("a", ["x", "nope"], ["p"])]
-    assert error_of(models, ["x"]) == ("models[0].inputs[1]: unknown input 'nope' (not a "
-                                       "study input nor an output of any step)")
+    assert error_of(models, ["x"]) == (
+        "models[0].inputs[1]: unknown input 'nope' (not a study input nor an output of any step)"
+    )
 
 
 def test_output_declared_twice():
     models = [step("a", ["x"], ["p"]), step("b", ["x"], ["q", "p"])]
     assert error_of(models, ["x"]) == (
-        "models[1].outputs[1]: output 'p' is also declared by models[0] ('a')")
+        "models[1].outputs[1]: output 'p' is also declared by models[0] ('a')"
+    )
 
 
 def test_output_that_is_a_study_input():
     assert error_of([step("a", ["x"], ["x"])], ["x"]) == (
-        "models[0].outputs[0]: 'x' is already a study input; rename the output")
+        "models[0].outputs[0]: 'x' is already a study input; rename the output"
+    )
 
 
 def test_cycle_error_names_only_the_steps_of_the_cycle():
     models = [step("c", ["p"], ["r"]), step("a", ["x", "q"], ["p"]), step("b", ["p"], ["q"])]
     assert error_of(models, ["x"]) == (
-        "models[1].inputs: the steps a -> b depend on each other in a cycle")
+        "models[1].inputs: the steps a -> b depend on each other in a cycle"
+    )

@@ -121,8 +121,9 @@ class TooFewSamplesError(ValueError):
     """No candidate degree can be fitted from the samples at hand."""
 
 
-def fit(x: np.ndarray, values: np.ndarray, master: Basis, settings: Settings,
-        rng: np.random.Generator) -> Expansion:
+def fit(
+    x: np.ndarray, values: np.ndarray, master: Basis, settings: Settings, rng: np.random.Generator
+) -> Expansion:
     """Fit every target of ``values`` ``(n, K)`` at the points ``x`` ``(n, d)``.
 
     Parameters
@@ -149,11 +150,14 @@ def fit(x: np.ndarray, values: np.ndarray, master: Basis, settings: Settings,
     validation = Validation(kfold_split(len(x), settings.folds, rng))
     chosen = []
     for k in range(values.shape[1]):
-        choice = choose(x, values[:, k: k + 1], master, settings.candidates, settings.orders,
-                        validation)
+        choice = choose(
+            x, values[:, k : k + 1], master, settings.candidates, settings.orders, validation
+        )
         if choice is None:
-            raise TooFewSamplesError(f"{len(x)} samples are too few for any candidate "
-                                     f"expansion of degree {settings.orders[0]}")
+            raise TooFewSamplesError(
+                f"{len(x)} samples are too few for any candidate "
+                f"expansion of degree {settings.orders[0]}"
+            )
         chosen.append((choice, np.array([k])))
     return _assemble(chosen, values.shape)
 
@@ -164,8 +168,9 @@ def _assemble(chosen: list[tuple[Choice, np.ndarray]], shape: tuple[int, int]) -
     supports = [choice.basis.indices[choice.selection.support] for choice, _ in chosen]
     first = chosen[0][0].basis
     basis = Basis(np.unique(np.concatenate(supports), axis=0), first.univariate)
-    rows_of = np.split(basis.rows(np.concatenate(supports)),
-                       np.cumsum([len(s) for s in supports])[:-1])
+    rows_of = np.split(
+        basis.rows(np.concatenate(supports)), np.cumsum([len(s) for s in supports])[:-1]
+    )
     coefficients = np.zeros((len(basis), targets))
     cv, loo = np.zeros((n, targets)), np.zeros((n, targets))
     orders = np.zeros(targets, dtype=int)
@@ -176,5 +181,12 @@ def _assemble(chosen: list[tuple[Choice, np.ndarray]], shape: tuple[int, int]) -
         cv[:, columns], loo[:, columns] = found.cv_residuals, found.loo_residuals
         orders[columns] = choice.candidate.order
         pieces.append((rows, columns))
-    return Expansion(basis, coefficients, tuple(pieces), cv, loo, orders,
-                     tuple((choice.candidate, choice.basis) for choice, _ in chosen))
+    return Expansion(
+        basis,
+        coefficients,
+        tuple(pieces),
+        cv,
+        loo,
+        orders,
+        tuple((choice.candidate, choice.basis) for choice, _ in chosen),
+    )

@@ -45,15 +45,16 @@ def resample_weights(n: int, resamples: int, rng: np.random.Generator) -> np.nda
 def refit(matrix: np.ndarray, values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Least-squares coefficients ``(B, T, K)`` of every column of ``matrix``
     ``(n, T)`` for the targets ``values`` ``(n, K)``, on each weighting ``(B, n)``."""
-    weighted = matrix.T[None, :, :] * weights[:, None, :]             # (B, T, n)
-    gram = weighted @ matrix                                          # (B, T, T)
+    weighted = matrix.T[None, :, :] * weights[:, None, :]  # (B, T, n)
+    gram = weighted @ matrix  # (B, T, T)
     scale = np.trace(gram, axis1=1, axis2=2)[:, None, None] / matrix.shape[1]
     gram += RIDGE * np.maximum(scale, 1.0) * np.eye(matrix.shape[1])
     return np.linalg.solve(gram, weighted @ values)
 
 
-def reselect(matrix: np.ndarray, y: np.ndarray, solver: str, weights: np.ndarray,
-             length: int) -> tuple[np.ndarray, np.ndarray]:
+def reselect(
+    matrix: np.ndarray, y: np.ndarray, solver: str, weights: np.ndarray, length: int
+) -> tuple[np.ndarray, np.ndarray]:
     """The sparse procedure on one weighting ``(n,)`` of the rows, with as many terms
     as chosen on all rows (``length``): the columns of ``matrix`` its path takes and
     their least-squares coefficients for the target ``y`` ``(n,)``."""
@@ -64,8 +65,9 @@ def reselect(matrix: np.ndarray, y: np.ndarray, solver: str, weights: np.ndarray
     return order, prefix_fits(rows[:, order], values)[0][:, -1]
 
 
-def resampled_coefficients(x: np.ndarray, targets: Targets, expansion: Expansion,
-                           weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def resampled_coefficients(
+    x: np.ndarray, targets: Targets, expansion: Expansion, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Multi-indices ``(T, d)`` holding every candidate term, and the targets'
     coefficients ``(B, T, K)`` on them refitted for each weighting ``(B, n)``."""
     bases = [basis for _, basis in expansion.chosen]
@@ -73,8 +75,9 @@ def resampled_coefficients(x: np.ndarray, targets: Targets, expansion: Expansion
     where = {tuple(row): i for i, row in enumerate(union.tolist())}
     tables = bases[0].tables(x)
     result = np.zeros((len(weights), len(union), targets.values.shape[1]))
-    for (candidate, basis), (support, columns) in zip(expansion.chosen, expansion.pieces,
-                                                      strict=True):
+    for (candidate, basis), (support, columns) in zip(
+        expansion.chosen, expansion.pieces, strict=True
+    ):
         rows = np.array([where[tuple(row)] for row in basis.indices.tolist()])
         matrix = basis.matrix(x, tables)
         values = targets.values[:, columns]
@@ -83,15 +86,22 @@ def resampled_coefficients(x: np.ndarray, targets: Targets, expansion: Expansion
             continue
         for b, weighting in enumerate(weights):
             for k, column in enumerate(columns):
-                kept, coefficients = reselect(matrix, values[:, k], candidate.solver,
-                                              weighting, len(support))
+                kept, coefficients = reselect(
+                    matrix, values[:, k], candidate.solver, weighting, len(support)
+                )
                 result[b, rows[kept], column] = coefficients
     return union, result
 
 
-def confidence(x: np.ndarray, targets: Targets, expansion: Expansion,
-               groups: Mapping[str, Sequence[int]], weights: np.ndarray,
-               level: float, errors: np.ndarray) -> dict[str, np.ndarray]:
+def confidence(
+    x: np.ndarray,
+    targets: Targets,
+    expansion: Expansion,
+    groups: Mapping[str, Sequence[int]],
+    weights: np.ndarray,
+    level: float,
+    errors: np.ndarray,
+) -> dict[str, np.ndarray]:
     """Half-widths ``S1_conf``, ``ST_conf``, ``S2_conf``, ``S1_group_conf`` and
     ``ST_group_conf`` of the indices, over the resamples ``weights`` ``(B, n)``.
 
@@ -112,10 +122,11 @@ def confidence(x: np.ndarray, targets: Targets, expansion: Expansion,
     square: dict[str, np.ndarray] = {}
     shift: dict[str, np.ndarray] = {}
     for start in range(0, len(weights), step):
-        union, per_target = resampled_coefficients(x, targets, expansion,
-                                                   weights[start: start + step])
+        union, per_target = resampled_coefficients(
+            x, targets, expansion, weights[start : start + step]
+        )
         found = _indices(union, targets.coefficients(per_target), groups)
-        for key, value in found.items():                              # (B, ..., P)
+        for key, value in found.items():  # (B, ..., P)
             # Sums of deviations from the first resample: no cancellation.
             deviation = value - shift.setdefault(key, value[0])
             total[key] = total.get(key, 0.0) + deviation.sum(axis=0)
@@ -123,16 +134,22 @@ def confidence(x: np.ndarray, targets: Targets, expansion: Expansion,
     count = len(weights)
     z = float(norm.ppf(0.5 + level / 2))
     missed = np.clip(np.nan_to_num(errors, nan=1.0), 0.0, 1.0)
-    return {f"{key}_conf": z * np.sqrt(np.maximum(
-        (square[key] - total[key]**2 / count) / max(count - 1, 1), 0.0)) + missed
-        for key in KEYS}
+    return {
+        f"{key}_conf": z
+        * np.sqrt(np.maximum((square[key] - total[key] ** 2 / count) / max(count - 1, 1), 0.0))
+        + missed
+        for key in KEYS
+    }
 
 
-def _indices(multi_indices: np.ndarray, coefficients: np.ndarray,
-             groups: Mapping[str, Sequence[int]]) -> dict[str, np.ndarray]:
+def _indices(
+    multi_indices: np.ndarray, coefficients: np.ndarray, groups: Mapping[str, Sequence[int]]
+) -> dict[str, np.ndarray]:
     """Indices of ``B`` coefficient sets ``(B, T, P)``, each ``(B, ..., P)``."""
     b, terms, points = coefficients.shape
     flat = coefficients.transpose(1, 0, 2).reshape(terms, b * points)
     found = sobol_from_coefficients(multi_indices, flat, groups)
-    return {key: np.moveaxis(found[key].reshape(*found[key].shape[:-1], b, points), -2, 0)
-            for key in KEYS}
+    return {
+        key: np.moveaxis(found[key].reshape(*found[key].shape[:-1], b, points), -2, 0)
+        for key in KEYS
+    }

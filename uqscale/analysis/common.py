@@ -25,8 +25,9 @@ class PartialAnalysisError(AnalysisError):
         self.found = found
 
 
-def per_output(method: str, estimates: Iterator[tuple[str, xr.Dataset | str]]
-               ) -> dict[str, xr.Dataset]:
+def per_output(
+    method: str, estimates: Iterator[tuple[str, xr.Dataset | str]]
+) -> dict[str, xr.Dataset]:
     """Collect an estimator's results output by output (one that cannot be estimated
     never hides the others).
 
@@ -58,8 +59,9 @@ def per_output(method: str, estimates: Iterator[tuple[str, xr.Dataset | str]]
         else:
             found[output] = result
     if missing and found:
-        raise PartialAnalysisError(f"{method}: " + "; ".join(missing)
-                                   + " (the other outputs are estimated)", found)
+        raise PartialAnalysisError(
+            f"{method}: " + "; ".join(missing) + " (the other outputs are estimated)", found
+        )
     if missing:
         raise AnalysisError(f"{method}: " + "; ".join(missing))
     return found
@@ -107,8 +109,9 @@ class OutputValues:
             ok &= np.isfinite(block).all(axis=1)
         return ok
 
-    def labelled(self, dims: tuple[str, ...], array: np.ndarray,
-                 coords: Mapping[str, object] | None = None) -> xr.DataArray:
+    def labelled(
+        self, dims: tuple[str, ...], array: np.ndarray, coords: Mapping[str, object] | None = None
+    ) -> xr.DataArray:
         """Label ``array`` of shape ``(*leading, points)``.
 
         Parameters
@@ -187,7 +190,9 @@ def incomplete(values: OutputValues, method: str, droppable: bool = False) -> st
     if not failed:
         return ""
     drop = " or set 'failures: drop'," if droppable else ""
-    return (f"{failed} of {len(values.values)} samples of output '{values.name}' failed or "
-            f"are not finite, and the {method} estimator needs every sample of its design; "
-            f"fix the failures, then `uqscale resume DIR --retry-failed` runs them again;"
-            f"{drop} or use 'pce' (regression) or 'moments', which drop failed samples")
+    return (
+        f"{failed} of {len(values.values)} samples of output '{values.name}' failed or "
+        f"are not finite, and the {method} estimator needs every sample of its design; "
+        f"fix the failures, then `uqscale resume DIR --retry-failed` runs them again;"
+        f"{drop} or use 'pce' (regression) or 'moments', which drop failed samples"
+    )

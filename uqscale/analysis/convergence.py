@@ -29,13 +29,24 @@ def prefix_sizes(n: int, minimum: int) -> list[int]:
     return [*sizes, n]
 
 
-def follow(sizes: list[int], evaluate: Callable[[int], Mapping[str, np.ndarray] | None],
-           final: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+def follow(
+    sizes: list[int],
+    evaluate: Callable[[int], Mapping[str, np.ndarray] | None],
+    final: Mapping[str, np.ndarray],
+) -> dict[str, np.ndarray]:
     """Stack :data:`KEYS` of ``evaluate(size)`` for every size but the last, then of
     ``final`` (the fit on every run), along a leading axis; NaN where ``evaluate``
     returns None (too few runs to fit).
     """
     found = [evaluate(size) for size in sizes[:-1]] + [final]
-    return {key: np.stack([np.full(np.shape(final[key]), np.nan) if one is None
-                           else np.asarray(one[key], dtype=float) for one in found])
-            for key in KEYS}
+    return {
+        key: np.stack(
+            [
+                np.full(np.shape(final[key]), np.nan)
+                if one is None
+                else np.asarray(one[key], dtype=float)
+                for one in found
+            ]
+        )
+        for key in KEYS
+    }

@@ -56,13 +56,17 @@ def process_scale(study: Study) -> float | None:
     if name in study.input_names:
         space = InputSpace.of(study)
         return float(space.marginals[space.names.index(name)].inv(0.5))
-    return next(float(step.parameters[name]) for step in study.models
-                if name in step.parameters)
+    return next(float(step.parameters[name]) for step in study.models if name in step.parameters)
 
 
-def analyze(study: Study, design: xr.Dataset, results: xr.Dataset,
-            analyses: Mapping[str, Mapping[str, xr.Dataset]],
-            rows: Mapping[str, tuple[int, int]], rng_for) -> dict[str, xr.Dataset]:
+def analyze(
+    study: Study,
+    design: xr.Dataset,
+    results: xr.Dataset,
+    analyses: Mapping[str, Mapping[str, xr.Dataset]],
+    rows: Mapping[str, tuple[int, int]],
+    rng_for,
+) -> dict[str, xr.Dataset]:
     """Grey-zone measures of every output (see the module docstring).
 
     Parameters
@@ -88,8 +92,9 @@ def analyze(study: Study, design: xr.Dataset, results: xr.Dataset,
     AnalysisError
         Without a variance-based analysis that succeeded.
     """
-    source = next((a for a in study.analysis if METHODS[a.method].indices
-                   and a.label in analyses), None)
+    source = next(
+        (a for a in study.analysis if METHODS[a.method].indices and a.label in analyses), None
+    )
     if source is None:
         sources = " or ".join(f"'{m.name}'" for m in METHODS.values() if m.indices)
         raise AnalysisError(f"greyzone: needs a {sources} analysis that succeeded")
@@ -99,51 +104,93 @@ def analyze(study: Study, design: xr.Dataset, results: xr.Dataset,
     size = design.sizes["sample"] // len(spacings)
     found = {}
     for output, at_dx in analyses[source.label].items():
-        per_dx = np.stack([results[output].values[k * size + start: k * size + stop]
-                           for k in range(len(spacings))])        # (R, n, *field)
-        found[output] = _measures(study, source, at_dx, per_dx, spacings, scale, design,
-                                  results, output, (start, stop), rng_for(source))
+        per_dx = np.stack(
+            [
+                results[output].values[k * size + start : k * size + stop]
+                for k in range(len(spacings))
+            ]
+        )  # (R, n, *field)
+        found[output] = _measures(
+            study,
+            source,
+            at_dx,
+            per_dx,
+            spacings,
+            scale,
+            design,
+            results,
+            output,
+            (start, stop),
+            rng_for(source),
+        )
     return found
 
 
-def _measures(study, source, at_dx: xr.Dataset, per_dx: np.ndarray, spacings: np.ndarray,
-              scale: float | None, design, results, output: str, rows, rng) -> xr.Dataset:
+def _measures(
+    study,
+    source,
+    at_dx: xr.Dataset,
+    per_dx: np.ndarray,
+    spacings: np.ndarray,
+    scale: float | None,
+    design,
+    results,
+    output: str,
+    rows,
+    rng,
+) -> xr.Dataset:
     resolution = study.resolution
     mean = at_dx["mean"]
     std = np.sqrt(at_dx["variance"])
     log_dx = np.log(spacings)
-    slope = xr.apply_ufunc(lambda m: np.gradient(m, log_dx, axis=-1), mean,
-                           input_core_dims=[["resolution"]], output_core_dims=[["resolution"]])
+    slope = xr.apply_ufunc(
+        lambda m: np.gradient(m, log_dx, axis=-1),
+        mean,
+        input_core_dims=[["resolution"]],
+        output_core_dims=[["resolution"]],
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
-        sensitivity = xr.where(std > 0, abs(slope) / std,
-                               xr.where(abs(slope) > 0, np.inf, 0.0))
+        sensitivity = xr.where(std > 0, abs(slope) / std, xr.where(abs(slope) > 0, np.inf, 0.0))
     order = _observed_order(mean, spacings)
-    combined = _combined_indices(study, source, at_dx, per_dx, design, results, output,
-                                 rows, rng)
-    data = xr.Dataset({
-        "mean": mean, "std": std, "S1": at_dx["S1"], "ST": at_dx["ST"],
-        "sensitivity": sensitivity.transpose("resolution", ...),
-        "observed_order": order,
-        "S1_with_resolution": combined["S1"], "ST_with_resolution": combined["ST"],
-    })
-    worst = sensitivity.max([d for d in sensitivity.dims if d != "resolution"]) \
-        if sensitivity.ndim > 1 else sensitivity
+    combined = _combined_indices(study, source, at_dx, per_dx, design, results, output, rows, rng)
+    data = xr.Dataset(
+        {
+            "mean": mean,
+            "std": std,
+            "S1": at_dx["S1"],
+            "ST": at_dx["ST"],
+            "sensitivity": sensitivity.transpose("resolution", ...),
+            "observed_order": order,
+            "S1_with_resolution": combined["S1"],
+            "ST_with_resolution": combined["ST"],
+        }
+    )
+    worst = (
+        sensitivity.max([d for d in sensitivity.dims if d != "resolution"])
+        if sensitivity.ndim > 1
+        else sensitivity
+    )
     flagged = spacings[np.asarray(worst > resolution.threshold)]
-    data.attrs.update({
-        "source": source.label, "threshold": resolution.threshold,
-        "grey_zone": [float(flagged.min()), float(flagged.max())] if flagged.size else [],
-        "process_scale": scale if scale is not None else np.nan,
-    })
+    data.attrs.update(
+        {
+            "source": source.label,
+            "threshold": resolution.threshold,
+            "grey_zone": [float(flagged.min()), float(flagged.max())] if flagged.size else [],
+            "process_scale": scale if scale is not None else np.nan,
+        }
+    )
     if scale is not None:
         data = data.assign_coords(dx_over_scale=("resolution", spacings / scale))
     if resolution.formal_order is not None:
         matches = abs(order - resolution.formal_order) <= ORDER_MATCH * resolution.formal_order
-        worst_match = matches.all([d for d in matches.dims if d != "resolution"]) \
-            if matches.ndim > 1 else matches
+        worst_match = (
+            matches.all([d for d in matches.dims if d != "resolution"])
+            if matches.ndim > 1
+            else matches
+        )
         good = spacings[np.asarray(worst_match)]
         data.attrs["formal_order"] = resolution.formal_order
-        data.attrs["asymptotic_range"] = [float(good.min()), float(good.max())] \
-            if good.size else []
+        data.attrs["asymptotic_range"] = [float(good.min()), float(good.max())] if good.size else []
     return data
 
 
@@ -155,40 +202,44 @@ def _observed_order(mean: xr.DataArray, spacings: np.ndarray) -> xr.DataArray:
     for k in range(1, len(spacings) - 1):
         ratio = np.sqrt(spacings[k + 1] / spacings[k - 1])
         with np.errstate(divide="ignore", invalid="ignore"):
-            order[k] = np.log(np.abs((values[k + 1] - values[k]) /
-                                     (values[k] - values[k - 1]))) / np.log(ratio)
+            order[k] = np.log(
+                np.abs((values[k + 1] - values[k]) / (values[k] - values[k - 1]))
+            ) / np.log(ratio)
     return mean.transpose("resolution", ...).copy(data=order)
 
 
-def _combined_indices(study, source, at_dx: xr.Dataset, per_dx: np.ndarray, design, results,
-                      output: str, rows, rng) -> dict[str, xr.DataArray]:
+def _combined_indices(
+    study, source, at_dx: xr.Dataset, per_dx: np.ndarray, design, results, output: str, rows, rng
+) -> dict[str, xr.DataArray]:
     """Indices of the physical inputs and of the spacing as factors of one model."""
-    flat = per_dx.reshape(per_dx.shape[0], per_dx.shape[1], -1)   # (R, n, P)
+    flat = per_dx.reshape(per_dx.shape[0], per_dx.shape[1], -1)  # (R, n, P)
     total = flat.reshape(-1, flat.shape[2]).var(axis=0)
     by_dx = flat.mean(axis=1).var(axis=0)
     within = flat.var(axis=0).mean(axis=0)
-    averaged = results[[output]].isel(sample=slice(*rows)).copy(
-        data={output: per_dx.mean(axis=0)})
+    averaged = results[[output]].isel(sample=slice(*rows)).copy(data={output: per_dx.mean(axis=0)})
     space = InputSpace.of(study)
     of_mean = METHODS[source.method].analyze(
-        space, source.options, design.isel(sample=slice(*rows)), averaged, rng)[output]
+        space, source.options, design.isel(sample=slice(*rows)), averaged, rng
+    )[output]
     field_shape = per_dx.shape[2:]
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(total > 0, 1 / total, 0.0)
-        s1_inputs = of_mean["S1"].values.reshape(len(space.names), -1) * \
-            (flat.mean(axis=0).var(axis=0) * share)
+        s1_inputs = of_mean["S1"].values.reshape(len(space.names), -1) * (
+            flat.mean(axis=0).var(axis=0) * share
+        )
         weighted = (at_dx["ST"] * at_dx["variance"]).transpose("resolution", "input", ...)
-        st_inputs = weighted.values.reshape(weighted.shape[0], len(space.names), -1).mean(0) \
-            * share
+        st_inputs = weighted.values.reshape(weighted.shape[0], len(space.names), -1).mean(0) * share
     factors = [*space.names, "resolution"]
     s1 = np.vstack([s1_inputs, (by_dx * share)[None]])
     st = np.vstack([st_inputs, (within * share)[None]])
     template = at_dx["mean"].isel(resolution=0, drop=True)
 
     def label(values: np.ndarray) -> xr.DataArray:
-        return xr.DataArray(values.reshape((len(factors), *field_shape)),
-                            dims=("factor", *template.dims),
-                            coords={"factor": factors, **template.coords})
+        return xr.DataArray(
+            values.reshape((len(factors), *field_shape)),
+            dims=("factor", *template.dims),
+            coords={"factor": factors, **template.coords},
+        )
 
     return {"S1": label(s1), "ST": label(st)}
 
@@ -199,21 +250,26 @@ def greyzone_entry(data: xr.Dataset) -> dict[str, Any]:
 
     entry: dict[str, Any] = {
         "dx": [float(v) for v in data["resolution"].values],
-        "mean": plain(data["mean"]), "std": plain(data["std"]),
+        "mean": plain(data["mean"]),
+        "std": plain(data["std"]),
         "S1": {str(i): plain(data["S1"].sel(input=i)) for i in data["input"].values},
         "ST": {str(i): plain(data["ST"].sel(input=i)) for i in data["input"].values},
         "sensitivity": plain(data["sensitivity"]),
         "observed_order": plain(data["observed_order"]),
-        "with_resolution": {key: {str(f): plain(data[f"{key}_with_resolution"].sel(factor=f))
-                                  for f in data["factor"].values} for key in ("S1", "ST")},
+        "with_resolution": {
+            key: {
+                str(f): plain(data[f"{key}_with_resolution"].sel(factor=f))
+                for f in data["factor"].values
+            }
+            for key in ("S1", "ST")
+        },
         "threshold": data.attrs["threshold"],
         "grey_zone": {"dx": data.attrs["grey_zone"] or None},
     }
     if "dx_over_scale" in data.coords:
         scale = data.attrs["process_scale"]
         entry["dx_over_scale"] = [float(v) for v in data["dx_over_scale"].values]
-        entry["grey_zone"]["dx_over_scale"] = ([v / scale for v in data.attrs["grey_zone"]]
-                                               or None)
+        entry["grey_zone"]["dx_over_scale"] = [v / scale for v in data.attrs["grey_zone"]] or None
     if "formal_order" in data.attrs:
         entry["formal_order"] = data.attrs["formal_order"]
         entry["asymptotic_range"] = {"dx": data.attrs["asymptotic_range"] or None}
@@ -221,8 +277,14 @@ def greyzone_entry(data: xr.Dataset) -> dict[str, Any]:
 
 
 METHOD = Method(
-    name=LABEL, options=Options, sampling=(), sample=None, analyze=analyze,
+    name=LABEL,
+    options=Options,
+    sampling=(),
+    sample=None,
+    analyze=analyze,
     entry=greyzone_entry,
-    sections=(SectionSpec(60, "greyzone", "Grey zone",
-                          Lazy("uqscale.report.quality:greyzone_section")),))
+    sections=(
+        SectionSpec(60, "greyzone", "Grey zone", Lazy("uqscale.report.quality:greyzone_section")),
+    ),
+)
 """Added by uqscale after the other analyses of a resolution sweep (not in studies)."""

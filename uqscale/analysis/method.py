@@ -87,8 +87,9 @@ boolean: Reader = fields.boolean
 """A reader of ``true``/``false``."""
 
 
-DROP_BIAS = ("dropping failed base samples biases the estimate when the failures depend "
-             "on the inputs")
+DROP_BIAS = (
+    "dropping failed base samples biases the estimate when the failures depend on the inputs"
+)
 """Attribute ``warning`` of an estimate from which ``failures: drop`` dropped samples."""
 
 

@@ -38,8 +38,7 @@ class MomentsOptions(Options):
     quantiles: tuple[float, ...] = option(probabilities, (0.05, 0.25, 0.5, 0.75, 0.95))
 
 
-def sample(space: InputSpace, options: Mapping[str, Any],
-           rng: np.random.Generator) -> np.ndarray:
+def sample(space: InputSpace, options: Mapping[str, Any], rng: np.random.Generator) -> np.ndarray:
     """Draw ``n`` points (default 1000) by the option's ``rule``.
 
     Parameters
@@ -62,8 +61,13 @@ def sample(space: InputSpace, options: Mapping[str, Any],
     return space.to_physical(unit_sample(options["rule"], n, space.dimension, rng))
 
 
-def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
-            results: xr.Dataset, rng: np.random.Generator) -> dict[str, xr.Dataset]:
+def analyze(
+    space: InputSpace,
+    options: Mapping[str, Any],
+    design: xr.Dataset,
+    results: xr.Dataset,
+    rng: np.random.Generator,
+) -> dict[str, xr.Dataset]:
     """Mean, standard deviation, variance and quantiles; failed samples are dropped.
 
     Variables: ``mean``, ``std``, ``variance``, ``quantile`` (dim ``q``), and
@@ -98,22 +102,25 @@ def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
             raise AnalysisError(f"moments: output '{out.name}' has fewer than 2 finite samples")
         parts = [_statistics(block[ok], quantiles) for block in out.chunks()]
         mean, std, q = (np.concatenate(p, axis=-1) for p in zip(*parts, strict=True))
-        analyses[out.name] = xr.Dataset({
-            "mean": out.labelled((), mean),
-            "std": out.labelled((), std),
-            "variance": out.labelled((), std**2),
-            "quantile": out.labelled(("q",), q, {"q": quantiles}),
-        }, attrs={"n_used": int(ok.sum()), "n_failed": int((~ok).sum())})
+        analyses[out.name] = xr.Dataset(
+            {
+                "mean": out.labelled((), mean),
+                "std": out.labelled((), std),
+                "variance": out.labelled((), std**2),
+                "quantile": out.labelled(("q",), q, {"q": quantiles}),
+            },
+            attrs={"n_used": int(ok.sum()), "n_failed": int((~ok).sum())},
+        )
     return analyses
 
 
-def _statistics(values: np.ndarray, quantiles: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _statistics(
+    values: np.ndarray, quantiles: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean, standard deviation and quantiles of the columns of ``values``."""
     import numpy as np
 
-    return (values.mean(axis=0), values.std(axis=0, ddof=1),
-            np.quantile(values, quantiles, axis=0))
+    return (values.mean(axis=0), values.std(axis=0, ddof=1), np.quantile(values, quantiles, axis=0))
 
 
 def _footprint(options: Options, inputs: int) -> tuple[int, int, str]:
@@ -124,10 +131,19 @@ def _footprint(options: Options, inputs: int) -> tuple[int, int, str]:
 
 
 METHOD = Method(
-    name="moments", options=MomentsOptions, sampling=("n", "rule"), sample=sample,
-    analyze=analyze, reuses=lambda options: not options["n"], dependent_inputs=True,
+    name="moments",
+    options=MomentsOptions,
+    sampling=("n", "rule"),
+    sample=sample,
+    analyze=analyze,
+    reuses=lambda options: not options["n"],
+    dependent_inputs=True,
     footprint=_footprint,
     takes_any_iid=lambda options: True,
-    sections=(SectionSpec(10, "moments", "Moments and quantiles",
-                          Lazy("uqscale.report.moments:moments_section")),))
+    sections=(
+        SectionSpec(
+            10, "moments", "Moments and quantiles", Lazy("uqscale.report.moments:moments_section")
+        ),
+    ),
+)
 """Its rows are not lent to other analyses (only draws of the other methods are)."""

@@ -45,8 +45,11 @@ class MorrisOptions(Options):
 
 
 def _problem(space: InputSpace) -> dict[str, Any]:
-    return {"num_vars": space.dimension, "names": list(space.names),
-            "bounds": [[0.0, 1.0]] * space.dimension}
+    return {
+        "num_vars": space.dimension,
+        "names": list(space.names),
+        "bounds": [[0.0, 1.0]] * space.dimension,
+    }
 
 
 def grid(space: InputSpace, options: Mapping[str, Any], rng: np.random.Generator) -> np.ndarray:
@@ -70,12 +73,12 @@ def grid(space: InputSpace, options: Mapping[str, Any], rng: np.random.Generator
 
     from uqscale.sampling import seed_int
 
-    return morris.sample(_problem(space), options["trajectories"],
-                         num_levels=options["levels"], seed=seed_int(rng))
+    return morris.sample(
+        _problem(space), options["trajectories"], num_levels=options["levels"], seed=seed_int(rng)
+    )
 
 
-def sample(space: InputSpace, options: Mapping[str, Any],
-           rng: np.random.Generator) -> np.ndarray:
+def sample(space: InputSpace, options: Mapping[str, Any], rng: np.random.Generator) -> np.ndarray:
     """The trajectories mapped to the inputs' distributions (bin midpoints).
 
     Parameters
@@ -97,8 +100,13 @@ def sample(space: InputSpace, options: Mapping[str, Any],
     return space.to_physical((unit * (levels - 1) + 0.5) / levels)
 
 
-def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
-            results: xr.Dataset, rng: np.random.Generator) -> dict[str, xr.Dataset]:
+def analyze(
+    space: InputSpace,
+    options: Mapping[str, Any],
+    design: xr.Dataset,
+    results: xr.Dataset,
+    rng: np.random.Generator,
+) -> dict[str, xr.Dataset]:
     """``mu``, ``mu_star``, ``sigma`` and ``mu_star_conf`` per input, for all points of
     an output at once (the estimators of SALib's ``morris.analyze``, vectorised over
     field points; equal to it point by point).
@@ -132,11 +140,11 @@ def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
 
     unit = grid(space, options, rng)
     d = space.dimension
-    steps = unit.reshape(-1, d + 1, d)                    # (trajectories, d + 1, d)
-    moves = np.diff(steps, axis=1)                        # (trajectories, d, d)
-    moved = np.abs(moves).argmax(axis=2)                  # input changed at each step
+    steps = unit.reshape(-1, d + 1, d)  # (trajectories, d + 1, d)
+    moves = np.diff(steps, axis=1)  # (trajectories, d, d)
+    moved = np.abs(moves).argmax(axis=2)  # input changed at each step
     size = np.take_along_axis(moves, moved[..., None], axis=2)[..., 0]
-    order = np.argsort(moved, axis=1)                     # steps sorted by input
+    order = np.argsort(moved, axis=1)  # steps sorted by input
     resampled = rng.integers(len(steps), size=(options["resamples"], len(steps)))
     z = float(norm.ppf(0.5 + options["conf_level"] / 2))
 
@@ -151,16 +159,30 @@ def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
         if keep.sum() < 2:
             return f"output '{out.name}' has fewer than 2 trajectories without failures"
         kept = int(keep.sum())
-        return _dataset(space, out, values[keep], size[keep], order[keep],
-                        rng.integers(kept, size=(options["resamples"], kept)), z,
-                        {"n_dropped": len(steps) - kept, "warning": DROP_BIAS})
+        return _dataset(
+            space,
+            out,
+            values[keep],
+            size[keep],
+            order[keep],
+            rng.integers(kept, size=(options["resamples"], kept)),
+            z,
+            {"n_dropped": len(steps) - kept, "warning": DROP_BIAS},
+        )
 
     return per_output("morris", ((out.name, estimate(out)) for out in output_values(results)))
 
 
-def _dataset(space: InputSpace, out: OutputValues, values: np.ndarray, size: np.ndarray,
-             order: np.ndarray, resampled: np.ndarray, z: float,
-             attrs: dict[str, Any]) -> xr.Dataset:
+def _dataset(
+    space: InputSpace,
+    out: OutputValues,
+    values: np.ndarray,
+    size: np.ndarray,
+    order: np.ndarray,
+    resampled: np.ndarray,
+    z: float,
+    attrs: dict[str, Any],
+) -> xr.Dataset:
     """The measures of one output from its trajectories ``values`` ``(T, d + 1, P)``,
     with each step's ``size`` and the ``order`` that sorts steps by input."""
     import numpy as np
@@ -169,7 +191,7 @@ def _dataset(space: InputSpace, out: OutputValues, values: np.ndarray, size: np.
     from uqscale.analysis.common import input_coords
 
     change = np.diff(values, axis=1)
-    effects = change / size[..., None]                # (trajectories, d, P) by step
+    effects = change / size[..., None]  # (trajectories, d, P) by step
     effects = np.take_along_axis(effects, order[..., None], axis=1)  # by input
     found = {
         "mu": effects.mean(axis=0),
@@ -179,9 +201,9 @@ def _dataset(space: InputSpace, out: OutputValues, values: np.ndarray, size: np.
     }
     rows = values.shape[0] * values.shape[1]
     return xr.Dataset(
-        {key: out.labelled(("input",), value, input_coords(space))
-         for key, value in found.items()},
-        attrs={"n_used": rows, "n_failed": len(out.values) - rows, **attrs})
+        {key: out.labelled(("input",), value, input_coords(space)) for key, value in found.items()},
+        attrs={"n_used": rows, "n_failed": len(out.values) - rows, **attrs},
+    )
 
 
 def _footprint(options: Options, inputs: int) -> tuple[int, int, str]:
@@ -192,7 +214,16 @@ def _footprint(options: Options, inputs: int) -> tuple[int, int, str]:
 
 
 METHOD = Method(
-    name="morris", options=MorrisOptions, sampling=("trajectories", "levels"), sample=sample,
-    analyze=analyze, summary=("mu_star", "sigma"), footprint=_footprint,
-    sections=(SectionSpec(50, "morris", "Morris screening",
-                          Lazy("uqscale.report.quality:morris_section")),))
+    name="morris",
+    options=MorrisOptions,
+    sampling=("trajectories", "levels"),
+    sample=sample,
+    analyze=analyze,
+    summary=("mu_star", "sigma"),
+    footprint=_footprint,
+    sections=(
+        SectionSpec(
+            50, "morris", "Morris screening", Lazy("uqscale.report.quality:morris_section")
+        ),
+    ),
+)

@@ -59,9 +59,13 @@ def settings(options: Mapping[str, Any]) -> Settings:
         q_norms = (q_norm,) if options.get("q_norm") else AUTO_Q_NORMS
         families = tuple((s, q) for s in dict.fromkeys(("ols", solver)) for q in q_norms)
     return Settings(
-        solver=solver, orders=tuple(range(1, top + 1)) if auto else (options["order"],),
-        q_norm=q_norm, cv=options.get("cv") or "loo", folds=options.get("folds") or 5,
-        families=families)
+        solver=solver,
+        orders=tuple(range(1, top + 1)) if auto else (options["order"],),
+        q_norm=q_norm,
+        cv=options.get("cv") or "loo",
+        folds=options.get("folds") or 5,
+        families=families,
+    )
 
 
 def regression_size(space: InputSpace, options: Mapping[str, Any]) -> int:
@@ -80,12 +84,12 @@ def quadrature(space: InputSpace, options: Mapping[str, Any]) -> tuple[np.ndarra
     import chaospy
 
     nodes, weights = chaospy.generate_quadrature(
-        options["order"], space.joint, rule=options["quadrature"], sparse=options["sparse"])
+        options["order"], space.joint, rule=options["quadrature"], sparse=options["sparse"]
+    )
     return np.asarray(nodes).T, np.asarray(weights)
 
 
-def sample(space: InputSpace, options: Mapping[str, Any],
-           rng: np.random.Generator) -> np.ndarray:
+def sample(space: InputSpace, options: Mapping[str, Any], rng: np.random.Generator) -> np.ndarray:
     """Quadrature nodes, or ``n`` points by ``rule`` for regression."""
     if options["design"] == "quadrature":
         return quadrature(space, options)[0]
@@ -101,26 +105,32 @@ class Regression:
     master: Basis
     groups: dict[str, list[int]]
 
-    def fit(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator
-            ) -> tuple[Targets, Expansion]:
+    def fit(
+        self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator
+    ) -> tuple[Targets, Expansion]:
         """Fit the samples ``y`` ``(n, P)`` at ``x``; a field through its principal
         components when its points are fitted one target at a time."""
         targets = Targets.of(y, components=not self.settings.fixed)
         return targets, fit(x, targets.values, self.master, self.settings, rng)
 
-    def summary(self, x: np.ndarray, y: np.ndarray, targets: Targets,
-                expansion: Expansion) -> dict[str, Any]:
+    def summary(
+        self, x: np.ndarray, y: np.ndarray, targets: Targets, expansion: Expansion
+    ) -> dict[str, Any]:
         """Indices, ``cv_error`` and ``loo_error`` per point, ``order`` and ``terms``."""
         coefficients = targets.coefficients(expansion.coefficients)
-        result: dict[str, Any] = sobol_from_coefficients(expansion.basis.indices,
-                                                         coefficients, self.groups)
-        for key, residuals in (("cv_error", expansion.cv_residuals),
-                               ("loo_error", expansion.loo_residuals)):
+        result: dict[str, Any] = sobol_from_coefficients(
+            expansion.basis.indices, coefficients, self.groups
+        )
+        for key, residuals in (
+            ("cv_error", expansion.cv_residuals),
+            ("loo_error", expansion.loo_residuals),
+        ):
             result[key] = _relative(targets.residuals(residuals), y)
         return result | {"order": expansion.order, "terms": expansion.terms}
 
-    def prefix(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator,
-               size: int) -> dict[str, Any] | None:
+    def prefix(
+        self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator, size: int
+    ) -> dict[str, Any] | None:
         """The summary of a fit on the first ``size`` samples, None if too few."""
         ok = np.isfinite(y[:size]).all(axis=1)
         try:
@@ -130,8 +140,13 @@ class Regression:
         return self.summary(x[:size][ok], y[:size][ok], targets, expansion)
 
 
-def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
-            results: xr.Dataset, rng: np.random.Generator | None) -> dict[str, xr.Dataset]:
+def analyze(
+    space: InputSpace,
+    options: Mapping[str, Any],
+    design: xr.Dataset,
+    results: xr.Dataset,
+    rng: np.random.Generator | None,
+) -> dict[str, xr.Dataset]:
     """Fit the expansion to every output point and derive indices.
 
     Variables: ``mean``, ``variance``, ``S1``, ``ST`` (dim ``input``), ``S2``
@@ -152,26 +167,33 @@ def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
     trusted) and ``max_error`` (the threshold).
     """
     x = np.column_stack([design[name].values for name in space.names])
-    groups = {g: [space.names.index(n) for n in members]
-              for g, members in space.groups.items()}
+    groups = {g: [space.names.index(n) for n in members] for g, members in space.groups.items()}
     if options["design"] == "quadrature":
-        return {out.name: _quadrature_dataset(space, options, x, out, groups)
-                for out in output_values(results)}
+        return {
+            out.name: _quadrature_dataset(space, options, x, out, groups)
+            for out in output_values(results)
+        }
     fixed = settings(options)
-    regression = Regression(fixed, Basis.polynomials(space.marginals, max(fixed.orders)),
-                            groups)
+    regression = Regression(fixed, Basis.polynomials(space.marginals, max(fixed.orders)), groups)
     rng = rng if rng is not None else np.random.default_rng(0)
     from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
     # Many small factorisations and solves: BLAS threads only add contention (on a
     # busy machine they made these fits several times slower).
     with threadpool_limits(1, user_api="blas"):
-        return {out.name: _regression_dataset(space, options, regression, x, out, rng)
-                for out in output_values(results)}
+        return {
+            out.name: _regression_dataset(space, options, regression, x, out, rng)
+            for out in output_values(results)
+        }
 
 
-def _quadrature_dataset(space: InputSpace, options: Mapping[str, Any], x: np.ndarray,
-                        out: OutputValues, groups: dict[str, list[int]]) -> xr.Dataset:
+def _quadrature_dataset(
+    space: InputSpace,
+    options: Mapping[str, Any],
+    x: np.ndarray,
+    out: OutputValues,
+    groups: dict[str, list[int]],
+) -> xr.Dataset:
     require_complete(out, "pce (quadrature)")
     basis = Basis.total_degree(space.marginals, options["order"])
     nodes, weights = quadrature(space, options)
@@ -179,42 +201,69 @@ def _quadrature_dataset(space: InputSpace, options: Mapping[str, Any], x: np.nda
         raise AnalysisError("pce: the design does not hold this quadrature's nodes")
     coefficients = basis.matrix(x).T @ (weights[:, None] * out.values)
     indices = sobol_from_coefficients(basis.indices, coefficients, groups)
-    return _dataset(out, indices, space, options, {
-        "n_used": len(x), "n_failed": 0, "order": options["order"], "terms": len(basis)})
+    return _dataset(
+        out,
+        indices,
+        space,
+        options,
+        {"n_used": len(x), "n_failed": 0, "order": options["order"], "terms": len(basis)},
+    )
 
 
-def _regression_dataset(space: InputSpace, options: Mapping[str, Any],
-                        regression: Regression, x: np.ndarray, out: OutputValues,
-                        rng: np.random.Generator) -> xr.Dataset:
+def _regression_dataset(
+    space: InputSpace,
+    options: Mapping[str, Any],
+    regression: Regression,
+    x: np.ndarray,
+    out: OutputValues,
+    rng: np.random.Generator,
+) -> xr.Dataset:
     ok = out.finite_rows()
     y = out.values[ok]
     _require_fittable(out.name, y, len(ok))
     try:
         targets, expansion = regression.fit(x[ok], y, rng)
     except TooFewSamplesError as error:
-        raise AnalysisError(f"pce: output '{out.name}' has {int(ok.sum())} finite samples, "
-                            f"too few to fit ({error}); lower the order or raise n") from None
+        raise AnalysisError(
+            f"pce: output '{out.name}' has {int(ok.sum())} finite samples, "
+            f"too few to fit ({error}); lower the order or raise n"
+        ) from None
     found = regression.summary(x[ok], y, targets, expansion)
     if options.get("bootstrap"):
         weights = resample_weights(len(y), options["bootstrap"], rng)
-        found |= confidence(x[ok], targets, expansion, regression.groups, weights,
-                            options.get("conf_level") or 0.95, found["cv_error"])
+        found |= confidence(
+            x[ok],
+            targets,
+            expansion,
+            regression.groups,
+            weights,
+            options.get("conf_level") or 0.95,
+            found["cv_error"],
+        )
     if options.get("convergence"):
-        minimum = 2 * (space.dimension + 1) if len(regression.settings.orders) > 1 \
+        minimum = (
+            2 * (space.dimension + 1)
+            if len(regression.settings.orders) > 1
             else len(expansion.basis) + 2
+        )
         sizes = prefix_sizes(len(x), minimum)
-        by_runs = follow(sizes, lambda size: regression.prefix(x, out.values, rng, size),
-                         found)
+        by_runs = follow(sizes, lambda size: regression.prefix(x, out.values, rng, size), found)
         found |= {f"{key}_by_runs": value for key, value in by_runs.items()}
         found["runs"] = np.asarray(sizes)
     reliable, reason = verdict(found["cv_error"])
     found["reliable"] = reliable
-    attrs = {"n_used": int(ok.sum()), "n_failed": int((~ok).sum()),
-             "order": found.pop("order"), "terms": found.pop("terms"),
-             "candidates": len(expansion.chosen[0][1]),
-             "solver": expansion.chosen[0][0].solver, "cv": regression.settings.cv,
-             "q_norm": expansion.chosen[0][0].q_norm, "reliability": reason,
-             "max_error": MAX_ERROR}
+    attrs = {
+        "n_used": int(ok.sum()),
+        "n_failed": int((~ok).sum()),
+        "order": found.pop("order"),
+        "terms": found.pop("terms"),
+        "candidates": len(expansion.chosen[0][1]),
+        "solver": expansion.chosen[0][0].solver,
+        "cv": regression.settings.cv,
+        "q_norm": expansion.chosen[0][0].q_norm,
+        "reliability": reason,
+        "max_error": MAX_ERROR,
+    }
     return _dataset(out, found, space, options, attrs)
 
 
@@ -225,11 +274,13 @@ def _require_fittable(name: str, y: np.ndarray, samples: int) -> None:
         raise AnalysisError(
             f"pce: only {len(y)} of {samples} samples of output '{name}' are finite (the "
             f"others failed); an expansion with a validated error needs at least "
-            f"{MIN_SAMPLES}: fix the failures and resume the run")
+            f"{MIN_SAMPLES}: fix the failures and resume the run"
+        )
     if np.all(np.ptp(y, axis=0) == 0):
         raise AnalysisError(
             f"pce: output '{name}' is constant ({float(y.flat[0]):g}) in all {len(y)} finite "
-            f"samples: it has no variance to attribute to the inputs")
+            f"samples: it has no variance to attribute to the inputs"
+        )
 
 
 def _relative(residuals: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -250,8 +301,13 @@ def _dims(key: str) -> tuple[str, ...]:
     return (*runs, "input") if base in ("S1", "ST") else runs
 
 
-def _dataset(out: OutputValues, found: dict[str, Any], space: InputSpace,
-             options: Mapping[str, Any], attrs: dict[str, Any]) -> xr.Dataset:
+def _dataset(
+    out: OutputValues,
+    found: dict[str, Any],
+    space: InputSpace,
+    options: Mapping[str, Any],
+    attrs: dict[str, Any],
+) -> xr.Dataset:
     coords = input_coords(space) | {"group": list(space.groups)}
     runs = found.pop("runs", None)
     if runs is not None:
@@ -260,7 +316,7 @@ def _dataset(out: OutputValues, found: dict[str, Any], space: InputSpace,
     for key, value in found.items():
         if key.startswith("S2") and not options["second_order"]:
             continue
-        if key in ("order_by_runs", "terms_by_runs"):     # one value per fit, not per point
+        if key in ("order_by_runs", "terms_by_runs"):  # one value per fit, not per point
             variables[key] = xr.DataArray(value, dims=("runs",), coords={"runs": runs})
         else:
             variables[key] = out.labelled(_dims(key), np.asarray(value), coords)

@@ -82,16 +82,17 @@ class Benchmark:
 
 def uniform_inputs(bounds: list[tuple[float, float]]) -> dict[str, dict]:
     """Inputs ``x1 ..`` uniform on the given ``(low, high)`` bounds."""
-    return {f"x{i}": {"distribution": "uniform", "low": lo, "high": hi}
-            for i, (lo, hi) in enumerate(bounds, start=1)}
+    return {
+        f"x{i}": {"distribution": "uniform", "low": lo, "high": hi}
+        for i, (lo, hi) in enumerate(bounds, start=1)
+    }
 
 
 def product_indices(partial: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """First and total indices of ``prod_i (1 + g_i(x_i))`` with ``E g_i = 0`` and
     ``Var g_i = partial[i]``: every subset's variance is the product of its members'."""
     total = np.prod(1.0 + partial) - 1.0
-    st = np.array([partial[i] * np.prod(np.delete(1.0 + partial, i))
-                   for i in range(len(partial))])
+    st = np.array([partial[i] * np.prod(np.delete(1.0 + partial, i)) for i in range(len(partial))])
     return partial / total, st / total
 
 
@@ -126,8 +127,10 @@ def bratley_exact(d: int) -> tuple[np.ndarray, np.ndarray]:
     variance: dict[tuple[int, ...], float] = {}
     for size in range(1, d + 1):
         for subset in combinations(range(d), size):
-            c = sum((-1) ** (i + 1) * 0.5 ** (i + 1 - size) * (2 * np.sqrt(3)) ** -size
-                    for i in range(max(subset), d))
+            c = sum(
+                (-1) ** (i + 1) * 0.5 ** (i + 1 - size) * (2 * np.sqrt(3)) ** -size
+                for i in range(max(subset), d)
+            )
             variance[subset] = c**2
     total = sum(variance.values())
     s1 = np.array([variance[(i,)] for i in range(d)]) / total
@@ -164,8 +167,13 @@ def borehole(x: np.ndarray) -> np.ndarray:
     """Water flow through a borehole (m^3/yr)."""
     rw, r, tu, hu, tl, hl, length, kw = x.T
     log_ratio = np.log(r / rw)
-    return 2 * np.pi * tu * (hu - hl) / (
-        log_ratio * (1 + 2 * length * tu / (log_ratio * rw**2 * kw) + tu / tl))
+    return (
+        2
+        * np.pi
+        * tu
+        * (hu - hl)
+        / (log_ratio * (1 + 2 * length * tu / (log_ratio * rw**2 * kw) + tu / tl))
+    )
 
 
 def piston(x: np.ndarray) -> np.ndarray:
@@ -180,8 +188,17 @@ def wing_weight(x: np.ndarray) -> np.ndarray:
     """Weight of a light aircraft's wing (lb); the sweep angle in degrees."""
     sw, wfw, a, sweep, q, taper, tc, nz, wdg, wp = x.T
     cos = np.cos(np.deg2rad(sweep))
-    return (0.036 * sw**0.758 * wfw**0.0035 * (a / cos**2) ** 0.6 * q**0.006
-            * taper**0.04 * (100 * tc / cos) ** -0.3 * (nz * wdg) ** 0.49 + sw * wp)
+    return (
+        0.036
+        * sw**0.758
+        * wfw**0.0035
+        * (a / cos**2) ** 0.6
+        * q**0.006
+        * taper**0.04
+        * (100 * tc / cos) ** -0.3
+        * (nz * wdg) ** 0.49
+        + sw * wp
+    )
 
 
 def _g(a: tuple[float, ...]) -> Callable[[np.ndarray], np.ndarray]:
@@ -192,8 +209,11 @@ def _ishigami(a: float, b: float) -> Callable[[np.ndarray], np.ndarray]:
     return lambda x: ishigami(*x.T, a=a, b=b)["y"]
 
 
-G_SETS = {"g8": (0, 1, 4.5, 9, 99, 99, 99, 99), "g6": (0, 0.5, 3, 9, 99, 99),
-          "g10": tuple(0.5 * i for i in range(10))}
+G_SETS = {
+    "g8": (0, 1, 4.5, 9, 99, 99, 99, 99),
+    "g6": (0, 0.5, 3, 9, 99, 99),
+    "g10": tuple(0.5 * i for i in range(10)),
+}
 SOBOL_LEVITAN_B = (1.5, 0.9, 0.6, 0.3, 0.3, 0.1, 0.1, 0.1)
 BRATLEY_D = 10
 UNIT = (0.0, 1.0)
@@ -203,38 +223,101 @@ PI = (-np.pi, np.pi)
 def benchmarks() -> dict[str, Benchmark]:
     """The benchmark set, by name."""
     found = {
-        "ishigami": Benchmark("ishigami", uniform_inputs([PI] * 3), _ishigami(7.0, 0.1),
-                              *ishigami_exact(7.0, 0.1)),
-        "ishigami-5-0.5": Benchmark("ishigami-5-0.5", uniform_inputs([PI] * 3),
-                                    _ishigami(5.0, 0.5), *ishigami_exact(5.0, 0.5)),
+        "ishigami": Benchmark(
+            "ishigami", uniform_inputs([PI] * 3), _ishigami(7.0, 0.1), *ishigami_exact(7.0, 0.1)
+        ),
+        "ishigami-5-0.5": Benchmark(
+            "ishigami-5-0.5",
+            uniform_inputs([PI] * 3),
+            _ishigami(5.0, 0.5),
+            *ishigami_exact(5.0, 0.5),
+        ),
         "sobol-levitan": Benchmark(
-            "sobol-levitan", uniform_inputs([UNIT] * len(SOBOL_LEVITAN_B)),
-            lambda x: np.exp(x @ np.asarray(SOBOL_LEVITAN_B)) - np.prod(
-                np.expm1(SOBOL_LEVITAN_B) / np.asarray(SOBOL_LEVITAN_B)),
-            *sobol_levitan_exact(np.asarray(SOBOL_LEVITAN_B))),
+            "sobol-levitan",
+            uniform_inputs([UNIT] * len(SOBOL_LEVITAN_B)),
+            lambda x: (
+                np.exp(x @ np.asarray(SOBOL_LEVITAN_B))
+                - np.prod(np.expm1(SOBOL_LEVITAN_B) / np.asarray(SOBOL_LEVITAN_B))
+            ),
+            *sobol_levitan_exact(np.asarray(SOBOL_LEVITAN_B)),
+        ),
         "bratley": Benchmark(
-            "bratley", uniform_inputs([UNIT] * BRATLEY_D),
-            lambda x: np.sum((-1.0) ** np.arange(1, BRATLEY_D + 1) * np.cumprod(x, axis=1),
-                             axis=1),
-            *bratley_exact(BRATLEY_D)),
-        "step": Benchmark("step", uniform_inputs([UNIT] * 3), step,
-                          np.array([27, 1, 1]) / 30, np.array([28, 2, 1]) / 30, smooth=False),
+            "bratley",
+            uniform_inputs([UNIT] * BRATLEY_D),
+            lambda x: np.sum((-1.0) ** np.arange(1, BRATLEY_D + 1) * np.cumprod(x, axis=1), axis=1),
+            *bratley_exact(BRATLEY_D),
+        ),
+        "step": Benchmark(
+            "step",
+            uniform_inputs([UNIT] * 3),
+            step,
+            np.array([27, 1, 1]) / 30,
+            np.array([28, 2, 1]) / 30,
+            smooth=False,
+        ),
         "field": Benchmark("field", uniform_inputs([UNIT] * 3), field, *field_exact()),
-        "borehole": Benchmark("borehole", {
-            "rw": {"distribution": "normal", "mean": 0.10, "std": 0.0161812},
-            "r": {"distribution": "lognormal", "mu": 7.71, "sigma": 1.0056},
-            **{name: {"distribution": "uniform", "low": lo, "high": hi} for name, (lo, hi) in {
-                "Tu": (63070, 115600), "Hu": (990, 1110), "Tl": (63.1, 116),
-                "Hl": (700, 820), "L": (1120, 1680), "Kw": (9855, 12045)}.items()}},
-            borehole, reference=True),
-        "piston": Benchmark("piston", uniform_inputs([
-            (30, 60), (0.005, 0.020), (0.002, 0.010), (1000, 5000), (90000, 110000),
-            (290, 296), (340, 360)]), piston, reference=True),
-        "wing-weight": Benchmark("wing-weight", uniform_inputs([
-            (150, 200), (220, 300), (6, 10), (-10, 10), (16, 45), (0.5, 1), (0.08, 0.18),
-            (2.5, 6), (1700, 2500), (0.025, 0.08)]), wing_weight, reference=True),
+        "borehole": Benchmark(
+            "borehole",
+            {
+                "rw": {"distribution": "normal", "mean": 0.10, "std": 0.0161812},
+                "r": {"distribution": "lognormal", "mu": 7.71, "sigma": 1.0056},
+                **{
+                    name: {"distribution": "uniform", "low": lo, "high": hi}
+                    for name, (lo, hi) in {
+                        "Tu": (63070, 115600),
+                        "Hu": (990, 1110),
+                        "Tl": (63.1, 116),
+                        "Hl": (700, 820),
+                        "L": (1120, 1680),
+                        "Kw": (9855, 12045),
+                    }.items()
+                },
+            },
+            borehole,
+            reference=True,
+        ),
+        "piston": Benchmark(
+            "piston",
+            uniform_inputs(
+                [
+                    (30, 60),
+                    (0.005, 0.020),
+                    (0.002, 0.010),
+                    (1000, 5000),
+                    (90000, 110000),
+                    (290, 296),
+                    (340, 360),
+                ]
+            ),
+            piston,
+            reference=True,
+        ),
+        "wing-weight": Benchmark(
+            "wing-weight",
+            uniform_inputs(
+                [
+                    (150, 200),
+                    (220, 300),
+                    (6, 10),
+                    (-10, 10),
+                    (16, 45),
+                    (0.5, 1),
+                    (0.08, 0.18),
+                    (2.5, 6),
+                    (1700, 2500),
+                    (0.025, 0.08),
+                ]
+            ),
+            wing_weight,
+            reference=True,
+        ),
     }
     for name, a in G_SETS.items():
-        found[name] = Benchmark(name, uniform_inputs([UNIT] * len(a)), _g(a),
-                                *gfunction_exact(np.asarray(a)), smooth=False)
+        found[name] = Benchmark(
+            name,
+            uniform_inputs([UNIT] * len(a)),
+            _g(a),
+            *gfunction_exact(np.asarray(a)),
+            smooth=False,
+        )
     return found

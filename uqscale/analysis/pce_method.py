@@ -74,11 +74,15 @@ class PceOptions(Options):
             raise StudyError(fields.join(path, "max_order"), "applies only with order: auto")
         if self.design != "quadrature":
             return
-        for name, allowed in (("order", not auto), ("solver", self.solver in (None, "ols")),
-                              ("cv", self.cv == "loo")):
+        for name, allowed in (
+            ("order", not auto),
+            ("solver", self.solver in (None, "ols")),
+            ("cv", self.cv == "loo"),
+        ):
             if not allowed:
-                raise StudyError(fields.join(path, name),
-                                 f"{self[name]!r} needs design: regression")
+                raise StudyError(
+                    fields.join(path, name), f"{self[name]!r} needs design: regression"
+                )
 
 
 def _regression(options: Options) -> bool:
@@ -94,7 +98,7 @@ def _footprint(options: Options, inputs: int) -> tuple[int, int, str] | None:
         rows = (options["order"] + 1) ** inputs
         return rows, design_bytes(rows, inputs), "order"
     if options["design"] == "regression" and options["order"] != AUTO:
-        terms = math.comb(options["order"] + inputs, inputs)   # q_norm < 1 keeps fewer
+        terms = math.comb(options["order"] + inputs, inputs)  # q_norm < 1 keeps fewer
         rows = options["n"] or OVERSAMPLING * terms
         return rows, design_bytes(rows, inputs, 2 * terms), "n" if options["n"] else "order"
     return None
@@ -115,11 +119,21 @@ def entry(dataset: Any) -> dict[str, Any]:
 
 
 METHOD = Method(
-    name="pce", options=PceOptions,
+    name="pce",
+    options=PceOptions,
     sampling=("order", "design", "n", "rule", "quadrature", "sparse", "q_norm", "max_order"),
-    sample=Lazy("uqscale.analysis.pce:sample"), analyze=Lazy("uqscale.analysis.pce:analyze"),
-    iid=_regression, takes_any_iid=_regression, indices=True, summary=("S1", "ST"),
-    entry=entry, footprint=_footprint,
-    sections=(SectionSpec(70, "pce", "Polynomial chaos quality",
-                          Lazy("uqscale.report.quality:pce_section")),))
+    sample=Lazy("uqscale.analysis.pce:sample"),
+    analyze=Lazy("uqscale.analysis.pce:analyze"),
+    iid=_regression,
+    takes_any_iid=_regression,
+    indices=True,
+    summary=("S1", "ST"),
+    entry=entry,
+    footprint=_footprint,
+    sections=(
+        SectionSpec(
+            70, "pce", "Polynomial chaos quality", Lazy("uqscale.report.quality:pce_section")
+        ),
+    ),
+)
 """A regression design is drawn from the joint distribution; quadrature nodes are not."""

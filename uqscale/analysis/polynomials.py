@@ -39,8 +39,9 @@ class Basis:
         for m in marginals:
             if repr(m) not in families:
                 families[repr(m)] = orthonormal(m, order)
-        return cls(np.zeros((1, len(marginals)), dtype=int),
-                   tuple(families[repr(m)] for m in marginals))
+        return cls(
+            np.zeros((1, len(marginals)), dtype=int), tuple(families[repr(m)] for m in marginals)
+        )
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -119,8 +120,9 @@ def orthonormal(marginal, order: int) -> Callable:
     return Recurrence(alpha, beta)
 
 
-def multi_indices(dimension: int, order: int, q: float,
-                  limit: int | None = None) -> np.ndarray | None:
+def multi_indices(
+    dimension: int, order: int, q: float, limit: int | None = None
+) -> np.ndarray | None:
     """Multi-indices of q-norm ``(sum_i a_i^q)^(1/q)`` at most ``order``, graded (by
     total degree), the constant first; None if there are more than ``limit``.
 
@@ -139,19 +141,19 @@ def multi_indices(dimension: int, order: int, q: float,
             fits = spent + powers[degree] <= budget
             if not fits.any():
                 break
-            grown.append(np.column_stack([rows[fits], np.full(fits.sum(), degree,
-                                                              dtype=np.int16)]))
+            grown.append(np.column_stack([rows[fits], np.full(fits.sum(), degree, dtype=np.int16)]))
             used.append(spent[fits] + powers[degree])
         rows, spent = np.concatenate(grown), np.concatenate(used)
         if limit is not None and len(rows) > limit:
             return None
     total = rows.sum(axis=1)
-    keys = (*[rows[:, j] for j in range(dimension)], total)   # lexsort: last key first
+    keys = (*[rows[:, j] for j in range(dimension)], total)  # lexsort: last key first
     return rows[np.lexsort(keys)].astype(int)
 
 
-def sobol_from_coefficients(indices: np.ndarray, coefficients: np.ndarray,
-                            groups: Mapping[str, Sequence[int]]) -> dict[str, np.ndarray]:
+def sobol_from_coefficients(
+    indices: np.ndarray, coefficients: np.ndarray, groups: Mapping[str, Sequence[int]]
+) -> dict[str, np.ndarray]:
     """Variance-based indices of an orthonormal expansion, for many outputs at once.
 
     Parameters
@@ -170,15 +172,15 @@ def sobol_from_coefficients(indices: np.ndarray, coefficients: np.ndarray,
         ``(d, d, P)`` (symmetric, zero diagonal); ``S1_group`` (closed) and
         ``ST_group`` ``(groups, P)``.
     """
-    active = indices > 0                                  # (T, d)
+    active = indices > 0  # (T, d)
     power = coefficients**2
     power[0] = 0.0
     variance = power.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(variance > 0, power / variance, 0.0)   # (T, P)
+        share = np.where(variance > 0, power / variance, 0.0)  # (T, P)
     count = active.sum(axis=1)
     only = active & (count == 1)[:, None]
-    pairs = (count == 2)
+    pairs = count == 2
     s2 = np.einsum("ti,tj,tp->ijp", active & pairs[:, None], active & pairs[:, None], share)
     d = indices.shape[1]
     s2[np.arange(d), np.arange(d)] = 0.0

@@ -68,9 +68,14 @@ class Validation:
         return smallest > terms + 1 if solver == "ols" else smallest >= 3
 
 
-def choose(x: np.ndarray, y: np.ndarray, master: Basis,
-           families: Sequence[tuple[str, float]], orders: Sequence[int],
-           validation: Validation) -> Choice | None:
+def choose(
+    x: np.ndarray,
+    y: np.ndarray,
+    master: Basis,
+    families: Sequence[tuple[str, float]],
+    orders: Sequence[int],
+    validation: Validation,
+) -> Choice | None:
     """The candidate of smallest honest error for one target ``y`` ``(n, 1)``.
 
     Parameters
@@ -97,7 +102,7 @@ def choose(x: np.ndarray, y: np.ndarray, master: Basis,
             basis = master.truncate(order, q_norm, limit=MAX_TERMS)
             if basis is None or not validation.fits(len(basis), len(x), solver):
                 break
-            if len(basis) == size:       # a hyperbolic truncation may add no term
+            if len(basis) == size:  # a hyperbolic truncation may add no term
                 continue
             size = len(basis)
             found = select(basis.matrix(x, tables), y, solver, validation.outer)

@@ -10,15 +10,17 @@ from __future__ import annotations
 from uqscale.analysis import moments, morris, pce_method, shapley, sobol
 from uqscale.analysis.method import Method
 
-METHODS: dict[str, Method] = {m.name: m for m in (
-    moments.METHOD,
-    pce_method.METHOD,
-    sobol.METHOD,
-    morris.METHOD,
-    shapley.METHOD,
-)}
+METHODS: dict[str, Method] = {
+    m.name: m
+    for m in (
+        moments.METHOD,
+        pce_method.METHOD,
+        sobol.METHOD,
+        morris.METHOD,
+        shapley.METHOD,
+    )
+}
 """Methods a study may ask for (``analysis: - method: NAME``)."""
-
 
 
 def derived() -> dict[str, Method]:

@@ -35,8 +35,12 @@ Found = dict[str, dict[str, xr.Dataset]]
 """``{label: {output: Dataset}}`` while the tree is being built."""
 
 
-def analyze_all(study: Study, design: xr.Dataset, results: xr.Dataset,
-                blocks: dict[str, tuple[int, int]] | None = None) -> xr.DataTree:
+def analyze_all(
+    study: Study,
+    design: xr.Dataset,
+    results: xr.Dataset,
+    blocks: dict[str, tuple[int, int]] | None = None,
+) -> xr.DataTree:
     """Every analysis on its own block of samples, at every spacing of a resolution
     sweep (dim ``resolution``), followed by the analyses uqscale derives (grey zone).
 
@@ -67,8 +71,9 @@ def analyze_all(study: Study, design: xr.Dataset, results: xr.Dataset,
         found = _stack_sweep(study, runs, [dx for dx, _ in offsets])
         for method in derived().values():
             try:
-                found[method.name] = method.analyze(study, design, results, found, blocks,
-                                                    lambda a: analysis_rng(study, a))
+                found[method.name] = method.analyze(
+                    study, design, results, found, blocks, lambda a: analysis_rng(study, a)
+                )
             except AnalysisError as error:
                 errors[method.name] = str(error)
     return _tree(study, found, errors, blocks)
@@ -81,28 +86,39 @@ def errors_of(tree: xr.DataTree) -> dict[str, str]:
 
 def datasets(tree: xr.DataTree) -> dict[str, dict[str, xr.Dataset]]:
     """``{label: {output: Dataset}}`` of the analyses, in tree order."""
-    return {str(label): {str(output): leaf.to_dataset() for output, leaf in node.children.items()}
-            for label, node in tree.children.items()}
+    return {
+        str(label): {str(output): leaf.to_dataset() for output, leaf in node.children.items()}
+        for label, node in tree.children.items()
+    }
 
 
-def _stack_sweep(study: Study, runs: list[tuple[Found, dict[str, str]]],
-                 spacings: list[float | None]) -> Found:
+def _stack_sweep(
+    study: Study, runs: list[tuple[Found, dict[str, str]]], spacings: list[float | None]
+) -> Found:
     """Each analysis found at every spacing, concatenated along ``resolution``."""
     along = xr.DataArray(spacings, dims=RESOLUTION, name=RESOLUTION)
     found: Found = {}
     for analysis in study.analysis:
         if all(analysis.label in run for run, _ in runs):
-            found[analysis.label] = {   # outputs estimated at every spacing
-                output: xr.concat([run[analysis.label][output] for run, _ in runs],
-                                  dim=along, combine_attrs="drop_conflicts")
+            found[analysis.label] = {  # outputs estimated at every spacing
+                output: xr.concat(
+                    [run[analysis.label][output] for run, _ in runs],
+                    dim=along,
+                    combine_attrs="drop_conflicts",
+                )
                 for output in runs[0][0][analysis.label]
-                if all(output in run[analysis.label] for run, _ in runs)}
+                if all(output in run[analysis.label] for run, _ in runs)
+            }
     return found
 
 
-def _analyze_once(study: Study, design: xr.Dataset, results: xr.Dataset,
-                  blocks: dict[str, tuple[int, int]], offset: int
-                  ) -> tuple[Found, dict[str, str]]:
+def _analyze_once(
+    study: Study,
+    design: xr.Dataset,
+    results: xr.Dataset,
+    blocks: dict[str, tuple[int, int]],
+    offset: int,
+) -> tuple[Found, dict[str, str]]:
     space = InputSpace.of(study)
     found: Found = {}
     errors: dict[str, str] = {}
@@ -111,9 +127,13 @@ def _analyze_once(study: Study, design: xr.Dataset, results: xr.Dataset,
         rows = slice(start + offset, stop + offset)
         try:
             found[analysis.label] = METHODS[analysis.method].analyze(
-                space, analysis.options, design.isel(sample=rows),
-                results.isel(sample=rows), analysis_rng(study, analysis))
-        except PartialAnalysisError as partial:   # some outputs only
+                space,
+                analysis.options,
+                design.isel(sample=rows),
+                results.isel(sample=rows),
+                analysis_rng(study, analysis),
+            )
+        except PartialAnalysisError as partial:  # some outputs only
             found[analysis.label] = partial.found
             errors[analysis.label] = str(partial)
         except AnalysisError as error:
@@ -123,8 +143,9 @@ def _analyze_once(study: Study, design: xr.Dataset, results: xr.Dataset,
     return found, errors
 
 
-def _block(label: str, found: Found, blocks: Mapping[str, tuple[int, int]]
-           ) -> tuple[int, int] | None:
+def _block(
+    label: str, found: Found, blocks: Mapping[str, tuple[int, int]]
+) -> tuple[int, int] | None:
     """The rows an analysis read: its own block, or its source's (grey zone)."""
     if label in blocks:
         return blocks[label]
@@ -132,22 +153,23 @@ def _block(label: str, found: Found, blocks: Mapping[str, tuple[int, int]]
     return blocks.get(first.attrs.get("source", "")) if first is not None else None
 
 
-def _tree(study: Study, found: Found, errors: Mapping[str, str],
-          blocks: Mapping[str, tuple[int, int]]) -> xr.DataTree:
+def _tree(
+    study: Study, found: Found, errors: Mapping[str, str], blocks: Mapping[str, tuple[int, int]]
+) -> xr.DataTree:
     """The labelled tree (``found`` is in study order, the derived analyses last)."""
     listed = {a.label: (a.method, dict(a.options)) for a in study.analysis}
     tree = xr.DataTree()
     tree.attrs["errors"] = json.dumps(dict(errors))
     for label, by_output in found.items():
         method, options = listed.get(label, (label, {}))
-        attrs: dict[str, object] = {"method": method,
-                                    "options": json.dumps(options, default=list)}
+        attrs: dict[str, object] = {"method": method, "options": json.dumps(options, default=list)}
         rows = _block(label, found, blocks)
         if rows is not None:
             attrs["block"] = [int(rows[0]), int(rows[1])]
         node = xr.DataTree(name=label)
         node.attrs = attrs
-        node.children = {output: xr.DataTree(dataset, name=output)
-                         for output, dataset in by_output.items()}
+        node.children = {
+            output: xr.DataTree(dataset, name=output) for output, dataset in by_output.items()
+        }
         tree[label] = node
     return tree

@@ -41,8 +41,14 @@ def resample_counts(resampled: np.ndarray) -> np.ndarray:
     return counts
 
 
-def estimates(a: np.ndarray, ab: np.ndarray, b: np.ndarray, ba: np.ndarray | None,
-              resampled: np.ndarray, z: float) -> dict[str, np.ndarray]:
+def estimates(
+    a: np.ndarray,
+    ab: np.ndarray,
+    b: np.ndarray,
+    ba: np.ndarray | None,
+    resampled: np.ndarray,
+    z: float,
+) -> dict[str, np.ndarray]:
     """Indices and confidence half-widths for factors ``j`` of ``ab[:, j]``.
 
     Parameters
@@ -72,26 +78,43 @@ def estimates(a: np.ndarray, ab: np.ndarray, b: np.ndarray, ba: np.ndarray | Non
         "ST": np.array([total_order(a, ab[:, j], b) for j in range(k)]),
     }
     if ba is not None:
-        upper = np.array([[second_order(a, ab[:, i], ab[:, j], ba[:, i], b) if i < j
-                           else np.zeros(a.shape[1]) for j in range(k)] for i in range(k)])
+        upper = np.array(
+            [
+                [
+                    second_order(a, ab[:, i], ab[:, j], ba[:, i], b)
+                    if i < j
+                    else np.zeros(a.shape[1])
+                    for j in range(k)
+                ]
+                for i in range(k)
+            ]
+        )
         result["S2"] = upper + upper.transpose(1, 0, 2)
     counts = resample_counts(resampled)
     chunk = max(1, BOOTSTRAP_ELEMENTS // max(1, counts.shape[0]))
-    spreads = [_spread(a[:, c:c + chunk], ab[:, :, c:c + chunk], b[:, c:c + chunk],
-                       None if ba is None else ba[:, :, c:c + chunk], counts)
-               for c in range(0, a.shape[1], chunk)]
+    spreads = [
+        _spread(
+            a[:, c : c + chunk],
+            ab[:, :, c : c + chunk],
+            b[:, c : c + chunk],
+            None if ba is None else ba[:, :, c : c + chunk],
+            counts,
+        )
+        for c in range(0, a.shape[1], chunk)
+    ]
     for key in spreads[0]:
         result[f"{key}_conf"] = z * np.concatenate([s[key] for s in spreads], axis=-1)
     return result
 
 
-def _spread(a: np.ndarray, ab: np.ndarray, b: np.ndarray, ba: np.ndarray | None,
-            counts: np.ndarray) -> dict[str, np.ndarray]:
+def _spread(
+    a: np.ndarray, ab: np.ndarray, b: np.ndarray, ba: np.ndarray | None, counts: np.ndarray
+) -> dict[str, np.ndarray]:
     """Bootstrap standard deviation of each estimator, over the rows of ``counts``."""
     n, k = ab.shape[:2]
 
     def mean(q: np.ndarray) -> np.ndarray:
-        return counts @ q / n     # (R, P): the mean of q over each resample
+        return counts @ q / n  # (R, P): the mean of q over each resample
 
     centre = (mean(a) + mean(b)) / 2
     variance = (mean(a * a) + mean(b * b)) / 2 - centre**2

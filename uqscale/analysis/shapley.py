@@ -44,24 +44,34 @@ def entry(dataset: xr.Dataset) -> dict[str, Any]:
     found = method_entry(dataset)
     for key in ("Sh", "Sh_conf"):
         found[key] = {str(i): plain(dataset[key].sel({INPUT: i})) for i in dataset[INPUT].values}
-    found["groups"] = {key: {str(g): plain(dataset[f"{key.replace('Sh', 'Sh_group')}"]
-                                           .sel({GROUP: g})) for g in dataset[GROUP].values}
-                       for key in ("Sh", "Sh_conf")}
+    found["groups"] = {
+        key: {
+            str(g): plain(dataset[f"{key.replace('Sh', 'Sh_group')}"].sel({GROUP: g}))
+            for g in dataset[GROUP].values
+        }
+        for key in ("Sh", "Sh_conf")
+    }
     return found
 
 
 def _footprint(options: Options, inputs: int) -> tuple[int, int, str]:
     from uqscale.study.budget import design_bytes
 
-    rows = options["n_var"] + (options["permutations"] * (inputs - 1) * options["outer"]
-                               * options["inner"])
+    rows = options["n_var"] + (
+        options["permutations"] * (inputs - 1) * options["outer"] * options["inner"]
+    )
     return rows, design_bytes(rows, inputs), "permutations"
 
 
 METHOD = Method(
-    name="shapley", options=ShapleyOptions,
+    name="shapley",
+    options=ShapleyOptions,
     sampling=("permutations", "n_var", "outer", "inner"),
     sample=Lazy("uqscale.analysis.shapley_estimator:sample"),
     analyze=Lazy("uqscale.analysis.shapley_estimator:analyze"),
-    summary=("Sh",), entry=entry, dependent_inputs=True, footprint=_footprint)
+    summary=("Sh",),
+    entry=entry,
+    dependent_inputs=True,
+    footprint=_footprint,
+)
 """Only its first ``n_var`` rows are draws of the joint distribution: none are lent."""

@@ -47,11 +47,10 @@ def orderings(dimension: int, count: int, rng: np.random.Generator) -> np.ndarra
     return np.array([rng.permutation(dimension) for _ in range(count)])
 
 
-def sample(space: InputSpace, options: Mapping[str, Any],
-           rng: np.random.Generator) -> np.ndarray:
+def sample(space: InputSpace, options: Mapping[str, Any], rng: np.random.Generator) -> np.ndarray:
     """The estimator's design in physical units (layout in the module docstring)."""
     d, outer, inner = space.dimension, options["outer"], options["inner"]
-    drawn = orderings(d, options["permutations"], rng)   # first: analyze redraws them
+    drawn = orderings(d, options["permutations"], rng)  # first: analyze redraws them
     factor = np.linalg.cholesky(space.correlation)
     scores = [rng.standard_normal((options["n_var"], d)) @ factor.T]
     conditional = _conditional_sampler(space.correlation)
@@ -75,8 +74,7 @@ def _conditional_sampler(correlation: np.ndarray):
         cov = correlation[np.ix_(j, j)] - gain @ correlation[np.ix_(k, j)]
         return np.array(k), gain, np.linalg.cholesky((cov + cov.T) / 2)
 
-    def draw(varied: tuple[int, ...], given: np.ndarray, rng: np.random.Generator
-             ) -> np.ndarray:
+    def draw(varied: tuple[int, ...], given: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         k, gain, factor = moments(varied)
         drawn = given.copy()
         noise = rng.standard_normal((len(given), len(varied))) @ factor.T
@@ -86,15 +84,20 @@ def _conditional_sampler(correlation: np.ndarray):
     return draw
 
 
-def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
-            results: xr.Dataset, rng: np.random.Generator) -> dict[str, xr.Dataset]:
+def analyze(
+    space: InputSpace,
+    options: Mapping[str, Any],
+    design: xr.Dataset,
+    results: xr.Dataset,
+    rng: np.random.Generator,
+) -> dict[str, xr.Dataset]:
     """Shapley effects ``Sh`` with confidence half-widths ``Sh_conf`` (dim ``input``),
     their sums by scale group ``Sh_group`` and ``Sh_group_conf`` (dim ``group``), and
     the output's ``variance``. Every sample must have succeeded. ``rng`` must be a
     fresh copy of the stream the design was drawn from."""
     d, n_var = space.dimension, options["n_var"]
     count, outer, inner = options["permutations"], options["outer"], options["inner"]
-    orders = orderings(d, count, rng)   # the design's orderings: the stream's first draws
+    orders = orderings(d, count, rng)  # the design's orderings: the stream's first draws
     z = float(norm.ppf(0.5 + options["conf_level"] / 2))
     names = list(space.names)
     members = [[names.index(m) for m in group] for group in space.groups.values()]
@@ -105,22 +108,29 @@ def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
         values = out.values
         variance = values[:n_var].var(axis=0, ddof=1)
         blocks = values[n_var:].reshape(count, d - 1, outer, inner, -1)
-        cost = blocks.var(axis=3, ddof=1).mean(axis=2)         # (count, d - 1, P)
-        cost = np.concatenate([np.zeros_like(cost[:, :1]), cost,
-                               np.broadcast_to(variance, cost[:, :1].shape)], axis=1)
-        gains = np.diff(cost, axis=1)                          # (count, d, P), by position
+        cost = blocks.var(axis=3, ddof=1).mean(axis=2)  # (count, d - 1, P)
+        cost = np.concatenate(
+            [np.zeros_like(cost[:, :1]), cost, np.broadcast_to(variance, cost[:, :1].shape)], axis=1
+        )
+        gains = np.diff(cost, axis=1)  # (count, d, P), by position
         owed = np.zeros_like(gains)
-        np.put_along_axis(owed, orders[:, :, None], gains, axis=1)   # by input
+        np.put_along_axis(owed, orders[:, :, None], gains, axis=1)  # by input
         scale = np.where(variance > 0, variance, np.nan)
         effect = owed.mean(axis=0) / scale
         spread = z * owed.std(axis=0, ddof=1) / np.sqrt(count) / scale
         grouped = np.stack([owed[:, m].sum(axis=1) for m in members], axis=1)
-        found = {"Sh": effect, "Sh_conf": spread, "Sh_group": grouped.mean(axis=0) / scale,
-                 "Sh_group_conf": z * grouped.std(axis=0, ddof=1) / np.sqrt(count) / scale}
-        variables = {key: out.labelled(("group",) if "group" in key else ("input",), value,
-                                       coords) for key, value in found.items()}
+        found = {
+            "Sh": effect,
+            "Sh_conf": spread,
+            "Sh_group": grouped.mean(axis=0) / scale,
+            "Sh_group_conf": z * grouped.std(axis=0, ddof=1) / np.sqrt(count) / scale,
+        }
+        variables = {
+            key: out.labelled(("group",) if "group" in key else ("input",), value, coords)
+            for key, value in found.items()
+        }
         variables["variance"] = out.labelled((), variance)
-        analyses[out.name] = xr.Dataset(variables, attrs={"n_used": len(values),
-                                                          "n_failed": 0,
-                                                          "permutations": count})
+        analyses[out.name] = xr.Dataset(
+            variables, attrs={"n_used": len(values), "n_failed": 0, "permutations": count}
+        )
     return analyses

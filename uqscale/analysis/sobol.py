@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from uqscale.analysis.common import OutputValues
     from uqscale.space import InputSpace
 
+
 @dataclass(frozen=True)
 class SobolOptions(Options):
     """``method: sobol``."""
@@ -47,13 +48,17 @@ class SobolOptions(Options):
 
     def check(self, path: str) -> None:
         if self.n & (self.n - 1):
-            raise StudyError(fields.join(path, "n"),
-                             f"must be a power of 2 for Saltelli sampling (got {self.n})")
+            raise StudyError(
+                fields.join(path, "n"), f"must be a power of 2 for Saltelli sampling (got {self.n})"
+            )
 
 
 def _problem(space: InputSpace, grouped: bool = False) -> dict[str, Any]:
-    problem: dict[str, Any] = {"num_vars": space.dimension, "names": list(space.names),
-                               "bounds": [[0.0, 1.0]] * space.dimension}
+    problem: dict[str, Any] = {
+        "num_vars": space.dimension,
+        "names": list(space.names),
+        "bounds": [[0.0, 1.0]] * space.dimension,
+    }
     if grouped:
         problem["groups"] = [i.scale or "unscaled" for i in space.inputs]
     return problem
@@ -64,12 +69,14 @@ def _shared_groups(space: InputSpace) -> list[list[int]]:
     several groups: one group alone explains everything)."""
     if len(space.groups) < 2:
         return []
-    return [[space.names.index(n) for n in members]
-            for members in space.groups.values() if len(members) > 1]
+    return [
+        [space.names.index(n) for n in members]
+        for members in space.groups.values()
+        if len(members) > 1
+    ]
 
 
-def sample(space: InputSpace, options: Mapping[str, Any],
-           rng: np.random.Generator) -> np.ndarray:
+def sample(space: InputSpace, options: Mapping[str, Any], rng: np.random.Generator) -> np.ndarray:
     """Saltelli's design, ``n (d + 2)`` rows (``n (2 d + 2)`` with second order), drawn
     in the unit cube by SALib, then ``n`` rows per group of several inputs.
 
@@ -92,8 +99,9 @@ def sample(space: InputSpace, options: Mapping[str, Any],
 
     from uqscale.sampling import seed_int
 
-    unit = saltelli.sample(_problem(space), options["n"],
-                           calc_second_order=options["second_order"], seed=seed_int(rng))
+    unit = saltelli.sample(
+        _problem(space), options["n"], calc_second_order=options["second_order"], seed=seed_int(rng)
+    )
     blocks = unit.reshape(options["n"], -1, space.dimension)
     extra = []
     for columns in _shared_groups(space):
@@ -105,8 +113,13 @@ def sample(space: InputSpace, options: Mapping[str, Any],
     return space.to_physical(np.clip(unit, tiny, 1.0 - tiny))
 
 
-def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
-            results: xr.Dataset, rng: np.random.Generator) -> dict[str, xr.Dataset]:
+def analyze(
+    space: InputSpace,
+    options: Mapping[str, Any],
+    design: xr.Dataset,
+    results: xr.Dataset,
+    rng: np.random.Generator,
+) -> dict[str, xr.Dataset]:
     """SALib's first-order (Saltelli 2010), total (Jansen) and second-order estimators,
     applied to all points of an output at once (field outputs are not looped over).
 
@@ -159,9 +172,16 @@ def analyze(space: InputSpace, options: Mapping[str, Any], design: xr.Dataset,
             return f"output '{out.name}' has fewer than 2 base samples without failures"
         rows = _base_rows(n, steps, len(out.values))[keep].ravel()
         kept = int(keep.sum())
-        return _dataset(space, options, out, out.values[np.sort(rows)], kept,
-                        rng.integers(kept, size=(kept, options["resamples"])), z,
-                        {"n_dropped": n - kept, "warning": DROP_BIAS})
+        return _dataset(
+            space,
+            options,
+            out,
+            out.values[np.sort(rows)],
+            kept,
+            rng.integers(kept, size=(kept, options["resamples"])),
+            z,
+            {"n_dropped": n - kept, "warning": DROP_BIAS},
+        )
 
     return per_output("sobol", ((out.name, estimate(out)) for out in output_values(results)))
 
@@ -181,9 +201,16 @@ def _complete_bases(finite: np.ndarray, n: int, steps: int) -> np.ndarray:
     return finite[_base_rows(n, steps, len(finite))].all(axis=1)
 
 
-def _dataset(space: InputSpace, options: Mapping[str, Any], out: OutputValues,
-             values: np.ndarray, n: int, resampled: np.ndarray, z: float,
-             attrs: dict[str, Any]) -> xr.Dataset:
+def _dataset(
+    space: InputSpace,
+    options: Mapping[str, Any],
+    out: OutputValues,
+    values: np.ndarray,
+    n: int,
+    resampled: np.ndarray,
+    z: float,
+    attrs: dict[str, Any],
+) -> xr.Dataset:
     """The indices of one output from ``values``, ``n`` complete base samples in the
     design's row order."""
     import numpy as np
@@ -200,24 +227,36 @@ def _dataset(space: InputSpace, options: Mapping[str, Any], out: OutputValues,
     scale = main.std(axis=0)
     normal = (values - main.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
     blocks = normal[: n * steps].reshape(n, steps, -1)
-    found = estimates(blocks[:, 0], blocks[:, 1: d + 1], blocks[:, -1],
-                       blocks[:, d + 1: 2 * d + 1] if options["second_order"] else None,
-                       resampled, z)
+    found = estimates(
+        blocks[:, 0],
+        blocks[:, 1 : d + 1],
+        blocks[:, -1],
+        blocks[:, d + 1 : 2 * d + 1] if options["second_order"] else None,
+        resampled,
+        z,
+    )
     grouped = _grouped_blocks(space, normal, n, steps)
-    if grouped is None:   # a single group explains all the variance
+    if grouped is None:  # a single group explains all the variance
         ones = np.ones((1, normal.shape[1]))
-        found |= {"S1_group": ones, "ST_group": ones,
-                  "S1_group_conf": 0 * ones, "ST_group_conf": 0 * ones}
+        found |= {
+            "S1_group": ones,
+            "ST_group": ones,
+            "S1_group_conf": 0 * ones,
+            "ST_group_conf": 0 * ones,
+        }
     else:
         a, ab, b = grouped
-        found |= {k.replace("S1", "S1_group").replace("ST", "ST_group"): v
-                  for k, v in estimates(a, ab, b, None, resampled, z).items()}
+        found |= {
+            k.replace("S1", "S1_group").replace("ST", "ST_group"): v
+            for k, v in estimates(a, ab, b, None, resampled, z).items()
+        }
     variables = {key: out.labelled(_dims(key), value, coords) for key, value in found.items()}
     variables["mean"] = out.labelled((), main.mean(axis=0))
     variables["variance"] = out.labelled((), main.var(axis=0, ddof=1))
-    return xr.Dataset(variables, attrs={"n_used": len(values),
-                                        "n_failed": len(out.values) - len(values), "n": n,
-                                        **attrs})
+    return xr.Dataset(
+        variables,
+        attrs={"n_used": len(values), "n_failed": len(out.values) - len(values), "n": n, **attrs},
+    )
 
 
 def _dims(key: str) -> tuple[str, ...]:
@@ -226,8 +265,9 @@ def _dims(key: str) -> tuple[str, ...]:
     return ("group",) if "group" in key else ("input",)
 
 
-def _grouped_blocks(space: InputSpace, values: np.ndarray, n: int, steps: int
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def _grouped_blocks(
+    space: InputSpace, values: np.ndarray, n: int, steps: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """``A``, ``AB_G`` per group (``(n, groups, P)``) and ``B``, or None when there
     is a single group."""
     import numpy as np
@@ -235,9 +275,11 @@ def _grouped_blocks(space: InputSpace, values: np.ndarray, n: int, steps: int
     if len(space.groups) < 2:
         return None
     blocks = values[: n * steps].reshape(n, steps, -1)
-    extra = iter(values[n * steps:].reshape(-1, n, values.shape[1]))
-    ab = [blocks[:, 1 + space.names.index(members[0])] if len(members) == 1 else next(extra)
-          for members in space.groups.values()]
+    extra = iter(values[n * steps :].reshape(-1, n, values.shape[1]))
+    ab = [
+        blocks[:, 1 + space.names.index(members[0])] if len(members) == 1 else next(extra)
+        for members in space.groups.values()
+    ]
     return blocks[:, 0], np.stack(ab, axis=1), blocks[:, -1]
 
 
@@ -249,7 +291,14 @@ def _footprint(options: Options, inputs: int) -> tuple[int, int, str]:
 
 
 METHOD = Method(
-    name="sobol", options=SobolOptions, sampling=("n", "second_order"), sample=sample,
-    analyze=analyze, iid=lambda options: True, indices=True, summary=("S1", "ST"),
-    footprint=_footprint)
+    name="sobol",
+    options=SobolOptions,
+    sampling=("n", "second_order"),
+    sample=sample,
+    analyze=analyze,
+    iid=lambda options: True,
+    indices=True,
+    summary=("S1", "ST"),
+    footprint=_footprint,
+)
 """Every row of a Saltelli design is a draw from the joint distribution."""

@@ -53,8 +53,7 @@ class Selection:
     loo_residuals: np.ndarray
 
 
-def path(matrix: np.ndarray, y: np.ndarray, solver: str,
-         length: int | None = None) -> np.ndarray:
+def path(matrix: np.ndarray, y: np.ndarray, solver: str, length: int | None = None) -> np.ndarray:
     """Columns of ``matrix`` in the order the solver takes them, constant first.
 
     Parameters
@@ -93,8 +92,9 @@ def path(matrix: np.ndarray, y: np.ndarray, solver: str,
     return np.concatenate([[0], 1 + np.asarray(active, dtype=int)])
 
 
-def _standardised(matrix: np.ndarray, y: np.ndarray, rows: np.ndarray,
-                  values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _standardised(
+    matrix: np.ndarray, y: np.ndarray, rows: np.ndarray, values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """The non-constant columns of ``rows`` and the ``values``, centred and scaled by
     the means and column norms of ``matrix`` and ``y`` (the training rows)."""
     mean = matrix[:, 1:].mean(axis=0)
@@ -102,8 +102,9 @@ def _standardised(matrix: np.ndarray, y: np.ndarray, rows: np.ndarray,
     return (rows[:, 1:] - mean) / np.where(norms > 0, norms, 1.0), values - y.mean()
 
 
-def held_out_curve(matrix: np.ndarray, y: np.ndarray, solver: str, train: np.ndarray,
-                   held: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def held_out_curve(
+    matrix: np.ndarray, y: np.ndarray, solver: str, train: np.ndarray, held: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """The solver's path on the ``train`` rows and the residuals of every prefix's
     least-squares fit at the ``held`` rows.
 
@@ -126,9 +127,13 @@ def held_out_curve(matrix: np.ndarray, y: np.ndarray, solver: str, train: np.nda
         return order, y[held, None] - matrix[held][:, order] @ coefficients
 
 
-def _omp_order(x: np.ndarray, target: np.ndarray, steps: int,
-               x_held: np.ndarray | None = None,
-               target_held: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _omp_order(
+    x: np.ndarray,
+    target: np.ndarray,
+    steps: int,
+    x_held: np.ndarray | None = None,
+    target_held: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Columns in the order orthogonal matching pursuit activates them (standardised
     columns ``x`` and ``target``), and the residuals at held-out rows.
 
@@ -159,8 +164,11 @@ def _omp_order(x: np.ndarray, target: np.ndarray, steps: int,
     free = np.ones(terms, dtype=bool)
     scale = max(float(np.linalg.norm(target)), TINY)
     best, best_length = np.inf, 0
-    while len(taken) < steps and free.any() and (
-            x_held is None or len(taken) <= PAST_BEST * best_length + EXTRA_STEPS):
+    while (
+        len(taken) < steps
+        and free.any()
+        and (x_held is None or len(taken) <= PAST_BEST * best_length + EXTRA_STEPS)
+    ):
         scores = np.where(free, np.abs(x.T @ residual), -1.0)
         column = int(np.argmax(scores))
         if scores[column] <= TINY * scale:
@@ -172,7 +180,7 @@ def _omp_order(x: np.ndarray, target: np.ndarray, steps: int,
         second = basis[:, :k].T @ v
         v -= basis[:, :k] @ second
         norm = float(np.linalg.norm(v))
-        if norm < RANK_TOLERANCE:        # a combination of the columns taken
+        if norm < RANK_TOLERANCE:  # a combination of the columns taken
             continue
         basis[:, k] = v / norm
         basis_held[:, k] = (held[:, column] - basis_held[:, :k] @ (first + second)) / norm
@@ -180,14 +188,13 @@ def _omp_order(x: np.ndarray, target: np.ndarray, steps: int,
         residual -= basis[:, k] * step
         curve.append(curve[-1] - basis_held[:, k] * step)
         taken.append(column)
-        error = float(np.mean(curve[-1]**2)) if len(held) else 0.0
+        error = float(np.mean(curve[-1] ** 2)) if len(held) else 0.0
         if error < best:
             best, best_length = error, len(taken)
     return np.asarray(taken, dtype=int), np.column_stack(curve) if len(held) else curve[0]
 
 
-def prefix_fits(columns: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray,
-                                                               np.ndarray]:
+def prefix_fits(columns: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Least squares on every prefix of ``columns`` ``(n, k)``, at once.
 
     Returns
@@ -230,8 +237,9 @@ def correction(n: int, size: np.ndarray, inverse_trace: np.ndarray) -> np.ndarra
     return np.where((size < n) & np.isfinite(factor), factor, np.inf)
 
 
-def select(matrix: np.ndarray, y: np.ndarray, solver: str,
-           folds: list[np.ndarray] | None = None) -> Selection:
+def select(
+    matrix: np.ndarray, y: np.ndarray, solver: str, folds: list[np.ndarray] | None = None
+) -> Selection:
     """Terms of ``matrix`` for the targets ``y`` ``(n, K)``: every term for ``ols``
     (any ``K``), else the solver's path for the single target, cut at the length
     whose K-fold error is smallest (each fold's own path and fits on its training
@@ -259,8 +267,13 @@ def select(matrix: np.ndarray, y: np.ndarray, solver: str,
     order = path(matrix, y[:, 0], solver, length=best + 1)
     coefficients, loo, _ = prefix_fits(matrix[:, order], y[:, 0])
     last = len(order) - 1
-    return Selection(order, coefficients[:, last: last + 1], errors[best: best + 1],
-                     residuals[:, best: best + 1], loo[:, last: last + 1])
+    return Selection(
+        order,
+        coefficients[:, last : last + 1],
+        errors[best : best + 1],
+        residuals[:, best : best + 1],
+        loo[:, last : last + 1],
+    )
 
 
 def _full(matrix: np.ndarray, y: np.ndarray, folds: list[np.ndarray] | None) -> Selection:
@@ -269,7 +282,7 @@ def _full(matrix: np.ndarray, y: np.ndarray, folds: list[np.ndarray] | None) -> 
     with np.errstate(all="ignore"):
         coefficients = solve_triangular(r, q.T @ y)
         loo = loo_residuals(y - matrix @ coefficients, (q**2).sum(axis=1)[:, None])
-        inverse_trace = (solve_triangular(r, np.eye(len(r)))**2).sum()
+        inverse_trace = (solve_triangular(r, np.eye(len(r))) ** 2).sum()
     if folds is None:
         residuals = loo * np.sqrt(correction(len(y), np.array(len(r)), inverse_trace))
     else:
@@ -278,8 +291,9 @@ def _full(matrix: np.ndarray, y: np.ndarray, folds: list[np.ndarray] | None) -> 
             train = np.setdiff1d(np.arange(len(y)), held)
             fitted = np.linalg.lstsq(matrix[train], y[train], rcond=None)[0]
             residuals[held] = y[held] - matrix[held] @ fitted
-    return Selection(np.arange(matrix.shape[1]), coefficients, relative_error(residuals, y),
-                     residuals, loo)
+    return Selection(
+        np.arange(matrix.shape[1]), coefficients, relative_error(residuals, y), residuals, loo
+    )
 
 
 def relative_error(residuals: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -288,13 +302,15 @@ def relative_error(residuals: np.ndarray, y: np.ndarray) -> np.ndarray:
     variance = y.var(axis=0)
     with np.errstate(all="ignore"):
         mean_square = (residuals**2).mean(axis=0)
-        errors = np.where(variance > 0, mean_square / variance,
-                          np.where(mean_square > 0, np.inf, 0.0))
+        errors = np.where(
+            variance > 0, mean_square / variance, np.where(mean_square > 0, np.inf, 0.0)
+        )
     return np.where(np.isfinite(errors), errors, np.inf)
 
 
-def _held_out(matrix: np.ndarray, y: np.ndarray, solver: str,
-              folds: list[np.ndarray]) -> np.ndarray:
+def _held_out(
+    matrix: np.ndarray, y: np.ndarray, solver: str, folds: list[np.ndarray]
+) -> np.ndarray:
     """Held-out residuals ``(n, L)`` of every path length up to the longest fold's,
     each fold's path and fits chosen on its training rows; a fold whose path ended
     sooner (it fitted exactly, or its held-out error had long stopped falling) keeps
@@ -307,7 +323,7 @@ def _held_out(matrix: np.ndarray, y: np.ndarray, solver: str,
     residuals = np.empty((len(y), longest))
     for held, curve in curves:
         residuals[held, : curve.shape[1]] = curve
-        residuals[held, curve.shape[1]:] = curve[:, -1:]
+        residuals[held, curve.shape[1] :] = curve[:, -1:]
     return residuals
 
 

@@ -38,9 +38,18 @@ def verdict(errors: np.ndarray, threshold: float = MAX_ERROR) -> tuple[np.ndarra
     if reliable.all():
         return reliable, ""
     worst = float(np.nanmax(errors))
-    share = "" if errors.size == 1 else \
-        f" at {int((~reliable).sum())} of {errors.size} points (worst {worst:.3g})"
-    return reliable, (f"honest (cross-validated) error {worst:.3g} of the variance" if not share
-                      else f"honest (cross-validated) error above {threshold:g}{share}") + \
-        f" exceeds {threshold:g}: the indices may be off by about that much; " \
-        f"use more runs or a Saltelli (sobol) analysis"
+    share = (
+        ""
+        if errors.size == 1
+        else f" at {int((~reliable).sum())} of {errors.size} points (worst {worst:.3g})"
+    )
+    return (
+        reliable,
+        (
+            f"honest (cross-validated) error {worst:.3g} of the variance"
+            if not share
+            else f"honest (cross-validated) error above {threshold:g}{share}"
+        )
+        + f" exceeds {threshold:g}: the indices may be off by about that much; "
+        f"use more runs or a Saltelli (sobol) analysis",
+    )

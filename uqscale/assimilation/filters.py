@@ -41,16 +41,29 @@ def gaspari_cohn(distance: np.ndarray, radius: float) -> np.ndarray:
     [1.0, 0.0, 0.0]
     """
     r = np.abs(np.asarray(distance, dtype=float)) / radius
-    inner = -r**5 / 4 + r**4 / 2 + 5 * r**3 / 8 - 5 * r**2 / 3 + 1
+    inner = -(r**5) / 4 + r**4 / 2 + 5 * r**3 / 8 - 5 * r**2 / 3 + 1
     with np.errstate(divide="ignore"):
-        outer = (r**5 / 12 - r**4 / 2 + 5 * r**3 / 8 + 5 * r**2 / 3 - 5 * r + 4
-                 - 2 / (3 * np.where(r > 0, r, 1.0)))
+        outer = (
+            r**5 / 12
+            - r**4 / 2
+            + 5 * r**3 / 8
+            + 5 * r**2 / 3
+            - 5 * r
+            + 4
+            - 2 / (3 * np.where(r > 0, r, 1.0))
+        )
     return np.where(r <= 1, inner, np.where(r < 2, outer, 0.0))
 
 
-def enkf(states: np.ndarray, predicted: np.ndarray, y: np.ndarray, error_std: np.ndarray,
-         rng: np.random.Generator, inflation: float = 1.0,
-         taper: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+def enkf(
+    states: np.ndarray,
+    predicted: np.ndarray,
+    y: np.ndarray,
+    error_std: np.ndarray,
+    rng: np.random.Generator,
+    inflation: float = 1.0,
+    taper: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """The stochastic EnKF: every member assimilates the observations plus its own
     draw of their errors.
 
@@ -86,22 +99,30 @@ def enkf(states: np.ndarray, predicted: np.ndarray, y: np.ndarray, error_std: np
     return states + (perturbed - predicted) @ gain.T
 
 
-def _transform(predicted_anomalies: np.ndarray, innovation: np.ndarray,
-               precision: np.ndarray) -> np.ndarray:
+def _transform(
+    predicted_anomalies: np.ndarray, innovation: np.ndarray, precision: np.ndarray
+) -> np.ndarray:
     """Weights ``(N, N)`` of the ETKF: member ``i`` of the analysis is the forecast
     mean plus ``anomalies.T @ weights[:, i]`` (Hunt et al. 2007, eqs. 20-24)."""
     members = len(predicted_anomalies)
-    scaled = predicted_anomalies * precision            # Y R^-1, (N, m)
-    values, vectors = np.linalg.eigh((members - 1) * np.eye(members)
-                                     + scaled @ predicted_anomalies.T)
-    covariance = (vectors / values) @ vectors.T          # P~a, symmetric
+    scaled = predicted_anomalies * precision  # Y R^-1, (N, m)
+    values, vectors = np.linalg.eigh(
+        (members - 1) * np.eye(members) + scaled @ predicted_anomalies.T
+    )
+    covariance = (vectors / values) @ vectors.T  # P~a, symmetric
     mean_weights = covariance @ scaled @ innovation
     root = (vectors * np.sqrt((members - 1) / values)) @ vectors.T
     return mean_weights[:, None] + root
 
 
-def etkf(states: np.ndarray, predicted: np.ndarray, y: np.ndarray, error_std: np.ndarray,
-         rng: np.random.Generator | None = None, inflation: float = 1.0) -> np.ndarray:
+def etkf(
+    states: np.ndarray,
+    predicted: np.ndarray,
+    y: np.ndarray,
+    error_std: np.ndarray,
+    rng: np.random.Generator | None = None,
+    inflation: float = 1.0,
+) -> np.ndarray:
     """The ensemble transform Kalman filter (deterministic: ``rng`` is unused).
 
     Parameters
@@ -128,9 +149,15 @@ def etkf(states: np.ndarray, predicted: np.ndarray, y: np.ndarray, error_std: np
     return mean + weights.T @ (states - mean)
 
 
-def letkf(states: np.ndarray, predicted: np.ndarray, y: np.ndarray, error_std: np.ndarray,
-          rng: np.random.Generator | None, inflation: float,
-          taper: np.ndarray) -> np.ndarray:
+def letkf(
+    states: np.ndarray,
+    predicted: np.ndarray,
+    y: np.ndarray,
+    error_std: np.ndarray,
+    rng: np.random.Generator | None,
+    inflation: float,
+    taper: np.ndarray,
+) -> np.ndarray:
     """The local ETKF (Hunt et al. 2007): each state variable is updated with its own
     transform, from the observations whose tapered weight is positive.
 
@@ -159,7 +186,10 @@ def letkf(states: np.ndarray, predicted: np.ndarray, y: np.ndarray, error_std: n
     analysis = np.empty_like(states)
     for i in range(states.shape[1]):
         near = taper[i] > 0
-        weights = _transform(predicted_anomalies[:, near], (y - predicted_mean)[near],
-                             taper[i, near] * error_std[near] ** -2)
+        weights = _transform(
+            predicted_anomalies[:, near],
+            (y - predicted_mean)[near],
+            taper[i, near] * error_std[near] ** -2,
+        )
         analysis[:, i] = mean[i] + weights.T @ anomalies[:, i]
     return analysis

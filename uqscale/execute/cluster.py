@@ -111,11 +111,14 @@ def profile_config(execution: Execution, base_dir: Path | None) -> dict[str, Any
         kind = name or execution.cluster
         config = {"jobqueue": {kind: registered(kind)}}
     elif name:
-        raise StudyError("execution.profile", f"no profile '{name}' in cluster/profiles/ of "
-                                              f"the study's folder, its parents or the "
-                                              f"working directory, and none packaged (those "
-                                              f"are {', '.join(BATCH_KINDS)}); give a path "
-                                              f"to a YAML file")
+        raise StudyError(
+            "execution.profile",
+            f"no profile '{name}' in cluster/profiles/ of "
+            f"the study's folder, its parents or the "
+            f"working directory, and none packaged (those "
+            f"are {', '.join(BATCH_KINDS)}); give a path "
+            f"to a YAML file",
+        )
     else:
         return {}
     # Environment variables (DASK_JOBQUEUE__SLURM__QUEUE=long) override the profile,
@@ -132,8 +135,9 @@ def _read_profile(path: Path) -> Mapping[str, Any]:
     try:
         config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as error:
-        raise StudyError("execution.profile", f"cannot read {path}: "
-                                              f"{str(error).splitlines()[0]}") from None
+        raise StudyError(
+            "execution.profile", f"cannot read {path}: {str(error).splitlines()[0]}"
+        ) from None
     if not isinstance(config, Mapping):
         raise StudyError("execution.profile", f"{path}: not a mapping of dask config")
     return config
@@ -152,8 +156,9 @@ def _dotted(config: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, 
 
 
 @contextmanager
-def open_client(execution: Execution, base_dir: Path | None = None,
-                shared_dir: Path | None = None) -> Iterator:
+def open_client(
+    execution: Execution, base_dir: Path | None = None, shared_dir: Path | None = None
+) -> Iterator:
     """Yield a ``distributed.Client`` for ``execution``; close what was started here.
 
     Parameters
@@ -180,8 +185,10 @@ def open_client(execution: Execution, base_dir: Path | None = None,
         import dask_jobqueue  # noqa: F401  (same: the jobqueue defaults)
     # A key set on top of a section that does not exist yet makes the section on
     # leaving, dropping defaults that were loaded meanwhile: hence the imports above.
-    with dask.config.set(profile_config(execution, base_dir)), \
-            _client(execution, shared_dir or base_dir or Path.cwd()) as client:
+    with (
+        dask.config.set(profile_config(execution, base_dir)),
+        _client(execution, shared_dir or base_dir or Path.cwd()) as client,
+    ):
         yield client
 
 
@@ -200,8 +207,10 @@ def _client(execution: Execution, shared_dir: Path) -> Iterator:
             _prepare(client)
             yield client
     else:
-        with _jobqueue_cluster(execution, shared_dir) as (cluster, refused), \
-                Client(cluster) as client:
+        with (
+            _jobqueue_cluster(execution, shared_dir) as (cluster, refused),
+            Client(cluster) as client,
+        ):
             _wait_for_workers(client, 1, refused, type(cluster).__name__)
             _prepare(client)
             yield client
@@ -221,10 +230,15 @@ def _running_scheduler(execution: Execution, field: str):
     try:
         return Client(address, timeout=f"{CONNECT_SECONDS}s")
     except (OSError, ValueError, TypeError) as error:
-        hint = ("; a TLS scheduler needs distributed.comm.tls.ca-file and client.cert/key in "
-                "dask config" if address.startswith("tls://") else "")
-        raise UqscaleError(f"cannot reach the Dask scheduler {where}: "
-                           f"{_first_line(error)}{hint}") from None
+        hint = (
+            "; a TLS scheduler needs distributed.comm.tls.ca-file and client.cert/key in "
+            "dask config"
+            if address.startswith("tls://")
+            else ""
+        )
+        raise UqscaleError(
+            f"cannot reach the Dask scheduler {where}: {_first_line(error)}{hint}"
+        ) from None
 
 
 def _prepare(client) -> None:
@@ -269,10 +283,16 @@ def local_cluster_options(execution: Execution, tls: bool = True) -> dict[str, A
     from distributed.security import Security
 
     security = {"protocol": "tls://", "security": Security.temporary()} if tls else {}
-    return {"n_workers": execution.workers, "threads_per_worker": 1, "processes": True,
-            "host": "127.0.0.1", "dashboard_address": "127.0.0.1:0",
-            "silence_logs": logging.ERROR, "resources": execution.resources or None,
-            **security}
+    return {
+        "n_workers": execution.workers,
+        "threads_per_worker": 1,
+        "processes": True,
+        "host": "127.0.0.1",
+        "dashboard_address": "127.0.0.1:0",
+        "silence_logs": logging.ERROR,
+        "resources": execution.resources or None,
+        **security,
+    }
 
 
 def jobqueue_keywords(execution: Execution, shared_dir: Path) -> dict[str, Any]:
@@ -331,9 +351,11 @@ def _jobqueue_cluster(execution: Execution, shared_dir: Path) -> Iterator:
     try:
         cluster = cls(job_cls=Job, **keywords)
     except (TypeError, ValueError) as error:
-        raise StudyError("execution.jobqueue", f"{cls.__name__}: {_first_line(error)} (set "
-                                               f"it in the profile or in execution.jobqueue)"
-                         ) from None
+        raise StudyError(
+            "execution.jobqueue",
+            f"{cls.__name__}: {_first_line(error)} (set "
+            f"it in the profile or in execution.jobqueue)",
+        ) from None
     try:
         if execution.maximum_jobs is not None:
             # At least one job: a run always has work for it, and adapt() would
@@ -381,35 +403,45 @@ def _address_in(path: Path) -> str:
         except (OSError, ValueError, AttributeError) as error:  # half written, or not JSON
             problem = f"it is not a scheduler file ({_first_line(error)})"
         time.sleep(0.1)
-    raise UqscaleError(f"scheduler file {path}: {problem} after {CONNECT_SECONDS} s; write "
-                       f"it with: dask scheduler --scheduler-file {path}")
+    raise UqscaleError(
+        f"scheduler file {path}: {problem} after {CONNECT_SECONDS} s; write "
+        f"it with: dask scheduler --scheduler-file {path}"
+    )
 
 
-def _wait_for_workers(client, count: int, refused: list[BaseException] | None = None,
-                      kind: str = "") -> None:
+def _wait_for_workers(
+    client, count: int, refused: list[BaseException] | None = None, kind: str = ""
+) -> None:
     """Wait until ``count`` workers are connected; give up at once when a batch job
     submission was refused and no worker is there."""
     deadline = time.monotonic() + WORKER_WAIT_SECONDS
     while True:
         try:
-            client.wait_for_workers(count, timeout=0.5 if refused is not None else
-                                    WORKER_WAIT_SECONDS)
+            client.wait_for_workers(
+                count, timeout=0.5 if refused is not None else WORKER_WAIT_SECONDS
+            )
             return
         except TimeoutError:
             pass
         if refused:
-            raise UqscaleError(f"{kind} could not submit a worker job: "
-                               f"{_submission_error(refused[0])}")
+            raise UqscaleError(
+                f"{kind} could not submit a worker job: {_submission_error(refused[0])}"
+            )
         if time.monotonic() > deadline:
-            raise UqscaleError(f"no Dask worker joined within {WORKER_WAIT_SECONDS} s; check "
-                               f"the batch queue (squeue/qstat) and the job logs")
+            raise UqscaleError(
+                f"no Dask worker joined within {WORKER_WAIT_SECONDS} s; check "
+                f"the batch queue (squeue/qstat) and the job logs"
+            )
 
 
 def describe(client) -> Mapping[str, Any]:
     """Where a run ran: scheduler address, workers, dashboard (for provenance)."""
     info = client.scheduler_info()
-    return {"scheduler": client.scheduler.address, "workers": len(info["workers"]),
-            "dashboard": client.dashboard_link if _dashboard_up(info) else None}
+    return {
+        "scheduler": client.scheduler.address,
+        "workers": len(info["workers"]),
+        "dashboard": client.dashboard_link if _dashboard_up(info) else None,
+    }
 
 
 def _dashboard_up(info: Mapping[str, Any]) -> bool:

@@ -32,8 +32,7 @@ class FailFast:
         Finished samples needed before deciding.
     """
 
-    def __init__(self, enabled: bool, resume_hint: str,
-                 threshold: int = FAIL_FAST_SAMPLES) -> None:
+    def __init__(self, enabled: bool, resume_hint: str, threshold: int = FAIL_FAST_SAMPLES) -> None:
         self.enabled = enabled
         self.resume_hint = resume_hint
         self.threshold = threshold
@@ -51,7 +50,7 @@ class FailFast:
         self.kinds.update((f.step, f.error) for f in result.failures)
         self.example = self.example or (result.failures[0] if result.failures else None)
         if len(self.kinds) > 1 or sum(self.kinds.values()) < self.finished:
-            self.decided = True   # some sample succeeded, or they fail differently
+            self.decided = True  # some sample succeeded, or they fail differently
         elif self.finished >= self.threshold:
             raise StoppedEarlyError(self.message())
 
@@ -59,11 +58,14 @@ class FailFast:
         """The stop message: the error, the traceback's tail and what to do."""
         failure = self.example
         assert failure is not None
-        lines = [line for line in failure.traceback.splitlines()
-                 if line.strip(" ^~")]           # not the caret lines under the code
+        lines = [
+            line for line in failure.traceback.splitlines() if line.strip(" ^~")
+        ]  # not the caret lines under the code
         tail = "\n".join("    " + line for line in lines[-3:])
-        return (f"stopped early: the first {self.finished} samples all failed in step "
-                f"'{failure.step}' with {failure.error}: {failure.message}\n"
-                + (f"{tail}\n" if tail else "")
-                + f"fix the model, then `{self.resume_hint}` (finished batches are "
-                  f"stored; execution.fail_fast: false runs on regardless)")
+        return (
+            f"stopped early: the first {self.finished} samples all failed in step "
+            f"'{failure.step}' with {failure.error}: {failure.message}\n"
+            + (f"{tail}\n" if tail else "")
+            + f"fix the model, then `{self.resume_hint}` (finished batches are "
+            f"stored; execution.fail_fast: false runs on regardless)"
+        )

@@ -48,8 +48,9 @@ def limit_worker_kills(client) -> None:
         client.run_on_scheduler(lower)
 
 
-def isolate(client, pipeline: Pipeline, start: int, inputs: Mapping[str, np.ndarray],
-            submit: Submit) -> object:
+def isolate(
+    client, pipeline: Pipeline, start: int, inputs: Mapping[str, np.ndarray], submit: Submit
+) -> object:
     """Evaluate again, each Python call in a forked child, the batch starting at
     ``start`` that was running or waiting on a worker that died.
 

@@ -44,16 +44,22 @@ class ClusterKind:
         return self.jobqueue_class is not None
 
 
-KINDS: dict[str, ClusterKind] = {kind.name: kind for kind in (
-    ClusterKind("local", "an embedded LocalCluster on this machine (TLS, per-run certificate)"),
-    ClusterKind("address", "a running Dask scheduler at execution.address", requires="address"),
-    ClusterKind("scheduler_file", "a running Dask scheduler named in a scheduler file",
-                requires="scheduler_file"),
-    ClusterKind("slurm", "workers as SLURM batch jobs", jobqueue_class="SLURMCluster"),
-    ClusterKind("pbs", "workers as PBS/Torque batch jobs", jobqueue_class="PBSCluster"),
-    ClusterKind("sge", "workers as Grid Engine batch jobs", jobqueue_class="SGECluster"),
-    ClusterKind("lsf", "workers as IBM LSF batch jobs", jobqueue_class="LSFCluster"),
-)}
+KINDS: dict[str, ClusterKind] = {
+    kind.name: kind
+    for kind in (
+        ClusterKind("local", "an embedded LocalCluster on this machine (TLS, per-run certificate)"),
+        ClusterKind("address", "a running Dask scheduler at execution.address", requires="address"),
+        ClusterKind(
+            "scheduler_file",
+            "a running Dask scheduler named in a scheduler file",
+            requires="scheduler_file",
+        ),
+        ClusterKind("slurm", "workers as SLURM batch jobs", jobqueue_class="SLURMCluster"),
+        ClusterKind("pbs", "workers as PBS/Torque batch jobs", jobqueue_class="PBSCluster"),
+        ClusterKind("sge", "workers as Grid Engine batch jobs", jobqueue_class="SGECluster"),
+        ClusterKind("lsf", "workers as IBM LSF batch jobs", jobqueue_class="LSFCluster"),
+    )
+}
 CLUSTERS: tuple[str, ...] = tuple(KINDS)
 """Every kind's name, in the table's order."""
 BATCH_KINDS: tuple[str, ...] = tuple(name for name, kind in KINDS.items() if kind.is_batch)

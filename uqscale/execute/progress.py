@@ -36,8 +36,9 @@ class Progress:
         Draw at all; by default only when ``stream`` is a terminal.
     """
 
-    def __init__(self, total: int, stream: TextIO | None = None,
-                 enabled: bool | None = None) -> None:
+    def __init__(
+        self, total: int, stream: TextIO | None = None, enabled: bool | None = None
+    ) -> None:
         self.stream = stream or sys.stderr
         self.enabled = self.stream.isatty() if enabled is None else enabled
         self.total = total
@@ -71,8 +72,10 @@ class Progress:
         rate = self.done / elapsed if elapsed > 0 else 0.0
         left = (self.total - self.done) / rate if rate > 0 else float("inf")
         eta = clock(left) if left != float("inf") else "?"
-        return (f"[{bar:<{WIDTH}}] {self.done:>{len(str(self.total))}}/{self.total} samples  "
-                f"{self.failed} failed  {self.retried} retried  {rate:.1f}/s  ETA {eta}")
+        return (
+            f"[{bar:<{WIDTH}}] {self.done:>{len(str(self.total))}}/{self.total} samples  "
+            f"{self.failed} failed  {self.retried} retried  {rate:.1f}/s  ETA {eta}"
+        )
 
     def close(self) -> None:
         """End the line."""
@@ -97,8 +100,13 @@ class Ticker:
         Seconds before the first line (fast steps print nothing).
     """
 
-    def __init__(self, label: str, enabled: bool | None = None, stream: TextIO | None = None,
-                 delay: float = 2.0) -> None:
+    def __init__(
+        self,
+        label: str,
+        enabled: bool | None = None,
+        stream: TextIO | None = None,
+        delay: float = 2.0,
+    ) -> None:
         self.label = label
         self.stream = stream or sys.stderr
         self.enabled = self.stream.isatty() if enabled is None else enabled

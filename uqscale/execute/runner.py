@@ -52,8 +52,9 @@ worker, so that the launcher keeps up with many workers."""
 SLOTS_REFRESH_SECONDS = 1.0
 
 
-def batch_size_for(seconds_per_sample: float, remaining: int, workers: int,
-                   launcher_seconds: float = 0.0) -> int:
+def batch_size_for(
+    seconds_per_sample: float, remaining: int, workers: int, launcher_seconds: float = 0.0
+) -> int:
     """Samples for the next batch, when ``remaining`` samples are not yet submitted
     and ``workers`` single-threaded workers share them; ``launcher_seconds`` is what
     handling one finished batch costs the launcher (gathering, storing), which must
@@ -145,8 +146,7 @@ def _counting_warnings(function: Callable, *args: Any) -> Warned:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         value = function(*args)
-    return Warned(value, earlier + Counter(f"{w.category.__name__}: {w.message}"
-                                           for w in caught))
+    return Warned(value, earlier + Counter(f"{w.category.__name__}: {w.message}" for w in caught))
 
 
 def submit_batch(client, pipeline: Pipeline, start: int, inputs: dict[str, np.ndarray]):
@@ -155,19 +155,32 @@ def submit_batch(client, pipeline: Pipeline, start: int, inputs: dict[str, np.nd
     The future's value is a :class:`Warned` batch result."""
     stages = pipeline.stages
     if len(stages) == 1 and not stages[0][0]:
-        return client.submit(_counting_warnings, evaluate_batch, pipeline, start, inputs,
-                             pure=False)
+        return client.submit(
+            _counting_warnings, evaluate_batch, pipeline, start, inputs, pure=False
+        )
     state = (start, inputs)
     for stage, (resources, _) in enumerate(stages):
-        state = client.submit(_counting_warnings, evaluate_stage, pipeline, stage, state,
-                              resources=resources or None, pure=False)
+        state = client.submit(
+            _counting_warnings,
+            evaluate_stage,
+            pipeline,
+            stage,
+            state,
+            resources=resources or None,
+            pure=False,
+        )
     return state
 
 
-def run_batches(client, pipeline: Pipeline, names: tuple[str, ...], design: np.ndarray,
-                todo: list[tuple[int, int]],
-                on_result: Callable[[BatchResult, Counter[str]], None],
-                batch_size: int | None = None) -> None:
+def run_batches(
+    client,
+    pipeline: Pipeline,
+    names: tuple[str, ...],
+    design: np.ndarray,
+    todo: list[tuple[int, int]],
+    on_result: Callable[[BatchResult, Counter[str]], None],
+    batch_size: int | None = None,
+) -> None:
     """Evaluate the sample ranges ``todo`` of ``design`` and pass each batch's result
     and the warnings its models raised to ``on_result`` as it arrives (in completion
     order). An exception (from a task, ``on_result`` or Ctrl-C) cancels what is
@@ -205,8 +218,9 @@ def run_batches(client, pipeline: Pipeline, names: tuple[str, ...], design: np.n
             # result travels back.
             return probe if len(ranges_of) < slots else probe * PROBE_GROWTH
         launcher = measured["launcher"] / max(1, measured["batches"])
-        return batch_size_for(max(measured["seconds"], 1e-9) / measured["samples"],
-                              pending.remaining, slots, launcher)
+        return batch_size_for(
+            max(measured["seconds"], 1e-9) / measured["samples"], pending.remaining, slots, launcher
+        )
 
     def submit_more(queue) -> None:
         # Until a batch long enough to time the model has finished, one batch per
@@ -224,7 +238,7 @@ def run_batches(client, pipeline: Pipeline, names: tuple[str, ...], design: np.n
             ranges_of[future.key] = (a, b)
             queue.add(future)
 
-    limit_worker_kills(client)   # h16: a crashing sample kills one worker, not four
+    limit_worker_kills(client)  # h16: a crashing sample kills one worker, not four
     queue = as_completed()
     try:
         submit_more(queue)
@@ -238,20 +252,24 @@ def run_batches(client, pipeline: Pipeline, names: tuple[str, ...], design: np.n
                 # Crash isolation (uqscale.execute.isolation): the worker running the
                 # batch died; rerun it with each Python call in a forked child, so that
                 # only the samples at fault fail (ModelCrashed) and every other is kept.
-                value = isolate(client, pipeline, a,
-                                {name: column[a:b] for name, column in columns.items()},
-                                submit_batch)
+                value = isolate(
+                    client,
+                    pipeline,
+                    a,
+                    {name: column[a:b] for name, column in columns.items()},
+                    submit_batch,
+                )
                 warned, ran = (value if isinstance(value, Warned) else Warned(value)), False
                 result = warned.value
             future.release()
-            if ran:   # failed samples too: their time is spent all the same
+            if ran:  # failed samples too: their time is spent all the same
                 measured["seconds"] += result.seconds
                 measured["samples"] += b - a
                 measured["longest"] = max(measured["longest"], result.seconds)
             now = time.monotonic()
             if now - checked > SLOTS_REFRESH_SECONDS:
                 slots, checked = worker_slots(client), now
-            submit_more(queue)       # before storing: workers never wait for the disk
+            submit_more(queue)  # before storing: workers never wait for the disk
             on_result(result, warned.warnings)
             measured["launcher"] += time.perf_counter() - began
             measured["batches"] += 1

@@ -37,7 +37,7 @@ class StudyFolderPlugin(WorkerPlugin):
         if self.folder is not None and self.folder not in sys.path:
             sys.path.insert(0, self.folder)
         silence_dask_repeats()
-        with contextlib.suppress(ValueError):   # only possible in the main thread
+        with contextlib.suppress(ValueError):  # only possible in the main thread
             self._sigint = signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def teardown(self, worker) -> None:
@@ -55,5 +55,5 @@ def study_folder_on_workers(client, folder: Path | None):
     try:
         yield
     finally:
-        with contextlib.suppress(Exception):   # a scheduler already gone
+        with contextlib.suppress(Exception):  # a scheduler already gone
             client.unregister_worker_plugin(PLUGIN_NAME)

@@ -66,8 +66,11 @@ def _helpers(module: ModuleType, base: Path) -> set[Path]:
     found = set()
     for value in list(vars(module).values()):
         name = getattr(value, "__module__", None)
-        source = value if isinstance(value, ModuleType) else (
-            sys.modules.get(name) if isinstance(name, str) else None)
+        source = (
+            value
+            if isinstance(value, ModuleType)
+            else (sys.modules.get(name) if isinstance(name, str) else None)
+        )
         origin = getattr(source, "__file__", None)
         if origin and Path(origin).resolve().is_relative_to(root):
             found.add(Path(origin))

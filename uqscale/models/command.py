@@ -112,14 +112,20 @@ class Command:
         succeeded = False
         try:
             argv = self._render(workdir, {**self.step.parameters, **arguments})
-            execute(argv, workdir, self.step.timeout, f"models[{self.index}].command[0]",
-                    kept=self.step.workdirs != "remove")
+            execute(
+                argv,
+                workdir,
+                self.step.timeout,
+                f"models[{self.index}].command[0]",
+                kept=self.step.workdirs != "remove",
+            )
             outputs = self._read_outputs(workdir)
             succeeded = True
             return outputs
         finally:
-            if self.step.workdirs == "remove" or (succeeded
-                                                  and self.step.workdirs == "keep_failed"):
+            if self.step.workdirs == "remove" or (
+                succeeded and self.step.workdirs == "keep_failed"
+            ):
                 shutil.rmtree(workdir, ignore_errors=True)
 
     def _render(self, workdir: Path, values: Mapping[str, Any]) -> list[str]:
@@ -136,8 +142,11 @@ class Command:
             where = f"models[{self.index}].parser"
             returned = load_callable(step.parser, self.base_dir, where)(workdir)
             if not isinstance(returned, Mapping):
-                raise StudyError(where, f"'{step.parser}' must return a mapping from output "
-                                        f"name to value (got {type(returned).__name__})")
+                raise StudyError(
+                    where,
+                    f"'{step.parser}' must return a mapping from output "
+                    f"name to value (got {type(returned).__name__})",
+                )
             source = f"parser '{step.parser}'"
         else:
             scalars = {o.name for o in step.outputs if not o.dims}
@@ -146,9 +155,10 @@ class Command:
         missing = [name for name in step.output_names if name not in returned]
         if missing:
             given = ", ".join(map(str, returned)) or "nothing"
-            raise SampleFailedError("MissingOutput", f"{source} gave no output "
-                                                     f"{', '.join(map(repr, missing))} "
-                                                     f"(it gave: {given})")
+            raise SampleFailedError(
+                "MissingOutput",
+                f"{source} gave no output {', '.join(map(repr, missing))} (it gave: {given})",
+            )
         return dict(returned)
 
 
@@ -165,8 +175,11 @@ def find_program(program: str, base_dir: Path | None, path: str) -> str:
     if "/" not in program:
         found = shutil.which(program)
         if found is None:
-            raise StudyError(path, f"program '{program}' not found on PATH (write a program "
-                                   f"of the study folder as a path: './{program}')")
+            raise StudyError(
+                path,
+                f"program '{program}' not found on PATH (write a program "
+                f"of the study folder as a path: './{program}')",
+            )
         return os.path.abspath(found)
     folder = base_dir if base_dir is not None else Path.cwd()
     local = folder / program
@@ -184,8 +197,7 @@ def read_template(source: str, base_dir: Path | None, path: str) -> str:
         return (folder / source).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or str(error)
-        raise StudyError(path, f"cannot read template '{source}' in {folder} "
-                               f"({reason})") from None
+        raise StudyError(path, f"cannot read template '{source}' in {folder} ({reason})") from None
 
 
 def fresh_workdir(root: Path, step: str, sample: int) -> Path:
@@ -230,8 +242,9 @@ def prune_workdirs(root: Path, step: str) -> None:
             break
 
 
-def execute(argv: list[str], workdir: Path, timeout: float | None, path: str,
-            kept: bool = True) -> None:
+def execute(
+    argv: list[str], workdir: Path, timeout: float | None, path: str, kept: bool = True
+) -> None:
     """Run ``argv`` in ``workdir`` without a shell, as a new process group.
 
     Standard output and error go to ``stdout.txt`` and ``stderr.txt`` there. On
@@ -246,11 +259,16 @@ def execute(argv: list[str], workdir: Path, timeout: float | None, path: str,
     """
     with open(workdir / STDOUT_FILE, "wb") as out, open(workdir / STDERR_FILE, "wb") as err:
         try:
-            process = subprocess.Popen(argv, cwd=workdir, stdin=subprocess.DEVNULL,
-                                       stdout=out, stderr=err, start_new_session=True)
+            process = subprocess.Popen(
+                argv,
+                cwd=workdir,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
+            )
         except OSError as error:
-            raise StudyError(path, f"cannot run '{argv[0]}' "
-                                   f"({error.strerror or error})") from None
+            raise StudyError(path, f"cannot run '{argv[0]}' ({error.strerror or error})") from None
     name = Path(argv[0]).name
     try:
         code = process.wait(timeout=timeout)

@@ -52,7 +52,7 @@ class Pipeline:
     nonfinite: str
     commands: Mapping[int, Command] = field(default_factory=dict)
     workdir_root: Path | None = None
-    swept: str | None = None   # a resolution sweep's parameter: config of umbridge steps
+    swept: str | None = None  # a resolution sweep's parameter: config of umbridge steps
     in_child: bool = False
     """Run every Python call in a forked child, with or without a timeout, so that a
     sample that crashes its process fails alone (:mod:`uqscale.execute.isolation`)."""
@@ -77,24 +77,43 @@ class Pipeline:
         """
         order = step_order(study.models, study.input_names)
         # A step without its own timeout takes the study's (execution.timeout).
-        models = [dataclasses.replace(step, timeout=step.timeout or study.execution.timeout)
-                  for step in study.models]
+        models = [
+            dataclasses.replace(step, timeout=step.timeout or study.execution.timeout)
+            for step in study.models
+        ]
         if study.resolution is not None:
             # The swept parameter comes per sample from the design, like an input.
             swept = study.resolution.parameter
-            models = [dataclasses.replace(
-                step, inputs=(*step.inputs, swept),
-                parameters={k: v for k, v in step.parameters.items() if k != swept})
-                if swept in step.parameters else step for step in models]
-        commands = {i: Command.from_step(models[i], i, study.base_dir)
-                    for i in order if models[i].command is not None}
+            models = [
+                dataclasses.replace(
+                    step,
+                    inputs=(*step.inputs, swept),
+                    parameters={k: v for k, v in step.parameters.items() if k != swept},
+                )
+                if swept in step.parameters
+                else step
+                for step in models
+            ]
+        commands = {
+            i: Command.from_step(models[i], i, study.base_dir)
+            for i in order
+            if models[i].command is not None
+        }
         root = None
         if commands:
-            root = Path(workdir_root or Path(tempfile.gettempdir())
-                        / f"uqscale-{study.name}-{uuid.uuid4().hex[:8]}").absolute()
-        return cls(tuple((i, models[i]) for i in order), study.base_dir,
-                   study.execution.retries, study.execution.nonfinite, commands, root,
-                   study.resolution.parameter if study.resolution is not None else None)
+            root = Path(
+                workdir_root
+                or Path(tempfile.gettempdir()) / f"uqscale-{study.name}-{uuid.uuid4().hex[:8]}"
+            ).absolute()
+        return cls(
+            tuple((i, models[i]) for i in order),
+            study.base_dir,
+            study.execution.retries,
+            study.execution.nonfinite,
+            commands,
+            root,
+            study.resolution.parameter if study.resolution is not None else None,
+        )
 
     @property
     def stages(self) -> tuple[tuple[dict[str, float], tuple[int, ...]], ...]:
@@ -116,7 +135,7 @@ class Pipeline:
                 load_callable(step.python, self.base_dir, f"models[{index}].python")
             if step.parser is not None:
                 load_callable(step.parser, self.base_dir, f"models[{index}].parser")
-            if step.umbridge is not None:   # the server's sizes, if it is up
+            if step.umbridge is not None:  # the server's sizes, if it is up
                 check_server(step, index, self.swept)
 
 
@@ -142,9 +161,9 @@ def evaluate_batch(pipeline: Pipeline, start: int, inputs: Mapping[str, np.ndarr
     return _finish(pipeline, state)
 
 
-def evaluate_stage(pipeline: Pipeline, stage: int,
-                   previous: BatchState | tuple[int, Mapping[str, np.ndarray]]
-                   ) -> BatchState | BatchResult:
+def evaluate_stage(
+    pipeline: Pipeline, stage: int, previous: BatchState | tuple[int, Mapping[str, np.ndarray]]
+) -> BatchState | BatchResult:
     """Run the steps of one stage (see :attr:`Pipeline.stages`): the first stage
     takes ``(start, inputs)``, later ones the state the previous stage returned; the
     last returns the batch's result. Each stage is its own Dask task, so it can ask
@@ -156,8 +175,9 @@ def evaluate_stage(pipeline: Pipeline, stage: int,
 
 def _begin(start: int, inputs: Mapping[str, np.ndarray]) -> BatchState:
     size = len(next(iter(inputs.values())))
-    return BatchState(BatchResult(start, start + size, {}), dict(inputs),
-                      np.ones(size, dtype=bool), tuple(inputs))
+    return BatchState(
+        BatchResult(start, start + size, {}), dict(inputs), np.ones(size, dtype=bool), tuple(inputs)
+    )
 
 
 def _run_steps(pipeline: Pipeline, state: BatchState, positions) -> BatchState:
@@ -171,8 +191,9 @@ def _run_steps(pipeline: Pipeline, state: BatchState, positions) -> BatchState:
         model = _model(pipeline, index, step)
         kwargs = {name: values[name][rows] for name in step.inputs}
         began = time.perf_counter()
-        produced, failed, extra = _run_step(model, step, index, kwargs, result.start + rows,
-                                            pipeline.retries)
+        produced, failed, extra = _run_step(
+            model, step, index, kwargs, result.start + rows, pipeline.retries
+        )
         result.retried += extra
         result.seconds += time.perf_counter() - began
         failed.update(nonfinite_failures(produced, failed, pipeline.nonfinite))
@@ -184,8 +205,11 @@ def _run_steps(pipeline: Pipeline, state: BatchState, positions) -> BatchState:
         for local, (error, message, tb, attempts) in sorted(failed.items()):
             alive[rows[local]] = False
             at = {name: float(values[name][rows[local]]) for name in state.inputs}
-            result.failures.append(Failure(result.start + int(rows[local]), step.name, error,
-                                           message, tb, attempts, at))
+            result.failures.append(
+                Failure(
+                    result.start + int(rows[local]), step.name, error, message, tb, attempts, at
+                )
+            )
     return state
 
 
@@ -199,7 +223,7 @@ def _finish(pipeline: Pipeline, state: BatchState) -> BatchResult:
 
 def _model(pipeline: Pipeline, index: int, step: ModelStep) -> Model:
     """Step ``models[index]`` as ``model(sample, arguments)``, whatever its kind."""
-    if step.umbridge is not None:   # uqscale.models.umbridge: several samples in flight
+    if step.umbridge is not None:  # uqscale.models.umbridge: several samples in flight
         return UmbridgeClient(step, index, pipeline.swept)
     if index in pipeline.commands:
         command, root = pipeline.commands[index], pipeline.workdir_root
@@ -211,15 +235,23 @@ def _model(pipeline: Pipeline, index: int, step: ModelStep) -> Model:
     def isolated(sample: int, arguments: Mapping[str, Any]) -> Any:
         # A vectorised call holds a whole batch: it gets the timeout of each sample.
         count = len(next(iter(arguments.values()))) if step.vectorized and arguments else 1
-        return call_in_child(function, {**arguments, **step.parameters},
-                             step.timeout * count if step.timeout else None)
+        return call_in_child(
+            function,
+            {**arguments, **step.parameters},
+            step.timeout * count if step.timeout else None,
+        )
 
     return isolated
 
 
-def _run_step(model: Model, step: ModelStep, index: int, kwargs: dict[str, np.ndarray],
-              samples: np.ndarray, retries: int
-              ) -> tuple[dict[str, np.ndarray], dict[int, tuple], int]:
+def _run_step(
+    model: Model,
+    step: ModelStep,
+    index: int,
+    kwargs: dict[str, np.ndarray],
+    samples: np.ndarray,
+    retries: int,
+) -> tuple[dict[str, np.ndarray], dict[int, tuple], int]:
     """Outputs ``(rows, *field)`` of one step, ``{row: failure details}`` and the
     number of extra attempts made; ``samples`` holds the design indices of the rows."""
     count = len(samples)
@@ -227,16 +259,19 @@ def _run_step(model: Model, step: ModelStep, index: int, kwargs: dict[str, np.nd
         try:
             returned = model(int(samples[0]), kwargs)
             return check_outputs(returned, step, index, count), {}, 0
-        except StudyError:   # a program gone from the worker: no sample can run
+        except StudyError:  # a program gone from the worker: no sample can run
             raise
-        except Exception:   # ContractError too: the samples at fault are found below
+        except Exception:  # ContractError too: the samples at fault are found below
             if count == 1 and retries == 0:
                 return {}, {0: _describe(1)}, 0
             # Isolate the failing samples by running them one at a time.
     # A model with a map method (an umbridge step) runs several samples at once.
-    outcomes = list(getattr(model, "map", map)(
-        lambda row: _call_one(model, step, index, kwargs, row, int(samples[row]), retries),
-        range(count)))
+    outcomes = list(
+        getattr(model, "map", map)(
+            lambda row: _call_one(model, step, index, kwargs, row, int(samples[row]), retries),
+            range(count),
+        )
+    )
     retried = sum(attempts - 1 for _, attempts in outcomes)
     per_sample = [outcome for outcome, _ in outcomes]
     failed = {row: r for row, r in enumerate(per_sample) if isinstance(r, tuple)}
@@ -244,8 +279,7 @@ def _run_step(model: Model, step: ModelStep, index: int, kwargs: dict[str, np.nd
     if not good:
         return {}, failed, retried
     # Every good result holds one row: arrays (1, *field).
-    combined = {name: np.full((count, *value.shape[1:]), np.nan)
-                for name, value in good[0].items()}
+    combined = {name: np.full((count, *value.shape[1:]), np.nan) for name, value in good[0].items()}
     for row, result in enumerate(per_sample):
         if isinstance(result, dict):
             for name, value in result.items():
@@ -253,12 +287,18 @@ def _run_step(model: Model, step: ModelStep, index: int, kwargs: dict[str, np.nd
     return combined, failed, retried
 
 
-def _call_one(model: Model, step: ModelStep, index: int, kwargs: dict[str, np.ndarray],
-              row: int, sample: int, retries: int
-              ) -> tuple[dict[str, np.ndarray] | tuple, int]:
+def _call_one(
+    model: Model,
+    step: ModelStep,
+    index: int,
+    kwargs: dict[str, np.ndarray],
+    row: int,
+    sample: int,
+    retries: int,
+) -> tuple[dict[str, np.ndarray] | tuple, int]:
     """One sample's outputs (or failure details) and the attempts it took."""
     if step.vectorized:
-        arguments = {k: v[row: row + 1] for k, v in kwargs.items()}
+        arguments = {k: v[row : row + 1] for k, v in kwargs.items()}
     else:
         arguments = {k: v[row].item() for k, v in kwargs.items()}
     attempt = 0
@@ -268,10 +308,15 @@ def _call_one(model: Model, step: ModelStep, index: int, kwargs: dict[str, np.nd
             returned = model(sample, arguments)
             if step.vectorized:
                 return check_outputs(returned, step, index, 1), attempt
-            return check_outputs({k: [v] for k, v in as_mapping(returned, step, index).items()},
-                                 step, index, 1, per_sample=True), attempt
+            return check_outputs(
+                {k: [v] for k, v in as_mapping(returned, step, index).items()},
+                step,
+                index,
+                1,
+                per_sample=True,
+            ), attempt
         except ContractError:
-            return _describe(attempt), attempt    # the same result again: no retry
+            return _describe(attempt), attempt  # the same result again: no retry
         except StudyError:
             raise
         except Exception:

@@ -23,8 +23,9 @@ from uqscale.models.command import SampleFailedError
 TRACEBACK_LINES = 12
 
 
-def call_in_child(function: Callable[..., Any], kwargs: Mapping[str, Any],
-                  timeout: float | None) -> Any:
+def call_in_child(
+    function: Callable[..., Any], kwargs: Mapping[str, Any], timeout: float | None
+) -> Any:
     """Return ``function(**kwargs)`` computed in a child process (waiting for it at
     most ``timeout`` seconds; for ever when None).
 
@@ -60,12 +61,15 @@ def call_in_child(function: Callable[..., Any], kwargs: Mapping[str, Any],
     if data is None:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-        raise SampleFailedError("Timeout", f"the model ran longer than {timeout:g} s; "
-                                           f"its process was killed")
+        raise SampleFailedError(
+            "Timeout", f"the model ran longer than {timeout:g} s; its process was killed"
+        )
     _, status = os.waitpid(pid, 0)
     if not data:
-        raise SampleFailedError("ModelCrashed", f"the model's process died "
-                                                f"({_describe_status(status)}) without a result")
+        raise SampleFailedError(
+            "ModelCrashed",
+            f"the model's process died ({_describe_status(status)}) without a result",
+        )
     answer = pickle.loads(data)
     if answer[0] == "ok":
         return answer[1]

@@ -66,8 +66,9 @@ def _forget(module_name: str) -> None:
 
 def _import(module_name: str, base_dir: Path | None, path: str):
     top = module_name.split(".")[0]
-    local = base_dir is not None and ((base_dir / top).is_dir()
-                                      or (base_dir / f"{top}.py").is_file())
+    local = base_dir is not None and (
+        (base_dir / top).is_dir() or (base_dir / f"{top}.py").is_file()
+    )
     if local:
         _forget_if_elsewhere(top, base_dir)
         sys.path.insert(0, str(base_dir))
@@ -77,8 +78,9 @@ def _import(module_name: str, base_dir: Path | None, path: str):
         where = f" (looked in {base_dir} and installed packages)" if base_dir else ""
         raise StudyError(path, f"cannot import '{module_name}'{where}: {error}") from None
     except Exception as error:  # the model's own module failed while importing
-        raise StudyError(path, f"importing '{module_name}' raised "
-                               f"{type(error).__name__}: {error}") from None
+        raise StudyError(
+            path, f"importing '{module_name}' raised {type(error).__name__}: {error}"
+        ) from None
     finally:
         if local:
             sys.path.remove(str(base_dir))

@@ -39,14 +39,17 @@ def as_mapping(returned: Any, step: ModelStep, index: int) -> Mapping[str, Any]:
     """``returned`` if it is a mapping; else the step breaks its contract
     (:class:`ContractError`)."""
     if not isinstance(returned, Mapping):
-        raise ContractError(f"models[{index}].python",
-                         f"'{step.python}' must return a mapping from output name to value "
-                         f"(got {type(returned).__name__})")
+        raise ContractError(
+            f"models[{index}].python",
+            f"'{step.python}' must return a mapping from output name to value "
+            f"(got {type(returned).__name__})",
+        )
     return returned
 
 
-def check_outputs(returned: Any, step: ModelStep, index: int, count: int,
-                   per_sample: bool = False) -> dict[str, np.ndarray]:
+def check_outputs(
+    returned: Any, step: ModelStep, index: int, count: int, per_sample: bool = False
+) -> dict[str, np.ndarray]:
     """The declared outputs as float arrays ``(count, *field)``; contract breaches raise
     :class:`ContractError`."""
     returned = as_mapping(returned, step, index)
@@ -54,13 +57,18 @@ def check_outputs(returned: Any, step: ModelStep, index: int, count: int,
     for k, spec in enumerate(step.outputs):
         path = f"models[{index}].outputs[{k}]"
         if spec.name not in returned:
-            raise ContractError(path, f"'{step.python}' did not return output '{spec.name}' "
-                                   f"(it returned: {', '.join(map(str, returned)) or 'nothing'})")
+            raise ContractError(
+                path,
+                f"'{step.python}' did not return output '{spec.name}' "
+                f"(it returned: {', '.join(map(str, returned)) or 'nothing'})",
+            )
         try:
             array = np.asarray(returned[spec.name], dtype=float)
         except (TypeError, ValueError):
-            raise ContractError(path, f"output '{spec.name}' must be numeric (got "
-                                      f"{type(returned[spec.name]).__name__})") from None
+            raise ContractError(
+                path,
+                f"output '{spec.name}' must be numeric (got {type(returned[spec.name]).__name__})",
+            ) from None
         if array.ndim == 0 and not spec.dims:
             array = np.full(count, float(array))
         if array.ndim != 1 + len(spec.dims) or array.shape[0] != count:
@@ -69,20 +77,26 @@ def check_outputs(returned: Any, step: ModelStep, index: int, count: int,
                 got, what, wanted = array.shape[1:], "per sample", sizes
             else:
                 got, what, wanted = array.shape, f"for a batch of {count}", [str(count), *sizes]
-            raise ContractError(path, f"output '{spec.name}' has shape {got} {what}; "
-                                      f"expected ({', '.join(wanted)}{',' * (len(wanted) == 1)}) "
-                                      f"from its declared dims {list(spec.dims)}")
+            raise ContractError(
+                path,
+                f"output '{spec.name}' has shape {got} {what}; "
+                f"expected ({', '.join(wanted)}{',' * (len(wanted) == 1)}) "
+                f"from its declared dims {list(spec.dims)}",
+            )
         for axis, dim in enumerate(spec.dims, start=1):
             if dim in spec.coords and array.shape[axis] != len(spec.coords[dim]):
-                raise ContractError(f"{path}.coords.{dim}",
-                                    f"has {len(spec.coords[dim])} values but the model returned "
-                                    f"{array.shape[axis]} points along '{dim}'")
+                raise ContractError(
+                    f"{path}.coords.{dim}",
+                    f"has {len(spec.coords[dim])} values but the model returned "
+                    f"{array.shape[axis]} points along '{dim}'",
+                )
         result[spec.name] = array
     return result
 
 
-def nonfinite_failures(produced: dict[str, np.ndarray], failed: dict[int, tuple],
-                        policy: str) -> dict[int, tuple]:
+def nonfinite_failures(
+    produced: dict[str, np.ndarray], failed: dict[int, tuple], policy: str
+) -> dict[int, tuple]:
     """``{row: failure details}`` of rows with a NaN or infinite output that are not
     in ``failed`` already; none under the policy ``keep``."""
     if policy == "keep" or not produced:
@@ -92,9 +106,12 @@ def nonfinite_failures(produced: dict[str, np.ndarray], failed: dict[int, tuple]
         flat = array.reshape(len(array), -1)
         for row in np.flatnonzero(~np.isfinite(flat).all(axis=1)):
             if int(row) not in failed and int(row) not in bad:
-                bad[int(row)] = ("NonFiniteOutput",
-                                 f"output '{name}' is not finite "
-                                 f"({flat[row][~np.isfinite(flat[row])][0]}); set "
-                                 f"execution.nonfinite: keep to keep such samples", "", 1)
+                bad[int(row)] = (
+                    "NonFiniteOutput",
+                    f"output '{name}' is not finite "
+                    f"({flat[row][~np.isfinite(flat[row])][0]}); set "
+                    f"execution.nonfinite: keep to keep such samples",
+                    "",
+                    1,
+                )
     return bad
-

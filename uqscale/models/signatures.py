@@ -66,11 +66,16 @@ def check_models(study: Study, try_medians: bool = False) -> int:
         Listing every problem found (a missing program or module raises the
         :class:`StudyError` of the import at once).
     """
-    pipeline = Pipeline.from_study(study)   # finds programs, reads templates
-    pipeline.check()                        # imports every module
-    problems = [problem for index, step in pipeline.steps if step.python is not None
-                for problem in signature_problems(step, index, load_callable(
-                    step.python, study.base_dir, f"models[{index}].python"))]
+    pipeline = Pipeline.from_study(study)  # finds programs, reads templates
+    pipeline.check()  # imports every module
+    problems = [
+        problem
+        for index, step in pipeline.steps
+        if step.python is not None
+        for problem in signature_problems(
+            step, index, load_callable(step.python, study.base_dir, f"models[{index}].python")
+        )
+    ]
     tried = 0
     if not problems and try_medians:
         tried, problems = _tried(study, pipeline)
@@ -79,8 +84,7 @@ def check_models(study: Study, try_medians: bool = False) -> int:
     return tried
 
 
-def signature_problems(step: ModelStep, index: int, function: Callable
-                       ) -> list[tuple[str, str]]:
+def signature_problems(step: ModelStep, index: int, function: Callable) -> list[tuple[str, str]]:
     """Arguments ``models[index]`` passes that ``function`` does not take, and
     arguments it requires that the step does not pass.
 
@@ -94,22 +98,34 @@ def signature_problems(step: ModelStep, index: int, function: Callable
     """
     try:
         signature = inspect.signature(function)
-    except (TypeError, ValueError):   # a builtin without a signature: nothing to check
+    except (TypeError, ValueError):  # a builtin without a signature: nothing to check
         return []
     accepted = signature.parameters
     open_ended = any(p.kind is p.VAR_KEYWORD for p in accepted.values())
     where = f"function {step.python}"
     passed = {name: f"models[{index}].inputs[{k}]" for k, name in enumerate(step.inputs)}
     passed |= {name: f"models[{index}].parameters.{name}" for name in step.parameters}
-    problems = [(path, f"{where} has no parameter '{name}'") for name, path in passed.items()
-                if not open_ended and (name not in accepted
-                                       or accepted[name].kind is inspect.Parameter.VAR_POSITIONAL
-                                       or accepted[name].kind is inspect.Parameter.POSITIONAL_ONLY)]
-    problems += [(f"models[{index}].python", f"{where} requires argument '{name}', which is "
-                                             f"neither an input nor a parameter of the step")
-                 for name, p in accepted.items()
-                 if p.default is p.empty and name not in passed
-                 and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    problems = [
+        (path, f"{where} has no parameter '{name}'")
+        for name, path in passed.items()
+        if not open_ended
+        and (
+            name not in accepted
+            or accepted[name].kind is inspect.Parameter.VAR_POSITIONAL
+            or accepted[name].kind is inspect.Parameter.POSITIONAL_ONLY
+        )
+    ]
+    problems += [
+        (
+            f"models[{index}].python",
+            f"{where} requires argument '{name}', which is "
+            f"neither an input nor a parameter of the step",
+        )
+        for name, p in accepted.items()
+        if p.default is p.empty
+        and name not in passed
+        and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
     return problems
 
 
@@ -133,14 +149,16 @@ def _tried(study: Study, pipeline: Pipeline) -> tuple[int, list[tuple[str, str]]
     medians = space.to_physical(np.full((TRY_SAMPLES, len(space.names)), 0.5))
     inputs = {name: medians[:, j].copy() for j, name in enumerate(space.names)}
     if study.resolution is not None:
-        inputs[study.resolution.parameter] = np.full(TRY_SAMPLES,
-                                                     study.resolution.spacings()[0])
+        inputs[study.resolution.parameter] = np.full(TRY_SAMPLES, study.resolution.spacings()[0])
     result = evaluate_batch(dataclasses.replace(pipeline, steps=tuple(steps)), 0, inputs)
     index_of = {step.name: index for index, step in steps}
     seen: dict[str, tuple[str, str]] = {}
     for failure in result.failures:
-        seen.setdefault(failure.step, (
-            f"models[{index_of[failure.step]}].python",
-            f"--try: {failure.error} on a batch of medians: {failure.message}"))
+        seen.setdefault(
+            failure.step,
+            (
+                f"models[{index_of[failure.step]}].python",
+                f"--try: {failure.error} on a batch of medians: {failure.message}",
+            ),
+        )
     return len(steps), list(seen.values())
-

@@ -52,16 +52,16 @@ def _requests():
     try:
         import requests
     except ImportError:
-        raise StudyError("umbridge", "needs the umbridge extra: pip install "
-                                     "'uqscale[umbridge]'") from None
+        raise StudyError(
+            "umbridge", "needs the umbridge extra: pip install 'uqscale[umbridge]'"
+        ) from None
     return requests
 
 
 def plain_config(values: Mapping[str, Any]) -> dict[str, Any]:
     """``values`` as JSON-ready config: whole floats as integers (a grid level of
     ``3.0`` from the design travels as ``3``)."""
-    return {k: int(v) if isinstance(v, float) and v.is_integer() else v
-            for k, v in values.items()}
+    return {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in values.items()}
 
 
 def read_answer(text: str) -> Any:
@@ -77,8 +77,9 @@ def read_answer(text: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError:
-        return json.loads(PYTHON_NONFINITE.sub(
-            lambda m: "NaN" if m.group(1) == "nan" else "Infinity", text))
+        return json.loads(
+            PYTHON_NONFINITE.sub(lambda m: "NaN" if m.group(1) == "nan" else "Infinity", text)
+        )
 
 
 class UmbridgeClient:
@@ -112,8 +113,9 @@ class UmbridgeClient:
         """``evaluate(row)`` for every row, ``concurrency`` of them in flight, in order."""
         rows = list(rows)
         try:
-            with ThreadPoolExecutor(max_workers=max(1, min(self.server.concurrency,
-                                                           len(rows)))) as pool:
+            with ThreadPoolExecutor(
+                max_workers=max(1, min(self.server.concurrency, len(rows)))
+            ) as pool:
                 return list(pool.map(evaluate, rows))
         finally:
             self.close()
@@ -142,23 +144,25 @@ class UmbridgeClient:
             For a connection that fails after its retries, an HTTP error, the model's
             error answer or a timeout.
         """
-        config = plain_config({**self.step.parameters, **{
-            k: v for k, v in arguments.items() if k == self.swept}})
+        config = plain_config(
+            {**self.step.parameters, **{k: v for k, v in arguments.items() if k == self.swept}}
+        )
         values = [float(v) for k, v in arguments.items() if k != self.swept]
         sizes = self.input_sizes()
         if sum(sizes) != len(values):
             raise inputs_mismatch(self.step, self.index, sizes, len(values))
-        vectors = [values[a:b] for a, b in itertools.pairwise(itertools.accumulate(sizes,
-                                                                                   initial=0))]
-        answer = self.post("Evaluate", {"input": vectors, "config": config},
-                           self.step.timeout)
+        vectors = [
+            values[a:b] for a, b in itertools.pairwise(itertools.accumulate(sizes, initial=0))
+        ]
+        answer = self.post("Evaluate", {"input": vectors, "config": config}, self.step.timeout)
         return self._outputs(answer)
 
     def input_sizes(self) -> list[int]:
         """``/InputSizes`` with the step's fixed parameters as config, asked once."""
         if self._input_sizes is None:
-            answer = self.post("InputSizes", {"config": plain_config(self.step.parameters)},
-                               self.step.timeout)
+            answer = self.post(
+                "InputSizes", {"config": plain_config(self.step.parameters)}, self.step.timeout
+            )
             self._input_sizes = [int(s) for s in answer["inputSizes"]]
         return self._input_sizes
 
@@ -178,22 +182,25 @@ class UmbridgeClient:
         url = f"{self.server.url.rstrip('/')}/{route}"
         for attempt in range(self.server.connect_retries + 1):
             try:
-                response = self._session().post(url, json={"name": self.server.name, **body},
-                                                timeout=timeout)
+                response = self._session().post(
+                    url, json={"name": self.server.name, **body}, timeout=timeout
+                )
                 break
             except requests.ConnectionError as error:
                 if attempt == self.server.connect_retries:
                     raise SampleFailedError(
                         "UmbridgeConnectionError",
-                        f"{url}: no connection after {attempt + 1} attempts "
-                        f"({_short(error)})") from None
-                time.sleep(BACKOFF_SECONDS * 2 ** attempt)
+                        f"{url}: no connection after {attempt + 1} attempts ({_short(error)})",
+                    ) from None
+                time.sleep(BACKOFF_SECONDS * 2**attempt)
             except requests.Timeout:
-                raise SampleFailedError("UmbridgeTimeout", f"{url}: no answer within "
-                                                           f"{timeout:g} s") from None
+                raise SampleFailedError(
+                    "UmbridgeTimeout", f"{url}: no answer within {timeout:g} s"
+                ) from None
             except requests.RequestException as error:
-                raise SampleFailedError("UmbridgeConnectionError",
-                                        f"{url}: {_short(error)}") from None
+                raise SampleFailedError(
+                    "UmbridgeConnectionError", f"{url}: {_short(error)}"
+                ) from None
         return self._answer(url, response)
 
     def _session(self):
@@ -211,16 +218,23 @@ class UmbridgeClient:
             answer = None
         error = answer.get("error") if isinstance(answer, dict) else None
         if response.status_code >= 400:
-            what = (f"{error.get('type')}: {error.get('message')}" if isinstance(error, dict)
-                    else response.text.strip())
-            raise SampleFailedError("UmbridgeHTTPError", f"{url}: HTTP {response.status_code}"
-                                                         f" {_short(what)}")
+            what = (
+                f"{error.get('type')}: {error.get('message')}"
+                if isinstance(error, dict)
+                else response.text.strip()
+            )
+            raise SampleFailedError(
+                "UmbridgeHTTPError", f"{url}: HTTP {response.status_code} {_short(what)}"
+            )
         if isinstance(error, dict):
-            raise SampleFailedError("UmbridgeModelError", f"{url}: {error.get('type')}: "
-                                                          f"{_short(error.get('message'))}")
+            raise SampleFailedError(
+                "UmbridgeModelError", f"{url}: {error.get('type')}: {_short(error.get('message'))}"
+            )
         if not isinstance(answer, dict):
-            raise SampleFailedError("MalformedOutput", f"{url}: the answer is not a JSON "
-                                                       f"object: {_short(response.text)}")
+            raise SampleFailedError(
+                "MalformedOutput",
+                f"{url}: the answer is not a JSON object: {_short(response.text)}",
+            )
         return answer
 
     def _outputs(self, answer: Mapping[str, Any]) -> dict[str, Any]:
@@ -228,22 +242,29 @@ class UmbridgeClient:
         step, path = self.step, f"models[{self.index}].outputs"
         if not isinstance(vectors, list) or len(vectors) != len(step.outputs):
             got = len(vectors) if isinstance(vectors, list) else type(vectors).__name__
-            raise StudyError(path, f"step '{step.name}': model '{self.server.name}' returned "
-                                   f"{got} output vectors; the step declares "
-                                   f"{len(step.outputs)} outputs")
+            raise StudyError(
+                path,
+                f"step '{step.name}': model '{self.server.name}' returned "
+                f"{got} output vectors; the step declares "
+                f"{len(step.outputs)} outputs",
+            )
         outputs = {}
         for spec, vector in zip(step.outputs, vectors, strict=True):
             array = np.asarray(vector, dtype=float)
             if not spec.dims:
                 if array.size != 1:
-                    raise StudyError(path, f"step '{step.name}': output '{spec.name}' is a "
-                                           f"scalar but its vector holds {array.size} numbers;"
-                                           f" declare dims for a field")
+                    raise StudyError(
+                        path,
+                        f"step '{step.name}': output '{spec.name}' is a "
+                        f"scalar but its vector holds {array.size} numbers;"
+                        f" declare dims for a field",
+                    )
                 outputs[spec.name] = float(array.reshape(()))
             elif all(dim in spec.coords for dim in spec.dims):
                 shape = tuple(len(spec.coords[dim]) for dim in spec.dims)
-                outputs[spec.name] = (array.reshape(shape) if array.size == math.prod(shape)
-                                      else array)
+                outputs[spec.name] = (
+                    array.reshape(shape) if array.size == math.prod(shape) else array
+                )
             else:
                 outputs[spec.name] = array
         return outputs
@@ -277,17 +298,25 @@ def check_server(step: ModelStep, index: int, swept: str | None = None) -> None:
     try:
         info = requests.get(f"{base}/Info", timeout=CHECK_TIMEOUT_SECONDS).json()
     except (requests.RequestException, ValueError) as error:
-        print(f"warning: {where}: step '{step.name}': the UM-Bridge server at {server.url} "
-              f"does not answer ({_short(error)}); its model is not checked",
-              file=sys.stderr)
+        print(
+            f"warning: {where}: step '{step.name}': the UM-Bridge server at {server.url} "
+            f"does not answer ({_short(error)}); its model is not checked",
+            file=sys.stderr,
+        )
         return
     if info.get("protocolVersion") != PROTOCOL_VERSION:
-        raise StudyError(f"{where}.url", f"step '{step.name}': {server.url} speaks UM-Bridge "
-                                         f"protocol {info.get('protocolVersion')}, not 1.0")
+        raise StudyError(
+            f"{where}.url",
+            f"step '{step.name}': {server.url} speaks UM-Bridge "
+            f"protocol {info.get('protocolVersion')}, not 1.0",
+        )
     if server.name not in info.get("models", []):
-        raise StudyError(f"{where}.name", f"step '{step.name}': {server.url} serves no model "
-                                          f"'{server.name}' (it serves: "
-                                          f"{', '.join(info.get('models', [])) or 'none'})")
+        raise StudyError(
+            f"{where}.name",
+            f"step '{step.name}': {server.url} serves no model "
+            f"'{server.name}' (it serves: "
+            f"{', '.join(info.get('models', [])) or 'none'})",
+        )
     client = UmbridgeClient(step, index)
     try:
         support = client.post("ModelInfo", {}, CHECK_TIMEOUT_SECONDS).get("support", {})
@@ -295,38 +324,57 @@ def check_server(step: ModelStep, index: int, swept: str | None = None) -> None:
         inputs = client.post("InputSizes", config, CHECK_TIMEOUT_SECONDS)["inputSizes"]
         outputs = client.post("OutputSizes", config, CHECK_TIMEOUT_SECONDS)["outputSizes"]
     except (SampleFailedError, KeyError) as error:
-        raise StudyError(where, f"step '{step.name}': {server.url} does not describe model "
-                                f"'{server.name}' ({_short(error)})") from None
+        raise StudyError(
+            where,
+            f"step '{step.name}': {server.url} does not describe model "
+            f"'{server.name}' ({_short(error)})",
+        ) from None
     finally:
         client.close()
-    _check_sizes(step, index, support, inputs, outputs,
-                 [name for name in step.inputs if name != swept])
+    _check_sizes(
+        step, index, support, inputs, outputs, [name for name in step.inputs if name != swept]
+    )
 
 
-def _check_sizes(step: ModelStep, index: int, support: Mapping[str, Any],
-                 inputs: list[int], outputs: list[int], names: list[str]) -> None:
+def _check_sizes(
+    step: ModelStep,
+    index: int,
+    support: Mapping[str, Any],
+    inputs: list[int],
+    outputs: list[int],
+    names: list[str],
+) -> None:
     path, name = f"models[{index}]", step.umbridge.name
     if not support.get("Evaluate", False):
-        raise StudyError(f"{path}.umbridge.name", f"step '{step.name}': model '{name}' does "
-                                                  f"not support Evaluate")
+        raise StudyError(
+            f"{path}.umbridge.name", f"step '{step.name}': model '{name}' does not support Evaluate"
+        )
     if sum(inputs) != len(names):
         raise inputs_mismatch(step, index, inputs, len(names))
     if len(outputs) != len(step.outputs):
-        raise StudyError(f"{path}.outputs", f"step '{step.name}' declares {len(step.outputs)} "
-                                            f"outputs but model '{name}' gives "
-                                            f"{len(outputs)} output vectors (sizes {outputs})")
+        raise StudyError(
+            f"{path}.outputs",
+            f"step '{step.name}' declares {len(step.outputs)} "
+            f"outputs but model '{name}' gives "
+            f"{len(outputs)} output vectors (sizes {outputs})",
+        )
     for k, (spec, size) in enumerate(zip(step.outputs, outputs, strict=True)):
         if not spec.dims and size != 1:
-            raise StudyError(f"{path}.outputs[{k}]", f"step '{step.name}': output "
-                                                     f"'{spec.name}' is a scalar but model "
-                                                     f"'{name}' gives a vector of {size}")
+            raise StudyError(
+                f"{path}.outputs[{k}]",
+                f"step '{step.name}': output "
+                f"'{spec.name}' is a scalar but model "
+                f"'{name}' gives a vector of {size}",
+            )
 
 
 def inputs_mismatch(step: ModelStep, index: int, sizes: list[int], count: int) -> StudyError:
     """The error for a step whose ``count`` inputs do not fill input vectors ``sizes``."""
-    return StudyError(f"models[{index}].inputs",
-                      f"step '{step.name}' has {count} inputs but model "
-                      f"'{step.umbridge.name}' takes {sum(sizes)} numbers (input sizes {sizes})")
+    return StudyError(
+        f"models[{index}].inputs",
+        f"step '{step.name}' has {count} inputs but model "
+        f"'{step.umbridge.name}' takes {sum(sizes)} numbers (input sizes {sizes})",
+    )
 
 
 def _short(value: Any) -> str:

@@ -65,8 +65,11 @@ def options_text(options: dict[str, Any]) -> str:
     >>> options_text({"order": 8, "sparse": False, "quantiles": (0.05, 0.95), "n": None})
     'order 8, sparse false, quantiles [0.05, 0.95]'
     """
-    return ", ".join(f"{k} {json.dumps(list(v) if isinstance(v, tuple) else v)}"
-                     .replace('"', "") for k, v in options.items() if v is not None)
+    return ", ".join(
+        f"{k} {json.dumps(list(v) if isinstance(v, tuple) else v)}".replace('"', "")
+        for k, v in options.items()
+        if v is not None
+    )
 
 
 def stamp(text: str | None) -> str:
@@ -82,16 +85,26 @@ def stamp(text: str | None) -> str:
 def summary_cards(data: RunData) -> Cards:
     """Samples, failures, wall time, where it ran and (if any) verification."""
     samples, failed = data.indices.get("samples", 0), data.indices.get("failed", 0)
-    items = [("samples", number(samples), "neutral"),
-             ("failed", f"{number(failed)}" + (f" ({100 * failed / samples:.1f} %)"
-                                                if failed and samples else ""),
-              "bad" if failed else "good"),
-             ("wall time", duration(wall_seconds(data.provenance)), "neutral"),
-             ("ran on", where(data), "neutral")]
+    items = [
+        ("samples", number(samples), "neutral"),
+        (
+            "failed",
+            f"{number(failed)}"
+            + (f" ({100 * failed / samples:.1f} %)" if failed and samples else ""),
+            "bad" if failed else "good",
+        ),
+        ("wall time", duration(wall_seconds(data.provenance)), "neutral"),
+        ("ran on", where(data), "neutral"),
+    ]
     if data.verification is not None:
         passed = sum(bool(c.get("passed")) for c in data.verification)
-        items.append(("verification", f"{passed} / {len(data.verification)} passed",
-                      "good" if passed == len(data.verification) else "bad"))
+        items.append(
+            (
+                "verification",
+                f"{passed} / {len(data.verification)} passed",
+                "good" if passed == len(data.verification) else "bad",
+            )
+        )
     return Cards(items)
 
 
@@ -124,36 +137,62 @@ def study_section(data: RunData, graph: Callable[[], str], colours: dict[str, st
     """
     study = data.study
     scale_of = data.scale_of
-    rows = [[item.name, describe_distribution(item),
-             Chip(scale_of[item.name], colours[scale_of[item.name]]), item.units or ""]
-            for item in study.inputs]
+    rows = [
+        [
+            item.name,
+            describe_distribution(item),
+            Chip(scale_of[item.name], colours[scale_of[item.name]]),
+            item.units or "",
+        ]
+        for item in study.inputs
+    ]
     blocks: list[Any] = [
-        Figure(graph, "model graph",
-               "The model graph from micro to macro: uncertain inputs grouped by scale (left, "
-               "one colour per scale group, used throughout the report), the model steps in "
-               "the order data flows through them, intermediate outputs on the arrows and "
-               "the final outputs (right)."),
-        Table(["input", "distribution", "scale", "units"], rows,
-              f"{plural(len(study.inputs), 'uncertain input')}, independent.",
-              collapsed=_inputs_summary(data) if len(rows) > FOLD_INPUTS else ""),
-        Table(["analysis", "method", "options"],
-              [[a.label, a.method, options_text(a.options)] for a in study.analysis]),
+        Figure(
+            graph,
+            "model graph",
+            "The model graph from micro to macro: uncertain inputs grouped by scale (left, "
+            "one colour per scale group, used throughout the report), the model steps in "
+            "the order data flows through them, intermediate outputs on the arrows and "
+            "the final outputs (right).",
+        ),
+        Table(
+            ["input", "distribution", "scale", "units"],
+            rows,
+            f"{plural(len(study.inputs), 'uncertain input')}, independent.",
+            collapsed=_inputs_summary(data) if len(rows) > FOLD_INPUTS else "",
+        ),
+        Table(
+            ["analysis", "method", "options"],
+            [[a.label, a.method, options_text(a.options)] for a in study.analysis],
+        ),
     ]
     resolution = getattr(study, "resolution", None)
     if resolution is not None:
         spacings = ", ".join(number(v) for v in resolution.spacings())
-        blocks.append(Note(f"Resolution sweep: the whole ensemble runs at {resolution.parameter}"
-                           f" = {spacings}" + (f"; process scale: {resolution.process_scale}"
-                                               if resolution.process_scale else "") + "."))
+        blocks.append(
+            Note(
+                f"Resolution sweep: the whole ensemble runs at {resolution.parameter}"
+                f" = {spacings}"
+                + (
+                    f"; process scale: {resolution.process_scale}"
+                    if resolution.process_scale
+                    else ""
+                )
+                + "."
+            )
+        )
     lead = study.description.strip() or f"Study {study.name}."
     return Section("study", "Study", lead, blocks)
 
 
 def _inputs_summary(data: RunData) -> str:
     kinds = Counter(i.distribution for i in data.study.inputs)
-    return (f"{plural(len(data.study.inputs), 'uncertain input')}: "
-            + ", ".join(f"{len(n)} {g}" for g, n in data.groups.items()) + "; "
-            + ", ".join(f"{c} {k}" for k, c in kinds.most_common()))
+    return (
+        f"{plural(len(data.study.inputs), 'uncertain input')}: "
+        + ", ".join(f"{len(n)} {g}" for g, n in data.groups.items())
+        + "; "
+        + ", ".join(f"{c} {k}" for k, c in kinds.most_common())
+    )
 
 
 def run_section(data: RunData) -> Section:
@@ -170,24 +209,43 @@ def run_section(data: RunData) -> Section:
     sessions = data.provenance.get("sessions", [])
     if sessions:
         blocks.append(Heading("Sessions"))
-        blocks.append(Table(
-            ["#", "started", "duration", "samples run", "cluster", "host"],
-            [[str(k), stamp(s.get("started")),
-              duration(seconds_between(s.get("started"), s.get("finished"))),
-              number(s.get("samples", 0)), _cluster_text(s.get("cluster")), s.get("host", "–")]
-             for k, s in enumerate(sessions, start=1)],
-            "Each launch of `uqscale run` or `resume` on this folder; a resumed run only "
-            "computes the samples still missing.", numeric=(0, 3)))
+        blocks.append(
+            Table(
+                ["#", "started", "duration", "samples run", "cluster", "host"],
+                [
+                    [
+                        str(k),
+                        stamp(s.get("started")),
+                        duration(seconds_between(s.get("started"), s.get("finished"))),
+                        number(s.get("samples", 0)),
+                        _cluster_text(s.get("cluster")),
+                        s.get("host", "–"),
+                    ]
+                    for k, s in enumerate(sessions, start=1)
+                ],
+                "Each launch of `uqscale run` or `resume` on this folder; a resumed run only "
+                "computes the samples still missing.",
+                numeric=(0, 3),
+            )
+        )
     stages = data.provenance.get("seconds", {})
     if stages:
         blocks.append(Heading("Time per stage (last session)"))
-        blocks.append(Table(["stage", "seconds"],
-                            [[k, number(v)] for k, v in stages.items()],
-                            "model: the batches' own time summed over workers; ensemble: "
-                            "wall time of the whole ensemble." if "model" in stages else "",
-                            numeric=(1,)))
-    lead = (f"{number(samples)} samples, {number(failed)} failed, in "
-            f"{duration(wall_seconds(data.provenance))} on {where(data)}.")
+        blocks.append(
+            Table(
+                ["stage", "seconds"],
+                [[k, number(v)] for k, v in stages.items()],
+                "model: the batches' own time summed over workers; ensemble: "
+                "wall time of the whole ensemble."
+                if "model" in stages
+                else "",
+                numeric=(1,),
+            )
+        )
+    lead = (
+        f"{number(samples)} samples, {number(failed)} failed, in "
+        f"{duration(wall_seconds(data.provenance))} on {where(data)}."
+    )
     return Section("run", "Run", lead, blocks)
 
 
@@ -204,12 +262,17 @@ def _failures_table(failures: list[dict[str, Any]]) -> Table:
         mine = [f for f in failures if (f.get("step", "?"), f.get("error", "?")) == (step, error)]
         examples = ", ".join(str(f.get("sample")) for f in mine[:FAILURE_EXAMPLES])
         more = f" … (+{len(mine) - FAILURE_EXAMPLES})" if len(mine) > FAILURE_EXAMPLES else ""
-        rows.append([step, Badge(error, "bad"), number(count), mine[0].get("message", ""),
-                     examples + more])
-    return Table(["step", "error", "samples", "first message", "sample numbers"], rows,
-                 f"{plural(len(failures), 'failed sample')} by step and reason (details "
-                 f"and tracebacks in failures.json). Regression PCE and moments leave them "
-                 f"out; Saltelli and Morris estimators need every sample.", numeric=(2,))
+        rows.append(
+            [step, Badge(error, "bad"), number(count), mine[0].get("message", ""), examples + more]
+        )
+    return Table(
+        ["step", "error", "samples", "first message", "sample numbers"],
+        rows,
+        f"{plural(len(failures), 'failed sample')} by step and reason (details "
+        f"and tracebacks in failures.json). Regression PCE and moments leave them "
+        f"out; Saltelli and Morris estimators need every sample.",
+        numeric=(2,),
+    )
 
 
 def verification_section(data: RunData) -> Section | None:
@@ -220,43 +283,79 @@ def verification_section(data: RunData) -> Section | None:
     rows = []
     for case in cases:
         at = case.get("at")
-        output = case.get("output", "") + ("  @ " + ", ".join(f"{k}={number(v)}"
-                                                               for k, v in at.items())
-                                           if at else "")
-        rows.append([case.get("name", ""), output, number(case.get("expected"), 6),
-                     number(case.get("got"), 6), number(case.get("error")),
-                     number(case.get("tolerance")),
-                     Badge("pass", "good") if case.get("passed") else Badge("FAIL", "bad")])
+        output = case.get("output", "") + (
+            "  @ " + ", ".join(f"{k}={number(v)}" for k, v in at.items()) if at else ""
+        )
+        rows.append(
+            [
+                case.get("name", ""),
+                output,
+                number(case.get("expected"), 6),
+                number(case.get("got"), 6),
+                number(case.get("error")),
+                number(case.get("tolerance")),
+                Badge("pass", "good") if case.get("passed") else Badge("FAIL", "bad"),
+            ]
+        )
     passed = sum(bool(c.get("passed")) for c in cases)
-    blocks: list[Any] = [Table(["case", "output", "expected", "got", "error", "tolerance",
-                                "result"], rows, numeric=(2, 3, 4, 5))]
-    blocks += [Note(f"{c.get('name')}: {c['message']}", "warn") for c in cases
-               if c.get("message")]
-    lead = (f"{passed} of {plural(len(cases), 'verification case')} passed: the models "
-            f"against answers known in closed form, at fixed inputs.")
+    blocks: list[Any] = [
+        Table(
+            ["case", "output", "expected", "got", "error", "tolerance", "result"],
+            rows,
+            numeric=(2, 3, 4, 5),
+        )
+    ]
+    blocks += [Note(f"{c.get('name')}: {c['message']}", "warn") for c in cases if c.get("message")]
+    lead = (
+        f"{passed} of {plural(len(cases), 'verification case')} passed: the models "
+        f"against answers known in closed form, at fixed inputs."
+    )
     return Section("verification", "Verification", lead, blocks)
 
 
 def provenance_section(data: RunData) -> Section:
     """Hash, seed, versions, host, command: what it takes to reproduce the run."""
     record = data.provenance
-    keys = [("study (sha256 of the file as given)", record.get("study_sha256")),
-            ("seed", record.get("seed")), ("host", record.get("host")),
-            ("platform", record.get("platform")), ("study folder", record.get("study_dir")),
-            ("command", " ".join(record.get("command", []))),
-            ("started", stamp(record.get("started"))),
-            ("finished", stamp(record.get("finished"))),
-            ("run folder", str(data.directory))]
+    keys = [
+        ("study (sha256 of the file as given)", record.get("study_sha256")),
+        ("seed", record.get("seed")),
+        ("host", record.get("host")),
+        ("platform", record.get("platform")),
+        ("study folder", record.get("study_dir")),
+        ("command", " ".join(record.get("command", []))),
+        ("started", stamp(record.get("started"))),
+        ("finished", stamp(record.get("finished"))),
+        ("run folder", str(data.directory)),
+    ]
     versions = record.get("versions", {})
     if versions:
         keys.append(("versions", " · ".join(f"{k} {v}" for k, v in versions.items())))
     rows = [[k, "–" if v is None else str(v)] for k, v in keys]
     blocks: list[Any] = [Table([], rows)]
-    extra = {k: v for k, v in record.items() if k not in {
-        "study_sha256", "seed", "host", "platform", "study_dir", "command", "started",
-        "finished", "versions", "sessions", "seconds"}}
+    extra = {
+        k: v
+        for k, v in record.items()
+        if k
+        not in {
+            "study_sha256",
+            "seed",
+            "host",
+            "platform",
+            "study_dir",
+            "command",
+            "started",
+            "finished",
+            "versions",
+            "sessions",
+            "seconds",
+        }
+    }
     if extra:
         blocks.append(Table(["field", "value"], [[k, dumps(v)] for k, v in extra.items()]))
-    return Section("provenance", "Provenance",
-                   "Everything needed to reproduce these numbers: the study's hash and seed "
-                   "fix every sample, whatever the number of workers.", blocks)
+    return Section(
+        "provenance",
+        "Provenance",
+        "Everything needed to reproduce these numbers: the study's hash and seed "
+        "fix every sample, whatever the number of workers.",
+        blocks,
+    )

@@ -93,8 +93,10 @@ def load_run(directory: str | Path) -> RunData:
     store = RunStore.open(Path(directory))
     folder = store.directory
     if not (folder / "analyses.nc").is_file() or not (folder / "indices.json").is_file():
-        raise UqscaleError(f"{folder}: no analyses yet; finish the run with "
-                           f"`uqscale resume {folder}` or `uqscale analyze {folder}`")
+        raise UqscaleError(
+            f"{folder}: no analyses yet; finish the run with "
+            f"`uqscale resume {folder}` or `uqscale analyze {folder}`"
+        )
     study = store.study()
     tree = read_analyses(folder / "analyses.nc")
     analyses = {label: by_output for label, by_output in datasets(tree).items() if by_output}
@@ -105,16 +107,21 @@ def load_run(directory: str | Path) -> RunData:
     for item in study.inputs:
         groups.setdefault(item.scale or "unscaled", []).append(item.name)
     return RunData(
-        directory=folder, study=study, provenance=store.provenance(),
+        directory=folder,
+        study=study,
+        provenance=store.provenance(),
         indices=read_json(folder / "indices.json"),
         failures=read_json(failures_path) if failures_path.is_file() else [],
-        analyses={k: v for k, v in analyses.items() if k in methods}, methods=methods,
+        analyses={k: v for k, v in analyses.items() if k in methods},
+        methods=methods,
         verification=read_json(verification_path) if verification_path.is_file() else None,
-        groups=groups)
+        groups=groups,
+    )
 
 
-def _methods(folder: Path, study: Study, tree: xr.DataTree, labels: Iterable[str]
-             ) -> dict[str, Method]:
+def _methods(
+    folder: Path, study: Study, tree: xr.DataTree, labels: Iterable[str]
+) -> dict[str, Method]:
     """The method of each analysis; one of a method this uqscale does not know is left
     out of the report, with a warning."""
     # Runs stored before analyses.nc named its methods: the study's, or the label's.
@@ -125,8 +132,11 @@ def _methods(folder: Path, study: Study, tree: xr.DataTree, labels: Iterable[str
         try:
             methods[label] = method_of(name)
         except KeyError:
-            warnings.warn(f"{folder}: analysis '{label}' is by the unknown method '{name}' "
-                          f"and is not shown", UserWarning, stacklevel=3)
+            warnings.warn(
+                f"{folder}: analysis '{label}' is by the unknown method '{name}' and is not shown",
+                UserWarning,
+                stacklevel=3,
+            )
     return methods
 
 
@@ -152,8 +162,9 @@ def seconds_between(start: str | None, end: str | None) -> float | None:
 
 def wall_seconds(provenance: dict[str, Any]) -> float | None:
     """Wall time the run's launcher sessions took, summed."""
-    sessions = [seconds_between(s.get("started"), s.get("finished"))
-                for s in provenance.get("sessions", [])]
+    sessions = [
+        seconds_between(s.get("started"), s.get("finished")) for s in provenance.get("sessions", [])
+    ]
     known = [s for s in sessions if s is not None]
     if known:
         return float(sum(known))

@@ -55,8 +55,9 @@ def _marker(x: np.ndarray) -> dict:
     return {"marker": "o", "markersize": 2.5} if len(x) <= 30 else {}
 
 
-def field_indices(panels: Sequence[tuple[str, xr.Dataset]], dim: str,
-                  colours: Mapping[str, str], top: int = LINES) -> str:
+def field_indices(
+    panels: Sequence[tuple[str, xr.Dataset]], dim: str, colours: Mapping[str, str], top: int = LINES
+) -> str:
     """``ST`` (solid, with its confidence band) and ``S1`` (dashed) along ``dim`` for the
     ``top`` inputs with the largest ``ST`` anywhere; the others' ``ST`` summed in grey."""
     data0 = panels[0][1]
@@ -65,8 +66,10 @@ def field_indices(panels: Sequence[tuple[str, xr.Dataset]], dim: str,
     shown, rest = top_inputs(np.asarray(peak, dtype=float), names, top)
     lines = len(shown) + (1 if rest else 0)
     colours = line_colours([names[k] for k in shown], dict(colours))
-    with figure(height=3.2, margins=_legend_below(lines), ncols=len(panels),
-                sharey=True) as (fig, axes):
+    with figure(height=3.2, margins=_legend_below(lines), ncols=len(panels), sharey=True) as (
+        fig,
+        axes,
+    ):
         for ax, (title, data) in zip(axes[0], panels, strict=True):
             x = coordinate(data, dim)
             for k in shown:
@@ -75,13 +78,21 @@ def field_indices(panels: Sequence[tuple[str, xr.Dataset]], dim: str,
                 ax.plot(x, st, color=colour, label=short(names[k]), **_marker(x))
                 if "ST_conf" in data:
                     half = along(data["ST_conf"].isel(input=k), dim).values
-                    ax.fill_between(x, st - half, st + half, color=colour, alpha=0.12,
-                                    linewidth=0)
-                ax.plot(x, along(data["S1"].isel(input=k), dim).values, "--", color=colour,
-                        linewidth=1.1)
+                    ax.fill_between(x, st - half, st + half, color=colour, alpha=0.12, linewidth=0)
+                ax.plot(
+                    x,
+                    along(data["S1"].isel(input=k), dim).values,
+                    "--",
+                    color=colour,
+                    linewidth=1.1,
+                )
             if rest:
-                ax.plot(x, along(data["ST"].isel(input=rest).sum("input"), dim).values,
-                        color=OTHERS, label=f"{len(rest)} others (sum)")
+                ax.plot(
+                    x,
+                    along(data["ST"].isel(input=rest).sum("input"), dim).values,
+                    color=OTHERS,
+                    label=f"{len(rest)} others (sum)",
+                )
             ax.set_title(title)
             ax.set_xlabel(dim)
         axes[0][0].set_ylabel("index (ST solid, S1 dashed)")
@@ -95,24 +106,38 @@ def _legend_below(entries: int) -> Margins:
 
 def _bottom_legend(fig, ax) -> None:
     handles, labels = ax.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncols=min(4, len(labels)),
-               bbox_to_anchor=(0.5, 0.0))
+    fig.legend(
+        handles, labels, loc="lower center", ncols=min(4, len(labels)), bbox_to_anchor=(0.5, 0.0)
+    )
 
 
-def field_groups(panels: Sequence[tuple[str, xr.Dataset]], dim: str,
-                 colours: Mapping[str, str]) -> str:
+def field_groups(
+    panels: Sequence[tuple[str, xr.Dataset]], dim: str, colours: Mapping[str, str]
+) -> str:
     """Group indices along ``dim``: ``ST_group`` solid, ``S1_group`` dashed."""
     groups = panels[0][1].sizes["group"]
-    with figure(height=3.0, margins=_legend_below(groups), ncols=len(panels),
-                sharey=True) as (fig, axes):
+    with figure(height=3.0, margins=_legend_below(groups), ncols=len(panels), sharey=True) as (
+        fig,
+        axes,
+    ):
         for ax, (title, data) in zip(axes[0], panels, strict=True):
             x = coordinate(data, dim)
             for g in data["group"].values:
                 colour = colours.get(str(g), INK)
-                ax.plot(x, along(data["ST_group"].sel(group=g), dim).values, color=colour,
-                        label=str(g), **_marker(x))
-                ax.plot(x, along(data["S1_group"].sel(group=g), dim).values, "--",
-                        color=colour, linewidth=1.1)
+                ax.plot(
+                    x,
+                    along(data["ST_group"].sel(group=g), dim).values,
+                    color=colour,
+                    label=str(g),
+                    **_marker(x),
+                )
+                ax.plot(
+                    x,
+                    along(data["S1_group"].sel(group=g), dim).values,
+                    "--",
+                    color=colour,
+                    linewidth=1.1,
+                )
             ax.set_title(title)
             ax.set_xlabel(dim)
         axes[0][0].set_ylabel("group index (ST solid, S1 dashed)")
@@ -133,12 +158,23 @@ def field_moments(data: xr.Dataset, dim: str, name: str) -> str:
             if len(inner) >= 2:
                 pairs.append((inner[0], inner[-1]))
             for (low, high), alpha in zip(pairs, (0.6, 0.35), strict=False):
-                ax.fill_between(x, quantile.isel(q=low).values, quantile.isel(q=high).values,
-                                color=tint("#0072B2", alpha), linewidth=0,
-                                label=f"q{q[low]:g}–q{q[high]:g}")
+                ax.fill_between(
+                    x,
+                    quantile.isel(q=low).values,
+                    quantile.isel(q=high).values,
+                    color=tint("#0072B2", alpha),
+                    linewidth=0,
+                    label=f"q{q[low]:g}–q{q[high]:g}",
+                )
             if 0.5 in q:
-                ax.plot(x, quantile.sel(q=0.5).values, color="#0072B2", linewidth=1.0,
-                        linestyle=":", label="median")
+                ax.plot(
+                    x,
+                    quantile.sel(q=0.5).values,
+                    color="#0072B2",
+                    linewidth=1.0,
+                    linestyle=":",
+                    label="median",
+                )
         ax.plot(x, along(data["mean"], dim).values, color="#D55E00", label="mean", **_marker(x))
         ax.set_xlabel(dim)
         ax.set_ylabel(short(name, 24))
@@ -146,8 +182,12 @@ def field_moments(data: xr.Dataset, dim: str, name: str) -> str:
         return to_uri(fig)
 
 
-def field_curves(rows: Sequence[tuple[str, xr.DataArray]], dim: str, ylabel: str,
-                 colours: Mapping[str, str] | None = None) -> str:
+def field_curves(
+    rows: Sequence[tuple[str, xr.DataArray]],
+    dim: str,
+    ylabel: str,
+    colours: Mapping[str, str] | None = None,
+) -> str:
     """Named curves along ``dim`` on one axis (log scale when they span decades)."""
     shades = line_colours([label for label, _ in rows], dict(colours or {}))
     with figure(height=2.6, margins=Margins(left=0.65, top=0.15)) as (fig, axes):
@@ -175,8 +215,11 @@ def greyzone_curves(data: xr.Dataset, colours: Mapping[str, str], top: int = LIN
 
     dx = np.asarray(data["resolution"].values, dtype=float)
     zone = _grey_zone(data)
-    panels = ["moments"] + (["indices"] if "ST" in data else []) \
+    panels = (
+        ["moments"]
+        + (["indices"] if "ST" in data else [])
         + (["sensitivity"] if "sensitivity" in data else [])
+    )
     margins = Margins(top=0.75, bottom=1.0, between=0.35)
     with figure(height=3.5, margins=margins, ncols=len(panels)) as (fig, axes):
         handles: list = []
@@ -191,8 +234,12 @@ def greyzone_curves(data: xr.Dataset, colours: Mapping[str, str], top: int = LIN
             handles += ax.get_legend_handles_labels()[0]
         if zone is not None:
             handles.append(Patch(color=GREY_ZONE, label="grey zone"))
-        fig.legend(handles=handles, loc="lower center", ncols=min(5, len(handles)),
-                   bbox_to_anchor=(0.5, 0.0))
+        fig.legend(
+            handles=handles,
+            loc="lower center",
+            ncols=min(5, len(handles)),
+            bbox_to_anchor=(0.5, 0.0),
+        )
         return to_uri(fig)
 
 
@@ -226,23 +273,33 @@ class _Greyzone:
         ax.plot(dx, mean, color="#D55E00", marker="o", markersize=3, label="mean")
         if "std" in data:
             std = data["std"].values
-            ax.fill_between(dx, mean - std, mean + std, color=tint("#0072B2", 0.6),
-                            linewidth=0, label="± 1 std")
+            ax.fill_between(
+                dx, mean - std, mean + std, color=tint("#0072B2", 0.6), linewidth=0, label="± 1 std"
+            )
         return "Output"
 
     @staticmethod
     def indices(ax, data: xr.Dataset, dx: np.ndarray, colours, top: int) -> str:
         names = [str(n) for n in data["input"].values]
         st = data["ST"].transpose("input", "resolution")
-        shown, rest = top_inputs(np.asarray(st.max("resolution").values, dtype=float),
-                                 names, top)
+        shown, rest = top_inputs(np.asarray(st.max("resolution").values, dtype=float), names, top)
         shades = line_colours([names[k] for k in shown], dict(colours))
         for k in shown:
-            ax.plot(dx, st.isel(input=k).values, color=shades[names[k]], marker="o",
-                    markersize=3, label=short(names[k]))
+            ax.plot(
+                dx,
+                st.isel(input=k).values,
+                color=shades[names[k]],
+                marker="o",
+                markersize=3,
+                label=short(names[k]),
+            )
         if rest:
-            ax.plot(dx, st.isel(input=rest).sum("input").values, color=OTHERS,
-                    label=f"{len(rest)} others")
+            ax.plot(
+                dx,
+                st.isel(input=rest).sum("input").values,
+                color=OTHERS,
+                label=f"{len(rest)} others",
+            )
         ax.set_ylim(bottom=min(0.0, float(st.min())))
         return "Total indices"
 
@@ -251,8 +308,7 @@ class _Greyzone:
         values = np.asarray(data["sensitivity"].values, dtype=float)
         ax.plot(dx, values, color=INK, marker="o", markersize=3)
         threshold = float(data.attrs.get("threshold", 1.0))
-        ax.axhline(threshold, color="#D55E00", linewidth=0.9, linestyle="--",
-                   label="threshold")
+        ax.axhline(threshold, color="#D55E00", linewidth=0.9, linestyle="--", label="threshold")
         if log_axis(values):
             ax.set_yscale("log")
         return "Resolution sensitivity"

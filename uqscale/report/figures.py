@@ -17,8 +17,7 @@ from typing import Any
 
 import numpy as np
 
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#8C6D31",
-           "#7F7F7F")
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#8C6D31", "#7F7F7F")
 """Okabe and Ito's colour-blind-safe palette (black and yellow swapped for darker
 tones that stay readable on white)."""
 INK = "#1F2933"
@@ -31,15 +30,33 @@ WIDTH = 7.2
 """Default figure width in inches (the report's column is about 720 pixels at 100 dpi)."""
 
 STYLE: dict[str, Any] = {
-    "font.family": "DejaVu Sans", "font.size": 8.5, "axes.titlesize": 9.5,
-    "axes.titleweight": "bold", "axes.titlelocation": "left", "axes.labelsize": 8.5,
-    "axes.labelcolor": INK, "axes.edgecolor": "#9AA5B1", "axes.linewidth": 0.7,
-    "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
-    "axes.axisbelow": True, "grid.color": "#E4E7EB", "grid.linewidth": 0.6,
-    "xtick.color": "#52606D", "ytick.color": "#52606D", "xtick.labelsize": 8,
-    "ytick.labelsize": 8, "legend.frameon": False, "legend.fontsize": 8,
-    "lines.linewidth": 1.6, "text.color": INK, "svg.fonttype": "path",
-    "svg.hashsalt": "uqscale", "figure.dpi": 100, "savefig.dpi": 100,
+    "font.family": "DejaVu Sans",
+    "font.size": 8.5,
+    "axes.titlesize": 9.5,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.labelsize": 8.5,
+    "axes.labelcolor": INK,
+    "axes.edgecolor": "#9AA5B1",
+    "axes.linewidth": 0.7,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.axisbelow": True,
+    "grid.color": "#E4E7EB",
+    "grid.linewidth": 0.6,
+    "xtick.color": "#52606D",
+    "ytick.color": "#52606D",
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.frameon": False,
+    "legend.fontsize": 8,
+    "lines.linewidth": 1.6,
+    "text.color": INK,
+    "svg.fonttype": "path",
+    "svg.hashsalt": "uqscale",
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
 }
 
 
@@ -62,7 +79,7 @@ def tint(colour: str, amount: float = 0.55) -> str:
     >>> tint("#000000", 0.5)
     '#7f7f7f'
     """
-    rgb = np.array([int(colour[k: k + 2], 16) for k in (1, 3, 5)], dtype=float)
+    rgb = np.array([int(colour[k : k + 2], 16) for k in (1, 3, 5)], dtype=float)
     mixed = rgb + (255 - rgb) * amount
     return "#" + "".join(f"{int(v):02x}" for v in mixed)
 
@@ -75,15 +92,20 @@ def shade(colour: str, amount: float) -> str:
     >>> shade("#ffffff", 0.5)
     '#7f7f7f'
     """
-    rgb = np.array([int(colour[k: k + 2], 16) for k in (1, 3, 5)], dtype=float)
+    rgb = np.array([int(colour[k : k + 2], 16) for k in (1, 3, 5)], dtype=float)
     return "#" + "".join(f"{int(v):02x}" for v in rgb * (1 - amount))
 
 
 def line_colours(names: Sequence[str], colours: dict[str, str]) -> dict[str, str]:
     """Colours for lines of ``names`` (in drawing order): each in its scale group's hue,
     inputs of one group told apart by darker and lighter shades of it."""
-    variants = (lambda c: c, lambda c: shade(c, 0.4), lambda c: tint(c, 0.45),
-                lambda c: shade(c, 0.65), lambda c: tint(c, 0.7))
+    variants = (
+        lambda c: c,
+        lambda c: shade(c, 0.4),
+        lambda c: tint(c, 0.45),
+        lambda c: shade(c, 0.65),
+        lambda c: tint(c, 0.7),
+    )
     seen: dict[str, int] = {}
     result = {}
     for name in names:
@@ -121,8 +143,9 @@ def label_inches(labels: Sequence[str], size: float = 8.0) -> float:
 
 
 @contextmanager
-def figure(width: float = WIDTH, height: float = 3.0, margins: Margins | None = None,
-           **subplots: Any) -> Iterator[Any]:
+def figure(
+    width: float = WIDTH, height: float = 3.0, margins: Margins | None = None, **subplots: Any
+) -> Iterator[Any]:
     """A new figure in the report's style with its axes: ``with figure(...) as (fig,
     axes)``. Keyword arguments go to :meth:`Figure.subplots`."""
     import matplotlib
@@ -133,9 +156,14 @@ def figure(width: float = WIDTH, height: float = 3.0, margins: Margins | None = 
     with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(width, height))
         FigureCanvasAgg(fig)
-        fig.subplots_adjust(left=m.left / width, right=1 - m.right / width,
-                            top=1 - m.top / height, bottom=m.bottom / height,
-                            wspace=m.between, hspace=m.between)
+        fig.subplots_adjust(
+            left=m.left / width,
+            right=1 - m.right / width,
+            top=1 - m.top / height,
+            bottom=m.bottom / height,
+            wspace=m.between,
+            hspace=m.between,
+        )
         axes = fig.subplots(squeeze=False, **subplots)
         yield fig, axes
 
@@ -151,8 +179,9 @@ def to_uri(fig: Any) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def top_inputs(order_by: np.ndarray, names: Sequence[str], top: int = TOP
-               ) -> tuple[list[int], list[int]]:
+def top_inputs(
+    order_by: np.ndarray, names: Sequence[str], top: int = TOP
+) -> tuple[list[int], list[int]]:
     """Positions of the ``top`` largest entries (descending; NaN last) and of the rest.
 
     When only one input would be pooled it is shown instead: a bar "1 other" says less

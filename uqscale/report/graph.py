@@ -27,8 +27,9 @@ class _Node:
     row: float = 0.0
 
 
-def _layout(study: Study, groups: Mapping[str, list[str]], colours: Mapping[str, str]
-            ) -> tuple[dict[str, _Node], list[tuple[str, str, str]]]:
+def _layout(
+    study: Study, groups: Mapping[str, list[str]], colours: Mapping[str, str]
+) -> tuple[dict[str, _Node], list[tuple[str, str, str]]]:
     """Nodes (input groups, steps, final outputs) in columns, and labelled edges."""
     nodes: dict[str, _Node] = {}
     group_of = {n: g for g, names in groups.items() for n in names}
@@ -45,9 +46,13 @@ def _layout(study: Study, groups: Mapping[str, list[str]], colours: Mapping[str,
             source = producer.get(name) or f"g:{group_of[name]}"
             feeding.setdefault(source, []).append(name)
             depth = max(depth, nodes[source].column + 1)
-        kind = (step.python.split(":")[-1] + "()" if step.kind == "python"
-                else "$ " + " ".join(step.command) if step.kind == "command"
-                else f"umbridge {step.umbridge.name}")   # issue 23: a UM-Bridge step
+        kind = (
+            step.python.split(":")[-1] + "()"
+            if step.kind == "python"
+            else "$ " + " ".join(step.command)
+            if step.kind == "command"
+            else f"umbridge {step.umbridge.name}"
+        )  # issue 23: a UM-Bridge step
         nodes[key] = _Node(key, step.name, short(kind, 24), INK, depth)
         for source, names in feeding.items():
             label = listing(names, 2, 18) if source.startswith("s:") else ""
@@ -98,6 +103,7 @@ def _rows(nodes: dict[str, _Node], edges: list[tuple[str, str, str]]) -> None:
     for column in sorted(columns):
         members = columns[column]
         if column:
+
             def fed(node: _Node) -> float:
                 rows = [nodes[a].row for a, b, _ in edges if b == node.key]
                 return sum(rows) / len(rows) if rows else 0.0
@@ -108,8 +114,7 @@ def _rows(nodes: dict[str, _Node], edges: list[tuple[str, str, str]]) -> None:
             node.row = (start + k) * ROW
 
 
-def model_graph(study: Study, groups: Mapping[str, list[str]],
-                colours: Mapping[str, str]) -> str:
+def model_graph(study: Study, groups: Mapping[str, list[str]], colours: Mapping[str, str]) -> str:
     """The study's model graph as a ``data:`` URI."""
     from matplotlib.patches import FancyBboxPatch
 
@@ -117,40 +122,76 @@ def model_graph(study: Study, groups: Mapping[str, list[str]],
     columns = max(n.column for n in nodes.values()) + 1
     rows = max(n.row for n in nodes.values()) / ROW + 1
     margins = Margins(left=0.05, right=0.05, top=0.05, bottom=0.05)
-    with figure(width=min(7.2, 0.6 + 2.0 * columns), height=0.6 + 0.75 * rows,
-                margins=margins) as (fig, axes):
+    with figure(width=min(7.2, 0.6 + 2.0 * columns), height=0.6 + 0.75 * rows, margins=margins) as (
+        fig,
+        axes,
+    ):
         ax = axes[0][0]
         ax.set_axis_off()
         for a, b, label in edges:
             start, end = nodes[a], nodes[b]
             # An edge that skips a column bends, so that it passes beside the boxes.
             bend = -0.3 if end.column - start.column > 1 else 0.0
-            ax.annotate("", xy=(end.column * COLUMN - BOX_WIDTH / 2, -end.row),
-                        xytext=(start.column * COLUMN + BOX_WIDTH / 2, -start.row),
-                        arrowprops={"arrowstyle": "-|>", "color": "#9AA5B1", "lw": 1.0,
-                                    "shrinkA": 0, "shrinkB": 1,
-                                    "connectionstyle": f"arc3,rad={bend}"})
+            ax.annotate(
+                "",
+                xy=(end.column * COLUMN - BOX_WIDTH / 2, -end.row),
+                xytext=(start.column * COLUMN + BOX_WIDTH / 2, -start.row),
+                arrowprops={
+                    "arrowstyle": "-|>",
+                    "color": "#9AA5B1",
+                    "lw": 1.0,
+                    "shrinkA": 0,
+                    "shrinkB": 1,
+                    "connectionstyle": f"arc3,rad={bend}",
+                },
+            )
             if label:
-                ax.text((start.column + end.column) * COLUMN / 2, -(start.row + end.row) / 2
-                        + 0.12, label, ha="center", va="bottom", fontsize=6.5, color=MUTED,
-                        style="italic")
+                ax.text(
+                    (start.column + end.column) * COLUMN / 2,
+                    -(start.row + end.row) / 2 + 0.12,
+                    label,
+                    ha="center",
+                    va="bottom",
+                    fontsize=6.5,
+                    color=MUTED,
+                    style="italic",
+                )
         for node in nodes.values():
             x, y = node.column * COLUMN, -node.row
             filled = node.key.startswith("g:")
-            ax.add_patch(FancyBboxPatch(
-                (x - BOX_WIDTH / 2, y - 0.32), BOX_WIDTH, 0.64,
-                boxstyle="round,pad=0,rounding_size=0.08", linewidth=1.1,
-                facecolor=tint(node.colour, 0.82) if filled else "white",
-                edgecolor=node.colour))
-            ax.text(x, y + 0.1, short(node.label, 20), ha="center", va="center", fontsize=8,
-                    weight="bold", color=INK)
-            ax.text(x, y - 0.14, node.detail, ha="center", va="center", fontsize=6.5,
-                    color=MUTED)
+            ax.add_patch(
+                FancyBboxPatch(
+                    (x - BOX_WIDTH / 2, y - 0.32),
+                    BOX_WIDTH,
+                    0.64,
+                    boxstyle="round,pad=0,rounding_size=0.08",
+                    linewidth=1.1,
+                    facecolor=tint(node.colour, 0.82) if filled else "white",
+                    edgecolor=node.colour,
+                )
+            )
+            ax.text(
+                x,
+                y + 0.1,
+                short(node.label, 20),
+                ha="center",
+                va="center",
+                fontsize=8,
+                weight="bold",
+                color=INK,
+            )
+            ax.text(x, y - 0.14, node.detail, ha="center", va="center", fontsize=6.5, color=MUTED)
         for column, title in ((0, "inputs by scale"), (columns - 1, "outputs")):
             ax.text(column * COLUMN, 0.55, title, ha="center", fontsize=7, color=MUTED)
         if columns > 2:
-            ax.text((columns - 1) * COLUMN / 2, 0.55, "model steps (data flow →)",
-                    ha="center", fontsize=7, color=MUTED)
+            ax.text(
+                (columns - 1) * COLUMN / 2,
+                0.55,
+                "model steps (data flow →)",
+                ha="center",
+                fontsize=7,
+                color=MUTED,
+            )
         ax.set_xlim(-BOX_WIDTH / 2 - 0.1, (columns - 1) * COLUMN + BOX_WIDTH / 2 + 0.1)
         ax.set_ylim(-(rows - 1) * ROW - 0.45, 0.75)
         return to_uri(fig)

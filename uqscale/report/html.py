@@ -26,13 +26,20 @@ def render_html(data: RunData) -> str:
     import jinja2
 
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(Path(__file__).parent), autoescape=True,
-        trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+        loader=jinja2.FileSystemLoader(Path(__file__).parent),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
     finished = about.stamp(data.provenance.get("finished") or data.provenance.get("started"))
     return environment.get_template(TEMPLATE).render(
-        study=data.study, sections=report_sections(data),
-        cards=about.summary_cards(data), finished=finished,
-        built=time.strftime("%Y-%m-%d %H:%M"))
+        study=data.study,
+        sections=report_sections(data),
+        cards=about.summary_cards(data),
+        finished=finished,
+        built=time.strftime("%Y-%m-%d %H:%M"),
+    )
 
 
 def write_report(directory: str | Path) -> Path:
@@ -54,8 +61,11 @@ def report_after_run(directory: str | Path) -> Path | None:
     retry) instead of failing a run whose results are already stored."""
     try:
         return write_report(directory)
-    except Exception as error:   # a plotting bug must not cost the run
-        warnings.warn(f"{directory}: report.html not written ({type(error).__name__}: "
-                      f"{error}); rebuild it with `uqscale report {directory}`",
-                      UserWarning, stacklevel=2)
+    except Exception as error:  # a plotting bug must not cost the run
+        warnings.warn(
+            f"{directory}: report.html not written ({type(error).__name__}: "
+            f"{error}); rebuild it with `uqscale report {directory}`",
+            UserWarning,
+            stacklevel=2,
+        )
         return None

@@ -33,8 +33,9 @@ FORMAT = 1
 """The version of the indices.json shape."""
 
 
-def indices_document(study_name: str, samples: int, failed: int,
-                     tree: xr.DataTree) -> dict[str, Any]:
+def indices_document(
+    study_name: str, samples: int, failed: int, tree: xr.DataTree
+) -> dict[str, Any]:
     """The whole indices.json document.
 
     Parameters
@@ -56,8 +57,13 @@ def indices_document(study_name: str, samples: int, failed: int,
         method = method_of(str(node.attrs.get("method", label)))
         for output, leaf in node.children.items():
             outputs.setdefault(str(output), {})[str(label)] = method.entry(leaf.to_dataset())
-    document: dict[str, Any] = {"format": FORMAT, "study": study_name, "samples": samples,
-                                "failed": failed, "outputs": outputs}
+    document: dict[str, Any] = {
+        "format": FORMAT,
+        "study": study_name,
+        "samples": samples,
+        "failed": failed,
+        "outputs": outputs,
+    }
     errors = errors_of(tree)
     if errors:
         document["errors"] = errors

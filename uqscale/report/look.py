@@ -61,8 +61,10 @@ def sweep_note(data: RunData) -> str:
     if resolution is None:
         return ""
     finest = number(min(resolution.spacings()))
-    return (f" Results at the finest spacing, {resolution.parameter} = {finest}; the grey-zone "
-            f"section shows how they change with it.")
+    return (
+        f" Results at the finest spacing, {resolution.parameter} = {finest}; the grey-zone "
+        f"section shows how they change with it."
+    )
 
 
 def averaged(ds: xr.Dataset | xr.DataArray, dim: str) -> str:
@@ -89,5 +91,9 @@ def top_note(data: RunData) -> list[Note]:
     count = len(data.study.inputs)
     if count <= TOP + 1:
         return []
-    return [Note(f"With {count} inputs, figures name the {TOP} most influential and pool "
-                 f"the rest; the tables under 'Numbers' list every input.")]
+    return [
+        Note(
+            f"With {count} inputs, figures name the {TOP} most influential and pool "
+            f"the rest; the tables under 'Numbers' list every input."
+        )
+    ]

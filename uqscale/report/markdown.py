@@ -25,8 +25,9 @@ from uqscale.report.look import sweep_note
 from uqscale.report.sections import report_sections
 
 
-def md_table(head: Sequence[str], rows: Sequence[Sequence[str]],
-             numeric: Sequence[int] = ()) -> str:
+def md_table(
+    head: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[int] = ()
+) -> str:
     """A GitHub-flavoured Markdown table (numeric columns right-aligned).
 
     Parameters
@@ -50,9 +51,11 @@ def md_table(head: Sequence[str], rows: Sequence[Sequence[str]],
     | --- | ---: |
     | x1 | 0.56 |
     """
+
     def line(cells: Sequence[str]) -> str:
-        return "| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ")
-                                 for c in cells) + " |"
+        return (
+            "| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
+        )
 
     rule = ["---:" if k in numeric else "---" for k in range(len(head))]
     return "\n".join([line(head), "| " + " | ".join(rule) + " |", *map(line, rows)])
@@ -74,12 +77,15 @@ def markdown_text(data: RunData) -> str:
 
 def _head(data: RunData) -> str:
     study, indices = data.study, data.indices
-    line = (f"**{number(indices.get('samples', 0))} samples**, {number(indices.get('failed', 0))}"
-            f" failed · {duration(wall_seconds(data.provenance))} on {where(data)} · finished "
-            f"{stamp(data.provenance.get('finished'))} · seed {study.seed}")
+    line = (
+        f"**{number(indices.get('samples', 0))} samples**, {number(indices.get('failed', 0))}"
+        f" failed · {duration(wall_seconds(data.provenance))} on {where(data)} · finished "
+        f"{stamp(data.provenance.get('finished'))} · seed {study.seed}"
+    )
     description = " ".join(study.description.split())
-    return "\n\n".join(p for p in (f"# {study.name}", description, line,
-                                    sweep_note(data).strip()) if p)
+    return "\n\n".join(
+        p for p in (f"# {study.name}", description, line, sweep_note(data).strip()) if p
+    )
 
 
 def render_section(section: Section) -> str:
@@ -101,9 +107,16 @@ def _block(block: Block) -> str:
         head = block.head or [""] * width
         rows = [[_cell(c) for c in row] + [""] * (len(head) - len(row)) for row in block.rows]
         title = f"**{block.collapsed}**" if block.collapsed else ""
-        return "\n\n".join(p for p in (title, md_table(head, rows, block.numeric),
-                                       f"*{block.caption}*" if block.caption else "") if p)
-    return ""   # figures are in report.html
+        return "\n\n".join(
+            p
+            for p in (
+                title,
+                md_table(head, rows, block.numeric),
+                f"*{block.caption}*" if block.caption else "",
+            )
+            if p
+        )
+    return ""  # figures are in report.html
 
 
 def _cell(cell: Cell) -> str:

@@ -43,8 +43,9 @@ def _values(data: xr.Dataset, name: str) -> np.ndarray | None:
     return np.asarray(data[name].values, dtype=float) if name in data else None
 
 
-def index_bars(panels: Sequence[tuple[str, xr.Dataset]], colours: Mapping[str, str],
-               top: int = TOP) -> Bars:
+def index_bars(
+    panels: Sequence[tuple[str, xr.Dataset]], colours: Mapping[str, str], top: int = TOP
+) -> Bars:
     """First-order and total indices side by side, one panel per method.
 
     Inputs are ranked by the first panel's ``ST``; beyond ``top`` they are pooled
@@ -55,8 +56,9 @@ def index_bars(panels: Sequence[tuple[str, xr.Dataset]], colours: Mapping[str, s
     shown, rest = top_inputs(_values(panels[0][1], "ST"), names, top)
     labels = [short(names[k]) for k in shown] + ([f"{len(rest)} others (sum)"] if rest else [])
     margins = Margins(left=label_inches(labels), bottom=0.78, between=0.12)
-    with figure(height=1.1 + 0.4 * len(labels), margins=margins, ncols=len(panels),
-                sharey=True) as (fig, axes):
+    with figure(
+        height=1.1 + 0.4 * len(labels), margins=margins, ncols=len(panels), sharey=True
+    ) as (fig, axes):
         from matplotlib.ticker import MaxNLocator
 
         for ax, (title, data) in zip(axes[0], panels, strict=True):
@@ -66,13 +68,23 @@ def index_bars(panels: Sequence[tuple[str, xr.Dataset]], colours: Mapping[str, s
         axes[0][0].set_yticks(range(len(labels)), labels)
         axes[0][0].invert_yaxis()
         used = {colours.get(names[k], INK) for k in shown}
-        fig.legend(handles=_s1_st_legend(used.pop() if len(used) == 1 else MUTED),
-                   loc="lower center", ncols=2, bbox_to_anchor=(0.5, 0.0))
+        fig.legend(
+            handles=_s1_st_legend(used.pop() if len(used) == 1 else MUTED),
+            loc="lower center",
+            ncols=2,
+            bbox_to_anchor=(0.5, 0.0),
+        )
         return Bars(to_uri(fig), len(rest))
 
 
-def _index_panel(ax, data: xr.Dataset, names: list[str], shown: list[int], rest: list[int],
-                 colours: Mapping[str, str]) -> None:
+def _index_panel(
+    ax,
+    data: xr.Dataset,
+    names: list[str],
+    shown: list[int],
+    rest: list[int],
+    colours: Mapping[str, str],
+) -> None:
     right = 1.0
     for offset, key, light in ((-0.19, "S1", True), (0.19, "ST", False)):
         values, conf = _values(data, key), _values(data, f"{key}_conf")
@@ -85,13 +97,18 @@ def _index_panel(ax, data: xr.Dataset, names: list[str], shown: list[int], rest:
             if errors is not None:
                 errors.append(0.0)
         face = [tint(c) if light else c for c in colour]
-        ax.barh(np.arange(len(heights)) + offset, heights, height=0.36, color=face,
-                xerr=errors, error_kw={"ecolor": INK, "elinewidth": 0.8, "capsize": 1.8})
+        ax.barh(
+            np.arange(len(heights)) + offset,
+            heights,
+            height=0.36,
+            color=face,
+            xerr=errors,
+            error_kw={"ecolor": INK, "elinewidth": 0.8, "capsize": 1.8},
+        )
         if not light:
             for y, v in enumerate(heights):
                 reach = max(v, 0) + (errors[y] if errors else 0)
-                ax.text(reach + 0.015, y + offset, f"{v:.2f}", va="center", fontsize=7,
-                        color=MUTED)
+                ax.text(reach + 0.015, y + offset, f"{v:.2f}", va="center", fontsize=7, color=MUTED)
         top_value = np.nanmax(np.asarray(heights) + (np.asarray(errors) if errors else 0))
         right = max(right, float(top_value) + 0.1)
     ax.set_xlim(min(0.0, _lowest(data)) - 0.02, right)
@@ -102,36 +119,54 @@ def _index_panel(ax, data: xr.Dataset, names: list[str], shown: list[int], rest:
 
 
 def _lowest(data: xr.Dataset) -> float:
-    low = [float(np.nanmin(data[k].values - data.get(f"{k}_conf", 0 * data[k]).values))
-           for k in ("S1", "ST") if k in data]
+    low = [
+        float(np.nanmin(data[k].values - data.get(f"{k}_conf", 0 * data[k]).values))
+        for k in ("S1", "ST")
+        if k in data
+    ]
     return min([0.0, *low])
 
 
 def _s1_st_legend(colour: str = MUTED) -> list:
     from matplotlib.patches import Patch
 
-    return [Patch(facecolor=tint(colour), label="S1  first order (alone)"),
-            Patch(facecolor=colour, label="ST  total (with interactions)")]
+    return [
+        Patch(facecolor=tint(colour), label="S1  first order (alone)"),
+        Patch(facecolor=colour, label="ST  total (with interactions)"),
+    ]
 
 
 def group_bars(panels: Sequence[tuple[str, xr.Dataset]], colours: Mapping[str, str]) -> str:
     """Closed first-order and total indices of every scale group, one panel per method."""
     groups = [str(g) for g in panels[0][1]["group"].values]
     margins = Margins(left=label_inches(groups), bottom=0.78, between=0.08)
-    with figure(height=1.1 + 0.45 * len(groups), margins=margins, ncols=len(panels),
-                sharey=True) as (fig, axes):
+    with figure(
+        height=1.1 + 0.45 * len(groups), margins=margins, ncols=len(panels), sharey=True
+    ) as (fig, axes):
         for ax, (title, data) in zip(axes[0], panels, strict=True):
             for offset, key, light in ((-0.19, "S1_group", True), (0.19, "ST_group", False)):
                 values = _values(data, key)
                 conf = _values(data, f"{key}_conf")
                 face = [tint(colours[g]) if light else colours[g] for g in groups]
-                ax.barh(np.arange(len(groups)) + offset, values, height=0.36, color=face,
-                        xerr=conf, error_kw={"ecolor": INK, "elinewidth": 0.8, "capsize": 2})
+                ax.barh(
+                    np.arange(len(groups)) + offset,
+                    values,
+                    height=0.36,
+                    color=face,
+                    xerr=conf,
+                    error_kw={"ecolor": INK, "elinewidth": 0.8, "capsize": 2},
+                )
                 if not light:
                     for y, v in enumerate(values):
                         reach = max(v, 0) + (conf[y] if conf is not None else 0)
-                        ax.text(reach + 0.015, y + offset, f"{v:.2f}", va="center",
-                                fontsize=7, color=MUTED)
+                        ax.text(
+                            reach + 0.015,
+                            y + offset,
+                            f"{v:.2f}",
+                            va="center",
+                            fontsize=7,
+                            color=MUTED,
+                        )
             ax.set_xlim(-0.02, 1.15)
             ax.axvline(0, color="#9AA5B1", linewidth=0.7)
             ax.grid(axis="y", visible=False)
@@ -140,14 +175,17 @@ def group_bars(panels: Sequence[tuple[str, xr.Dataset]], colours: Mapping[str, s
             ax.set_xlabel("share of output variance")
         axes[0][0].set_yticks(range(len(groups)), groups)
         axes[0][0].invert_yaxis()
-        fig.legend(handles=_s1_st_legend(), loc="lower center", ncols=2,
-                   bbox_to_anchor=(0.5, 0.0))
+        fig.legend(handles=_s1_st_legend(), loc="lower center", ncols=2, bbox_to_anchor=(0.5, 0.0))
         return to_uri(fig)
 
 
-def index_matrix(rows: Sequence[str], columns: Sequence[str], values: np.ndarray,
-                 secondary: np.ndarray | None = None,
-                 column_colours: Sequence[str] | None = None) -> str:
+def index_matrix(
+    rows: Sequence[str],
+    columns: Sequence[str],
+    values: np.ndarray,
+    secondary: np.ndarray | None = None,
+    column_colours: Sequence[str] | None = None,
+) -> str:
     """A table of indices as colours: ``values`` (rows x columns, 0 to 1) shaded from
     white to dark blue and written in each cell, ``secondary`` in brackets after it;
     a strip under each column header in ``column_colours`` (scale groups)."""
@@ -155,20 +193,34 @@ def index_matrix(rows: Sequence[str], columns: Sequence[str], values: np.ndarray
 
     ramp = LinearSegmentedColormap.from_list("share", ["#FFFFFF", "#0072B2", "#003A5C"])
     longest = max(len(short(c, 14)) for c in columns)
-    margins = Margins(left=label_inches(rows), top=0.2 + 0.05 * longest, bottom=0.1,
-                      right=0.1 + 0.045 * longest)
+    margins = Margins(
+        left=label_inches(rows), top=0.2 + 0.05 * longest, bottom=0.1, right=0.1 + 0.045 * longest
+    )
     width = min(7.2, margins.left + margins.right + 0.62 * len(columns))
-    with figure(width=width, height=margins.top + 0.1 + 0.3 * len(rows),
-                margins=margins) as (fig, axes):
+    with figure(width=width, height=margins.top + 0.1 + 0.3 * len(rows), margins=margins) as (
+        fig,
+        axes,
+    ):
         ax = axes[0][0]
-        ax.imshow(np.clip(np.nan_to_num(values), 0, 1), cmap=ramp, vmin=0, vmax=1,
-                  aspect="auto")
+        ax.imshow(np.clip(np.nan_to_num(values), 0, 1), cmap=ramp, vmin=0, vmax=1, aspect="auto")
         for (i, j), v in np.ndenumerate(values):
             text = f"{v:.2f}" + (f" ({secondary[i, j]:.2f})" if secondary is not None else "")
-            ax.text(j, i, text, ha="center", va="center", fontsize=6.5,
-                    color="white" if v > 0.55 else INK)
-        ax.set_xticks(range(len(columns)), [short(c, 14) for c in columns], rotation=40,
-                      ha="left", rotation_mode="anchor")
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                fontsize=6.5,
+                color="white" if v > 0.55 else INK,
+            )
+        ax.set_xticks(
+            range(len(columns)),
+            [short(c, 14) for c in columns],
+            rotation=40,
+            ha="left",
+            rotation_mode="anchor",
+        )
         ax.xaxis.tick_top()
         ax.set_yticks(range(len(rows)), [short(r, 20) for r in rows])
         ax.tick_params(length=0)
@@ -187,9 +239,13 @@ def _strip(column: int, colour: str):
     return Rectangle((column - 0.45, -0.6), 0.9, 0.08, color=colour, clip_on=False)
 
 
-def morris_scatter(data: xr.Dataset, colours: Mapping[str, str],
-                   group_colours: Mapping[str, str], scale_of: Mapping[str, str],
-                   top: int = TOP) -> str:
+def morris_scatter(
+    data: xr.Dataset,
+    colours: Mapping[str, str],
+    group_colours: Mapping[str, str],
+    scale_of: Mapping[str, str],
+    top: int = TOP,
+) -> str:
     """``mu*`` against ``sigma`` per input with ``mu*`` confidence whiskers; the ``top``
     inputs by ``mu*`` are named where the names do not collide, and rays mark
     ``sigma / mu*`` = 0.1, 0.5 and 1."""
@@ -203,22 +259,56 @@ def morris_scatter(data: xr.Dataset, colours: Mapping[str, str],
     with figure(width=5.6, height=4.0 if grouped else 3.8, margins=margins) as (fig, axes):
         ax = axes[0][0]
         for ratio in (0.1, 0.5, 1.0):
-            ax.plot([0, right], [0, ratio * right], color="#CBD2D9", linewidth=0.8,
-                    linestyle=(0, (4, 3)), zorder=1)
+            ax.plot(
+                [0, right],
+                [0, ratio * right],
+                color="#CBD2D9",
+                linewidth=0.8,
+                linestyle=(0, (4, 3)),
+                zorder=1,
+            )
             x = min(right, up / ratio) * 0.98
-            ax.text(x, ratio * x, f"σ/μ* = {ratio:g} ", fontsize=6.5, color=MUTED,
-                    ha="right", va="bottom")
-        ax.errorbar(mu_star, sigma, xerr=conf, fmt="none", ecolor="#9AA5B1", elinewidth=0.8,
-                    capsize=1.5, zorder=2)
-        ax.scatter(mu_star, sigma, s=30, c=[colours.get(n, INK) for n in names],
-                   edgecolors="white", linewidths=0.6, zorder=3)
+            ax.text(
+                x,
+                ratio * x,
+                f"σ/μ* = {ratio:g} ",
+                fontsize=6.5,
+                color=MUTED,
+                ha="right",
+                va="bottom",
+            )
+        ax.errorbar(
+            mu_star,
+            sigma,
+            xerr=conf,
+            fmt="none",
+            ecolor="#9AA5B1",
+            elinewidth=0.8,
+            capsize=1.5,
+            zorder=2,
+        )
+        ax.scatter(
+            mu_star,
+            sigma,
+            s=30,
+            c=[colours.get(n, INK) for n in names],
+            edgecolors="white",
+            linewidths=0.6,
+            zorder=3,
+        )
         placed: list[tuple[float, float]] = []
         for k in top_inputs(mu_star, names, top)[0][:top]:
             spot = (mu_star[k] / right, sigma[k] / up)
             if all(abs(spot[0] - a) > 0.07 or abs(spot[1] - b) > 0.05 for a, b in placed):
                 placed.append(spot)
-                ax.annotate(short(names[k], 14), (mu_star[k], sigma[k]), xytext=(4, 3),
-                            textcoords="offset points", fontsize=7.5, color=INK)
+                ax.annotate(
+                    short(names[k], 14),
+                    (mu_star[k], sigma[k]),
+                    xytext=(4, 3),
+                    textcoords="offset points",
+                    fontsize=7.5,
+                    color=INK,
+                )
         ax.set_xlim(0, right)
         ax.set_ylim(0, up)
         ax.set_xlabel("μ*  mean absolute elementary effect")
@@ -227,17 +317,26 @@ def morris_scatter(data: xr.Dataset, colours: Mapping[str, str],
         if len(used) > 1:
             from matplotlib.lines import Line2D
 
-            fig.legend(handles=[Line2D([], [], marker="o", linestyle="", color=group_colours[g],
-                                       label=f"{g} scale") for g in used],
-                       loc="lower center", ncols=len(used), bbox_to_anchor=(0.5, 0.0))
+            fig.legend(
+                handles=[
+                    Line2D(
+                        [], [], marker="o", linestyle="", color=group_colours[g], label=f"{g} scale"
+                    )
+                    for g in used
+                ],
+                loc="lower center",
+                ncols=len(used),
+                bbox_to_anchor=(0.5, 0.0),
+            )
         return to_uri(fig)
 
 
 def quantile_strips(rows: Sequence[tuple[str, xr.Dataset]]) -> str:
     """One strip per scalar output: the outer quantiles as whiskers, the inner ones as a
     box, the median as a bar and the mean as a diamond (each output on its own axis)."""
-    margins = Margins(left=label_inches([short(n) for n, _ in rows]), top=0.1, bottom=0.3,
-                      between=0.5)
+    margins = Margins(
+        left=label_inches([short(n) for n, _ in rows]), top=0.1, bottom=0.3, between=0.5
+    )
     with figure(height=0.4 + 0.62 * len(rows), margins=margins, nrows=len(rows)) as (fig, axes):
         for ax, (name, data) in zip(axes[:, 0], rows, strict=True):
             q = np.asarray(data["q"].values, dtype=float)
@@ -246,8 +345,15 @@ def quantile_strips(rows: Sequence[tuple[str, xr.Dataset]]) -> str:
             inner = [k for k in range(len(q)) if 0.2 <= q[k] <= 0.8]
             if len(inner) >= 2:
                 low, high = values[inner[0]], values[inner[-1]]
-                ax.barh(0, high - low, left=low, height=0.5, color=tint("#0072B2", 0.6),
-                        edgecolor="#0072B2", linewidth=0.8)
+                ax.barh(
+                    0,
+                    high - low,
+                    left=low,
+                    height=0.5,
+                    color=tint("#0072B2", 0.6),
+                    edgecolor="#0072B2",
+                    linewidth=0.8,
+                )
             if 0.5 in q:
                 median = values[list(q).index(0.5)]
                 ax.plot([median, median], [-0.25, 0.25], color="#0072B2", linewidth=2)
@@ -270,8 +376,11 @@ def convergence_keys(data: xr.Dataset) -> dict[str, str]:
     {'ST': 'ST_by_runs'}
     """
     found = {}
-    candidates = {"S1": ("S1_by_runs", "S1"), "ST": ("ST_by_runs", "ST"),
-                  "error": ("cv_error_by_runs", "loo_error_by_runs", "loo_error", "cv_error")}
+    candidates = {
+        "S1": ("S1_by_runs", "S1"),
+        "ST": ("ST_by_runs", "ST"),
+        "error": ("cv_error_by_runs", "loo_error_by_runs", "loo_error", "cv_error"),
+    }
     for key, names in candidates.items():
         name = next((n for n in names if n in data and "runs" in data[n].dims), None)
         if name:
@@ -287,9 +396,9 @@ def convergence(data: xr.Dataset, colours: Mapping[str, str], top: int = 6) -> s
     names = [str(n) for n in data["input"].values]
     last = np.asarray(data[keys["ST"]].isel(runs=-1).values, dtype=float)
     shown = top_inputs(last, names, top)[0][:top]
-    with figure(height=3.0, margins=Margins(left=0.7, between=0.45),
-                ncols=2 if "error" in keys else 1) \
-            as (fig, axes):
+    with figure(
+        height=3.0, margins=Margins(left=0.7, between=0.45), ncols=2 if "error" in keys else 1
+    ) as (fig, axes):
         ax = axes[0][0]
         shades = line_colours([names[k] for k in shown], dict(colours))
         for k in shown:
@@ -301,10 +410,18 @@ def convergence(data: xr.Dataset, colours: Mapping[str, str], top: int = 6) -> s
                 conf = data.get(f"{keys[key]}_conf")
                 if conf is not None and "runs" in conf.dims and key == "ST":
                     half = conf.isel(input=k).transpose("runs").values
-                    ax.fill_between(runs, series - half, series + half, color=colour,
-                                    alpha=0.12, linewidth=0)
-                ax.plot(runs, series, style, color=colour, marker="o", markersize=2.5,
-                        label=short(names[k]) if key == "ST" else None)
+                    ax.fill_between(
+                        runs, series - half, series + half, color=colour, alpha=0.12, linewidth=0
+                    )
+                ax.plot(
+                    runs,
+                    series,
+                    style,
+                    color=colour,
+                    marker="o",
+                    markersize=2.5,
+                    label=short(names[k]) if key == "ST" else None,
+                )
         _runs_axis(ax, runs)
         ax.set_ylabel("index (ST solid, S1 dashed)")
         ax.set_title("Indices as runs are added")
@@ -316,8 +433,13 @@ def convergence(data: xr.Dataset, colours: Mapping[str, str], top: int = 6) -> s
             _runs_axis(error, runs)
             if log_axis(values):
                 error.set_yscale("log")
-            error.set_ylabel(keys["error"].removesuffix("_by_runs").replace("_", " ")
-                             .replace("cv", "cross-validation").replace("loo", "leave-one-out"))
+            error.set_ylabel(
+                keys["error"]
+                .removesuffix("_by_runs")
+                .replace("_", " ")
+                .replace("cv", "cross-validation")
+                .replace("loo", "leave-one-out")
+            )
             error.set_title("Fit quality")
         return to_uri(fig)
 

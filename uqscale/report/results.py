@@ -93,12 +93,17 @@ def overview(data: RunData, look: Look) -> Figure | None:
         columns.append(f"{len(rest)} others (sum)")
     methods = " and ".join(sorted({label for label, _ in firsts.values()}))
     return Figure(
-        lambda: plots.index_matrix(list(firsts), columns, values, column_colours=[
-            look.inputs.get(c, OTHERS) for c in columns]),
+        lambda: plots.index_matrix(
+            list(firsts),
+            columns,
+            values,
+            column_colours=[look.inputs.get(c, OTHERS) for c in columns],
+        ),
         "overview of total indices",
         f"Overview: the total index ST of each input (columns, the strip above each name "
         f"its scale group) for each output (rows), by {methods}. Darker: more of the "
-        f"output's variance involves that input. The figures below break each row down.")
+        f"output's variance involves that input. The figures below break each row down.",
+    )
 
 
 def scale_matrix(data: RunData, look: Look) -> Figure | None:
@@ -120,18 +125,20 @@ def scale_matrix(data: RunData, look: Look) -> Figure | None:
     if len(firsts) < MATRIX_OUTPUTS:
         return None
     groups = list(data.groups)
-    st, s1 = (np.array([[float(ds[key].sel(group=g)) for g in groups]
-                        for _, ds in firsts.values()]) for key in ("ST_group", "S1_group"))
+    st, s1 = (
+        np.array([[float(ds[key].sel(group=g)) for g in groups] for _, ds in firsts.values()])
+        for key in ("ST_group", "S1_group")
+    )
     methods = " and ".join(sorted({label for label, _ in firsts.values()}))
     return Figure(
-        lambda: plots.index_matrix(list(firsts), groups, st, s1,
-                                   [look.groups[g] for g in groups]),
+        lambda: plots.index_matrix(list(firsts), groups, st, s1, [look.groups[g] for g in groups]),
         "indices of every output by scale",
         f"How much each scale contributes to the variance of each output, by {methods}: "
         f"the total index ST of the group (shade, first number) and its closed first-order "
         f"index S1 (in brackets). S1 counts the group's inputs alone and their interactions "
         f"among themselves; ST every effect that involves the group; the gap between them "
-        f"is the coupling across scales.")
+        f"is the coupling across scales.",
+    )
 
 
 def sensitivity_section(data: RunData, look: Look) -> Section | None:
@@ -159,17 +166,24 @@ def sensitivity_section(data: RunData, look: Look) -> Section | None:
         rest = top_inputs(np.asarray(panels[0][1]["ST"].values, dtype=float), names, TOP)[1]
         labels = [label for label, _ in panels]
         conf = conf_text(data, labels) if any("ST_conf" in ds for _, ds in panels) else ""
-        pooled = (f" The {len(rest)} least influential inputs are pooled in one grey bar: "
-                  f"the sum of their S1, and the sum of their ST (an upper bound of their "
-                  f"joint total effect)." if rest else "")
-        blocks.append(Figure(
-            lambda panels=panels: plots.index_bars(panels, look.inputs).uri,
-            f"Sobol indices of {output}",
-            f"What drives {output}, by {' and '.join(labels)}: the first-order index S1 "
-            f"(light) is the share of the variance of {output} due to the input alone; the "
-            f"total index ST (dark) adds all its interactions with other inputs. Inputs are "
-            f"ranked by ST; colours are scale groups.{conf}{pooled} A large gap between ST "
-            f"and S1 means the input acts through interactions."))
+        pooled = (
+            f" The {len(rest)} least influential inputs are pooled in one grey bar: "
+            f"the sum of their S1, and the sum of their ST (an upper bound of their "
+            f"joint total effect)."
+            if rest
+            else ""
+        )
+        blocks.append(
+            Figure(
+                lambda panels=panels: plots.index_bars(panels, look.inputs).uri,
+                f"Sobol indices of {output}",
+                f"What drives {output}, by {' and '.join(labels)}: the first-order index S1 "
+                f"(light) is the share of the variance of {output} due to the input alone; the "
+                f"total index ST (dark) adds all its interactions with other inputs. Inputs are "
+                f"ranked by ST; colours are scale groups.{conf}{pooled} A large gap between ST "
+                f"and S1 means the input acts through interactions.",
+            )
+        )
         blocks.append(_number_table(panels, output))
         pairs = _interactions(panels)
         if pairs is not None:
@@ -177,9 +191,13 @@ def sensitivity_section(data: RunData, look: Look) -> Section | None:
     if not blocks:
         return None
     blocks[:0] = top_note(data)
-    return Section("sensitivity", "Sensitivity indices",
-                   "Which inputs the outputs' uncertainty comes from (variance-based "
-                   "Sobol' indices)." + sweep_note(data), blocks)
+    return Section(
+        "sensitivity",
+        "Sensitivity indices",
+        "Which inputs the outputs' uncertainty comes from (variance-based "
+        "Sobol' indices)." + sweep_note(data),
+        blocks,
+    )
 
 
 def _number_table(panels: list[tuple[str, xr.Dataset]], output: str) -> Table:
@@ -193,12 +211,15 @@ def _number_table(panels: list[tuple[str, xr.Dataset]], output: str) -> Table:
     names = [str(n) for n in panels[0][1]["input"].values]
     order = np.argsort(-np.nan_to_num(columns[0 if len(columns) < 3 else 2], nan=-1.0))
     rows = [[names[k], *(number(c[k]) for c in columns)] for k in order]
-    return Table(head, rows, numeric=tuple(range(1, len(head))),
-                 collapsed=f"Numbers: indices of {output} for every input")
+    return Table(
+        head,
+        rows,
+        numeric=tuple(range(1, len(head))),
+        collapsed=f"Numbers: indices of {output} for every input",
+    )
 
 
-def _interactions(panels: list[tuple[str, xr.Dataset]], count: int = 5
-                  ) -> Table | Note | None:
+def _interactions(panels: list[tuple[str, xr.Dataset]], count: int = 5) -> Table | Note | None:
     for label, ds in panels:
         if "S2" not in ds:
             continue
@@ -211,16 +232,25 @@ def _interactions(panels: list[tuple[str, xr.Dataset]], count: int = 5
             return None
         strongest, i, j = pairs[0]
         if not strongest >= WEAK_S2:
-            return Note(f"No pair of inputs interacts noticeably ({label}): the largest "
-                        f"second-order index is S2 = {number(strongest)} ({names[i]} × "
-                        f"{names[j]}).")
-        rows = [[f"{names[i]} × {names[j]}", number(v)]
-                + ([number(conf[i, j])] if conf is not None else [])
-                for v, i, j in pairs[:count]]
+            return Note(
+                f"No pair of inputs interacts noticeably ({label}): the largest "
+                f"second-order index is S2 = {number(strongest)} ({names[i]} × "
+                f"{names[j]})."
+            )
+        rows = [
+            [f"{names[i]} × {names[j]}", number(v)]
+            + ([number(conf[i, j])] if conf is not None else [])
+            for v, i, j in pairs[:count]
+        ]
         head = ["pair", "S2"] + (["±"] if conf is not None else [])
-        return Table(head, rows, f"Strongest pairwise interactions ({label}): S2 is the "
-                                 f"share of variance due to the two inputs acting together, "
-                                 f"beyond their separate effects.", numeric=(1, 2))
+        return Table(
+            head,
+            rows,
+            f"Strongest pairwise interactions ({label}): S2 is the "
+            f"share of variance due to the two inputs acting together, "
+            f"beyond their separate effects.",
+            numeric=(1, 2),
+        )
     return None
 
 
@@ -256,18 +286,25 @@ def scales_section(data: RunData, look: Look) -> Section | None:
         else:
             draw = partial(plots.group_bars, panels, look.groups)
             what = " (S1 light, ST dark)"
-        blocks.append(Figure(
-            draw, f"indices of {output} by scale",
-            f"How much each scale contributes to the variance of {output}{what}: the closed "
-            f"first-order index S1 of a group counts its inputs alone and their interactions "
-            f"among themselves; its total index ST counts every effect that involves the "
-            f"group. The gap between the two is the coupling across scales."))
+        blocks.append(
+            Figure(
+                draw,
+                f"indices of {output} by scale",
+                f"How much each scale contributes to the variance of {output}{what}: the closed "
+                f"first-order index S1 of a group counts its inputs alone and their interactions "
+                f"among themselves; its total index ST counts every effect that involves the "
+                f"group. The gap between the two is the coupling across scales.",
+            )
+        )
     if not blocks:
         return None
     groups = ", ".join(f"{g} ({plural(len(n), 'input')})" for g, n in data.groups.items())
-    return Section("scales", "Indices by scale",
-                   f"The inputs grouped by their scale tag: {groups}." + sweep_note(data),
-                   blocks)
+    return Section(
+        "scales",
+        "Indices by scale",
+        f"The inputs grouped by their scale tag: {groups}." + sweep_note(data),
+        blocks,
+    )
 
 
 def fields_section(data: RunData, look: Look) -> Section | None:
@@ -296,21 +333,28 @@ def fields_section(data: RunData, look: Look) -> Section | None:
         shown = min(names, fieldplots.LINES) if names > fieldplots.LINES + 1 else names
         rest = names - shown
         labels = [label for label, _ in panels]
-        blocks.append(Figure(
-            lambda panels=panels, dim=dim: fieldplots.field_indices(panels, dim, look.inputs),
-            f"indices of {output} along {dim}",
-            f"Sobol indices of {output} at each of its {number(size)} points along "
-            f"{dim}{averaged(panels[0][1], dim)}, by {' and '.join(labels)}: "
-            f"total index ST (solid, shaded band: confidence interval where estimated) and "
-            f"first-order S1 (dashed) of the {plural(shown, 'input')} with the largest ST "
-            f"anywhere" + (f"; the other {rest} inputs' ST summed in grey" if rest else "")
-            + f". Read it vertically: at each {dim}, which inputs drive {output} there."))
+        blocks.append(
+            Figure(
+                lambda panels=panels, dim=dim: fieldplots.field_indices(panels, dim, look.inputs),
+                f"indices of {output} along {dim}",
+                f"Sobol indices of {output} at each of its {number(size)} points along "
+                f"{dim}{averaged(panels[0][1], dim)}, by {' and '.join(labels)}: "
+                f"total index ST (solid, shaded band: confidence interval where estimated) and "
+                f"first-order S1 (dashed) of the {plural(shown, 'input')} with the largest ST "
+                f"anywhere"
+                + (f"; the other {rest} inputs' ST summed in grey" if rest else "")
+                + f". Read it vertically: at each {dim}, which inputs drive {output} there.",
+            )
+        )
         blocks.append(_field_peaks(output, panels[0]))
     if not blocks:
         return None
-    return Section("fields", "Indices over time and space",
-                   "Field outputs have indices at every point: how the drivers change along "
-                   "the field.", blocks)
+    return Section(
+        "fields",
+        "Indices over time and space",
+        "Field outputs have indices at every point: how the drivers change along the field.",
+        blocks,
+    )
 
 
 def _field_peaks(output: str, panel: tuple[str, xr.Dataset]) -> Table:
@@ -321,10 +365,18 @@ def _field_peaks(output: str, panel: tuple[str, xr.Dataset]) -> Table:
     x = coordinate(ds, dims[0])
     names = [str(n) for n in ds["input"].values]
     peak = np.asarray(st.max(dims[0]).values, dtype=float)
-    rows = [[names[k], number(float(st.isel(input=k).mean())), number(peak[k]),
-             number(x[int(np.argmax(st.isel(input=k).values))])]
-            for k in top_inputs(peak, names, TOP)[0][:TOP]]
-    return Table(["input", f"ST mean over {dims[0]}", "ST max", f"{dims[0]} of max"], rows,
-                 numeric=(1, 2, 3),
-                 collapsed=f"Numbers: where along {dims[0]} the inputs drive {output} "
-                           f"({label})")
+    rows = [
+        [
+            names[k],
+            number(float(st.isel(input=k).mean())),
+            number(peak[k]),
+            number(x[int(np.argmax(st.isel(input=k).values))]),
+        ]
+        for k in top_inputs(peak, names, TOP)[0][:TOP]
+    ]
+    return Table(
+        ["input", f"ST mean over {dims[0]}", "ST max", f"{dims[0]} of max"],
+        rows,
+        numeric=(1, 2, 3),
+        collapsed=f"Numbers: where along {dims[0]} the inputs drive {output} ({label})",
+    )

@@ -28,13 +28,13 @@ def _common(data: RunData, look: Look) -> list[tuple[int, str, str, Build]]:
     from uqscale.report.graph import model_graph
 
     def study() -> Section:
-        return about.study_section(data, lambda: model_graph(data.study, data.groups,
-                                                             look.groups), look.groups)
+        return about.study_section(
+            data, lambda: model_graph(data.study, data.groups, look.groups), look.groups
+        )
 
     return [
         (0, "study", "Study", study),
-        (20, "sensitivity", "Sensitivity indices",
-         lambda: results.sensitivity_section(data, look)),
+        (20, "sensitivity", "Sensitivity indices", lambda: results.sensitivity_section(data, look)),
         (30, "scales", "Indices by scale", lambda: results.scales_section(data, look)),
         (40, "fields", "Indices over time and space", lambda: results.fields_section(data, look)),
         (80, "verification", "Verification", lambda: about.verification_section(data)),
@@ -46,11 +46,15 @@ def _common(data: RunData, look: Look) -> list[tuple[int, str, str, Build]]:
 def _of_methods(data: RunData, look: Look) -> list[tuple[int, str, str, Build]]:
     """The sections the methods of the run's analyses declare."""
     used = [m for m in (*METHODS.values(), *derived().values()) if m in data.methods.values()]
+
     def build(method, spec: SectionSpec) -> Build:
         return lambda: spec.build(data, look, data.of_method(method))
 
-    return [(spec.place, spec.id, spec.title, build(method, spec))
-            for method in used for spec in method.sections]
+    return [
+        (spec.place, spec.id, spec.title, build(method, spec))
+        for method in used
+        for spec in method.sections
+    ]
 
 
 def report_sections(data: RunData, draw: bool = True) -> list[Section]:
@@ -72,16 +76,20 @@ def report_sections(data: RunData, draw: bool = True) -> list[Section]:
     """
     look = Look.of(data)
     present = []
-    for _, key, title, build in sorted(_common(data, look) + _of_methods(data, look),
-                                       key=lambda item: item[0]):
+    for _, key, title, build in sorted(
+        _common(data, look) + _of_methods(data, look), key=lambda item: item[0]
+    ):
         try:
             section = build()
             for block in section.blocks if section is not None and draw else ():
-                getattr(block, "uri", None)   # draws a figure, here where errors are caught
-        except Exception as error:   # one bad section must not cost the whole report
+                getattr(block, "uri", None)  # draws a figure, here where errors are caught
+        except Exception as error:  # one bad section must not cost the whole report
             reason = f"{type(error).__name__}: {error}"
-            warnings.warn(f"{data.directory}: report section '{title}' not drawn ({reason})",
-                          UserWarning, stacklevel=2)
+            warnings.warn(
+                f"{data.directory}: report section '{title}' not drawn ({reason})",
+                UserWarning,
+                stacklevel=2,
+            )
             section = Section(key, title, blocks=[Note(f"Not drawn: {reason}", "bad")])
         if section is not None:
             present.append(section)

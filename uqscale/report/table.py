@@ -44,8 +44,9 @@ def _cell(value: Any) -> str:
     return "-" if value is None else f"{value:.4g}"
 
 
-def indices_table(document: Mapping[str, Any], final: Collection[str] | None = None,
-                  verbose: bool = False) -> str:
+def indices_table(
+    document: Mapping[str, Any], final: Collection[str] | None = None, verbose: bool = False
+) -> str:
     """The summary of an ``indices.json`` document as text.
 
     Parameters
@@ -70,8 +71,7 @@ def indices_table(document: Mapping[str, Any], final: Collection[str] | None = N
     intermediate outputs:
       c [sobol]  mean=1  std=0.5  ST: b 0.7±0.05, a 0.1±0.02
     """
-    head = (f"study {document['study']}: {document['samples']} samples, "
-            f"{document['failed']} failed")
+    head = f"study {document['study']}: {document['samples']} samples, {document['failed']} failed"
     outputs = document["outputs"]
     if verbose:
         return "\n".join([head, *_everything(outputs), *_errors(document)])
@@ -85,7 +85,7 @@ def indices_table(document: Mapping[str, Any], final: Collection[str] | None = N
         lines += ["  " + _summary(o, *next(iter(outputs[o].items()))) for o in middle]
     if len(lines) > DEFAULT_LINES:
         hidden = len(lines) - DEFAULT_LINES + 1
-        lines = [*lines[:DEFAULT_LINES - 1], f"... {hidden} more lines (-v shows everything)"]
+        lines = [*lines[: DEFAULT_LINES - 1], f"... {hidden} more lines (-v shows everything)"]
     return "\n".join(lines)
 
 
@@ -113,8 +113,10 @@ def _top(entry: Mapping[str, Any], key: str) -> str:
     values = {k: v for k, v in entry[key].items() if v is not None}
     conf = entry.get(f"{key}_conf", {})
     largest = sorted(values, key=lambda k: -values[k])[:TOP]
-    return ", ".join(f"{k} {values[k]:.3g}" + (f"±{conf[k]:.2g}" if conf.get(k) is not None
-                                                else "") for k in largest)
+    return ", ".join(
+        f"{k} {values[k]:.3g}" + (f"±{conf[k]:.2g}" if conf.get(k) is not None else "")
+        for k in largest
+    )
 
 
 def _peaks(entry: Mapping[str, Any], key: str) -> str:
@@ -127,8 +129,7 @@ def _peaks(entry: Mapping[str, Any], key: str) -> str:
         if finite:
             peaks[name] = max(finite)
     largest = sorted(peaks, key=lambda k: -peaks[k][0])[:TOP]
-    return ", ".join(f"{k} {peaks[k][0]:.3g} at {dim}={_at(coords, peaks[k][1])}"
-                     for k in largest)
+    return ", ".join(f"{k} {peaks[k][0]:.3g} at {dim}={_at(coords, peaks[k][1])}" for k in largest)
 
 
 def _at(coords: list, index: int) -> str:
@@ -169,8 +170,9 @@ def _verdict(entry: Mapping[str, Any]) -> str:
 
 
 def _errors(document: Mapping[str, Any]) -> list[str]:
-    return [f"{label}: not computed: {message}"
-            for label, message in document.get("errors", {}).items()]
+    return [
+        f"{label}: not computed: {message}" for label, message in document.get("errors", {}).items()
+    ]
 
 
 def _everything(outputs: Mapping[str, Any]) -> list[str]:

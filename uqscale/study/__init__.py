@@ -11,5 +11,15 @@ from uqscale.study.model import (
     UncertainInput,
 )
 
-__all__ = ["Analysis", "Execution", "ModelStep", "Output", "OutputSpec", "Study",
-           "UncertainInput", "load_study", "save_study", "study_to_yaml"]
+__all__ = [
+    "Analysis",
+    "Execution",
+    "ModelStep",
+    "Output",
+    "OutputSpec",
+    "Study",
+    "UncertainInput",
+    "load_study",
+    "save_study",
+    "study_to_yaml",
+]

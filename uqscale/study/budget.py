@@ -65,10 +65,12 @@ def check_budget(method: str, options: Any, inputs: int, path: str) -> None:
     rows, needed, option = size
     memory = physical_memory()
     if needed > memory:
-        raise StudyError(f"{path}.{option}",
-                         f"asks for a design of {rows:.3g} samples of {inputs} inputs, about "
-                         f"{_bytes(needed)} in memory, more than this machine's "
-                         f"{_bytes(memory)}; lower {option}")
+        raise StudyError(
+            f"{path}.{option}",
+            f"asks for a design of {rows:.3g} samples of {inputs} inputs, about "
+            f"{_bytes(needed)} in memory, more than this machine's "
+            f"{_bytes(memory)}; lower {option}",
+        )
 
 
 def _bytes(count: float) -> str:

@@ -52,8 +52,10 @@ class Correlation:
     def normal_scores(self) -> tuple[tuple[float, ...], ...]:
         """The normal-score correlation matrix."""
         convert = KINDS[self.kind]
-        return tuple(tuple(1.0 if i == j else convert(v) for j, v in enumerate(row))
-                     for i, row in enumerate(self.matrix))
+        return tuple(
+            tuple(1.0 if i == j else convert(v) for j, v in enumerate(row))
+            for i, row in enumerate(self.matrix)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The file form."""
@@ -79,16 +81,24 @@ def parse_correlation(value: Any, path: str = "correlation") -> Correlation:
     fields.check_keys(data, path, KEYS, required=("inputs",))
     given = [k for k in KINDS if k in data]
     if len(given) != 1:
-        raise StudyError(path, "needs exactly one of matrix (normal-score correlations), "
-                         f"spearman or kendall (got {', '.join(given) or 'none'})")
+        raise StudyError(
+            path,
+            "needs exactly one of matrix (normal-score correlations), "
+            f"spearman or kendall (got {', '.join(given) or 'none'})",
+        )
     kind = given[0]
-    names = tuple(fields.identifier(n, fields.join(fields.join(path, "inputs"), i))
-                  for i, n in enumerate(fields.sequence(data["inputs"],
-                                                        fields.join(path, "inputs"))))
+    names = tuple(
+        fields.identifier(n, fields.join(fields.join(path, "inputs"), i))
+        for i, n in enumerate(fields.sequence(data["inputs"], fields.join(path, "inputs")))
+    )
     where = fields.join(path, kind)
-    rows = tuple(tuple(fields.number(v, f"{where}[{i}][{j}]")
-                       for j, v in enumerate(fields.sequence(row, f"{where}[{i}]")))
-                 for i, row in enumerate(fields.sequence(data[kind], where)))
+    rows = tuple(
+        tuple(
+            fields.number(v, f"{where}[{i}][{j}]")
+            for j, v in enumerate(fields.sequence(row, f"{where}[{i}]"))
+        )
+        for i, row in enumerate(fields.sequence(data[kind], where))
+    )
     return Correlation(names, rows, kind)
 
 
@@ -108,8 +118,9 @@ def validate_correlation(study: Study) -> None:
         raise StudyError("correlation.inputs", "must name at least two inputs")
     where = f"correlation.{block.kind}"
     if len(block.matrix) != len(block.inputs):
-        raise StudyError(where, f"must have {len(block.inputs)} rows, one per input "
-                         f"(got {len(block.matrix)})")
+        raise StudyError(
+            where, f"must have {len(block.inputs)} rows, one per input (got {len(block.matrix)})"
+        )
     check_matrix(block.matrix, where)
     if block.kind != "matrix":
         check_matrix(block.normal_scores, where)
@@ -117,15 +128,18 @@ def validate_correlation(study: Study) -> None:
 
     for k, analysis in enumerate(study.analysis):
         if not METHODS[analysis.method].dependent_inputs:
-            raise StudyError(f"analysis[{k}].method",
-                             f"{analysis.method} assumes independent inputs, and "
-                             f"correlation: makes {', '.join(block.inputs)} dependent; use "
-                             "method: shapley (Shapley effects) or moments")
+            raise StudyError(
+                f"analysis[{k}].method",
+                f"{analysis.method} assumes independent inputs, and "
+                f"correlation: makes {', '.join(block.inputs)} dependent; use "
+                "method: shapley (Shapley effects) or moments",
+            )
 
 
 def copula_of(study: Study) -> GaussianCopula | None:
     """The study's Gaussian copula, or None for independent inputs."""
     if study.correlation is None:
         return None
-    return GaussianCopula(study.input_names, study.correlation.inputs,
-                          study.correlation.normal_scores)
+    return GaussianCopula(
+        study.input_names, study.correlation.inputs, study.correlation.normal_scores
+    )

@@ -38,8 +38,19 @@ def first_difference(old: Any, new: Any, path: str = "") -> str | None:
     return None if old == new else f"{path}: {old!r} -> {new!r}"
 
 
-WHERE_KEYS = ("cluster", "workers", "batch_size", "address", "scheduler_file", "profile",
-              "jobs", "minimum_jobs", "maximum_jobs", "jobqueue", "fail_fast")
+WHERE_KEYS = (
+    "cluster",
+    "workers",
+    "batch_size",
+    "address",
+    "scheduler_file",
+    "profile",
+    "jobs",
+    "minimum_jobs",
+    "maximum_jobs",
+    "jobqueue",
+    "fail_fast",
+)
 """``execution`` keys that say where and how fast a run goes, not what it computes."""
 
 
@@ -47,14 +58,14 @@ def run_form(study: Any) -> dict[str, Any]:
     """The parts of a study's file form that decide its samples and results: not
     its verification cases, its output options, nor where it runs."""
     form = {k: v for k, v in study.to_dict().items() if k not in ("verification", "output")}
-    form["execution"] = {k: v for k, v in form.get("execution", {}).items()
-                         if k not in WHERE_KEYS}
+    form["execution"] = {k: v for k, v in form.get("execution", {}).items() if k not in WHERE_KEYS}
     return form
 
 
 def samples_difference(stored: Any, study: Any) -> str | None:
     """The first difference between two studies outside their analyses (the one
     that would need new samples), or None."""
+
     def without_analyses(s: Any) -> dict[str, Any]:
         return {k: v for k, v in run_form(s).items() if k != "analysis"}
 

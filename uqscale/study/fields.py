@@ -26,8 +26,15 @@ def join(path: str, key: str | int) -> str:
 
 def type_name(value: Any) -> str:
     """Name a value's YAML type the way a user writes it."""
-    names = {bool: "boolean", int: "integer", float: "number", str: "string",
-             list: "list", dict: "mapping", type(None): "null"}
+    names = {
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        str: "string",
+        list: "list",
+        dict: "mapping",
+        type(None): "null",
+    }
     return names.get(type(value), type(value).__name__)
 
 
@@ -41,8 +48,9 @@ def mapping(value: Any, path: str) -> Mapping[str, Any]:
     return value
 
 
-def check_keys(value: Mapping[str, Any], path: str, allowed: Iterable[str],
-               required: Iterable[str] = ()) -> None:
+def check_keys(
+    value: Mapping[str, Any], path: str, allowed: Iterable[str], required: Iterable[str] = ()
+) -> None:
     """Refuse unknown keys (suggesting the closest known one) and missing ones."""
     allowed = list(allowed)
     for key in value:
@@ -100,8 +108,11 @@ def argument_list(value: Any, path: str) -> tuple[str, ...]:
     A single string is refused: no shell splits it into words.
     """
     if isinstance(value, str):
-        raise StudyError(path, "must be a list [program, arg, ...] (got string); no shell "
-                               "runs it, so give each argument as its own item")
+        raise StudyError(
+            path,
+            "must be a list [program, arg, ...] (got string); no shell "
+            "runs it, so give each argument as its own item",
+        )
     items = sequence(value, path)
     if not items:
         raise StudyError(path, "must not be empty; give [program, arg, ...]")
@@ -124,8 +135,11 @@ def plain_name(value: Any, path: str) -> str:
     """
     text = string(value, path)
     if not PLAIN_NAME.fullmatch(text):
-        raise StudyError(path, f"must be a plain name: letters, digits, '.', '_' and '-', not "
-                               f"starting with '.' or '-', at most 100 characters (got {text!r})")
+        raise StudyError(
+            path,
+            f"must be a plain name: letters, digits, '.', '_' and '-', not "
+            f"starting with '.' or '-', at most 100 characters (got {text!r})",
+        )
     return text
 
 
@@ -144,8 +158,7 @@ def relative_path(value: Any, path: str) -> str:
     """
     text = string(value, path)
     if not all(PLAIN_NAME.fullmatch(part) for part in text.split("/")):
-        raise StudyError(path, f"must be a relative path inside the work directory "
-                               f"(got {text!r})")
+        raise StudyError(path, f"must be a relative path inside the work directory (got {text!r})")
     return text
 
 

@@ -24,14 +24,20 @@ def read_study_text(path: str | Path) -> str:
     except OSError as error:
         raise StudyError(str(path), f"cannot read the study file ({error.strerror})") from None
     if len(content) > MAX_FILE_BYTES:
-        raise StudyError(str(path), f"is larger than {MAX_FILE_BYTES // 2**20} MiB; a study "
-                                    f"file describes a study, its data belong elsewhere")
+        raise StudyError(
+            str(path),
+            f"is larger than {MAX_FILE_BYTES // 2**20} MiB; a study "
+            f"file describes a study, its data belong elsewhere",
+        )
     try:
         return content.decode("utf-8")
     except UnicodeDecodeError as error:
-        line = content[:error.start].count(b"\n") + 1
-        raise StudyError(str(path), f"is not UTF-8 text (byte 0x{content[error.start]:02x} "
-                                    f"on line {line}); save it as UTF-8") from None
+        line = content[: error.start].count(b"\n") + 1
+        raise StudyError(
+            str(path),
+            f"is not UTF-8 text (byte 0x{content[error.start]:02x} "
+            f"on line {line}); save it as UTF-8",
+        ) from None
 
 
 def study_from_text(text: str, base_dir: Path | None, source: str = "study file") -> Study:

@@ -35,26 +35,33 @@ def step_order(models: Sequence[ModelStep], study_inputs: Sequence[str]) -> tupl
                 raise StudyError(path, f"'{name}' is already a study input; rename the output")
             if name in producer:
                 other = producer[name]
-                raise StudyError(path, f"output '{name}' is also declared by "
-                                       f"models[{other}] ('{models[other].name}')")
+                raise StudyError(
+                    path,
+                    f"output '{name}' is also declared by models[{other}] ('{models[other].name}')",
+                )
             producer[name] = index
     for index, step in enumerate(models):
         for k, name in enumerate(step.inputs):
             if name not in producer and name not in study_inputs:
-                raise StudyError(f"models[{index}].inputs[{k}]",
-                                 f"unknown input '{name}' (not a study input nor an output "
-                                 f"of any step)")
+                raise StudyError(
+                    f"models[{index}].inputs[{k}]",
+                    f"unknown input '{name}' (not a study input nor an output of any step)",
+                )
     order: list[int] = []
     done: set[int] = set()
     while len(order) < len(models):
-        ready = [i for i in range(len(models)) if i not in done
-                 and all(producer.get(n, -1) in done or n in study_inputs
-                         for n in models[i].inputs)]
+        ready = [
+            i
+            for i in range(len(models))
+            if i not in done
+            and all(producer.get(n, -1) in done or n in study_inputs for n in models[i].inputs)
+        ]
         if not ready:
             cycle = _cycle(models, producer, done)
             names = " -> ".join(models[i].name for i in cycle)
-            raise StudyError(f"models[{cycle[0]}].inputs",
-                             f"the steps {names} depend on each other in a cycle")
+            raise StudyError(
+                f"models[{cycle[0]}].inputs", f"the steps {names} depend on each other in a cycle"
+            )
         order.append(ready[0])
         done.add(ready[0])
     return tuple(order)
@@ -63,6 +70,7 @@ def step_order(models: Sequence[ModelStep], study_inputs: Sequence[str]) -> tupl
 def _cycle(models: Sequence[ModelStep], producer: dict[str, int], done: set[int]) -> list[int]:
     """The steps of one cycle among the steps not yet ordered, in data-flow order,
     starting from the first declared."""
+
     def upstream(i: int) -> list[int]:
         return [producer[n] for n in models[i].inputs if n in producer and producer[n] not in done]
 
@@ -71,6 +79,6 @@ def _cycle(models: Sequence[ModelStep], producer: dict[str, int], done: set[int]
     path = [min(i for i in range(len(models)) if i not in done)]
     while (step := upstream(path[-1])[0]) not in path:
         path.append(step)
-    cycle = path[path.index(step):][::-1]
+    cycle = path[path.index(step) :][::-1]
     first = cycle.index(min(cycle))
     return cycle[first:] + cycle[:first]

@@ -33,9 +33,12 @@ MAX_NODES = 1_000_000
 MAX_DIGITS = 100
 """Longest integer literal, in digits."""
 
-FLOAT_1_2 = re.compile(r"""^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
+FLOAT_1_2 = re.compile(
+    r"""^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
                            |[-+]?\.(?:inf|Inf|INF)
-                           |\.(?:nan|NaN|NAN))$""", re.VERBOSE)
+                           |\.(?:nan|NaN|NAN))$""",
+    re.VERBOSE,
+)
 """The YAML 1.2 core schema's floats (what a user means by ``1e-5``)."""
 FORBIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 """Control characters (but tab, newline) and lone surrogates, refused in strings."""
@@ -56,13 +59,18 @@ class StudyLoader(yaml.SafeLoader):
             event = self.peek_event()
             node = self.anchors.get(event.anchor)
             if node is not None and id(node) not in self._sizes:
-                raise ComposerError("while composing an alias", event.start_mark,
-                                    f"the alias *{event.anchor} refers to a value that "
-                                    f"contains it (a recursive alias)", event.start_mark)
+                raise ComposerError(
+                    "while composing an alias",
+                    event.start_mark,
+                    f"the alias *{event.anchor} refers to a value that "
+                    f"contains it (a recursive alias)",
+                    event.start_mark,
+                )
         self._depth += 1
         if self._depth > MAX_DEPTH:
-            raise ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels",
-                                self.peek_event().start_mark)
+            raise ComposerError(
+                None, None, f"nested deeper than {MAX_DEPTH} levels", self.peek_event().start_mark
+            )
         try:
             node = super().compose_node(parent, index)
         finally:
@@ -80,8 +88,12 @@ class StudyLoader(yaml.SafeLoader):
         else:
             size = 1 + sum(self._sizes[id(k)] + self._sizes[id(v)] for k, v in node.value)
         if size > MAX_NODES:
-            raise ComposerError(None, None, f"holds more than {MAX_NODES:,} values once its "
-                                f"aliases are expanded", node.start_mark)
+            raise ComposerError(
+                None,
+                None,
+                f"holds more than {MAX_NODES:,} values once its aliases are expanded",
+                node.start_mark,
+            )
         return size
 
     # -- constructing: keys, integers, strings --------------------------------------------
@@ -89,40 +101,49 @@ class StudyLoader(yaml.SafeLoader):
     def construct_mapping(self, node, deep=False):
         if isinstance(node, yaml.MappingNode):
             seen: dict[Any, yaml.Node] = {}
-            for key_node, _ in node.value:   # as written: keys a merge (<<) brings may repeat
+            for key_node, _ in node.value:  # as written: keys a merge (<<) brings may repeat
                 if key_node.tag == "tag:yaml.org,2002:merge":
                     continue
                 key = self.construct_object(key_node, deep=True)
                 if key is None or key == "":
-                    raise ConstructorError(None, None, "empty key: every key needs a name",
-                                           key_node.start_mark)
+                    raise ConstructorError(
+                        None, None, "empty key: every key needs a name", key_node.start_mark
+                    )
                 if isinstance(key, str | int | float | bool) and key in seen:
                     first = seen[key].start_mark.line + 1
                     raise ConstructorError(
-                        None, None, f"key {key!r} appears twice in one mapping (lines {first} "
-                        f"and {key_node.start_mark.line + 1}); keep one", key_node.start_mark)
+                        None,
+                        None,
+                        f"key {key!r} appears twice in one mapping (lines {first} "
+                        f"and {key_node.start_mark.line + 1}); keep one",
+                        key_node.start_mark,
+                    )
                 seen[key] = key_node
         return super().construct_mapping(node, deep=deep)
 
     def construct_yaml_int(self, node):
         digits = sum(c.isdigit() for c in str(node.value))
         if digits > MAX_DIGITS:
-            raise ConstructorError(None, None, f"an integer of {digits} digits (at most "
-                                   f"{MAX_DIGITS})", node.start_mark)
+            raise ConstructorError(
+                None, None, f"an integer of {digits} digits (at most {MAX_DIGITS})", node.start_mark
+            )
         return super().construct_yaml_int(node)
 
     def construct_yaml_str(self, node):
         text = super().construct_yaml_str(node)
         bad = FORBIDDEN.search(text)
         if bad:
-            raise ConstructorError(None, None, f"a string holds the control character or "
-                                   f"lone surrogate {bad.group()!r}; remove it",
-                                   node.start_mark)
+            raise ConstructorError(
+                None,
+                None,
+                f"a string holds the control character or "
+                f"lone surrogate {bad.group()!r}; remove it",
+                node.start_mark,
+            )
         return text
 
 
-StudyLoader.add_implicit_resolver("tag:yaml.org,2002:float", FLOAT_1_2,
-                                  list("-+0123456789."))
+StudyLoader.add_implicit_resolver("tag:yaml.org,2002:float", FLOAT_1_2, list("-+0123456789."))
 StudyLoader.add_constructor("tag:yaml.org,2002:int", StudyLoader.construct_yaml_int)
 StudyLoader.add_constructor("tag:yaml.org,2002:str", StudyLoader.construct_yaml_str)
 

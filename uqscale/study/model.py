@@ -170,8 +170,11 @@ class ModelStep:
 
     def __post_init__(self) -> None:
         _set(self, "inputs", tuple(self.inputs))
-        _set(self, "outputs", tuple(o if isinstance(o, OutputSpec) else OutputSpec(o)
-                                    for o in self.outputs))
+        _set(
+            self,
+            "outputs",
+            tuple(o if isinstance(o, OutputSpec) else OutputSpec(o) for o in self.outputs),
+        )
         _set(self, "parameters", _copy(self.parameters))
         if isinstance(self.command, list | tuple):
             _set(self, "command", tuple(self.command))
@@ -220,8 +223,11 @@ class ModelStep:
             entry["files"] = dict(self.files)
         if self.results is not None:
             entry["results"] = self.results.to_dict()
-        optional = (("parser", self.parser, None), ("timeout", self.timeout, None),
-                    ("workdirs", self.workdirs, "keep_failed"))
+        optional = (
+            ("parser", self.parser, None),
+            ("timeout", self.timeout, None),
+            ("workdirs", self.workdirs, "keep_failed"),
+        )
         entry.update({key: value for key, value, default in optional if value != default})
         return entry
 
@@ -276,8 +282,11 @@ class Execution:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the file form (the ``execution`` mapping), without empty entries."""
-        return {k: (dict(v) if isinstance(v, Mapping) else v)
-                for k, v in self.__dict__.items() if v is not None and v != {}}
+        return {
+            k: (dict(v) if isinstance(v, Mapping) else v)
+            for k, v in self.__dict__.items()
+            if v is not None and v != {}
+        }
 
 
 @dataclass(frozen=True)
@@ -291,7 +300,8 @@ class Output:
     def to_dict(self) -> dict[str, Any]:
         """Return the file form (the ``output`` mapping)."""
         return ({"directory": self.directory} if self.directory else {}) | (
-            {} if self.report else {"report": False})
+            {} if self.report else {"report": False}
+        )
 
 
 @dataclass(frozen=True)
@@ -368,4 +378,3 @@ class Study:
         values = {k: getattr(self, k) for k in self.__dataclass_fields__}
         values.update(changes)
         return Study(**values)
-

@@ -93,16 +93,20 @@ def apply_overrides(data: Any, assignments: Iterable[str]) -> Any:
             where = _where(parts[: depth + 1])
             if isinstance(node, list):
                 if not isinstance(part, int) or not 0 <= part < len(node):
-                    raise StudyError(where, f"no such entry (--set {text}: the list has "
-                                            f"{len(node)} entries, numbered from 0)")
+                    raise StudyError(
+                        where,
+                        f"no such entry (--set {text}: the list has "
+                        f"{len(node)} entries, numbered from 0)",
+                    )
             elif isinstance(node, dict):
                 part = str(part)
                 if not last and node.get(part) is None:
                     node[part] = {}
             else:
-                raise StudyError(_where(parts[:depth]) or "study",
-                                 f"is not a mapping or list, so --set {text} cannot "
-                                 f"reach into it")
+                raise StudyError(
+                    _where(parts[:depth]) or "study",
+                    f"is not a mapping or list, so --set {text} cannot reach into it",
+                )
             if last:
                 node[part] = value
             else:
@@ -130,7 +134,7 @@ def load_overridden(path: str | Path, assignments: Sequence[str] = ()) -> tuple[
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError:
-        study_from_text(text, base_dir, str(path))   # raises the one-line YAML error
+        study_from_text(text, base_dir, str(path))  # raises the one-line YAML error
         raise
     data = apply_overrides(data, assignments)
     header = "".join(f"# --set {a}\n" for a in assignments)

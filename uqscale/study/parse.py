@@ -23,16 +23,55 @@ from uqscale.study.resolution import parse_resolution
 from uqscale.study.umbridge import read_umbridge
 from uqscale.study.verification import read_cases
 
-STUDY_KEYS = ("study", "description", "seed", "inputs", "models", "analysis",
-              "execution", "output", "verification", "resolution", "correlation")
+STUDY_KEYS = (
+    "study",
+    "description",
+    "seed",
+    "inputs",
+    "models",
+    "analysis",
+    "execution",
+    "output",
+    "verification",
+    "resolution",
+    "correlation",
+)
 INPUT_META = ("distribution", "scale", "units")
-STEP_KEYS = ("name", "python", "command", "inputs", "outputs", "parameters", "vectorized",
-             "files", "results", "parser", "timeout", "workdirs", "resources", "umbridge")
+STEP_KEYS = (
+    "name",
+    "python",
+    "command",
+    "inputs",
+    "outputs",
+    "parameters",
+    "vectorized",
+    "files",
+    "results",
+    "parser",
+    "timeout",
+    "workdirs",
+    "resources",
+    "umbridge",
+)
 RESULTS_KEYS = ("file", "format")
 OUTPUT_KEYS = ("name", "dims", "coords")
-EXECUTION_KEYS = ("cluster", "workers", "batch_size", "retries", "timeout", "nonfinite",
-                  "address", "scheduler_file", "profile", "jobs", "minimum_jobs",
-                  "maximum_jobs", "jobqueue", "resources", "fail_fast")
+EXECUTION_KEYS = (
+    "cluster",
+    "workers",
+    "batch_size",
+    "retries",
+    "timeout",
+    "nonfinite",
+    "address",
+    "scheduler_file",
+    "profile",
+    "jobs",
+    "minimum_jobs",
+    "maximum_jobs",
+    "jobqueue",
+    "resources",
+    "fail_fast",
+)
 
 
 def parse_study(data: Any, base_dir: Path | None = None) -> Study:
@@ -57,18 +96,22 @@ def parse_study(data: Any, base_dir: Path | None = None) -> Study:
         description=_optional(data, "description", fields.string, ""),
         seed=_optional(data, "seed", lambda v, p: fields.integer(v, p, 0), 0),
         inputs=_inputs(data["inputs"]),
-        models=tuple(_step(s, f"models[{i}]")
-                     for i, s in enumerate(_nonempty(data["models"], "models"))),
-        analysis=tuple(_analysis(a, f"analysis[{i}]")
-                       for i, a in enumerate(fields.sequence(data.get("analysis", []),
-                                                              "analysis"))),
+        models=tuple(
+            _step(s, f"models[{i}]") for i, s in enumerate(_nonempty(data["models"], "models"))
+        ),
+        analysis=tuple(
+            _analysis(a, f"analysis[{i}]")
+            for i, a in enumerate(fields.sequence(data.get("analysis", []), "analysis"))
+        ),
         execution=_execution(data.get("execution", {})),
         output=_output(data.get("output", {})),
         verification=read_cases(data.get("verification") or []),
-        resolution=(parse_resolution(data["resolution"])
-                    if data.get("resolution") is not None else None),
-        correlation=(parse_correlation(data["correlation"])
-                     if data.get("correlation") is not None else None),
+        resolution=(
+            parse_resolution(data["resolution"]) if data.get("resolution") is not None else None
+        ),
+        correlation=(
+            parse_correlation(data["correlation"]) if data.get("correlation") is not None else None
+        ),
         base_dir=base_dir,
     )
 
@@ -94,15 +137,20 @@ def _inputs(value: Any) -> tuple[UncertainInput, ...]:
         entry = fields.mapping(entry, path)
         if "distribution" not in entry:
             raise StudyError(f"{path}.distribution", "is required")
-        params = {k: fields.number(v, fields.join(path, k))
-                  for k, v in entry.items() if k not in INPUT_META}
-        result.append(UncertainInput(
-            name=name,
-            distribution=fields.string(entry["distribution"], f"{path}.distribution"),
-            params=params,
-            scale=_optional(entry, "scale", fields.string, None, path),
-            units=_optional(entry, "units", fields.string, None, path),
-        ))
+        params = {
+            k: fields.number(v, fields.join(path, k))
+            for k, v in entry.items()
+            if k not in INPUT_META
+        }
+        result.append(
+            UncertainInput(
+                name=name,
+                distribution=fields.string(entry["distribution"], f"{path}.distribution"),
+                params=params,
+                scale=_optional(entry, "scale", fields.string, None, path),
+                units=_optional(entry, "units", fields.string, None, path),
+            )
+        )
     if not result:
         raise StudyError("inputs", "must name at least one uncertain input")
     return tuple(result)
@@ -118,8 +166,10 @@ def _step(value: Any, path: str) -> ModelStep:
         name=fields.identifier(entry["name"], f"{path}.name"),
         python=_optional(entry, "python", fields.string, None, path),
         inputs=tuple(fields.identifier(n, f"{path}.inputs[{k}]") for k, n in enumerate(inputs)),
-        outputs=tuple(_output_spec(o, f"{path}.outputs[{k}]")
-                      for k, o in enumerate(_nonempty(entry["outputs"], f"{path}.outputs"))),
+        outputs=tuple(
+            _output_spec(o, f"{path}.outputs[{k}]")
+            for k, o in enumerate(_nonempty(entry["outputs"], f"{path}.outputs"))
+        ),
         parameters=_optional(entry, "parameters", fields.scalar_parameters, {}, path),
         vectorized=_optional(entry, "vectorized", fields.boolean, False, path),
         command=_optional(entry, "command", fields.argument_list, None, path),
@@ -136,8 +186,10 @@ def _step(value: Any, path: str) -> ModelStep:
 def _results(value: Any, path: str) -> ResultsFile:
     entry = fields.mapping(value, path)
     fields.check_keys(entry, path, RESULTS_KEYS, required=("file",))
-    return ResultsFile(file=fields.string(entry["file"], f"{path}.file"),
-                       format=_optional(entry, "format", fields.string, None, path))
+    return ResultsFile(
+        file=fields.string(entry["file"], f"{path}.file"),
+        format=_optional(entry, "format", fields.string, None, path),
+    )
 
 
 def _output_spec(value: Any, path: str) -> OutputSpec:
@@ -149,8 +201,10 @@ def _output_spec(value: Any, path: str) -> OutputSpec:
     coords = {}
     for dim, values in fields.mapping(entry.get("coords", {}), f"{path}.coords").items():
         coord_path = f"{path}.coords.{dim}"
-        coords[dim] = tuple(fields.number(v, f"{coord_path}[{i}]")
-                            for i, v in enumerate(fields.sequence(values, coord_path)))
+        coords[dim] = tuple(
+            fields.number(v, f"{coord_path}[{i}]")
+            for i, v in enumerate(fields.sequence(values, coord_path))
+        )
     return OutputSpec(
         name=fields.identifier(entry["name"], f"{path}.name"),
         dims=tuple(fields.identifier(d, f"{path}.dims[{i}]") for i, d in enumerate(dims)),
@@ -176,5 +230,7 @@ def _execution(value: Any) -> Execution:
 def _output(value: Any) -> Output:
     entry = fields.mapping(value, "output")
     fields.check_keys(entry, "output", ("directory", "report"))
-    return Output(directory=_optional(entry, "directory", fields.string, None, "output"),
-                  report=_optional(entry, "report", fields.boolean, True, "output"))
+    return Output(
+        directory=_optional(entry, "directory", fields.string, None, "output"),
+        report=_optional(entry, "report", fields.boolean, True, "output"),
+    )

@@ -53,16 +53,16 @@ class Resolution:
     def spacings(self) -> tuple[float, ...]:
         """The spacings in increasing order."""
         if isinstance(self.values, Mapping):
-            grid = np.geomspace(self.values["min"], self.values["max"],
-                                int(self.values["number"]))
+            grid = np.geomspace(self.values["min"], self.values["max"], int(self.values["number"]))
             return tuple(float(v) for v in grid)
         return tuple(sorted(float(v) for v in self.values))
 
     def to_dict(self) -> dict[str, Any]:
         """Return the file form (the ``resolution`` mapping)."""
-        entry: dict[str, Any] = {"parameter": self.parameter,
-                                 "values": dict(self.values) if isinstance(self.values, Mapping)
-                                 else list(self.values)}
+        entry: dict[str, Any] = {
+            "parameter": self.parameter,
+            "values": dict(self.values) if isinstance(self.values, Mapping) else list(self.values),
+        }
         if self.process_scale:
             entry["process_scale"] = self.process_scale
         if self.formal_order is not None:
@@ -78,22 +78,34 @@ def parse_resolution(value: Any, path: str = "resolution") -> Resolution:
     fields.check_keys(entry, path, KEYS, required=("parameter", "values"))
     values = entry["values"]
     if isinstance(values, Mapping):
-        fields.check_keys(values, f"{path}.values", ("min", "max", "number"),
-                          required=("min", "max", "number"))
-        values = {"min": fields.number(values["min"], f"{path}.values.min"),
-                  "max": fields.number(values["max"], f"{path}.values.max"),
-                  "number": fields.integer(values["number"], f"{path}.values.number", 3)}
+        fields.check_keys(
+            values, f"{path}.values", ("min", "max", "number"), required=("min", "max", "number")
+        )
+        values = {
+            "min": fields.number(values["min"], f"{path}.values.min"),
+            "max": fields.number(values["max"], f"{path}.values.max"),
+            "number": fields.integer(values["number"], f"{path}.values.number", 3),
+        }
     else:
-        values = tuple(fields.number(v, f"{path}.values[{i}]")
-                       for i, v in enumerate(fields.sequence(values, f"{path}.values")))
-    optional_number = {k: fields.number(entry[k], f"{path}.{k}")
-                       for k in ("formal_order", "threshold") if entry.get(k) is not None}
+        values = tuple(
+            fields.number(v, f"{path}.values[{i}]")
+            for i, v in enumerate(fields.sequence(values, f"{path}.values"))
+        )
+    optional_number = {
+        k: fields.number(entry[k], f"{path}.{k}")
+        for k in ("formal_order", "threshold")
+        if entry.get(k) is not None
+    }
     return Resolution(
         parameter=fields.identifier(entry["parameter"], f"{path}.parameter"),
         values=values,
-        process_scale=(fields.identifier(entry["process_scale"], f"{path}.process_scale")
-                       if entry.get("process_scale") is not None else None),
-        **optional_number)
+        process_scale=(
+            fields.identifier(entry["process_scale"], f"{path}.process_scale")
+            if entry.get("process_scale") is not None
+            else None
+        ),
+        **optional_number,
+    )
 
 
 def validate_resolution(resolution: Resolution, study) -> None:
@@ -103,9 +115,12 @@ def validate_resolution(resolution: Resolution, study) -> None:
     fields.identifier(resolution.parameter, f"{path}.parameter")
     if isinstance(resolution.values, Mapping):
         if not 0 < resolution.values["min"] < resolution.values["max"]:
-            raise StudyError(f"{path}.values.max", "must be greater than min, and min "
-                             f"positive (got min={resolution.values['min']:g}, "
-                             f"max={resolution.values['max']:g})")
+            raise StudyError(
+                f"{path}.values.max",
+                "must be greater than min, and min "
+                f"positive (got min={resolution.values['min']:g}, "
+                f"max={resolution.values['max']:g})",
+            )
     else:
         spacings = resolution.spacings()
         if len(spacings) < 3:
@@ -114,16 +129,25 @@ def validate_resolution(resolution: Resolution, study) -> None:
             raise StudyError(f"{path}.values", "must be positive and distinct")
     names = set(study.input_names) | {o.name for o in study.outputs}
     if resolution.parameter in names:
-        raise StudyError(f"{path}.parameter", f"'{resolution.parameter}' is an input or "
-                                              f"output; name a model parameter")
+        raise StudyError(
+            f"{path}.parameter",
+            f"'{resolution.parameter}' is an input or output; name a model parameter",
+        )
     if not any(resolution.parameter in step.parameters for step in study.models):
-        raise StudyError(f"{path}.parameter", f"no model step has a parameter "
-                                              f"'{resolution.parameter}'; give it a default "
-                                              f"value in the step's parameters")
+        raise StudyError(
+            f"{path}.parameter",
+            f"no model step has a parameter "
+            f"'{resolution.parameter}'; give it a default "
+            f"value in the step's parameters",
+        )
     scale = resolution.process_scale
-    if scale and scale not in study.input_names and \
-            not any(scale in step.parameters for step in study.models):
-        raise StudyError(f"{path}.process_scale", f"'{scale}' is neither a study input nor a "
-                                                  f"model parameter")
+    if (
+        scale
+        and scale not in study.input_names
+        and not any(scale in step.parameters for step in study.models)
+    ):
+        raise StudyError(
+            f"{path}.process_scale", f"'{scale}' is neither a study input nor a model parameter"
+        )
     if resolution.threshold <= 0:
         raise StudyError(f"{path}.threshold", f"must be positive (got {resolution.threshold:g})")

@@ -33,8 +33,11 @@ def variables(text: str, path: str) -> tuple[str, ...]:
     for match in template.pattern.finditer(text):
         if match.group("invalid") is not None:
             line = text.count("\n", 0, match.start()) + 1
-            raise StudyError(path, f"line {line}: '$' starts no variable name (write "
-                                   f"$name or ${{name}}, and $$ for a dollar sign)")
+            raise StudyError(
+                path,
+                f"line {line}: '$' starts no variable name (write "
+                f"$name or ${{name}}, and $$ for a dollar sign)",
+            )
     return tuple(template.get_identifiers())
 
 

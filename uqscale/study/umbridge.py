@@ -19,8 +19,15 @@ if TYPE_CHECKING:
 UMBRIDGE_KEYS = ("url", "name", "concurrency", "connect_retries")
 DEFAULT_CONCURRENCY = 8
 DEFAULT_CONNECT_RETRIES = 3
-NOT_FOR_UMBRIDGE = {"python": None, "command": None, "vectorized": False, "files": {},
-                    "results": None, "parser": None, "workdirs": "keep_failed"}
+NOT_FOR_UMBRIDGE = {
+    "python": None,
+    "command": None,
+    "vectorized": False,
+    "files": {},
+    "results": None,
+    "parser": None,
+    "workdirs": "keep_failed",
+}
 
 
 @dataclass(frozen=True)
@@ -85,14 +92,19 @@ def check_umbridge_step(step: ModelStep, path: str) -> None:
     url = fields.string(model.url, f"{where}.url")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise StudyError(f"{where}.url", f"must be an http:// or https:// address with a "
-                                         f"host, e.g. http://localhost:4242 (got '{url}')")
+        raise StudyError(
+            f"{where}.url",
+            f"must be an http:// or https:// address with a "
+            f"host, e.g. http://localhost:4242 (got '{url}')",
+        )
     fields.string(model.name, f"{where}.name")
     fields.integer(model.concurrency, f"{where}.concurrency", minimum=1)
     fields.integer(model.connect_retries, f"{where}.connect_retries", minimum=0)
     for key, default in NOT_FOR_UMBRIDGE.items():
         if getattr(step, key) != default:
-            raise StudyError(f"{path}.{key}", "does not apply to an umbridge step (the "
-                                              "server runs the model); remove it")
+            raise StudyError(
+                f"{path}.{key}",
+                "does not apply to an umbridge step (the server runs the model); remove it",
+            )
     if step.timeout is not None and fields.number(step.timeout, f"{path}.timeout") <= 0:
         raise StudyError(f"{path}.timeout", f"must be positive (got {step.timeout:g})")

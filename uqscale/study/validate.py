@@ -74,8 +74,11 @@ def _name(value, path: str) -> str:
     """An identifier that is none of :data:`RESERVED_NAMES`."""
     name = fields.identifier(value, path)
     if name in RESERVED_NAMES:
-        raise StudyError(path, f"'{name}' is reserved: uqscale names its own dimensions "
-                               f"{', '.join(RESERVED_NAMES)}; choose another name")
+        raise StudyError(
+            path,
+            f"'{name}' is reserved: uqscale names its own dimensions "
+            f"{', '.join(RESERVED_NAMES)}; choose another name",
+        )
     return name
 
 
@@ -95,15 +98,19 @@ def _check_step(step: ModelStep, path: str) -> None:
             _name(dim, f"{out_path}.dims[{i}]")
         for dim in output.coords:
             if dim not in output.dims:
-                raise StudyError(f"{out_path}.coords.{dim}",
-                                 f"is not one of the output's dims {list(output.dims)}")
+                raise StudyError(
+                    f"{out_path}.coords.{dim}",
+                    f"is not one of the output's dims {list(output.dims)}",
+                )
     for key, value in fields.mapping(step.resources, f"{path}.resources").items():
         if fields.number(value, f"{path}.resources.{key}") <= 0:
             raise StudyError(f"{path}.resources.{key}", f"must be positive (got {value})")
     clash = set(step.inputs) & set(step.parameters)
     if clash:
-        raise StudyError(f"{path}.parameters.{sorted(clash)[0]}",
-                         "is also one of the step's inputs; a keyword can come from one only")
+        raise StudyError(
+            f"{path}.parameters.{sorted(clash)[0]}",
+            "is also one of the step's inputs; a keyword can come from one only",
+        )
     if step.umbridge is not None:
         check_umbridge_step(step, path)
     elif step.command is None:
@@ -118,18 +125,21 @@ def _check_python_step(step: ModelStep, path: str) -> None:
     fields.entry_point(step.python, f"{path}.python")
     for key, default in COMMAND_ONLY.items():
         if getattr(step, key) != default:
-            raise StudyError(f"{path}.{key}", "applies to command steps only (this step "
-                                              "runs python)")
+            raise StudyError(
+                f"{path}.{key}", "applies to command steps only (this step runs python)"
+            )
 
 
 def _check_command_step(step: ModelStep, path: str) -> None:
     if step.python is not None:
-        raise StudyError(f"{path}.command", "a step runs either python or command, not "
-                                            "both; remove one")
+        raise StudyError(
+            f"{path}.command", "a step runs either python or command, not both; remove one"
+        )
     command = fields.argument_list(step.command, f"{path}.command")
     if step.vectorized:
-        raise StudyError(f"{path}.vectorized", "command steps run once per sample; "
-                                               "remove vectorized")
+        raise StudyError(
+            f"{path}.vectorized", "command steps run once per sample; remove vectorized"
+        )
     known = (*step.inputs, *step.parameters)
     for k, argument in enumerate(command[1:], start=1):
         check_template(argument, known, f"{path}.command[{k}]")
@@ -144,8 +154,11 @@ def _check_command_step(step: ModelStep, path: str) -> None:
 
 def _check_results(step: ModelStep, path: str) -> None:
     if step.results is None and step.parser is None:
-        raise StudyError(f"{path}.results", "a command step needs results: {file: ..., "
-                                            "format: json|csv} or parser: 'module:function'")
+        raise StudyError(
+            f"{path}.results",
+            "a command step needs results: {file: ..., "
+            "format: json|csv} or parser: 'module:function'",
+        )
     if step.results is not None and step.parser is not None:
         raise StudyError(f"{path}.parser", "give results or parser, not both")
     if step.parser is not None:
@@ -155,9 +168,10 @@ def _check_results(step: ModelStep, path: str) -> None:
         raise StudyError(f"{path}.results", "must be a ResultsFile(file, format)")
     fields.relative_path(step.results.file, f"{path}.results.file")
     if step.results.format is None:
-        raise StudyError(f"{path}.results.format",
-                         f"is required: '{step.results.file}' ends in neither .json nor .csv "
-                         f"(one of json, csv)")
+        raise StudyError(
+            f"{path}.results.format",
+            f"is required: '{step.results.file}' ends in neither .json nor .csv (one of json, csv)",
+        )
     fields.choice(step.results.format, f"{path}.results.format", RESULT_FORMATS)
 
 
@@ -172,8 +186,11 @@ def _check_plain(value, path: str) -> None:
         for i, item in enumerate(value):
             _check_plain(item, fields.join(path, i))
     elif not isinstance(value, str | int | float | bool | type(None)):
-        raise StudyError(path, f"must be a string, number, boolean, list or mapping "
-                               f"(got {type(value).__name__}); use a list for a tuple")
+        raise StudyError(
+            path,
+            f"must be a string, number, boolean, list or mapping "
+            f"(got {type(value).__name__}); use a list for a tuple",
+        )
 
 
 def _check_unique(names: list[str], path: str, attribute: str | None = None) -> None:
@@ -192,18 +209,18 @@ def _check_execution(study: Study) -> None:
     if execution.batch_size is not None:
         fields.integer(execution.batch_size, "execution.batch_size", minimum=1)
     fields.integer(execution.retries, "execution.retries", minimum=0)
-    if execution.timeout is not None and fields.number(execution.timeout,
-                                                       "execution.timeout") <= 0:
+    if execution.timeout is not None and fields.number(execution.timeout, "execution.timeout") <= 0:
         raise StudyError("execution.timeout", f"must be positive (got {execution.timeout})")
     fields.choice(execution.nonfinite, "execution.nonfinite", NONFINITE_POLICIES)
-    fields.boolean(execution.fail_fast, "execution.fail_fast")   # h15 (issue 15.2)
+    fields.boolean(execution.fail_fast, "execution.fail_fast")  # h15 (issue 15.2)
     for key in ("address", "scheduler_file", "profile"):
         if getattr(execution, key) is not None:
             fields.string(getattr(execution, key), f"execution.{key}")
     needed = KINDS[execution.cluster].requires
     if needed and not getattr(execution, needed):
-        raise StudyError(f"execution.{needed}",
-                         f"is required when execution.cluster is {execution.cluster}")
+        raise StudyError(
+            f"execution.{needed}", f"is required when execution.cluster is {execution.cluster}"
+        )
     fields.integer(execution.jobs, "execution.jobs", minimum=1)
     for key in ("minimum_jobs", "maximum_jobs"):
         if getattr(execution, key) is not None:

@@ -84,8 +84,14 @@ class VerificationCase:
         # Private copies, so a case cannot change after validation.
         set_ = object.__setattr__
         set_(self, "inputs", dict(self.inputs or {}))
-        set_(self, "parameters", {k: dict(v) if isinstance(v, Mapping) else v
-                                  for k, v in dict(self.parameters or {}).items()})
+        set_(
+            self,
+            "parameters",
+            {
+                k: dict(v) if isinstance(v, Mapping) else v
+                for k, v in dict(self.parameters or {}).items()
+            },
+        )
         set_(self, "at", dict(self.at or {}))
 
     @property
@@ -119,8 +125,7 @@ def _number(value: Any, path: str) -> float:
 
 
 def _numbers(value: Any, path: str) -> dict[str, float]:
-    return {k: _number(v, fields.join(path, k))
-            for k, v in fields.mapping(value, path).items()}
+    return {k: _number(v, fields.join(path, k)) for k, v in fields.mapping(value, path).items()}
 
 
 def read_cases(value: Any, path: str = "verification") -> tuple[VerificationCase, ...]:
@@ -138,17 +143,25 @@ def read_cases(value: Any, path: str = "verification") -> tuple[VerificationCase
         entry = fields.mapping(item, where)
         fields.check_keys(entry, where, CASE_KEYS, required=("name", "output", "expected"))
         parameters = fields.mapping(entry.get("parameters") or {}, f"{where}.parameters")
-        optional = {key: _number(entry[key], f"{where}.{key}")
-                    for key in ("tolerance", "rtol") if entry.get(key) is not None}
-        cases.append(VerificationCase(
-            name=fields.identifier(entry["name"], f"{where}.name"),
-            output=fields.identifier(entry["output"], f"{where}.output"),
-            expected=_number(entry["expected"], f"{where}.expected"),
-            inputs=_numbers(entry.get("inputs") or {}, f"{where}.inputs"),
-            parameters={step: fields.scalar_parameters(over, f"{where}.parameters.{step}")
-                        for step, over in parameters.items()},
-            at=_numbers(entry.get("at") or {}, f"{where}.at"),
-            **optional))
+        optional = {
+            key: _number(entry[key], f"{where}.{key}")
+            for key in ("tolerance", "rtol")
+            if entry.get(key) is not None
+        }
+        cases.append(
+            VerificationCase(
+                name=fields.identifier(entry["name"], f"{where}.name"),
+                output=fields.identifier(entry["output"], f"{where}.output"),
+                expected=_number(entry["expected"], f"{where}.expected"),
+                inputs=_numbers(entry.get("inputs") or {}, f"{where}.inputs"),
+                parameters={
+                    step: fields.scalar_parameters(over, f"{where}.parameters.{step}")
+                    for step, over in parameters.items()
+                },
+                at=_numbers(entry.get("at") or {}, f"{where}.at"),
+                **optional,
+            )
+        )
     return tuple(cases)
 
 
@@ -161,8 +174,7 @@ def check_cases(study: Study) -> None:
             raise StudyError(path, f"must be a VerificationCase (got {type(case).__name__})")
         fields.identifier(case.name, f"{path}.name")
         if case.name in seen:
-            raise StudyError(f"{path}.name", f"'{case.name}' appears twice; names must be "
-                                             f"unique")
+            raise StudyError(f"{path}.name", f"'{case.name}' appears twice; names must be unique")
         seen.add(case.name)
         _check_output(study, case, path)
         for name, value in case.inputs.items():
@@ -190,15 +202,20 @@ def _check_output(study: Study, case: VerificationCase, path: str) -> None:
         return
     for dim in case.at:
         if dim not in spec.dims:
-            raise StudyError(f"{path}.at.{dim}",
-                             f"is not one of output '{spec.name}' dims {list(spec.dims)}")
+            raise StudyError(
+                f"{path}.at.{dim}", f"is not one of output '{spec.name}' dims {list(spec.dims)}"
+            )
     for dim in spec.dims:
         if dim not in case.at:
-            raise StudyError(f"{path}.at", f"output '{spec.name}' is a field over "
-                                           f"{list(spec.dims)}; give at: {{{dim}: ...}}")
+            raise StudyError(
+                f"{path}.at",
+                f"output '{spec.name}' is a field over {list(spec.dims)}; give at: {{{dim}: ...}}",
+            )
         if dim not in spec.coords:
-            raise StudyError(f"{path}.at.{dim}", f"output '{spec.name}' declares no coords "
-                                                 f"for '{dim}' to find the point by")
+            raise StudyError(
+                f"{path}.at.{dim}",
+                f"output '{spec.name}' declares no coords for '{dim}' to find the point by",
+            )
         fields.number(case.at[dim], f"{path}.at.{dim}")
 
 
@@ -212,8 +229,9 @@ def _check_parameters(study: Study, case: VerificationCase, path: str) -> None:
         _check_plain(dict(fields.mapping(overrides, where)), where)
         clash = sorted(set(overrides) & set(steps[step_name].inputs))
         if clash:
-            raise StudyError(f"{where}.{clash[0]}", "is one of the step's inputs; fix it "
-                                                    "under inputs instead")
+            raise StudyError(
+                f"{where}.{clash[0]}", "is one of the step's inputs; fix it under inputs instead"
+            )
 
 
 def _check_tolerance(case: VerificationCase, path: str) -> None:
@@ -221,8 +239,7 @@ def _check_tolerance(case: VerificationCase, path: str) -> None:
     if not given:
         raise StudyError(f"{path}.tolerance", "is required (absolute; or rtol: relative)")
     if len(given) == 2:
-        raise StudyError(f"{path}.rtol", "give tolerance (absolute) or rtol (relative), "
-                                         "not both")
+        raise StudyError(f"{path}.rtol", "give tolerance (absolute) or rtol (relative), not both")
     value = fields.number(getattr(case, given[0]), f"{path}.{given[0]}")
     if value < 0:
         raise StudyError(f"{path}.{given[0]}", f"must not be negative (got {value:g})")
