@@ -391,7 +391,7 @@ def _complete(
                 verify_into(study, store.directory)
         with timer.stage("collect"):
             results, failures = store.collect(size, _coords(study))
-        result = _analyse(store, study, design, results, failures, options, timer)
+        result = _analyse(store, study, design, results, failures, options, timer, launch=True)
         result.ran, result.kept_failed = int(todo.sum()), kept
         return result
 
@@ -524,20 +524,27 @@ def _analyse(
     failures: list[Failure],
     options: RunOptions,
     timer: StageTimer,
+    launch: bool = False,
 ) -> RunResult:
     """Analyse, write ``analyses.nc``, ``indices.json`` and (unless switched off)
-    the report, and record the stages' times."""
+    the report, and record the stages' times; ``launch``: this ends a launch of
+    ``run``/``resume``, whose whole wall time provenance adds to ``launch_seconds``."""
     with timer.stage("analysis"), Ticker("analysing", options.progress):
         analyses = analyze_all(study, design, results, blocks_of(design))
     with timer.stage("store_analyses"):
         indices = indices_document(study.name, design.sizes["sample"], len(failures), analyses)
         store.write_analyses(analyses, indices)
+    launches = store.provenance().get("launch_seconds", []) if launch else None
     if study.output.report if options.report is None else options.report:
         from uqscale.report.html import report_after_run
 
+        if launches is not None:  # the report shows the launch up to its own start
+            store.update_provenance({"launch_seconds": [*launches, round(timer.total(), 4)]})
         with timer.stage("report"):
             report_after_run(store.directory)  # report.html from the files just written
     timer.add("total", timer.total())
+    if launches is not None:
+        store.update_provenance({"launch_seconds": [*launches, round(timer.total(), 4)]})
     logger.debug("seconds per stage: %s", {k: round(v, 3) for k, v in timer.seconds.items()})
     store.update_provenance(
         {

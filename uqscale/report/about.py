@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from uqscale.report.blocks import (
     Badge,
     Cards,
+    Cell,
     Chip,
     Figure,
     Heading,
@@ -57,7 +58,7 @@ def describe_distribution(item: UncertainInput) -> str:
     return text
 
 
-def options_text(options: dict[str, Any]) -> str:
+def options_text(options: Mapping[str, Any]) -> str:
     """An analysis' options as in a study file.
 
     Examples
@@ -115,7 +116,7 @@ def where(data: RunData) -> str:
         if cluster:
             kind = data.study.execution.cluster
             return f"{kind} Dask, {plural(int(cluster.get('workers', 0)), 'worker')}"
-    return data.provenance.get("host", "–")
+    return str(data.provenance.get("host", "–"))
 
 
 def study_section(data: RunData, graph: Callable[[], str], colours: dict[str, str]) -> Section:
@@ -137,7 +138,7 @@ def study_section(data: RunData, graph: Callable[[], str], colours: dict[str, st
     """
     study = data.study
     scale_of = data.scale_of
-    rows = [
+    rows: list[list[Cell]] = [
         [
             item.name,
             describe_distribution(item),

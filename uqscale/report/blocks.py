@@ -4,7 +4,7 @@ figures (with captions), tables and notes, and how numbers are written."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -52,7 +52,7 @@ class Table:
     """Rows of cells under a header; ``numeric`` columns are right-aligned."""
 
     head: list[str]
-    rows: list[list[Cell]]
+    rows: Sequence[Sequence[Cell]]
     caption: str = ""
     numeric: tuple[int, ...] = ()
     collapsed: str = ""

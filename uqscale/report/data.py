@@ -161,7 +161,12 @@ def seconds_between(start: str | None, end: str | None) -> float | None:
 
 
 def wall_seconds(provenance: dict[str, Any]) -> float | None:
-    """Wall time the run's launcher sessions took, summed."""
+    """Wall time of the whole run: every launch of ``run``/``resume`` from its start to
+    its report, summed (``launch_seconds``); for runs recorded before that existed, the
+    launcher sessions' ensembles."""
+    launches = provenance.get("launch_seconds")
+    if launches:
+        return float(sum(launches))
     sessions = [
         seconds_between(s.get("started"), s.get("finished")) for s in provenance.get("sessions", [])
     ]

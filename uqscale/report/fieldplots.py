@@ -21,6 +21,7 @@ shape; each variable but the first two is optional:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -33,6 +34,8 @@ from uqscale.report.figures import (
     OTHERS,
     Margins,
     figure,
+    legend_below,
+    legend_margins,
     line_colours,
     log_axis,
     short,
@@ -51,7 +54,7 @@ def along(array: xr.DataArray, dim: str) -> xr.DataArray:
     return array.mean(others) if others else array
 
 
-def _marker(x: np.ndarray) -> dict:
+def _marker(x: np.ndarray) -> dict[str, Any]:
     return {"marker": "o", "markersize": 2.5} if len(x) <= 30 else {}
 
 
@@ -66,7 +69,7 @@ def field_indices(
     shown, rest = top_inputs(np.asarray(peak, dtype=float), names, top)
     lines = len(shown) + (1 if rest else 0)
     colours = line_colours([names[k] for k in shown], dict(colours))
-    with figure(height=3.2, margins=_legend_below(lines), ncols=len(panels), sharey=True) as (
+    with figure(height=3.2, margins=legend_margins(lines), ncols=len(panels), sharey=True) as (
         fig,
         axes,
     ):
@@ -96,19 +99,8 @@ def field_indices(
             ax.set_title(title)
             ax.set_xlabel(dim)
         axes[0][0].set_ylabel("index (ST solid, S1 dashed)")
-        _bottom_legend(fig, axes[0][0])
+        legend_below(fig, axes[0][0].get_legend_handles_labels()[0])
         return to_uri(fig)
-
-
-def _legend_below(entries: int) -> Margins:
-    return Margins(bottom=0.5 + 0.2 * -(-entries // 4), between=0.08)
-
-
-def _bottom_legend(fig, ax) -> None:
-    handles, labels = ax.get_legend_handles_labels()
-    fig.legend(
-        handles, labels, loc="lower center", ncols=min(4, len(labels)), bbox_to_anchor=(0.5, 0.0)
-    )
 
 
 def field_groups(
@@ -116,7 +108,7 @@ def field_groups(
 ) -> str:
     """Group indices along ``dim``: ``ST_group`` solid, ``S1_group`` dashed."""
     groups = panels[0][1].sizes["group"]
-    with figure(height=3.0, margins=_legend_below(groups), ncols=len(panels), sharey=True) as (
+    with figure(height=3.0, margins=legend_margins(groups), ncols=len(panels), sharey=True) as (
         fig,
         axes,
     ):
@@ -141,14 +133,14 @@ def field_groups(
             ax.set_title(title)
             ax.set_xlabel(dim)
         axes[0][0].set_ylabel("group index (ST solid, S1 dashed)")
-        _bottom_legend(fig, axes[0][0])
+        legend_below(fig, axes[0][0].get_legend_handles_labels()[0])
         return to_uri(fig)
 
 
 def field_moments(data: xr.Dataset, dim: str, name: str) -> str:
     """The mean along ``dim`` inside the bands between its outer and inner quantiles."""
     x = coordinate(data, dim)
-    with figure(height=2.8, margins=Margins(left=0.65, top=0.15)) as (fig, axes):
+    with figure(height=3.0, margins=legend_margins(4, left=0.65, top=0.15)) as (fig, axes):
         ax = axes[0][0]
         if "quantile" in data:
             q = [float(v) for v in data["q"].values]
@@ -178,7 +170,7 @@ def field_moments(data: xr.Dataset, dim: str, name: str) -> str:
         ax.plot(x, along(data["mean"], dim).values, color="#D55E00", label="mean", **_marker(x))
         ax.set_xlabel(dim)
         ax.set_ylabel(short(name, 24))
-        ax.legend(loc="best")
+        legend_below(fig, ax.get_legend_handles_labels()[0])
         return to_uri(fig)
 
 
@@ -190,7 +182,9 @@ def field_curves(
 ) -> str:
     """Named curves along ``dim`` on one axis (log scale when they span decades)."""
     shades = line_colours([label for label, _ in rows], dict(colours or {}))
-    with figure(height=2.6, margins=Margins(left=0.65, top=0.15)) as (fig, axes):
+    entries = len(rows) if len(rows) > 1 else 0
+    margins = legend_margins(entries, left=0.65, top=0.15)
+    with figure(height=2.6 + 0.2 * -(-entries // 4), margins=margins) as (fig, axes):
         ax = axes[0][0]
         values = []
         for k, (label, array) in enumerate(rows):
@@ -203,8 +197,8 @@ def field_curves(
             ax.set_yscale("log")
         ax.set_xlabel(dim)
         ax.set_ylabel(ylabel)
-        if len(rows) > 1:
-            ax.legend(loc="best")
+        if entries:
+            legend_below(fig, ax.get_legend_handles_labels()[0])
         return to_uri(fig)
 
 
@@ -222,7 +216,7 @@ def greyzone_curves(data: xr.Dataset, colours: Mapping[str, str], top: int = LIN
     )
     margins = Margins(top=0.75, bottom=1.0, between=0.35)
     with figure(height=3.5, margins=margins, ncols=len(panels)) as (fig, axes):
-        handles: list = []
+        handles: list[Any] = []
         # Titles level with the one above the right panel's top axis, when it has one.
         lift = 1.22 if _scale_axis(axes[0][-1], data) else 1.0
         for ax, panel in zip(axes[0], panels, strict=True):
@@ -234,12 +228,7 @@ def greyzone_curves(data: xr.Dataset, colours: Mapping[str, str], top: int = LIN
             handles += ax.get_legend_handles_labels()[0]
         if zone is not None:
             handles.append(Patch(color=GREY_ZONE, label="grey zone"))
-        fig.legend(
-            handles=handles,
-            loc="lower center",
-            ncols=min(5, len(handles)),
-            bbox_to_anchor=(0.5, 0.0),
-        )
+        legend_below(fig, handles, columns=5)
         return to_uri(fig)
 
 
@@ -253,7 +242,7 @@ def _grey_zone(data: xr.Dataset) -> tuple[float, float] | None:
     return float(zone[0] / step), float(zone[1] * step)
 
 
-def _scale_axis(ax, data: xr.Dataset) -> bool:
+def _scale_axis(ax: Any, data: xr.Dataset) -> bool:
     """A top axis of ``dx / process scale`` when the scale is known."""
     scale = float(data.attrs.get("process_scale", np.nan))
     if not (np.isfinite(scale) and scale > 0):
@@ -268,7 +257,9 @@ class _Greyzone:
     """The panels of :func:`greyzone_curves`; each draws and returns its title."""
 
     @staticmethod
-    def moments(ax, data: xr.Dataset, dx: np.ndarray, colours, top: int) -> str:
+    def moments(
+        ax: Any, data: xr.Dataset, dx: np.ndarray, colours: Mapping[str, str], top: int
+    ) -> str:
         mean = data["mean"].values
         ax.plot(dx, mean, color="#D55E00", marker="o", markersize=3, label="mean")
         if "std" in data:
@@ -279,7 +270,9 @@ class _Greyzone:
         return "Output"
 
     @staticmethod
-    def indices(ax, data: xr.Dataset, dx: np.ndarray, colours, top: int) -> str:
+    def indices(
+        ax: Any, data: xr.Dataset, dx: np.ndarray, colours: Mapping[str, str], top: int
+    ) -> str:
         names = [str(n) for n in data["input"].values]
         st = data["ST"].transpose("input", "resolution")
         shown, rest = top_inputs(np.asarray(st.max("resolution").values, dtype=float), names, top)
@@ -304,7 +297,9 @@ class _Greyzone:
         return "Total indices"
 
     @staticmethod
-    def sensitivity(ax, data: xr.Dataset, dx: np.ndarray, colours, top: int) -> str:
+    def sensitivity(
+        ax: Any, data: xr.Dataset, dx: np.ndarray, colours: Mapping[str, str], top: int
+    ) -> str:
         values = np.asarray(data["sensitivity"].values, dtype=float)
         ax.plot(dx, values, color=INK, marker="o", markersize=3)
         threshold = float(data.attrs.get("threshold", 1.0))

@@ -13,9 +13,12 @@ import io
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#8C6D31", "#7F7F7F")
 """Okabe and Ito's colour-blind-safe palette (black and yellow swapped for darker
@@ -29,7 +32,7 @@ TOP = 12
 WIDTH = 7.2
 """Default figure width in inches (the report's column is about 720 pixels at 100 dpi)."""
 
-STYLE: dict[str, Any] = {
+STYLE: dict[RcKeyType, Any] = {
     "font.family": "DejaVu Sans",
     "font.size": 8.5,
     "axes.titlesize": 9.5,
@@ -134,6 +137,24 @@ class Margins:
     top: float = 0.3
     bottom: float = 0.45
     between: float = 0.3
+
+
+def legend_margins(entries: int, columns: int = 4, **margins: float) -> Margins:
+    """Margins that leave room under the axes for a figure legend of ``entries`` in
+    ``columns`` (:func:`legend_below`)."""
+    rows = -(-entries // columns)
+    return Margins(**({"bottom": 0.5 + 0.2 * rows, "between": 0.08} | margins))
+
+
+def legend_below(fig: Any, handles: Sequence[Any], columns: int = 4) -> None:
+    """A legend of ``handles`` centred under the axes, in the room
+    :func:`legend_margins` left: never drawn over the data."""
+    fig.legend(
+        handles=list(handles),
+        loc="lower center",
+        ncols=max(1, min(columns, len(handles))),
+        bbox_to_anchor=(0.5, 0.0),
+    )
 
 
 def label_inches(labels: Sequence[str], size: float = 8.0) -> float:

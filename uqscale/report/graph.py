@@ -3,16 +3,18 @@ steps in data-flow order, the final outputs on the right."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from uqscale.report.figures import INK, MUTED, Margins, figure, short, tint, to_uri
 from uqscale.study.graph import step_order
-from uqscale.study.model import Study
+from uqscale.study.model import ModelStep, Study
 
 BOX_WIDTH = 1.5
 COLUMN = 2.4
 ROW = 1.0
+BOX_HEIGHT = 0.64
+EDGE = "#9AA5B1"
 NAMES_SHOWN = 4
 OUTPUTS_SHOWN = 5
 
@@ -46,14 +48,7 @@ def _layout(
             source = producer.get(name) or f"g:{group_of[name]}"
             feeding.setdefault(source, []).append(name)
             depth = max(depth, nodes[source].column + 1)
-        kind = (
-            step.python.split(":")[-1] + "()"
-            if step.kind == "python"
-            else "$ " + " ".join(step.command)
-            if step.kind == "command"
-            else f"umbridge {step.umbridge.name}"
-        )  # issue 23: a UM-Bridge step
-        nodes[key] = _Node(key, step.name, short(kind, 24), INK, depth)
+        nodes[key] = _Node(key, step.name, short(_what_runs(step), 24), INK, depth)
         for source, names in feeding.items():
             label = listing(names, 2, 18) if source.startswith("s:") else ""
             edges.append((source, key, label))
@@ -74,6 +69,17 @@ def _layout(
             edges.append((source, f"o:{name}", ""))
     _rows(nodes, edges)
     return nodes, edges
+
+
+def _what_runs(step: ModelStep) -> str:
+    """A step's function, program or UM-Bridge model, in a few characters."""
+    if step.command is not None:
+        return "$ " + " ".join(step.command)
+    if step.umbridge is not None:
+        return f"umbridge {step.umbridge.name}"
+    target = step.python
+    name = target.split(":")[-1] if isinstance(target, str) else getattr(target, "__name__", "")
+    return f"{name or type(target).__name__}()"
 
 
 def listing(names: list[str], shown: int = NAMES_SHOWN, width: int = 26) -> str:
@@ -114,6 +120,32 @@ def _rows(nodes: dict[str, _Node], edges: list[tuple[str, str, str]]) -> None:
             node.row = (start + k) * ROW
 
 
+def edge_path(start: _Node, end: _Node, boxes: Iterable[_Node]) -> list[tuple[float, float]]:
+    """The corners of the edge from ``start``'s right side to ``end``'s left side.
+
+    Neighbouring columns are joined straight across the gap between them, where no box
+    stands. An edge that skips columns runs along a lane clear of every box in the
+    columns it passes (the clear height nearest to its ends), turning in the gaps.
+    """
+    x0 = start.column * COLUMN + BOX_WIDTH / 2
+    x1 = end.column * COLUMN - BOX_WIDTH / 2
+    y0, y1 = -start.row, -end.row
+    if end.column - start.column <= 1:
+        return [(x0, y0), (x1, y1)]
+    passed = [-b.row for b in boxes if start.column < b.column < end.column]
+    clear = BOX_HEIGHT / 2 + 0.06
+
+    def free(y: float) -> bool:
+        return all(abs(y - row) > clear for row in passed)
+
+    low, high = min([y0, y1, *passed]) - 1.0, max([y0, y1, *passed]) + 1.0
+    lanes = [low + k * 0.02 for k in range(int((high - low) / 0.02) + 1)]
+    lane = min((y for y in lanes if free(y)), key=lambda y: abs(y - y0) + abs(y - y1))
+    gap_out = start.column * COLUMN + COLUMN / 2
+    gap_in = end.column * COLUMN - COLUMN / 2
+    return [(x0, y0), (gap_out, y0), (gap_out, lane), (gap_in, lane), (gap_in, y1), (x1, y1)]
+
+
 def model_graph(study: Study, groups: Mapping[str, list[str]], colours: Mapping[str, str]) -> str:
     """The study's model graph as a ``data:`` URI."""
     from matplotlib.patches import FancyBboxPatch
@@ -128,27 +160,28 @@ def model_graph(study: Study, groups: Mapping[str, list[str]], colours: Mapping[
     ):
         ax = axes[0][0]
         ax.set_axis_off()
-        for a, b, label in edges:
-            start, end = nodes[a], nodes[b]
-            # An edge that skips a column bends, so that it passes beside the boxes.
-            bend = -0.3 if end.column - start.column > 1 else 0.0
+        paths = [(edge_path(nodes[a], nodes[b], nodes.values()), label) for a, b, label in edges]
+        for path, label in paths:
+            (x0, y0), (x1, y1) = path[-2], path[-1]
+            ax.plot([x for x, _ in path], [y for _, y in path], color=EDGE, lw=1.0)
             ax.annotate(
                 "",
-                xy=(end.column * COLUMN - BOX_WIDTH / 2, -end.row),
-                xytext=(start.column * COLUMN + BOX_WIDTH / 2, -start.row),
+                xy=(x1, y1),
+                xytext=(x0, y0),
                 arrowprops={
                     "arrowstyle": "-|>",
-                    "color": "#9AA5B1",
+                    "color": EDGE,
                     "lw": 1.0,
                     "shrinkA": 0,
                     "shrinkB": 1,
-                    "connectionstyle": f"arc3,rad={bend}",
                 },
             )
             if label:
+                middle = len(path) // 2
+                (xa, ya), (xb, yb) = path[middle - 1], path[middle]
                 ax.text(
-                    (start.column + end.column) * COLUMN / 2,
-                    -(start.row + end.row) / 2 + 0.12,
+                    (xa + xb) / 2,
+                    (ya + yb) / 2 + 0.06,
                     label,
                     ha="center",
                     va="bottom",
@@ -161,9 +194,9 @@ def model_graph(study: Study, groups: Mapping[str, list[str]], colours: Mapping[
             filled = node.key.startswith("g:")
             ax.add_patch(
                 FancyBboxPatch(
-                    (x - BOX_WIDTH / 2, y - 0.32),
+                    (x - BOX_WIDTH / 2, y - BOX_HEIGHT / 2),
                     BOX_WIDTH,
-                    0.64,
+                    BOX_HEIGHT,
                     boxstyle="round,pad=0,rounding_size=0.08",
                     linewidth=1.1,
                     facecolor=tint(node.colour, 0.82) if filled else "white",
@@ -193,5 +226,6 @@ def model_graph(study: Study, groups: Mapping[str, list[str]], colours: Mapping[
                 color=MUTED,
             )
         ax.set_xlim(-BOX_WIDTH / 2 - 0.1, (columns - 1) * COLUMN + BOX_WIDTH / 2 + 0.1)
-        ax.set_ylim(-(rows - 1) * ROW - 0.45, 0.75)
+        lowest = min(y for path, _ in paths for _, y in path)
+        ax.set_ylim(min(-(rows - 1) * ROW - 0.45, lowest - 0.15), 0.75)
         return to_uri(fig)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -83,9 +84,7 @@ def moments_section(data: RunData, look: Look, found: Found) -> Section | None:
         if dims:
             blocks.append(
                 Figure(
-                    lambda ds=ds, dim=dims[0], output=output: fieldplots.field_moments(
-                        ds, dim, output
-                    ),
+                    partial(fieldplots.field_moments, ds, dims[0], output),
                     f"{output} along {dims[0]}",
                     f"{output} along {dims[0]}{averaged(ds, dims[0])}: the mean "
                     f"(orange) inside the bands between quantiles across the "

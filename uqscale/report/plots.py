@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -21,6 +22,8 @@ from uqscale.report.figures import (
     Margins,
     figure,
     label_inches,
+    legend_below,
+    legend_margins,
     line_colours,
     log_axis,
     short,
@@ -39,8 +42,12 @@ class Bars:
     """Inputs pooled in the last bar (0: every input shown)."""
 
 
-def _values(data: xr.Dataset, name: str) -> np.ndarray | None:
-    return np.asarray(data[name].values, dtype=float) if name in data else None
+def _values(data: xr.Dataset, name: str) -> np.ndarray:
+    return np.asarray(data[name].values, dtype=float)
+
+
+def _optional(data: xr.Dataset, name: str) -> np.ndarray | None:
+    return _values(data, name) if name in data else None
 
 
 def index_bars(
@@ -61,33 +68,37 @@ def index_bars(
     ) as (fig, axes):
         from matplotlib.ticker import MaxNLocator
 
+        reach = []
         for ax, (title, data) in zip(axes[0], panels, strict=True):
-            _index_panel(ax, data, names, shown, rest, colours)
+            reach.append(_index_panel(ax, data, names, shown, rest, colours))
             ax.set_title(title)
             ax.xaxis.set_major_locator(MaxNLocator(6 if len(panels) < 3 else 3))
+        for ax in axes[0]:  # one scale for every method, so that bars compare across panels
+            ax.set_xlim(min(low for low, _ in reach), max(high for _, high in reach))
         axes[0][0].set_yticks(range(len(labels)), labels)
         axes[0][0].invert_yaxis()
         used = {colours.get(names[k], INK) for k in shown}
-        fig.legend(
-            handles=_s1_st_legend(used.pop() if len(used) == 1 else MUTED),
-            loc="lower center",
-            ncols=2,
-            bbox_to_anchor=(0.5, 0.0),
-        )
+        legend_below(fig, _s1_st_legend(used.pop() if len(used) == 1 else MUTED))
         return Bars(to_uri(fig), len(rest))
 
 
+def index_bars_image(panels: Sequence[tuple[str, xr.Dataset]], colours: Mapping[str, str]) -> str:
+    """:func:`index_bars` drawn, as its ``data:`` URI only."""
+    return index_bars(panels, colours).uri
+
+
 def _index_panel(
-    ax,
+    ax: Any,
     data: xr.Dataset,
     names: list[str],
     shown: list[int],
     rest: list[int],
     colours: Mapping[str, str],
-) -> None:
+) -> tuple[float, float]:
+    """Draw one method's bars on ``ax``; return the x range they need."""
     right = 1.0
     for offset, key, light in ((-0.19, "S1", True), (0.19, "ST", False)):
-        values, conf = _values(data, key), _values(data, f"{key}_conf")
+        values, conf = _values(data, key), _optional(data, f"{key}_conf")
         colour = [colours.get(names[k], INK) for k in shown]
         heights = list(values[shown])
         errors = list(conf[shown]) if conf is not None else None
@@ -111,11 +122,11 @@ def _index_panel(
                 ax.text(reach + 0.015, y + offset, f"{v:.2f}", va="center", fontsize=7, color=MUTED)
         top_value = np.nanmax(np.asarray(heights) + (np.asarray(errors) if errors else 0))
         right = max(right, float(top_value) + 0.1)
-    ax.set_xlim(min(0.0, _lowest(data)) - 0.02, right)
     ax.axvline(0, color="#9AA5B1", linewidth=0.7)
     ax.grid(axis="y", visible=False)
     ax.tick_params(axis="y", length=0)
     ax.set_xlabel("share of output variance")
+    return min(0.0, _lowest(data)) - 0.02, right
 
 
 def _lowest(data: xr.Dataset) -> float:
@@ -127,7 +138,7 @@ def _lowest(data: xr.Dataset) -> float:
     return min([0.0, *low])
 
 
-def _s1_st_legend(colour: str = MUTED) -> list:
+def _s1_st_legend(colour: str = MUTED) -> list[Any]:
     from matplotlib.patches import Patch
 
     return [
@@ -146,7 +157,7 @@ def group_bars(panels: Sequence[tuple[str, xr.Dataset]], colours: Mapping[str, s
         for ax, (title, data) in zip(axes[0], panels, strict=True):
             for offset, key, light in ((-0.19, "S1_group", True), (0.19, "ST_group", False)):
                 values = _values(data, key)
-                conf = _values(data, f"{key}_conf")
+                conf = _optional(data, f"{key}_conf")
                 face = [tint(colours[g]) if light else colours[g] for g in groups]
                 ax.barh(
                     np.arange(len(groups)) + offset,
@@ -175,7 +186,7 @@ def group_bars(panels: Sequence[tuple[str, xr.Dataset]], colours: Mapping[str, s
             ax.set_xlabel("share of output variance")
         axes[0][0].set_yticks(range(len(groups)), groups)
         axes[0][0].invert_yaxis()
-        fig.legend(handles=_s1_st_legend(), loc="lower center", ncols=2, bbox_to_anchor=(0.5, 0.0))
+        legend_below(fig, _s1_st_legend())
         return to_uri(fig)
 
 
@@ -233,7 +244,7 @@ def index_matrix(
         return to_uri(fig)
 
 
-def _strip(column: int, colour: str):
+def _strip(column: int, colour: str) -> Any:
     from matplotlib.patches import Rectangle
 
     return Rectangle((column - 0.45, -0.6), 0.9, 0.08, color=colour, clip_on=False)
@@ -251,7 +262,7 @@ def morris_scatter(
     ``sigma / mu*`` = 0.1, 0.5 and 1."""
     names = [str(n) for n in data["input"].values]
     mu_star, sigma = _values(data, "mu_star"), _values(data, "sigma")
-    conf = _values(data, "mu_star_conf")
+    conf = _optional(data, "mu_star_conf")
     right = float(np.nanmax(mu_star + (conf if conf is not None else 0))) * 1.1 or 1.0
     up = float(np.nanmax(sigma)) * 1.25 or 1.0
     grouped = len(set(scale_of.values())) > 1
@@ -317,16 +328,15 @@ def morris_scatter(
         if len(used) > 1:
             from matplotlib.lines import Line2D
 
-            fig.legend(
-                handles=[
+            legend_below(
+                fig,
+                [
                     Line2D(
                         [], [], marker="o", linestyle="", color=group_colours[g], label=f"{g} scale"
                     )
                     for g in used
                 ],
-                loc="lower center",
-                ncols=len(used),
-                bbox_to_anchor=(0.5, 0.0),
+                columns=len(used),
             )
         return to_uri(fig)
 
@@ -396,9 +406,8 @@ def convergence(data: xr.Dataset, colours: Mapping[str, str], top: int = 6) -> s
     names = [str(n) for n in data["input"].values]
     last = np.asarray(data[keys["ST"]].isel(runs=-1).values, dtype=float)
     shown = top_inputs(last, names, top)[0][:top]
-    with figure(
-        height=3.0, margins=Margins(left=0.7, between=0.45), ncols=2 if "error" in keys else 1
-    ) as (fig, axes):
+    margins = legend_margins(len(shown), columns=6, left=0.7, between=0.45)
+    with figure(height=3.2, margins=margins, ncols=2 if "error" in keys else 1) as (fig, axes):
         ax = axes[0][0]
         shades = line_colours([names[k] for k in shown], dict(colours))
         for k in shown:
@@ -425,7 +434,7 @@ def convergence(data: xr.Dataset, colours: Mapping[str, str], top: int = 6) -> s
         _runs_axis(ax, runs)
         ax.set_ylabel("index (ST solid, S1 dashed)")
         ax.set_title("Indices as runs are added")
-        ax.legend(loc="best", fontsize=7)
+        legend_below(fig, ax.get_legend_handles_labels()[0], columns=6)
         if "error" in keys:
             error = axes[0][1]
             values = data[keys["error"]].values
@@ -444,7 +453,7 @@ def convergence(data: xr.Dataset, colours: Mapping[str, str], top: int = 6) -> s
         return to_uri(fig)
 
 
-def _runs_axis(ax, runs: np.ndarray) -> None:
+def _runs_axis(ax: Any, runs: np.ndarray) -> None:
     """A log axis of run counts labelled at the counts themselves."""
     from matplotlib.ticker import NullLocator
 

@@ -3,13 +3,24 @@ grey zone (results against the grid spacing)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from uqscale.report import fieldplots, plots
-from uqscale.report.blocks import Badge, Figure, Heading, Note, Section, Table, number
+from uqscale.report.blocks import (
+    Badge,
+    Block,
+    Cell,
+    Figure,
+    Heading,
+    Note,
+    Section,
+    Table,
+    number,
+)
 from uqscale.report.data import RunData, field_dims
 from uqscale.report.look import Found, Look, top_note, view
 
@@ -56,7 +67,8 @@ def pce_section(data: RunData, look: Look, found: Found) -> Section | None:
     """
     if not found:
         return None
-    rows, blocks = [], []
+    rows: list[list[Cell]] = []
+    blocks: list[Block] = []
     converging = _worst_converging(found)
     for label, output, ds in found:
         final = view(ds)[0]
@@ -66,8 +78,11 @@ def pce_section(data: RunData, look: Look, found: Found) -> Section | None:
             value = float(loo.max())
             blocks.append(
                 Figure(
-                    lambda loo=loo, output=output, label=label, dims=dims: fieldplots.field_curves(
-                        [(f"{output} ({label})", loo)], dims[0], "leave-one-out error"
+                    partial(
+                        fieldplots.field_curves,
+                        [(f"{output} ({label})", loo)],
+                        dims[0],
+                        "leave-one-out error",
                     ),
                     f"leave-one-out error of {output} along {dims[0]}",
                     f"Leave-one-out error of the {label} expansion of {output} at each point "
@@ -95,7 +110,7 @@ def pce_section(data: RunData, look: Look, found: Found) -> Section | None:
             runs = view(ds, keep_runs=True)[0]
             blocks.append(
                 Figure(
-                    lambda runs=runs: plots.convergence(runs, look.inputs),
+                    partial(plots.convergence, runs, look.inputs),
                     f"convergence of {output}",
                     f"Indices of {output} from expansions fitted to the first runs only: curves "
                     f"that have flattened out say the number of runs suffices. Shaded: confidence "
@@ -188,9 +203,7 @@ def morris_section(data: RunData, look: Look, found: Found) -> Section | None:
             curves = [(names[k], ds["mu_star"].isel(input=k)) for k in shown]
             blocks.append(
                 Figure(
-                    lambda curves=curves, dims=dims: fieldplots.field_curves(
-                        curves, dims[0], "μ*", look.inputs
-                    ),
+                    partial(fieldplots.field_curves, curves, dims[0], "μ*", look.inputs),
                     f"Morris mu* of {output} along {dims[0]}",
                     f"Morris μ* of {output} along {dims[0]} for the {len(curves)} inputs with the "
                     f"largest μ* anywhere ({label}). {note}",
@@ -199,7 +212,7 @@ def morris_section(data: RunData, look: Look, found: Found) -> Section | None:
             continue
         blocks.append(
             Figure(
-                lambda ds=ds: plots.morris_scatter(ds, look.inputs, look.groups, look.scale_of),
+                partial(plots.morris_scatter, ds, look.inputs, look.groups, look.scale_of),
                 f"Morris screening of {output}",
                 f"Morris screening of {output} ({label}, "
                 f"{number(ds.attrs.get('n_used'))} runs): μ* "
@@ -304,7 +317,7 @@ def greyzone_section(data: RunData, look: Look, found: Found) -> Section | None:
             )
         blocks.append(
             Figure(
-                lambda ds=ds: fieldplots.greyzone_curves(ds, look.inputs),
+                partial(fieldplots.greyzone_curves, ds, look.inputs),
                 f"grey zone of {output}",
                 f"{output} against the grid spacing{where}: its mean and ±1 standard deviation "
                 f"over the uncertain inputs (left), the total indices of the inputs at each "
@@ -319,8 +332,8 @@ def greyzone_section(data: RunData, look: Look, found: Found) -> Section | None:
             colours = dict(look.inputs) | {"resolution": RESOLUTION_COLOUR}
             blocks.append(
                 Figure(
-                    lambda factors=factors, colours=colours: (
-                        plots.index_bars([("with resolution as a factor", factors)], colours).uri
+                    partial(
+                        plots.index_bars_image, [("with resolution as a factor", factors)], colours
                     ),
                     f"indices of {output} with resolution",
                     f"Sobol indices of {output} with the grid spacing as one more uncertain factor "

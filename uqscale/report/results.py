@@ -47,8 +47,11 @@ def conf_text(data: RunData, labels: list[str]) -> str:
     str
         A sentence for a caption.
     """
-    levels = {a.options.get("conf_level") for a in data.study.analysis if a.label in labels}
-    levels.discard(None)
+    levels = {
+        float(a.options["conf_level"])
+        for a in data.study.analysis
+        if a.label in labels and a.options.get("conf_level") is not None
+    }
     level = f"{100 * levels.pop():g} %" if len(levels) == 1 else "the analyses'"
     return f" Whiskers: {level} bootstrap confidence intervals."
 
@@ -175,7 +178,7 @@ def sensitivity_section(data: RunData, look: Look) -> Section | None:
         )
         blocks.append(
             Figure(
-                lambda panels=panels: plots.index_bars(panels, look.inputs).uri,
+                partial(plots.index_bars_image, panels, look.inputs),
                 f"Sobol indices of {output}",
                 f"What drives {output}, by {' and '.join(labels)}: the first-order index S1 "
                 f"(light) is the share of the variance of {output} due to the input alone; the "
@@ -335,7 +338,7 @@ def fields_section(data: RunData, look: Look) -> Section | None:
         labels = [label for label, _ in panels]
         blocks.append(
             Figure(
-                lambda panels=panels, dim=dim: fieldplots.field_indices(panels, dim, look.inputs),
+                partial(fieldplots.field_indices, panels, dim, look.inputs),
                 f"indices of {output} along {dim}",
                 f"Sobol indices of {output} at each of its {number(size)} points along "
                 f"{dim}{averaged(panels[0][1], dim)}, by {' and '.join(labels)}: "

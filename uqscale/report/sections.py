@@ -13,7 +13,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 
-from uqscale.analysis.method import SectionSpec
+from uqscale.analysis.method import Method, SectionSpec
 from uqscale.analysis.registry import METHODS, derived
 from uqscale.report import about, results
 from uqscale.report.blocks import Note, Section
@@ -47,7 +47,7 @@ def _of_methods(data: RunData, look: Look) -> list[tuple[int, str, str, Build]]:
     """The sections the methods of the run's analyses declare."""
     used = [m for m in (*METHODS.values(), *derived().values()) if m in data.methods.values()]
 
-    def build(method, spec: SectionSpec) -> Build:
+    def build(method: Method, spec: SectionSpec) -> Build:
         return lambda: spec.build(data, look, data.of_method(method))
 
     return [

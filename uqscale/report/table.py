@@ -132,12 +132,12 @@ def _peaks(entry: Mapping[str, Any], key: str) -> str:
     return ", ".join(f"{k} {peaks[k][0]:.3g} at {dim}={_at(coords, peaks[k][1])}" for k in largest)
 
 
-def _at(coords: list, index: int) -> str:
+def _at(coords: list[Any], index: int) -> str:
     value = coords[index] if index < len(coords) else index
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def _flat(values: Any) -> list:
+def _flat(values: Any) -> list[Any]:
     if isinstance(values, list):
         return [v for item in values for v in _flat(item)]
     return [values]
