@@ -9,6 +9,7 @@ import dataclasses
 import functools
 import inspect
 import itertools
+import json
 import os
 import re
 import subprocess
@@ -26,6 +27,8 @@ from sphinx.util.docutils import SphinxDirective
 
 ROOT = Path(__file__).resolve().parents[2]
 STUDIES = ROOT / "studies"
+STUDY_INDICES = ROOT / "docs" / "studies" / "indices"
+"""Indices of real runs of the library's studies (``benchmarks/study_figures.py``)."""
 EXAMPLE_TIMEOUT = 600  # seconds: an example that hangs fails the build
 
 
@@ -224,14 +227,58 @@ def study_page(path: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def indices_figure(path: Path, image: Path) -> str:
+    """Draw the stored indices of a real run of the study ``path`` (if any) into
+    ``image`` with the report's own bar chart; return the page's Markdown for it."""
+    stored = STUDY_INDICES / f"{path.stem}.json"
+    if not stored.exists():
+        return ""
+    import base64
+
+    import xarray as xr
+
+    from uqscale.report.figures import group_colours, input_colours
+    from uqscale.report.plots import index_bars_image
+
+    run = json.loads(stored.read_text())
+    inputs = yaml.safe_load(path.read_text())["inputs"]
+    scale_of = {name: spec.get("scale", "unscaled") for name, spec in inputs.items()}
+    colours = input_colours(scale_of, group_colours(list(dict.fromkeys(scale_of.values()))))
+    panels = []
+    for method, values in run["methods"].items():
+        names = list(values["ST"])
+        panels.append(
+            (
+                method,
+                xr.Dataset(
+                    {k: ("input", [float(v[n]) for n in names]) for k, v in values.items()},
+                    coords={"input": names},
+                ),
+            )
+        )
+    uri = index_bars_image(panels, colours)
+    image.write_bytes(base64.b64decode(uri.split(",", 1)[1]))
+    when = (run.get("finished") or "")[:10]
+    took = f" in {run['wall_seconds']:.0f} s" if run.get("wall_seconds") else ""
+    return (
+        f"\n## Indices\n\n![Sobol indices of {run['output']}]({image.name})\n\n"
+        f"First-order (S1, light) and total (ST) indices of `{run['output']}` from "
+        f"`{run['command']}`: {run['samples']:,} samples ({run['failed']} failed){took}, "
+        f"run on {when} (2 cores). Whiskers: confidence intervals.\n"
+    )
+
+
 def write_study_pages(app: Sphinx) -> None:
     """One page per study file under ``studies/`` (generated, not committed)."""
     target = Path(app.srcdir) / "studies" / "generated"
     target.mkdir(parents=True, exist_ok=True)
     for old in target.glob("*.md"):
         old.unlink()
+    for old in target.glob("*.svg"):
+        old.unlink()
     for path in sorted(STUDIES.glob("*.yaml")):
-        (target / f"{path.stem}.md").write_text(study_page(path))
+        figure = indices_figure(path, target / f"{path.stem}-indices.svg")
+        (target / f"{path.stem}.md").write_text(study_page(path) + figure)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:

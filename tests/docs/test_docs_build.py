@@ -40,3 +40,18 @@ def test_every_study_gets_a_page_with_its_inputs_and_steps():
             assert f"| `{name}` |" in page
         for step in data["models"]:
             assert f"**{step['name']}**" in page
+
+
+def test_study_pages_draw_the_stored_indices_of_a_real_run(tmp_path):
+    stored = sorted(uqscale_docs.STUDY_INDICES.glob("*.json"))
+    assert stored, "docs/studies/indices holds at least one run's indices"
+    for record in stored:
+        study = DOCS.parent / "studies" / f"{record.stem}.yaml"
+        assert study.exists(), f"{record.name} names no study file"
+        image = tmp_path / f"{record.stem}-indices.svg"
+        text = uqscale_docs.indices_figure(study, image)
+        run = yaml.safe_load(record.read_text())
+        assert f"]({image.name})" in text and f"{run['samples']:,} samples" in text
+        svg = image.read_text()
+        assert svg.startswith("<?xml") and "<svg" in svg
+    assert uqscale_docs.indices_figure(DOCS.parent / "studies" / "nowhere.yaml", image) == ""
