@@ -35,7 +35,7 @@ def figure_data(folder: Path) -> dict:
     methods = {
         method: {k: entry[k] for k in KEYS if k in entry}
         for method, entry in indices["outputs"][output].items()
-        if isinstance(entry, dict) and isinstance(entry.get("ST"), dict)
+        if isinstance(entry, dict) and _scalar(entry.get("ST"))
     }
     return {
         "study": study.name,
@@ -47,6 +47,11 @@ def figure_data(folder: Path) -> dict:
         "command": f"uqscale run studies/{folder.name}.yaml",
         "methods": methods,
     }
+
+
+def _scalar(values: object) -> bool:
+    """Whether ``values`` maps each input to one number (not a field or a sweep)."""
+    return isinstance(values, dict) and all(isinstance(v, float | int) for v in values.values())
 
 
 def main(argv: list[str]) -> None:
