@@ -47,7 +47,7 @@ def _layout(
             feeding.setdefault(source, []).append(name)
             depth = max(depth, nodes[source].column + 1)
         kind = (
-            step.python.split(":")[-1] + "()"
+            (step.python_name or "").split(":")[-1] + "()"
             if step.kind == "python"
             else "$ " + " ".join(step.command)
             if step.kind == "command"
