@@ -145,6 +145,20 @@ def _parser() -> argparse.ArgumentParser:
         "md: print a Markdown summary",
     )
     _serve_parser(commands)  # uqscale serve (uqscale.serve, issue 23)
+    predict = commands.add_parser(
+        "predict", help="evaluate a run's stored PCE surrogate at the points of a file"
+    )
+    predict.add_argument("directory", type=Path, help="run folder")
+    predict.add_argument("--output", required=True, help="the output whose surrogate to use")
+    predict.add_argument(
+        "--inputs", required=True, type=Path, help="CSV (a column per input) or netCDF file"
+    )
+    predict.add_argument(
+        "--out",
+        type=Path,
+        help="file to write, .nc for netCDF, else CSV (default: DIR/predictions-OUTPUT.csv)",
+    )
+    predict.add_argument("--analysis", help="label of the PCE analysis (default: the first)")
     return parser
 
 
@@ -152,7 +166,14 @@ def _serve_parser(commands) -> None:
     serve = commands.add_parser(
         "serve", help="serve a study's model graph as a UM-Bridge model (needs the umbridge extra)"
     )
-    serve.add_argument("study", type=Path, help="study file (YAML)")
+    serve.add_argument(
+        "study", type=Path, help="study file (YAML), or with --surrogate a run folder"
+    )
+    serve.add_argument(
+        "--surrogate",
+        metavar="OUTPUT",
+        help="serve the PCE surrogate of OUTPUT stored in the run folder (no model runs)",
+    )
     serve.add_argument("--step", help="serve this step's outputs (default: the last step)")
     serve.add_argument("--port", type=int, default=4242, help="TCP port (default 4242)")
     serve.add_argument(
@@ -414,17 +435,25 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the study's model graph (or one step of it) until interrupted."""
-    from uqscale.serve import LOOPBACK, StudyModel, serve_models
+    from uqscale.serve import LOOPBACK, StudyModel, SurrogateModel, serve_models
 
-    model = StudyModel(_load(args.study, args.overrides), args.step, args.name)
-    inputs = ", ".join(model.study.input_names)
-    outputs = ", ".join(
-        f"{o.name} [{n}]" for o, n in zip(model.step.outputs, model.sizes, strict=True)
-    )
+    model: StudyModel | SurrogateModel
+    if args.surrogate is not None:
+        from uqscale.surrogate import load_surrogate
+
+        model = SurrogateModel(load_surrogate(args.study, args.surrogate), args.name)
+        what = f"the surrogate of '{args.surrogate}' in {args.study}"
+        inputs, outputs = ", ".join(model.surrogate.inputs), f"{args.surrogate} [{model.size}]"
+    else:
+        model = StudyModel(_load(args.study, args.overrides), args.step, args.name)
+        what = f"step '{model.step.name}' of study '{model.study.name}'"
+        inputs = ", ".join(model.study.input_names)
+        outputs = ", ".join(
+            f"{o.name} [{n}]" for o, n in zip(model.step.outputs, model.sizes, strict=True)
+        )
     print(
-        f"serving step '{model.step.name}' of study '{model.study.name}' as UM-Bridge "
-        f"model '{model.name}' on http://{args.host}:{args.port}: input [{inputs}], "
-        f"outputs {outputs}",
+        f"serving {what} as UM-Bridge model '{model.name}' on "
+        f"http://{args.host}:{args.port}: input [{inputs}], outputs {outputs}",
         flush=True,
     )
     if args.host not in LOOPBACK:
@@ -436,6 +465,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_predict(args: argparse.Namespace) -> int:
+    """Write the stored surrogate's predictions at the points of ``--inputs``."""
+    from uqscale.surrogate import load_surrogate, predict_file, write_predictions
+
+    surrogate = load_surrogate(args.directory, args.output, args.analysis)
+    out = args.out or args.directory / f"predictions-{args.output}.csv"
+    print(write_predictions(predict_file(surrogate, args.inputs), out))
+    return ExitCode.OK
+
+
 COMMANDS = {
     "validate": cmd_validate,
     "run": cmd_run,
@@ -445,6 +484,7 @@ COMMANDS = {
     "verify": cmd_verify,
     "report": cmd_report,
     "serve": cmd_serve,
+    "predict": cmd_predict,
 }
 
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped]
 
     from uqscale.plot import RunPlots
+    from uqscale.surrogate import Surrogate
 
 
 class Indices(dict[str, Any]):
@@ -104,6 +105,20 @@ class Run(RunResult):
         from uqscale.plot import RunPlots
 
         return RunPlots(self)
+
+    def surrogate(self, output: str, label: str | None = None) -> Surrogate:
+        """The PCE expansion fitted to ``output``, callable on arrays of the inputs.
+
+        Parameters
+        ----------
+        output
+            The output's name.
+        label
+            Which PCE analysis (default: the first that fitted ``output``).
+        """
+        from uqscale.surrogate import load_surrogate
+
+        return load_surrogate(self.directory, output, label)
 
     def to_dataframe(self) -> pd.DataFrame:
         """The scalar outputs, one row per sample, with the inputs as columns."""

@@ -9,8 +9,10 @@ HTTP 500 answer ``{"error": {"type", "message"}}`` naming the step and the reaso
 The request's ``config`` sets parameters of the served steps (a grid level, say);
 an unknown key is an HTTP 400 answer.
 
-What is served is a :class:`umbridge.Model`; a fitted surrogate would be another one
-handed to :func:`serve_models` (surrogates are not stored in run folders yet).
+What is served is a :class:`umbridge.Model`: :class:`StudyModel` runs the study's
+models; :class:`SurrogateModel` (``uqscale serve RUN --surrogate OUTPUT``) evaluates
+the PCE expansion a run stored for one output (:mod:`uqscale.surrogate`), the same
+vectors in and out, with no model code.
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ from typing import Any
 
 import numpy as np
 
+from uqscale.analysis.dims import TERM
 from uqscale.errors import StudyError, UqscaleError
 from uqscale.models.evaluate import Pipeline, evaluate_batch
 from uqscale.study.graph import step_order
 from uqscale.study.model import ModelStep, OutputSpec, Study
+from uqscale.surrogate import Surrogate
 
 try:
     import umbridge
@@ -191,6 +195,53 @@ class StudyModel(umbridge.Model if umbridge else object):
                 )
                 self._pipelines[key] = Pipeline.from_study(self.study.replace(models=models))
             return self._pipelines[key]
+
+
+class SurrogateModel(umbridge.Model if umbridge else object):
+    """A stored PCE surrogate as a :class:`umbridge.Model`: one input vector (the
+    inputs in stored order), one output vector (the output, a field flattened in C
+    order); no ``config``.
+
+    Parameters
+    ----------
+    surrogate
+        The expansion (:func:`uqscale.surrogate.load_surrogate`).
+    name
+        The model's name on the server (default: the output's name).
+    """
+
+    def __init__(self, surrogate: Surrogate, name: str | None = None) -> None:
+        if umbridge is None:
+            raise UqscaleError(
+                "uqscale serve needs the umbridge extra: pip install 'uqscale[umbridge]'"
+            )
+        super().__init__(name or surrogate.output)
+        self.surrogate = surrogate
+        self.size = int(surrogate.coefficients.isel({TERM: 0}).size)
+
+    def get_input_sizes(self, config: Mapping[str, Any] | None = None) -> list[int]:
+        """One vector: the inputs in the order the run stored them."""
+        return [len(self.surrogate.inputs)]
+
+    def get_output_sizes(self, config: Mapping[str, Any] | None = None) -> list[int]:
+        """One vector: the output."""
+        return [self.size]
+
+    def supports_evaluate(self) -> bool:
+        """Evaluate is served (no derivatives)."""
+        return True
+
+    def __call__(
+        self, parameters: Sequence[Sequence[float]], config: Mapping[str, Any] | None = None
+    ) -> list[list[float]]:
+        """The expansion at ``parameters[0]``, the inputs in stored order."""
+        if config:
+            raise _http_error(web.HTTPBadRequest, "InvalidConfig", "a surrogate takes no config")
+        point = {
+            n: np.array([float(v)])
+            for n, v in zip(self.surrogate.inputs, parameters[0], strict=True)
+        }
+        return [self.surrogate(**point).values.ravel().tolist()]
 
 
 def _http_error(kind: type, error: str, message: str) -> Exception:
