@@ -239,7 +239,7 @@ def _client_for(study: Study, client: Any) -> Iterator[Any]:
     workers = study.execution.workers
     with (
         LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=workers, threads_per_worker=1, processes=False, dashboard_address=None
+            n_workers=workers, threads_per_worker=1, processes=False, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as threads,  # type: ignore[no-untyped-call]
     ):
