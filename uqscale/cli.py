@@ -14,9 +14,14 @@ import sys
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from uqscale.execute.kinds import BATCH_KINDS, CLUSTERS
 from uqscale.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from uqscale.api import RunOptions, RunResult
+    from uqscale.study.model import Study
 
 logger = logging.getLogger("uqscale")
 
@@ -24,10 +29,16 @@ logger = logging.getLogger("uqscale")
 class _Version(argparse.Action):
     """``--version``: looked up only when asked (importlib.metadata takes 0.1 s)."""
 
-    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs) -> None:
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
         super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
 
-    def __call__(self, parser, namespace, values, option_string=None) -> None:
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
         from importlib import metadata
 
         try:
@@ -59,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(
         dest="command",
         metavar="COMMAND",
-        parser_class=partial(argparse.ArgumentParser, parents=[verbose]),
+        parser_class=partial(argparse.ArgumentParser, parents=[verbose]),  # type: ignore[call-overload]
     )
 
     validate = commands.add_parser("validate", help="check a study file and its models")
@@ -162,7 +173,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _serve_parser(commands) -> None:
+def _serve_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = commands.add_parser(
         "serve", help="serve a study's model graph as a UM-Bridge model (needs the umbridge extra)"
     )
@@ -245,18 +256,18 @@ def _session_options(command: argparse.ArgumentParser) -> None:
     )
 
 
-def _load(path: Path, overrides: Sequence[str] = ()):
+def _load(path: Path, overrides: Sequence[str] = ()) -> Study:
     return _load_given(path, overrides)[0]
 
 
-def _load_given(path: Path, overrides: Sequence[str] = ()):
+def _load_given(path: Path, overrides: Sequence[str] = ()) -> tuple[Study, str]:
     """The study with ``--set`` overrides applied, and its text as given."""
     from uqscale.study.overrides import load_overridden
 
     return load_overridden(path, overrides)
 
 
-def _overridden(study, args: argparse.Namespace):
+def _overridden(study: Study, args: argparse.Namespace) -> Study:
     """The study with the command line's execution options applied (validated)."""
     import dataclasses
 
@@ -286,8 +297,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from uqscale.models.signatures import check_models
 
     study = _load(args.study, args.overrides)
-    tried = check_models(study, try_medians=args.try_medians)
-    tried = f" ({tried} vectorised steps ran on medians)" if args.try_medians else ""
+    ran = check_models(study, try_medians=args.try_medians)
+    tried = f" ({ran} vectorised steps ran on medians)" if args.try_medians else ""
     print(
         f"{args.study}: study '{study.name}' is valid: {len(study.inputs)} inputs, "
         f"{len(study.models)} model steps, {len(study.analysis)} analyses{tried}"
@@ -295,7 +306,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def _options(args: argparse.Namespace):
+def _options(args: argparse.Namespace) -> RunOptions:
     """The run options the command line asks for."""
     from uqscale.api import RunOptions
 
@@ -308,7 +319,7 @@ def _options(args: argparse.Namespace):
     )
 
 
-def _finish(result, quiet: bool) -> int:
+def _finish(result: RunResult, quiet: bool) -> int:
     """Print the summary (unless quiet) and the closing lines; the exit code."""
     from uqscale.report.table import indices_table
     from uqscale.status import closing_lines

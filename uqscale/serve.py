@@ -39,7 +39,10 @@ try:
     import umbridge
     from aiohttp import web
 except ImportError:  # the umbridge extra is not installed: say so when serving
-    umbridge = web = None
+    umbridge = web = None  # type: ignore[assignment]
+
+_Model: Any = umbridge.Model if umbridge else object
+"""The base of served models (``object`` without the umbridge extra)."""
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -101,7 +104,7 @@ def output_size(spec: OutputSpec, path: str) -> int:
     return math.prod(len(spec.coords[dim]) for dim in spec.dims)
 
 
-class StudyModel(umbridge.Model if umbridge else object):
+class StudyModel(_Model):  # type: ignore[misc]
     """A study's model graph as a :class:`umbridge.Model`.
 
     Parameters
@@ -197,7 +200,7 @@ class StudyModel(umbridge.Model if umbridge else object):
             return self._pipelines[key]
 
 
-class SurrogateModel(umbridge.Model if umbridge else object):
+class SurrogateModel(_Model):  # type: ignore[misc]
     """A stored PCE surrogate as a :class:`umbridge.Model`: one input vector (the
     inputs in stored order), one output vector (the output, a field flattened in C
     order); no ``config``.
@@ -246,10 +249,11 @@ class SurrogateModel(umbridge.Model if umbridge else object):
 
 def _http_error(kind: type, error: str, message: str) -> Exception:
     """An aiohttp HTTP error whose body is UM-Bridge's error answer."""
-    return kind(
+    answer: Exception = kind(
         text=json.dumps({"error": {"type": error, "message": message}}),
         content_type="application/json",
     )
+    return answer
 
 
 def serve_models(
