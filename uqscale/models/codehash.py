@@ -32,11 +32,14 @@ def code_hashes(study: Study) -> dict[str, str]:
     inline: dict[str, str] = {}
     base = study.base_dir
     for index, step in enumerate(study.models):
-        if callable(step.python):
-            inline[f"models[{index}].python {step.python_name}"] = _callable_sha256(step.python)
         for spec, key in ((step.python, "python"), (step.parser, "parser")):
-            if isinstance(spec, str):
+            if spec is not None:
                 function = load_callable(spec, base, f"models[{index}].{key}")
+                if callable(spec) or function.__module__ == "__main__":
+                    # Defined in a script or notebook (and read back from study.yaml
+                    # as __main__:NAME by resume in the same session): its own code.
+                    inline[f"models[{index}].{key} {step.python_name}"] = _callable_sha256(function)
+                    continue
                 module = sys.modules[function.__module__]
                 files.add(Path(module.__file__ or ""))
                 if base is not None:
