@@ -237,7 +237,15 @@ class SurrogateModel(_Model):  # type: ignore[misc]
     def __call__(
         self, parameters: Sequence[Sequence[float]], config: Mapping[str, Any] | None = None
     ) -> list[list[float]]:
-        """The expansion at ``parameters[0]``, the inputs in stored order."""
+        """The expansion at one point.
+
+        Parameters
+        ----------
+        parameters
+            ``[[x1, x2, ...]]``: the inputs in stored order.
+        config
+            Must be empty: a surrogate has no parameters.
+        """
         if config:
             raise _http_error(web.HTTPBadRequest, "InvalidConfig", "a surrogate takes no config")
         point = {

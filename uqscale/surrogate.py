@@ -94,7 +94,15 @@ class Surrogate:
 
     @classmethod
     def from_dataset(cls, output: str, dataset: xr.Dataset) -> Surrogate:
-        """The surrogate stored in a PCE analysis Dataset (of ``analyses.nc``)."""
+        """The surrogate stored in a PCE analysis Dataset (of ``analyses.nc``).
+
+        Parameters
+        ----------
+        output
+            The output's name.
+        dataset
+            Its ``pce/OUTPUT`` group, as a Dataset.
+        """
         if "pce_coefficient" not in dataset:
             raise UqscaleError(
                 f"output {output!r}: this PCE analysis stores no expansion (run by an "
