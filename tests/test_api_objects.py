@@ -114,6 +114,14 @@ def test_a_callable_object_runs_and_the_run_reads_back(client, tmp_path):
         results = result.results
         assert np.allclose(results["y"], 3.0 * (results["x1"] + 2 * results["x2"]))
         assert results["x1"].attrs["units"] == "rad"
+        on_disk = xr.open_dataset(result.directory / "results.nc")
+        assert set(on_disk.coords) == {"sample", "x1", "x2", "x3"}
+        assert on_disk["x2"].attrs == {
+            "distribution": "uniform",
+            "low": -PI,
+            "high": PI,
+            "units": "rad",
+        }
         frame = result.to_dataframe()
         assert (
             list(frame.columns) == ["y", "x1", "x2", "x3"] and len(frame) == 16 * 5

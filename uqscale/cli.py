@@ -320,9 +320,13 @@ def _options(args: argparse.Namespace) -> RunOptions:
 
 
 def _finish(result: RunResult, quiet: bool) -> int:
-    """Print the summary (unless quiet) and the closing lines; the exit code."""
+    """Add the inputs to ``results.nc`` (as :func:`uqscale.run` does), print the
+    summary (unless quiet) and the closing lines; the exit code."""
     from uqscale.report.table import indices_table
+    from uqscale.runs import Run
     from uqscale.status import closing_lines
+
+    result = Run.of(result)
 
     if not quiet:
         print(

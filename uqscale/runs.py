@@ -24,7 +24,7 @@ from uqscale.errors import UqscaleError
 from uqscale.records import Failure
 from uqscale.status import stored_warnings
 from uqscale.store import ENGINE, RunStore
-from uqscale.study.model import Study
+from uqscale.study.model import Study, UncertainInput
 
 if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped]
@@ -91,10 +91,13 @@ class Run(RunResult):
     def of(cls, result: RunResult) -> Run:
         """The Run of what :func:`uqscale.api.run` (or ``resume``, ``analyze``) returned."""
         study = result.study or RunStore.open(result.directory).study()
+        path = result.directory / "results.nc"
+        result.results.close()  # opened lazily from the file: release it to add to it
+        store_inputs(path, result.design, study)
         fields = {name: getattr(result, name) for name in RunResult.__dataclass_fields__}
         fields |= {
             "study": study,
-            "results": with_inputs(result.results, result.design, study),
+            "results": xr.open_dataset(path, engine=ENGINE),
             "indices": Indices(dict(result.indices), result.analyses, study),
         }
         return cls(**fields)
@@ -135,25 +138,41 @@ class Run(RunResult):
         return path
 
 
-def with_inputs(results: xr.Dataset, design: xr.Dataset, study: Study) -> xr.Dataset:
-    """``results`` with each input of ``design`` as a coordinate over ``sample``,
-    its units and distribution in attrs.
+def input_attrs(item: UncertainInput) -> dict[str, Any]:
+    """An input's attrs in ``results.nc``: its distribution, parameters, units, scale."""
+    attrs: dict[str, Any] = {"distribution": item.distribution, **item.params}
+    return attrs | {k: v for k, v in (("units", item.units), ("scale", item.scale)) if v}
+
+
+def store_inputs(path: Path, design: xr.Dataset, study: Study) -> None:
+    """Add each input of ``design`` to ``results.nc`` in place, as a coordinate of
+    every output over ``sample`` (with :func:`input_attrs`); nothing when they are
+    there. Only variables are added: a fault leaves the outputs as they were, and
+    ``uqscale analyze DIR`` writes the file afresh from the stored batches.
 
     Parameters
     ----------
-    results
-        The outputs over ``sample``.
+    path
+        The run's ``results.nc``.
     design
         The design (a variable per input over ``sample``).
     study
         Whose inputs they are.
     """
-    coords = {}
-    for item in study.inputs:
-        attrs = {"distribution": item.distribution, **item.params}
-        attrs |= {k: v for k, v in (("units", item.units), ("scale", item.scale)) if v}
-        coords[item.name] = ("sample", design[item.name].values, attrs)
-    return results.assign_coords(coords)
+    import h5netcdf
+
+    with h5netcdf.File(path, "r") as file:  # a reader may hold it open: read first
+        if all(name in file.variables for name in study.input_names):
+            return
+    with h5netcdf.File(path, "a") as file:
+        for item in study.inputs:
+            if item.name not in file.variables:
+                column = file.create_variable(item.name, ("sample",), data=design[item.name].values)
+                column.attrs.update(input_attrs(item))
+        names = " ".join(study.input_names)
+        for name, variable in file.variables.items():
+            if "sample" in variable.dimensions and name not in (*study.input_names, "sample"):
+                variable.attrs["coordinates"] = names
 
 
 def open_run(directory: str | Path) -> Run:
