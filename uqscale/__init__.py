@@ -9,12 +9,20 @@ from importlib.metadata import PackageNotFoundError, version
 from uqscale.errors import StudyError, UqscaleError
 from uqscale.study import (
     Analysis,
+    Beta,
     Execution,
+    Gamma,
+    LogNormal,
+    LogUniform,
     ModelStep,
+    Normal,
     Output,
     OutputSpec,
+    ResultsFile,
     Study,
+    Triangular,
     UncertainInput,
+    Uniform,
     load_study,
     save_study,
 )
@@ -27,23 +35,49 @@ except PackageNotFoundError:  # the source tree, not installed
 
 __all__ = [
     "Analysis",
+    "Beta",
     "Execution",
+    "Gamma",
+    "LogNormal",
+    "LogUniform",
     "ModelStep",
+    "Normal",
     "Output",
     "OutputSpec",
+    "ResultsFile",
+    "Run",
+    "RunOptions",
     "Study",
     "StudyError",
+    "Triangular",
     "UncertainInput",
+    "Uniform",
     "UqscaleError",
+    "analyze",
+    "api",
     "load_study",
+    "open_run",
+    "resume",
     "run",
     "save_study",
 ]
 
+_LAZY = {
+    "run": "uqscale.runs",
+    "open_run": "uqscale.runs",
+    "Run": "uqscale.runs",
+    "resume": "uqscale.runs",
+    "analyze": "uqscale.runs",
+    "RunOptions": "uqscale.api",
+}
+"""Names whose modules import Dask and xarray: loaded when first used."""
 
-def __getattr__(name: str):
-    if name == "run":
-        from uqscale.api import run
 
-        return run
+def __getattr__(name: str) -> object:
+    import importlib
+
+    if name == "api":
+        return importlib.import_module("uqscale.api")
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'uqscale' has no attribute {name!r}")

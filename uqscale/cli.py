@@ -14,9 +14,14 @@ import sys
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from uqscale.execute.kinds import BATCH_KINDS, CLUSTERS
 from uqscale.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from uqscale.api import RunOptions, RunResult
+    from uqscale.study.model import Study
 
 logger = logging.getLogger("uqscale")
 
@@ -24,10 +29,16 @@ logger = logging.getLogger("uqscale")
 class _Version(argparse.Action):
     """``--version``: looked up only when asked (importlib.metadata takes 0.1 s)."""
 
-    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs) -> None:
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
         super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
 
-    def __call__(self, parser, namespace, values, option_string=None) -> None:
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
         from importlib import metadata
 
         try:
@@ -59,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(
         dest="command",
         metavar="COMMAND",
-        parser_class=partial(argparse.ArgumentParser, parents=[verbose]),
+        parser_class=partial(argparse.ArgumentParser, parents=[verbose]),  # type: ignore[call-overload]
     )
 
     validate = commands.add_parser("validate", help="check a study file and its models")
@@ -145,14 +156,35 @@ def _parser() -> argparse.ArgumentParser:
         "md: print a Markdown summary",
     )
     _serve_parser(commands)  # uqscale serve (uqscale.serve, issue 23)
+    predict = commands.add_parser(
+        "predict", help="evaluate a run's stored PCE surrogate at the points of a file"
+    )
+    predict.add_argument("directory", type=Path, help="run folder")
+    predict.add_argument("--output", required=True, help="the output whose surrogate to use")
+    predict.add_argument(
+        "--inputs", required=True, type=Path, help="CSV (a column per input) or netCDF file"
+    )
+    predict.add_argument(
+        "--out",
+        type=Path,
+        help="file to write, .nc for netCDF, else CSV (default: DIR/predictions-OUTPUT.csv)",
+    )
+    predict.add_argument("--analysis", help="label of the PCE analysis (default: the first)")
     return parser
 
 
-def _serve_parser(commands) -> None:
+def _serve_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = commands.add_parser(
         "serve", help="serve a study's model graph as a UM-Bridge model (needs the umbridge extra)"
     )
-    serve.add_argument("study", type=Path, help="study file (YAML)")
+    serve.add_argument(
+        "study", type=Path, help="study file (YAML), or with --surrogate a run folder"
+    )
+    serve.add_argument(
+        "--surrogate",
+        metavar="OUTPUT",
+        help="serve the PCE surrogate of OUTPUT stored in the run folder (no model runs)",
+    )
     serve.add_argument("--step", help="serve this step's outputs (default: the last step)")
     serve.add_argument("--port", type=int, default=4242, help="TCP port (default 4242)")
     serve.add_argument(
@@ -224,18 +256,18 @@ def _session_options(command: argparse.ArgumentParser) -> None:
     )
 
 
-def _load(path: Path, overrides: Sequence[str] = ()):
+def _load(path: Path, overrides: Sequence[str] = ()) -> Study:
     return _load_given(path, overrides)[0]
 
 
-def _load_given(path: Path, overrides: Sequence[str] = ()):
+def _load_given(path: Path, overrides: Sequence[str] = ()) -> tuple[Study, str]:
     """The study with ``--set`` overrides applied, and its text as given."""
     from uqscale.study.overrides import load_overridden
 
     return load_overridden(path, overrides)
 
 
-def _overridden(study, args: argparse.Namespace):
+def _overridden(study: Study, args: argparse.Namespace) -> Study:
     """The study with the command line's execution options applied (validated)."""
     import dataclasses
 
@@ -265,8 +297,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from uqscale.models.signatures import check_models
 
     study = _load(args.study, args.overrides)
-    tried = check_models(study, try_medians=args.try_medians)
-    tried = f" ({tried} vectorised steps ran on medians)" if args.try_medians else ""
+    ran = check_models(study, try_medians=args.try_medians)
+    tried = f" ({ran} vectorised steps ran on medians)" if args.try_medians else ""
     print(
         f"{args.study}: study '{study.name}' is valid: {len(study.inputs)} inputs, "
         f"{len(study.models)} model steps, {len(study.analysis)} analyses{tried}"
@@ -274,7 +306,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def _options(args: argparse.Namespace):
+def _options(args: argparse.Namespace) -> RunOptions:
     """The run options the command line asks for."""
     from uqscale.api import RunOptions
 
@@ -287,10 +319,14 @@ def _options(args: argparse.Namespace):
     )
 
 
-def _finish(result, quiet: bool) -> int:
-    """Print the summary (unless quiet) and the closing lines; the exit code."""
+def _finish(result: RunResult, quiet: bool) -> int:
+    """Add the inputs to ``results.nc`` (as :func:`uqscale.run` does), print the
+    summary (unless quiet) and the closing lines; the exit code."""
     from uqscale.report.table import indices_table
+    from uqscale.runs import Run
     from uqscale.status import closing_lines
+
+    result = Run.of(result)
 
     if not quiet:
         print(
@@ -414,17 +450,25 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the study's model graph (or one step of it) until interrupted."""
-    from uqscale.serve import LOOPBACK, StudyModel, serve_models
+    from uqscale.serve import LOOPBACK, StudyModel, SurrogateModel, serve_models
 
-    model = StudyModel(_load(args.study, args.overrides), args.step, args.name)
-    inputs = ", ".join(model.study.input_names)
-    outputs = ", ".join(
-        f"{o.name} [{n}]" for o, n in zip(model.step.outputs, model.sizes, strict=True)
-    )
+    model: StudyModel | SurrogateModel
+    if args.surrogate is not None:
+        from uqscale.surrogate import load_surrogate
+
+        model = SurrogateModel(load_surrogate(args.study, args.surrogate), args.name)
+        what = f"the surrogate of '{args.surrogate}' in {args.study}"
+        inputs, outputs = ", ".join(model.surrogate.inputs), f"{args.surrogate} [{model.size}]"
+    else:
+        model = StudyModel(_load(args.study, args.overrides), args.step, args.name)
+        what = f"step '{model.step.name}' of study '{model.study.name}'"
+        inputs = ", ".join(model.study.input_names)
+        outputs = ", ".join(
+            f"{o.name} [{n}]" for o, n in zip(model.step.outputs, model.sizes, strict=True)
+        )
     print(
-        f"serving step '{model.step.name}' of study '{model.study.name}' as UM-Bridge "
-        f"model '{model.name}' on http://{args.host}:{args.port}: input [{inputs}], "
-        f"outputs {outputs}",
+        f"serving {what} as UM-Bridge model '{model.name}' on "
+        f"http://{args.host}:{args.port}: input [{inputs}], outputs {outputs}",
         flush=True,
     )
     if args.host not in LOOPBACK:
@@ -436,6 +480,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_predict(args: argparse.Namespace) -> int:
+    """Write the stored surrogate's predictions at the points of ``--inputs``."""
+    from uqscale.surrogate import load_surrogate, predict_file, write_predictions
+
+    surrogate = load_surrogate(args.directory, args.output, args.analysis)
+    out = args.out or args.directory / f"predictions-{args.output}.csv"
+    print(write_predictions(predict_file(surrogate, args.inputs), out))
+    return ExitCode.OK
+
+
 COMMANDS = {
     "validate": cmd_validate,
     "run": cmd_run,
@@ -445,6 +499,7 @@ COMMANDS = {
     "verify": cmd_verify,
     "report": cmd_report,
     "serve": cmd_serve,
+    "predict": cmd_predict,
 }
 
 

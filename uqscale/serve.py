@@ -9,8 +9,10 @@ HTTP 500 answer ``{"error": {"type", "message"}}`` naming the step and the reaso
 The request's ``config`` sets parameters of the served steps (a grid level, say);
 an unknown key is an HTTP 400 answer.
 
-What is served is a :class:`umbridge.Model`; a fitted surrogate would be another one
-handed to :func:`serve_models` (surrogates are not stored in run folders yet).
+What is served is a :class:`umbridge.Model`: :class:`StudyModel` runs the study's
+models; :class:`SurrogateModel` (``uqscale serve RUN --surrogate OUTPUT``) evaluates
+the PCE expansion a run stored for one output (:mod:`uqscale.surrogate`), the same
+vectors in and out, with no model code.
 """
 
 from __future__ import annotations
@@ -26,16 +28,21 @@ from typing import Any
 
 import numpy as np
 
+from uqscale.analysis.dims import TERM
 from uqscale.errors import StudyError, UqscaleError
 from uqscale.models.evaluate import Pipeline, evaluate_batch
 from uqscale.study.graph import step_order
 from uqscale.study.model import ModelStep, OutputSpec, Study
+from uqscale.surrogate import Surrogate
 
 try:
     import umbridge
     from aiohttp import web
 except ImportError:  # the umbridge extra is not installed: say so when serving
-    umbridge = web = None
+    umbridge = web = None  # type: ignore[assignment]
+
+_Model: Any = umbridge.Model if umbridge else object
+"""The base of served models (``object`` without the umbridge extra)."""
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -97,7 +104,7 @@ def output_size(spec: OutputSpec, path: str) -> int:
     return math.prod(len(spec.coords[dim]) for dim in spec.dims)
 
 
-class StudyModel(umbridge.Model if umbridge else object):
+class StudyModel(_Model):  # type: ignore[misc]
     """A study's model graph as a :class:`umbridge.Model`.
 
     Parameters
@@ -193,12 +200,68 @@ class StudyModel(umbridge.Model if umbridge else object):
             return self._pipelines[key]
 
 
+class SurrogateModel(_Model):  # type: ignore[misc]
+    """A stored PCE surrogate as a :class:`umbridge.Model`: one input vector (the
+    inputs in stored order), one output vector (the output, a field flattened in C
+    order); no ``config``.
+
+    Parameters
+    ----------
+    surrogate
+        The expansion (:func:`uqscale.surrogate.load_surrogate`).
+    name
+        The model's name on the server (default: the output's name).
+    """
+
+    def __init__(self, surrogate: Surrogate, name: str | None = None) -> None:
+        if umbridge is None:
+            raise UqscaleError(
+                "uqscale serve needs the umbridge extra: pip install 'uqscale[umbridge]'"
+            )
+        super().__init__(name or surrogate.output)
+        self.surrogate = surrogate
+        self.size = int(surrogate.coefficients.isel({TERM: 0}).size)
+
+    def get_input_sizes(self, config: Mapping[str, Any] | None = None) -> list[int]:
+        """One vector: the inputs in the order the run stored them."""
+        return [len(self.surrogate.inputs)]
+
+    def get_output_sizes(self, config: Mapping[str, Any] | None = None) -> list[int]:
+        """One vector: the output."""
+        return [self.size]
+
+    def supports_evaluate(self) -> bool:
+        """Evaluate is served (no derivatives)."""
+        return True
+
+    def __call__(
+        self, parameters: Sequence[Sequence[float]], config: Mapping[str, Any] | None = None
+    ) -> list[list[float]]:
+        """The expansion at one point.
+
+        Parameters
+        ----------
+        parameters
+            ``[[x1, x2, ...]]``: the inputs in stored order.
+        config
+            Must be empty: a surrogate has no parameters.
+        """
+        if config:
+            raise _http_error(web.HTTPBadRequest, "InvalidConfig", "a surrogate takes no config")
+        point = {
+            n: np.array([float(v)])
+            for n, v in zip(self.surrogate.inputs, parameters[0], strict=True)
+        }
+        return [self.surrogate(**point).values.ravel().tolist()]
+
+
 def _http_error(kind: type, error: str, message: str) -> Exception:
     """An aiohttp HTTP error whose body is UM-Bridge's error answer."""
-    return kind(
+    answer: Exception = kind(
         text=json.dumps({"error": {"type": error, "message": message}}),
         content_type="application/json",
     )
+    return answer
 
 
 def serve_models(

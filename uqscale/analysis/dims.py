@@ -24,8 +24,10 @@ FACTOR = "factor"
 """Inputs and the grid spacing as factors of one model (grey zone)."""
 RESOLUTION = "resolution"
 """Grid spacings of a resolution sweep."""
+TERM = "pce_term"
+"""Terms of a stored polynomial chaos expansion (:mod:`uqscale.surrogate`)."""
 
-ANALYSIS_DIMS = (INPUT, INPUT_B, GROUP, QUANTILE, RUNS, FACTOR)
+ANALYSIS_DIMS = (INPUT, INPUT_B, GROUP, QUANTILE, RUNS, FACTOR, TERM)
 """Dims an analysis adds to an output's field."""
 NON_FIELD_DIMS = (*ANALYSIS_DIMS, RESOLUTION)
 """Every dim of a result that is not the output's own."""

@@ -33,6 +33,7 @@ from uqscale.analysis.polynomials import Basis, multi_indices, sobol_from_coeffi
 from uqscale.analysis.trust import MAX_ERROR, verdict
 from uqscale.sampling import unit_sample
 from uqscale.space import InputSpace
+from uqscale.surrogate import with_expansion
 
 OVERSAMPLING = 2
 AUTO = "auto"
@@ -201,13 +202,14 @@ def _quadrature_dataset(
         raise AnalysisError("pce: the design does not hold this quadrature's nodes")
     coefficients = basis.matrix(x).T @ (weights[:, None] * out.values)
     indices = sobol_from_coefficients(basis.indices, coefficients, groups)
-    return _dataset(
+    dataset = _dataset(
         out,
         indices,
         space,
         options,
         {"n_used": len(x), "n_failed": 0, "order": options["order"], "terms": len(basis)},
     )
+    return with_expansion(dataset, out, space, basis.indices, coefficients)  # h18: kept
 
 
 def _regression_dataset(
@@ -264,7 +266,9 @@ def _regression_dataset(
         "reliability": reason,
         "max_error": MAX_ERROR,
     }
-    return _dataset(out, found, space, options, attrs)
+    dataset = _dataset(out, found, space, options, attrs)
+    kept = (expansion.basis.indices, targets.coefficients(expansion.coefficients))
+    return with_expansion(dataset, out, space, *kept)  # h18: the expansion is kept
 
 
 def _require_fittable(name: str, y: np.ndarray, samples: int) -> None:

@@ -32,7 +32,7 @@ AUTO = "auto"
 
 def _order(value: Any, path: str) -> int | str:
     if value == AUTO:
-        return value
+        return AUTO
     if isinstance(value, str):
         raise StudyError(path, f"must be an integer or 'auto' (got {value!r})")
     return fields.integer(value, path, 1)
@@ -86,7 +86,7 @@ class PceOptions(Options):
 
 
 def _regression(options: Options) -> bool:
-    return options["design"] == "regression"
+    return bool(options["design"] == "regression")
 
 
 def _footprint(options: Options, inputs: int) -> tuple[int, int, str] | None:

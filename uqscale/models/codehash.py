@@ -3,8 +3,8 @@ mixes results of two versions of a model.
 
 For a Python step: the file of the step's module and of the study folder's modules
 it imports at its top (its helpers: modules, functions and classes it names); for a
-command step: the program and its
-input templates. Files are named relative to the study folder where they lie in it.
+command step: the program and its input templates; for a step given as a Python
+callable: its source. Files are named relative to the study folder where they lie in it.
 """
 
 from __future__ import annotations
@@ -29,11 +29,17 @@ def code_hashes(study: Study) -> dict[str, str]:
     from uqscale.models.command import find_program
 
     files: set[Path] = set()
+    inline: dict[str, str] = {}
     base = study.base_dir
     for index, step in enumerate(study.models):
         for spec, key in ((step.python, "python"), (step.parser, "parser")):
             if spec is not None:
                 function = load_callable(spec, base, f"models[{index}].{key}")
+                if callable(spec) or function.__module__ == "__main__":
+                    # Defined in a script or notebook (and read back from study.yaml
+                    # as __main__:NAME by resume in the same session): its own code.
+                    inline[f"models[{index}].{key} {step.python_name}"] = _callable_sha256(function)
+                    continue
                 module = sys.modules[function.__module__]
                 files.add(Path(module.__file__ or ""))
                 if base is not None:
@@ -41,7 +47,8 @@ def code_hashes(study: Study) -> dict[str, str]:
         if step.command is not None:
             files.add(Path(find_program(step.command[0], base, f"models[{index}].command[0]")))
             files.update((base or Path.cwd()) / template for template in step.files.values())
-    return {_name(path, base): _sha256(path) for path in sorted(files) if path.is_file()}
+    hashes = {_name(path, base): _sha256(path) for path in sorted(files) if path.is_file()}
+    return hashes | inline
 
 
 def changed_file(recorded: dict[str, str], now: dict[str, str]) -> str | None:
@@ -82,6 +89,21 @@ def _name(path: Path, base: Path | None) -> str:
     if base is not None and resolved.is_relative_to(base.resolve()):
         return str(resolved.relative_to(base.resolve()))
     return str(resolved)
+
+
+def _callable_sha256(function: object) -> str:
+    """Hash of a callable's code: its source where Python can read it (a module or a
+    notebook cell), else its cloudpickle form (code, constants and closure)."""
+    import inspect
+
+    try:
+        code = inspect.getsource(function if inspect.isroutine(function) else type(function))
+        data = code.encode()
+    except (OSError, TypeError):
+        import cloudpickle  # type: ignore[import-untyped]
+
+        data = cloudpickle.dumps(function)
+    return hashlib.sha256(data).hexdigest()
 
 
 def _sha256(path: Path) -> str:

@@ -8,21 +8,26 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 from uqscale.errors import StudyError
 
-_cache: dict[tuple[str, str | None], tuple[Callable, int | None]] = {}
+_cache: dict[tuple[str, str | None], tuple[Callable[..., Any], int | None]] = {}
 """Loaded functions with their module file's modification time: a long-lived
 worker (``cluster: address``) reloads a module whose file changed meanwhile."""
 
 
-def load_callable(spec: str, base_dir: Path | None, path: str = "python") -> Callable:
-    """Return the function named by ``spec`` (``"package.module:function"``).
+def load_callable(
+    spec: str | Callable[..., Any], base_dir: Path | None, path: str = "python"
+) -> Callable[..., Any]:
+    """Return the function named by ``spec`` (``"package.module:function"``), or
+    ``spec`` itself when it is already a callable (a step built in Python).
 
     Parameters
     ----------
     spec
-        ``module:function``; the module may be a dotted path.
+        ``module:function``; the module may be a dotted path. Or a callable.
     base_dir
         The study file's folder, searched before installed packages.
     path
@@ -33,6 +38,8 @@ def load_callable(spec: str, base_dir: Path | None, path: str = "python") -> Cal
     StudyError
         If the module cannot be imported or has no such function.
     """
+    if callable(spec):
+        return spec
     key = (spec, None if base_dir is None else str(base_dir))
     module_name, _, function_name = spec.partition(":")
     if key in _cache:
@@ -41,14 +48,14 @@ def load_callable(spec: str, base_dir: Path | None, path: str = "python") -> Cal
             return function
         _forget(module_name)
     module = _import(module_name, base_dir, path)
-    function = getattr(module, function_name, None)
-    if not callable(function):
+    found: Callable[..., Any] | None = getattr(module, function_name, None)
+    if not callable(found):
         raise StudyError(path, f"module '{module_name}' has no function '{function_name}'")
-    _cache[key] = function, _stamp(module)
-    return function
+    _cache[key] = found, _stamp(module)
+    return found
 
 
-def _stamp(module) -> int | None:
+def _stamp(module: ModuleType | None) -> int | None:
     """Modification time of a module's file (None: no file, or gone)."""
     origin = getattr(module, "__file__", None)
     try:
@@ -64,12 +71,12 @@ def _forget(module_name: str) -> None:
     importlib.invalidate_caches()
 
 
-def _import(module_name: str, base_dir: Path | None, path: str):
+def _import(module_name: str, base_dir: Path | None, path: str) -> ModuleType:
     top = module_name.split(".")[0]
     local = base_dir is not None and (
         (base_dir / top).is_dir() or (base_dir / f"{top}.py").is_file()
     )
-    if local:
+    if local and base_dir is not None:
         _forget_if_elsewhere(top, base_dir)
         sys.path.insert(0, str(base_dir))
     try:
@@ -94,3 +101,15 @@ def _forget_if_elsewhere(top: str, base_dir: Path) -> None:
     if origin and not Path(origin).resolve().is_relative_to(base_dir.resolve()):
         for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
             del sys.modules[name]
+
+
+def callable_name(function: Callable[..., Any]) -> str:
+    """``module:qualified name`` of a callable, as a study file would name it.
+
+    Examples
+    --------
+    >>> callable_name(lambda x: x)
+    'uqscale.models.loading:<lambda>'
+    """
+    target = function if hasattr(function, "__qualname__") else type(function)
+    return f"{getattr(target, '__module__', None) or '__main__'}:{target.__qualname__}"

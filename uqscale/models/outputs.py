@@ -41,7 +41,7 @@ def as_mapping(returned: Any, step: ModelStep, index: int) -> Mapping[str, Any]:
     if not isinstance(returned, Mapping):
         raise ContractError(
             f"models[{index}].python",
-            f"'{step.python}' must return a mapping from output name to value "
+            f"'{step.python_name}' must return a mapping from output name to value "
             f"(got {type(returned).__name__})",
         )
     return returned
@@ -59,7 +59,7 @@ def check_outputs(
         if spec.name not in returned:
             raise ContractError(
                 path,
-                f"'{step.python}' did not return output '{spec.name}' "
+                f"'{step.python_name}' did not return output '{spec.name}' "
                 f"(it returned: {', '.join(map(str, returned)) or 'nothing'})",
             )
         try:

@@ -102,7 +102,7 @@ def signature_problems(step: ModelStep, index: int, function: Callable) -> list[
         return []
     accepted = signature.parameters
     open_ended = any(p.kind is p.VAR_KEYWORD for p in accepted.values())
-    where = f"function {step.python}"
+    where = f"function {step.python_name}"
     passed = {name: f"models[{index}].inputs[{k}]" for k, name in enumerate(step.inputs)}
     passed |= {name: f"models[{index}].parameters.{name}" for name in step.parameters}
     problems = [

@@ -77,9 +77,7 @@ def _what_runs(step: ModelStep) -> str:
         return "$ " + " ".join(step.command)
     if step.umbridge is not None:
         return f"umbridge {step.umbridge.name}"
-    target = step.python
-    name = target.split(":")[-1] if isinstance(target, str) else getattr(target, "__name__", "")
-    return f"{name or type(target).__name__}()"
+    return (step.python_name or "").split(":")[-1] + "()"
 
 
 def listing(names: list[str], shown: int = NAMES_SHOWN, width: int = 26) -> str:

@@ -87,5 +87,26 @@ def study_to_yaml(study: Study) -> str:
 
 
 def save_study(study: Study, path: str | Path) -> None:
-    """Write a study's file form to ``path``."""
+    """Write a study's file form to ``path``.
+
+    Parameters
+    ----------
+    study
+        The study to save.
+    path
+        The YAML file to write.
+
+    Raises
+    ------
+    StudyError
+        Naming the first step whose model is a Python callable, which a study file
+        cannot hold.
+    """
+    for index, step in enumerate(study.models):
+        if callable(step.python):
+            raise StudyError(
+                f"models[{index}].python",
+                f"step '{step.name}' runs a Python callable ({step.python_name}), which a "
+                f"study file cannot hold; put it in a module and name it 'module:function'",
+            )
     Path(path).write_text(study_to_yaml(study), encoding="utf-8")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -115,7 +115,10 @@ class ModelStep:
     name
         The step's name, unique in the study.
     python
-        ``"module:function"`` called with the inputs and parameters as keywords.
+        ``"module:function"`` called with the inputs and parameters as keywords; or
+        the callable itself (a function, closure, lambda or callable object), shipped
+        to the workers as Dask ships functions (cloudpickle). A study with such a step
+        runs and is stored, but cannot be saved as a study file.
     inputs, outputs
         Names the step reads (study inputs or other steps' outputs) and produces.
     parameters
@@ -154,7 +157,7 @@ class ModelStep:
     """
 
     name: str
-    python: str | None = None
+    python: str | Callable[..., Any] | None = None
     inputs: tuple[str, ...] = ()
     outputs: tuple[OutputSpec, ...] = ()
     parameters: Mapping[str, Any] = field(default_factory=dict)
@@ -194,6 +197,14 @@ class ModelStep:
         return "python" if self.command is None else "command"
 
     @property
+    def python_name(self) -> str | None:
+        """``python`` as a study file names it: ``module:function`` (for a callable,
+        where it was defined: a record of the run, not something to import)."""
+        from uqscale.models.loading import callable_name
+
+        return callable_name(self.python) if callable(self.python) else self.python
+
+    @property
     def output_names(self) -> tuple[str, ...]:
         """Names of the step's outputs, in declared order."""
         return tuple(o.name for o in self.outputs)
@@ -204,7 +215,7 @@ class ModelStep:
         if self.umbridge is not None:
             entry["umbridge"] = self.umbridge.to_dict()
         elif self.command is None:
-            entry["python"] = self.python
+            entry["python"] = self.python_name
         else:
             entry["command"] = list(self.command)
         entry["inputs"] = list(self.inputs)
@@ -232,17 +243,32 @@ class ModelStep:
         return entry
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Analysis:
-    """One analysis: a method, its options (defaults filled in) and its result label."""
+    """One analysis: a method, its options (defaults filled in) and its result label.
+
+    Options come as a mapping, as keywords, or both (keywords win).
+
+    Examples
+    --------
+    >>> Analysis("sobol", n=64) == Analysis("sobol", {"n": 64})
+    True
+    """
 
     method: str
     options: Mapping[str, Any] = field(default_factory=dict)
     label: str = ""
 
-    def __post_init__(self) -> None:
-        _set(self, "options", _copy(self.options))
-        _set(self, "label", self.label or self.method)
+    def __init__(
+        self,
+        method: str,
+        options: Mapping[str, Any] | None = None,
+        label: str = "",
+        **keywords: Any,
+    ) -> None:
+        _set(self, "method", method)
+        _set(self, "options", _copy(options) | keywords)
+        _set(self, "label", label or method)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the file form (one entry of ``analysis``), only non-null options."""
@@ -304,13 +330,26 @@ class Output:
         )
 
 
+def _named_inputs(
+    inputs: Mapping[str, UncertainInput] | tuple[UncertainInput, ...],
+) -> tuple[UncertainInput, ...]:
+    """The inputs as a tuple; a mapping's values take their key as their name."""
+    if isinstance(inputs, Mapping):
+        return tuple(
+            replace(value, name=key) if isinstance(value, UncertainInput) else value
+            for key, value in inputs.items()
+        )
+    return tuple(inputs)
+
+
 @dataclass(frozen=True)
 class Study:
     """A whole study: uncertain inputs, the model graph, analyses, execution, output.
 
     Build one from a file with :func:`uqscale.load_study`, from a mapping with
     :meth:`from_dict`, or directly; construction validates the whole study and
-    raises :class:`uqscale.StudyError` naming the field at fault.
+    raises :class:`uqscale.StudyError` naming the field at fault. ``inputs`` may be a
+    mapping from name to an unnamed input (``{"x": uqscale.Uniform(0, 1)}``).
     """
 
     name: str
@@ -329,7 +368,7 @@ class Study:
     def __post_init__(self) -> None:
         from uqscale.study.validate import validate_study
 
-        _set(self, "inputs", tuple(self.inputs))
+        _set(self, "inputs", _named_inputs(self.inputs))
         _set(self, "models", tuple(self.models))
         # Copies: validation fills in the options' defaults, never in the caller's objects.
         _set(self, "analysis", tuple(replace(a) for a in self.analysis))

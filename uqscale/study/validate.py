@@ -122,7 +122,8 @@ def _check_step(step: ModelStep, path: str) -> None:
 def _check_python_step(step: ModelStep, path: str) -> None:
     if step.python is None:
         raise StudyError(f"{path}.python", "is required")
-    fields.entry_point(step.python, f"{path}.python")
+    if not callable(step.python):
+        fields.entry_point(step.python, f"{path}.python")
     for key, default in COMMAND_ONLY.items():
         if getattr(step, key) != default:
             raise StudyError(
