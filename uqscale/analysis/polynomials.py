@@ -77,7 +77,9 @@ class Basis:
         tables = self.tables(x) if tables is None else tables
         result = np.ones((len(x), len(self.indices)))
         for j, values in enumerate(tables):
-            result *= values[:, self.indices[:, j]]
+            # Degree 0 is the constant 1: only the terms that hold input j change.
+            holding = np.flatnonzero(self.indices[:, j])
+            result[:, holding] *= values[:, self.indices[holding, j]]
         return result
 
 

@@ -79,7 +79,7 @@ def path(matrix: np.ndarray, y: np.ndarray, solver: str, length: int | None = No
     steps = min(terms - 1, n - 2, terms if length is None else length - 1)
     if solver == "ols" or steps < 1:
         return np.arange(terms if solver == "ols" else 1)
-    x, target = _standardised(matrix, y, matrix, y)
+    x, target = _standardised(matrix, y)[:2]
     with warnings.catch_warnings():
         # Exact fits end a path early; scikit-learn warns, we only need the order.
         warnings.simplefilter("ignore")
@@ -93,13 +93,23 @@ def path(matrix: np.ndarray, y: np.ndarray, solver: str, length: int | None = No
 
 
 def _standardised(
-    matrix: np.ndarray, y: np.ndarray, rows: np.ndarray, values: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The non-constant columns of ``rows`` and the ``values``, centred and scaled by
-    the means and column norms of ``matrix`` and ``y`` (the training rows)."""
+    matrix: np.ndarray,
+    y: np.ndarray,
+    rows: np.ndarray | None = None,
+    values: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The non-constant columns of ``matrix`` and ``y``, centred and scaled by their
+    means and column norms, and the same transformation of held-out ``rows`` and
+    ``values`` (empty if not given)."""
     mean = matrix[:, 1:].mean(axis=0)
-    norms = np.linalg.norm(matrix[:, 1:] - mean, axis=0)
-    return (rows[:, 1:] - mean) / np.where(norms > 0, norms, 1.0), values - y.mean()
+    x = matrix[:, 1:] - mean
+    norms = np.sqrt(np.einsum("ij,ij->j", x, x))
+    scale = np.where(norms > 0, norms, 1.0)
+    x /= scale
+    centre = y.mean()
+    if rows is None or values is None:
+        return x, y - centre, np.zeros((0, x.shape[1])), np.zeros(0)
+    return x, y - centre, (rows[:, 1:] - mean) / scale, values - centre
 
 
 def held_out_curve(
@@ -116,8 +126,9 @@ def held_out_curve(
         ``(len(held), k)``: column ``j`` for the first ``j + 1`` columns.
     """
     if solver == "omp":
-        x, target = _standardised(matrix[train], y[train], matrix[train], y[train])
-        x_held, target_held = _standardised(matrix[train], y[train], matrix[held], y[held])
+        x, target, x_held, target_held = _standardised(
+            matrix[train], y[train], matrix[held], y[held]
+        )
         steps = min(matrix.shape[1] - 1, len(train) - 2)
         taken, residuals = _omp_order(x, target, steps, x_held, target_held)
         return np.concatenate([[0], 1 + taken]), residuals
@@ -162,7 +173,7 @@ def _omp_order(
     curve = [np.zeros(0) if target_held is None else target_held.astype(float)]
     taken: list[int] = []
     free = np.ones(terms, dtype=bool)
-    scale = max(float(np.linalg.norm(target)), TINY)
+    scale = max(float(np.sqrt(target @ target)), TINY)
     best, best_length = np.inf, 0
     while (
         len(taken) < steps
@@ -179,7 +190,7 @@ def _omp_order(
         v = x[:, column] - basis[:, :k] @ first
         second = basis[:, :k].T @ v
         v -= basis[:, :k] @ second
-        norm = float(np.linalg.norm(v))
+        norm = float(np.sqrt(v @ v))
         if norm < RANK_TOLERANCE:  # a combination of the columns taken
             continue
         basis[:, k] = v / norm
