@@ -183,7 +183,7 @@ def sobol_from_coefficients(
     count = active.sum(axis=1)
     only = active & (count == 1)[:, None]
     pairs = count == 2
-    s2 = np.einsum("ti,tj,tp->ijp", active & pairs[:, None], active & pairs[:, None], share)
+    s2 = np.einsum("ti,tj,tp->ijp", active[pairs], active[pairs], share[pairs])
     d = indices.shape[1]
     s2[np.arange(d), np.arange(d)] = 0.0
     member = np.zeros((len(groups), d), dtype=bool)
