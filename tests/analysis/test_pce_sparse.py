@@ -174,3 +174,19 @@ def test_failed_samples_are_dropped(tmp_path):
     result = analyse_in_process(study, tmp_path)[0]["pce"]["y"]
     assert result.attrs["n_failed"] > 0
     np.testing.assert_allclose(result["S1"].values, [0.5, 0.5], atol=1e-9)  # exact: linear
+
+
+def test_moment_gap_sees_an_expansion_whose_variance_departs_from_the_samples():
+    """The triangle-inequality bound: zero for an expansion with the samples' mean and
+    standard deviation, ``(sqrt(2) - 1)^2`` (less a standard error) for one with twice
+    their variance, and it is what a fit's reported error is raised to."""
+    from uqscale.analysis.sparse import moment_gap
+
+    y = np.random.default_rng(3).normal(2.0, 1.5, size=(4000, 1))
+    sound = np.array([[y.mean()], [y.std()]])
+    doubled = np.array([[y.mean()], [y.std()], [y.std()]])
+    assert moment_gap(sound, y)[0] == 0.0
+    assert moment_gap(doubled, y)[0] == pytest.approx((np.sqrt(2) - 1) ** 2, abs=0.01)
+    shifted = np.array([[y.mean() + y.std()], [y.std()]])
+    assert moment_gap(shifted, y)[0] == pytest.approx(1.0, abs=0.05)
+    assert moment_gap(sound, np.ones((10, 1)))[0] == 0.0

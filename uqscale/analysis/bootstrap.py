@@ -24,6 +24,7 @@ spread; with a poor one the intervals widen as they must.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.stats import norm
@@ -65,32 +66,65 @@ def reselect(
     return order, prefix_fits(rows[:, order], values)[0][:, -1]
 
 
-def resampled_coefficients(
-    x: np.ndarray, targets: Targets, expansion: Expansion, weights: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Multi-indices ``(T, d)`` holding every candidate term, and the targets'
-    coefficients ``(B, T, K)`` on them refitted for each weighting ``(B, n)``."""
+@dataclass(frozen=True)
+class Piece:
+    """What one piece of the expansion refits on every resample: its candidate
+    ``solver``, the ``rows`` of its candidate terms in the union of all pieces' terms,
+    the candidate basis at the samples ``matrix`` ``(n, T)``, the targets ``columns``
+    and their ``values`` ``(n, k)``, and ``length`` (terms kept on all rows)."""
+
+    solver: str
+    rows: np.ndarray
+    matrix: np.ndarray
+    columns: np.ndarray
+    values: np.ndarray
+    length: int
+
+
+def pieces(x: np.ndarray, targets: Targets, expansion: Expansion) -> tuple[np.ndarray, list[Piece]]:
+    """Multi-indices ``(T, d)`` holding every candidate term, and every piece of the
+    expansion with its candidate basis evaluated once for all resamples."""
     bases = [basis for _, basis in expansion.chosen]
     union = np.unique(np.concatenate([b.indices for b in bases]), axis=0)
     where = {tuple(row): i for i, row in enumerate(union.tolist())}
     tables = bases[0].tables(x)
-    result = np.zeros((len(weights), len(union), targets.values.shape[1]))
+    found = []
     for (candidate, basis), (support, columns) in zip(
         expansion.chosen, expansion.pieces, strict=True
     ):
         rows = np.array([where[tuple(row)] for row in basis.indices.tolist()])
-        matrix = basis.matrix(x, tables)
-        values = targets.values[:, columns]
-        if candidate.solver == "ols":
-            result[:, rows[:, None], columns[None, :]] = refit(matrix, values, weights)
+        found.append(
+            Piece(
+                candidate.solver,
+                rows,
+                basis.matrix(x, tables),
+                columns,
+                targets.values[:, columns],
+                len(support),
+            )
+        )
+    return union, found
+
+
+def resampled_coefficients(
+    terms: int, targets: int, parts: Sequence[Piece], weights: np.ndarray
+) -> np.ndarray:
+    """The coefficients ``(B, terms, targets)`` of every piece of ``parts``, refitted
+    for each weighting ``(B, n)``, on the union of the pieces' candidate terms."""
+    result = np.zeros((len(weights), terms, targets))
+    for piece in parts:
+        if piece.solver == "ols":
+            result[:, piece.rows[:, None], piece.columns[None, :]] = refit(
+                piece.matrix, piece.values, weights
+            )
             continue
         for b, weighting in enumerate(weights):
-            for k, column in enumerate(columns):
+            for k, column in enumerate(piece.columns):
                 kept, coefficients = reselect(
-                    matrix, values[:, k], candidate.solver, weighting, len(support)
+                    piece.matrix, piece.values[:, k], piece.solver, weighting, piece.length
                 )
-                result[b, rows[kept], column] = coefficients
-    return union, result
+                result[b, piece.rows[kept], column] = coefficients
+    return result
 
 
 def confidence(
@@ -118,12 +152,13 @@ def confidence(
     terms = sum(len(basis) for _, basis in expansion.chosen)
     widest = max(points, targets.values.shape[1], len(x))
     step = max(1, CHUNK_ELEMENTS // (terms * widest))
+    union, parts = pieces(x, targets, expansion)
     total: dict[str, np.ndarray] = {}
     square: dict[str, np.ndarray] = {}
     shift: dict[str, np.ndarray] = {}
     for start in range(0, len(weights), step):
-        union, per_target = resampled_coefficients(
-            x, targets, expansion, weights[start : start + step]
+        per_target = resampled_coefficients(
+            len(union), targets.values.shape[1], parts, weights[start : start + step]
         )
         found = _indices(union, targets.coefficients(per_target), groups)
         for key, value in found.items():  # (B, ..., P)

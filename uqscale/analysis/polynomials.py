@@ -9,10 +9,20 @@ multi-indices are what give Sobol indices in closed form.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
+
+
+class Univariate(Protocol):
+    """An input's orthonormal polynomials: ``len`` degrees, every one at points ``(n,)``
+    as ``(degrees, n)``."""
+
+    def __call__(self, x: np.ndarray) -> np.ndarray: ...
+
+    def __len__(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -21,21 +31,23 @@ class Basis:
     (row 0 is the constant), and the univariate polynomials of every input."""
 
     indices: np.ndarray
-    univariate: tuple
+    univariate: tuple[Univariate, ...]
 
     @classmethod
-    def total_degree(cls, marginals: Sequence, order: int, q: float = 1.0) -> Basis:
+    def total_degree(cls, marginals: Sequence[Any], order: int, q: float = 1.0) -> Basis:
         """Terms whose q-norm of the multi-index is at most ``order`` (``q = 1``:
         total degree; ``q < 1``: hyperbolic truncation, fewer interactions)."""
-        return cls.polynomials(marginals, order).truncate(order, q)
+        basis = cls.polynomials(marginals, order).truncate(order, q)
+        assert basis is not None  # no limit
+        return basis
 
     @classmethod
-    def polynomials(cls, marginals: Sequence, order: int) -> Basis:
+    def polynomials(cls, marginals: Sequence[Any], order: int) -> Basis:
         """Only the constant term, with every input's univariate polynomials up to
         ``order``: the shared start of candidate bases (:meth:`truncate`), which
         never holds more terms than a candidate. Inputs with the same distribution
         share one family."""
-        families: dict[str, Callable] = {}
+        families: dict[str, Univariate] = {}
         for m in marginals:
             if repr(m) not in families:
                 families[repr(m)] = orthonormal(m, order)
@@ -77,7 +89,9 @@ class Basis:
         tables = self.tables(x) if tables is None else tables
         result = np.ones((len(x), len(self.indices)))
         for j, values in enumerate(tables):
-            result *= values[:, self.indices[:, j]]
+            # Degree 0 is the constant 1: only the terms that hold input j change.
+            holding = np.flatnonzero(self.indices[:, j])
+            result[:, holding] *= values[:, self.indices[holding, j]]
         return result
 
 
@@ -107,7 +121,7 @@ class Recurrence:
         return values
 
 
-def orthonormal(marginal, order: int) -> Callable:
+def orthonormal(marginal: Any, order: int) -> Univariate:
     """The orthonormal polynomials of degrees ``0 .. order`` of a chaospy distribution,
     callable on points: from its analytical recurrence where it has one, else
     chaospy's (discretised Stieltjes) expansion."""
@@ -116,7 +130,8 @@ def orthonormal(marginal, order: int) -> Callable:
     try:
         alpha, beta = (np.ravel(v) for v in marginal.ttr(np.arange(order + 1)))
     except chaospy.UnsupportedFeature:
-        return chaospy.generate_expansion(order, marginal, normed=True)
+        expansion: Univariate = chaospy.generate_expansion(order, marginal, normed=True)
+        return expansion
     return Recurrence(alpha, beta)
 
 
@@ -181,7 +196,7 @@ def sobol_from_coefficients(
     count = active.sum(axis=1)
     only = active & (count == 1)[:, None]
     pairs = count == 2
-    s2 = np.einsum("ti,tj,tp->ijp", active & pairs[:, None], active & pairs[:, None], share)
+    s2 = np.einsum("ti,tj,tp->ijp", active[pairs], active[pairs], share[pairs])
     d = indices.shape[1]
     s2[np.arange(d), np.arange(d)] = 0.0
     member = np.zeros((len(groups), d), dtype=bool)

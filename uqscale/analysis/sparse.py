@@ -79,7 +79,7 @@ def path(matrix: np.ndarray, y: np.ndarray, solver: str, length: int | None = No
     steps = min(terms - 1, n - 2, terms if length is None else length - 1)
     if solver == "ols" or steps < 1:
         return np.arange(terms if solver == "ols" else 1)
-    x, target = _standardised(matrix, y, matrix, y)
+    x, target = _standardised(matrix, y)[:2]
     with warnings.catch_warnings():
         # Exact fits end a path early; scikit-learn warns, we only need the order.
         warnings.simplefilter("ignore")
@@ -93,13 +93,23 @@ def path(matrix: np.ndarray, y: np.ndarray, solver: str, length: int | None = No
 
 
 def _standardised(
-    matrix: np.ndarray, y: np.ndarray, rows: np.ndarray, values: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The non-constant columns of ``rows`` and the ``values``, centred and scaled by
-    the means and column norms of ``matrix`` and ``y`` (the training rows)."""
+    matrix: np.ndarray,
+    y: np.ndarray,
+    rows: np.ndarray | None = None,
+    values: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The non-constant columns of ``matrix`` and ``y``, centred and scaled by their
+    means and column norms, and the same transformation of held-out ``rows`` and
+    ``values`` (empty if not given)."""
     mean = matrix[:, 1:].mean(axis=0)
-    norms = np.linalg.norm(matrix[:, 1:] - mean, axis=0)
-    return (rows[:, 1:] - mean) / np.where(norms > 0, norms, 1.0), values - y.mean()
+    x = matrix[:, 1:] - mean
+    norms = np.sqrt(np.einsum("ij,ij->j", x, x))
+    scale = np.where(norms > 0, norms, 1.0)
+    x /= scale
+    centre = y.mean()
+    if rows is None or values is None:
+        return x, y - centre, np.zeros((0, x.shape[1])), np.zeros(0)
+    return x, y - centre, (rows[:, 1:] - mean) / scale, values - centre
 
 
 def held_out_curve(
@@ -116,8 +126,9 @@ def held_out_curve(
         ``(len(held), k)``: column ``j`` for the first ``j + 1`` columns.
     """
     if solver == "omp":
-        x, target = _standardised(matrix[train], y[train], matrix[train], y[train])
-        x_held, target_held = _standardised(matrix[train], y[train], matrix[held], y[held])
+        x, target, x_held, target_held = _standardised(
+            matrix[train], y[train], matrix[held], y[held]
+        )
         steps = min(matrix.shape[1] - 1, len(train) - 2)
         taken, residuals = _omp_order(x, target, steps, x_held, target_held)
         return np.concatenate([[0], 1 + taken]), residuals
@@ -162,7 +173,7 @@ def _omp_order(
     curve = [np.zeros(0) if target_held is None else target_held.astype(float)]
     taken: list[int] = []
     free = np.ones(terms, dtype=bool)
-    scale = max(float(np.linalg.norm(target)), TINY)
+    scale = max(float(np.sqrt(target @ target)), TINY)
     best, best_length = np.inf, 0
     while (
         len(taken) < steps
@@ -179,7 +190,7 @@ def _omp_order(
         v = x[:, column] - basis[:, :k] @ first
         second = basis[:, :k].T @ v
         v -= basis[:, :k] @ second
-        norm = float(np.linalg.norm(v))
+        norm = float(np.sqrt(v @ v))
         if norm < RANK_TOLERANCE:  # a combination of the columns taken
             continue
         basis[:, k] = v / norm
@@ -267,12 +278,15 @@ def select(
     order = path(matrix, y[:, 0], solver, length=best + 1)
     coefficients, loo, _ = prefix_fits(matrix[:, order], y[:, 0])
     last = len(order) - 1
-    return Selection(
-        order,
-        coefficients[:, last : last + 1],
-        errors[best : best + 1],
-        residuals[:, best : best + 1],
-        loo[:, last : last + 1],
+    return _at_least_moment_gap(
+        Selection(
+            order,
+            coefficients[:, last : last + 1],
+            errors[best : best + 1],
+            residuals[:, best : best + 1],
+            loo[:, last : last + 1],
+        ),
+        y,
     )
 
 
@@ -291,8 +305,56 @@ def _full(matrix: np.ndarray, y: np.ndarray, folds: list[np.ndarray] | None) -> 
             train = np.setdiff1d(np.arange(len(y)), held)
             fitted = np.linalg.lstsq(matrix[train], y[train], rcond=None)[0]
             residuals[held] = y[held] - matrix[held] @ fitted
+    return _at_least_moment_gap(
+        Selection(
+            np.arange(matrix.shape[1]), coefficients, relative_error(residuals, y), residuals, loo
+        ),
+        y,
+    )
+
+
+def moment_gap(coefficients: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """A lower bound on the relative error of an orthonormal expansion, from its own
+    mean and standard deviation against those of the samples ``y`` ``(n, K)``.
+
+    With ``coefficients`` ``(T, K)`` on an orthonormal basis (constant first), the
+    expansion's mean is ``c_0`` and its standard deviation ``||c_1..||``; the
+    squared distance to the model is the squared difference of the means plus that of
+    the centred parts, at least the squared difference of their standard deviations
+    (triangle inequality). Each difference is first shrunk by one standard error of
+    the samples' estimate (independent sampling; a low-discrepancy design does
+    better), so a sound fit is not penalised. Held-out points of the same design can
+    miss an expansion whose terms alias on the design (they look orthogonal on its
+    points but not under the input distribution); its variance then departs from the
+    samples' and this bound sees it.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(K,)``, relative to the samples' variance (0 for a constant ``y``).
+    """
+    n = len(y)
+    centre = y.mean(axis=0)
+    spread = y.std(axis=0)
+    fourth = ((y - centre) ** 4).mean(axis=0)
+    with np.errstate(all="ignore"):
+        mean_gap = np.abs(coefficients[0] - centre) - spread / np.sqrt(n)
+        sd_error = np.sqrt(np.maximum(fourth - spread**4, 0.0) / (4 * n)) / spread
+        sd_gap = np.abs(np.sqrt((coefficients[1:] ** 2).sum(axis=0)) - spread) - sd_error
+        gap = (np.maximum(mean_gap, 0.0) ** 2 + np.maximum(sd_gap, 0.0) ** 2) / spread**2
+    return np.where(spread > 0, np.nan_to_num(gap, nan=0.0, posinf=np.inf), 0.0)
+
+
+def _at_least_moment_gap(found: Selection, y: np.ndarray) -> Selection:
+    """``found`` with its error raised to :func:`moment_gap` where that is larger (the
+    held-out residuals scaled to match)."""
+    raised = np.maximum(found.error, moment_gap(found.coefficients, y))
+    with np.errstate(all="ignore"):
+        scale = np.where(found.error > 0, np.sqrt(raised / found.error), 1.0)
+    if np.all(scale == 1.0):
+        return found
     return Selection(
-        np.arange(matrix.shape[1]), coefficients, relative_error(residuals, y), residuals, loo
+        found.support, found.coefficients, raised, found.cv_residuals * scale, found.loo_residuals
     )
 
 
