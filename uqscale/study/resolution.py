@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from uqscale.errors import StudyError
 from uqscale.study import fields
+
+if TYPE_CHECKING:
+    from uqscale.study.model import Study
 
 KEYS = ("parameter", "values", "process_scale", "formal_order", "threshold")
 
@@ -108,7 +111,7 @@ def parse_resolution(value: Any, path: str = "resolution") -> Resolution:
     )
 
 
-def validate_resolution(resolution: Resolution, study) -> None:
+def validate_resolution(resolution: Resolution, study: Study) -> None:
     """Check the sweep against the study: the parameter belongs to a step and names
     nothing else; the spacings are positive, distinct, at least three."""
     path = "resolution"

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 UMBRIDGE_KEYS = ("url", "name", "concurrency", "connect_retries")
 DEFAULT_CONCURRENCY = 8
 DEFAULT_CONNECT_RETRIES = 3
-NOT_FOR_UMBRIDGE = {
+NOT_FOR_UMBRIDGE: dict[str, Any] = {
     "python": None,
     "command": None,
     "vectorized": False,
