@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +37,7 @@ class ModelCheckError(StudyError):
         self.problems = problems
         super().__init__(*problems[0])
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[ModelCheckError], tuple[list[tuple[str, str]]]]:
         return type(self), (self.problems,)
 
     def lines(self) -> list[str]:
@@ -84,7 +85,9 @@ def check_models(study: Study, try_medians: bool = False) -> int:
     return tried
 
 
-def signature_problems(step: ModelStep, index: int, function: Callable) -> list[tuple[str, str]]:
+def signature_problems(
+    step: ModelStep, index: int, function: Callable[..., Any]
+) -> list[tuple[str, str]]:
     """Arguments ``models[index]`` passes that ``function`` does not take, and
     arguments it requires that the step does not pass.
 
