@@ -37,7 +37,7 @@ class ModelCheckError(StudyError):
         self.problems = problems
         super().__init__(*problems[0])
 
-    def __reduce__(self) -> tuple[type[ModelCheckError], tuple[list[tuple[str, str]]]]:
+    def __reduce__(self) -> tuple[type[StudyError], tuple[Any, ...]]:
         return type(self), (self.problems,)
 
     def lines(self) -> list[str]:
