@@ -1,0 +1,181 @@
+"""Library gates that a linter does not check: numpydoc sections on public functions.
+
+Every public function or method (name not starting with ``_``, in a module not starting
+with ``_``) with two or more parameters besides ``self``/``cls`` documents them in a
+``Parameters`` section, and one that returns a value (an annotated return other than
+``None``) has a ``Returns`` (or ``Yields``) section (issue 13, point 7).
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "uqscale"
+
+NOT_YET_CHECKED = {
+    # Files whose public functions do not all carry numpydoc sections yet. This list
+    # only shrinks: remove a file once it complies; never add one.
+    "analysis/adaptive.py",
+    "analysis/bootstrap.py",
+    "analysis/convergence.py",
+    "analysis/pce.py",
+    "analysis/pce_benchmarks.py",
+    "analysis/polynomials.py",
+    "analysis/procedure.py",
+    "analysis/shapley_estimator.py",
+    "analysis/sparse.py",
+    "api.py",
+    "assimilation/filters.py",
+    "distributions.py",
+    "execute/cluster.py",
+    "execute/isolation.py",
+    "execute/progress.py",
+    "execute/runner.py",
+    "execute/workerpath.py",
+    "exitcodes.py",
+    "models/codehash.py",
+    "models/command.py",
+    "models/evaluate.py",
+    "models/isolated.py",
+    "models/loading.py",
+    "models/outputs.py",
+    "models/signatures.py",
+    "models/umbridge.py",
+    "provenance.py",
+    "report/blocks.py",
+    "report/data.py",
+    "report/fieldplots.py",
+    "report/figures.py",
+    "report/graph.py",
+    "report/plots.py",
+    "report/sections.py",
+    "report/table.py",
+    "serve.py",
+    "status.py",
+    "store.py",
+    "study/budget.py",
+    "study/diff.py",
+    "study/fields.py",
+    "study/files.py",
+    "study/graph.py",
+    "study/loader.py",
+    "study/model.py",
+    "study/overrides.py",
+    "study/parse.py",
+    "study/resolution.py",
+    "study/templates.py",
+    "study/umbridge.py",
+    "study/verification.py",
+    "testfunctions.py",
+    "timer.py",
+    "verify.py",
+}
+
+
+def public_modules() -> list[Path]:
+    """Every module of the package whose path has no part starting with ``_``."""
+    return sorted(
+        path
+        for path in PACKAGE.rglob("*.py")
+        if not any(part.startswith("_") for part in path.relative_to(PACKAGE).parts[:-1])
+        and (path.name == "__init__.py" or not path.name.startswith("_"))
+    )
+
+
+def returns_value(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether the function's annotated return is something other than ``None``."""
+    returns = function.returns
+    if returns is None:
+        return False
+    return not (
+        (isinstance(returns, ast.Constant) and returns.value in (None, "None"))
+        or (isinstance(returns, ast.Name) and returns.id == "None")
+    )
+
+
+def parameter_count(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """Parameters of the function, ``self`` and ``cls`` not counted."""
+    arguments = function.args
+    names = [a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)]
+    names += [a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None]
+    return len([name for name in names if name not in ("self", "cls")])
+
+
+def has_section(docstring: str, title: str) -> bool:
+    """Whether ``docstring`` holds a numpydoc section ``title`` (underlined)."""
+    lines = [line.strip() for line in docstring.splitlines()]
+    return any(
+        line == title and following.startswith("---")
+        for line, following in itertools.pairwise(lines)
+    )
+
+
+def problems(source: str) -> list[str]:
+    """``"name (line): missing section"`` for every public function of ``source``
+    that breaks the rule of this module."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        if node.name.startswith("_") or parameter_count(node) < 2:
+            continue
+        docstring = ast.get_docstring(node) or ""
+        if not has_section(docstring, "Parameters"):
+            found.append(f"{node.name} (line {node.lineno}): no Parameters section")
+        if returns_value(node) and not (
+            has_section(docstring, "Returns") or has_section(docstring, "Yields")
+        ):
+            found.append(f"{node.name} (line {node.lineno}): no Returns section")
+    return found
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in public_modules() if p.relative_to(PACKAGE).as_posix() not in NOT_YET_CHECKED],
+    ids=lambda p: p.relative_to(PACKAGE).as_posix(),
+)
+def test_public_functions_have_numpydoc_sections(path: Path) -> None:
+    assert problems(path.read_text(encoding="utf-8")) == []
+
+
+def test_allow_list_names_only_existing_files_that_still_break_the_rule() -> None:
+    """A file that complies (or is gone) leaves the list, so that the list only shrinks."""
+    stale = [
+        name
+        for name in sorted(NOT_YET_CHECKED)
+        if not (PACKAGE / name).exists() or not problems((PACKAGE / name).read_text())
+    ]
+    assert stale == []
+
+
+def test_the_check_catches_a_missing_section() -> None:
+    """Mutation: the same function with and without its sections."""
+    documented = '''
+def scaled(x: float, factor: float) -> float:
+    """Return ``x * factor``.
+
+    Parameters
+    ----------
+    x
+        A number.
+    factor
+        Its scale.
+
+    Returns
+    -------
+    float
+        The product.
+    """
+    return x * factor
+'''
+    assert problems(documented) == []
+    no_returns = documented.split("    Returns")[0] + '    """\n    return x * factor\n'
+    assert problems(no_returns) == ["scaled (line 2): no Returns section"]
+    bare = 'def scaled(x: float, factor: float) -> None:\n    """Scale."""\n'
+    assert problems(bare) == ["scaled (line 1): no Parameters section"]
+    private_or_single = "def _scaled(x, factor):\n    pass\n\ndef one(self, x):\n    pass\n"
+    assert problems(private_or_single) == []
