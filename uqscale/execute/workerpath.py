@@ -53,7 +53,20 @@ class StudyFolderPlugin(WorkerPlugin):
 
 @contextlib.contextmanager
 def study_folder_on_workers(client: Client, folder: Path | None) -> Iterator[None]:
-    """Register :class:`StudyFolderPlugin` on ``client`` for the ``with`` block."""
+    """Register :class:`StudyFolderPlugin` on ``client`` for the ``with`` block.
+
+    Parameters
+    ----------
+    client
+        The Dask client of the run.
+    folder
+        The study's folder, put on the workers' ``sys.path`` (None: nothing to add).
+
+    Yields
+    ------
+    None
+        While the plugin is registered; it is unregistered on leaving.
+    """
     client.register_plugin(StudyFolderPlugin(folder), name=PLUGIN_NAME)
     try:
         yield

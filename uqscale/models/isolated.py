@@ -29,6 +29,20 @@ def call_in_child(
     """Return ``function(**kwargs)`` computed in a child process (waiting for it at
     most ``timeout`` seconds; for ever when None).
 
+    Parameters
+    ----------
+    function
+        The model's callable (it must be importable in the child: the child is forked).
+    kwargs
+        Its keyword arguments.
+    timeout
+        Seconds to wait for the answer, or None for no limit.
+
+    Returns
+    -------
+    Any
+        What ``function(**kwargs)`` returned in the child.
+
     Raises
     ------
     SampleFailedError

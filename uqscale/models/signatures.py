@@ -91,6 +91,20 @@ def signature_problems(
     """Arguments ``models[index]`` passes that ``function`` does not take, and
     arguments it requires that the step does not pass.
 
+    Parameters
+    ----------
+    step
+        A python step, as in the study.
+    index
+        Its position in ``models``, for field paths.
+    function
+        The step's callable.
+
+    Returns
+    -------
+    list of (str, str)
+        ``(field path, message)`` of each problem; empty when the two agree.
+
     Examples
     --------
     >>> def absorb(dose, ka=1.0):
