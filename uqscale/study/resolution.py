@@ -76,7 +76,20 @@ class Resolution:
 
 
 def parse_resolution(value: Any, path: str = "resolution") -> Resolution:
-    """Read the ``resolution`` mapping of a study file."""
+    """Read the ``resolution`` mapping of a study file.
+
+    Parameters
+    ----------
+    value
+        The mapping as the YAML reader gives it.
+    path
+        Its field path, for errors.
+
+    Returns
+    -------
+    Resolution
+        The sweep (checked against the study by :func:`validate_resolution`).
+    """
     entry = fields.mapping(value, path)
     fields.check_keys(entry, path, KEYS, required=("parameter", "values"))
     values = entry["values"]
@@ -113,7 +126,20 @@ def parse_resolution(value: Any, path: str = "resolution") -> Resolution:
 
 def validate_resolution(resolution: Resolution, study: Study) -> None:
     """Check the sweep against the study: the parameter belongs to a step and names
-    nothing else; the spacings are positive, distinct, at least three."""
+    nothing else; the spacings are positive, distinct, at least three.
+
+    Parameters
+    ----------
+    resolution
+        The study's sweep.
+    study
+        The study it belongs to.
+
+    Raises
+    ------
+    StudyError
+        Naming the first wrong field of ``resolution``.
+    """
     path = "resolution"
     fields.identifier(resolution.parameter, f"{path}.parameter")
     if isinstance(resolution.values, Mapping):
