@@ -9,6 +9,9 @@ with ``_``) with two or more parameters besides ``self``/``cls`` documents them 
 from __future__ import annotations
 
 import ast
+import dataclasses
+import importlib.util
+import inspect
 import itertools
 from pathlib import Path
 
@@ -57,6 +60,17 @@ NOT_YET_CHECKED = {
     "study/parse.py",
     "testfunctions.py",
     "verify.py",
+}
+
+
+OPTIONS_NOT_YET_DOCUMENTED = {
+    # Files whose options dataclass fields do not all carry a one-line meaning (the
+    # string literal under the field, read by docs/_ext/uqscale_docs.py for the study-file
+    # reference) yet. This list only shrinks: remove a file once it complies.
+    "analysis/moments.py",
+    "analysis/morris.py",
+    "analysis/pce_method.py",
+    "analysis/sobol.py",
 }
 
 
@@ -163,3 +177,45 @@ def scaled(x: float, factor: float) -> float:
     assert problems(bare) == ["scaled (line 1): no Parameters section"]
     private_or_single = "def _scaled(x, factor):\n    pass\n\ndef one(self, x):\n    pass\n"
     assert problems(private_or_single) == []
+
+
+def docs_extension():
+    """The docs' study-file reference extension (what reads the field docstrings)."""
+    path = PACKAGE.parent / "docs" / "_ext" / "uqscale_docs.py"
+    spec = importlib.util.spec_from_file_location("uqscale_docs", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def undocumented_options() -> dict[str, list[str]]:
+    """``{file: [field, ...]}`` of every registered method's options fields that have no
+    meaning written under them."""
+    from uqscale.analysis.registry import METHODS
+
+    field_docs = docs_extension().field_docs
+    found: dict[str, list[str]] = {}
+    for method in METHODS.values():
+        written = field_docs(method.options)
+        for cls in method.options.__mro__:
+            if not dataclasses.is_dataclass(cls):
+                continue
+            own = cls.__dict__.get("__dataclass_fields__", {})
+            missing = [name for name in own if not written.get(name)]
+            if missing:
+                path = Path(inspect.getsourcefile(cls) or "").resolve()
+                found.setdefault(path.relative_to(PACKAGE).as_posix(), []).extend(missing)
+    return found
+
+
+def test_every_options_field_has_a_meaning() -> None:
+    missing = undocumented_options()
+    for name in OPTIONS_NOT_YET_DOCUMENTED:
+        missing.pop(name, None)
+    assert missing == {}
+
+
+def test_options_allow_list_names_only_files_that_still_lack_meanings() -> None:
+    """A file whose fields all have meanings leaves the list, so the list only shrinks."""
+    assert sorted(OPTIONS_NOT_YET_DOCUMENTED - set(undocumented_options())) == []
