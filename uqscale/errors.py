@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from uqscale.exitcodes import ExitCode
 
 
@@ -38,7 +40,7 @@ class StudyError(UqscaleError, ValueError):
         self.message = message
         super().__init__(f"{path}: {message}" if path else message)
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[StudyError], tuple[Any, ...]]:
         # Raised in Dask workers too: pickle by the constructor's own arguments.
         return type(self), (self.path, self.message)
 

@@ -48,6 +48,11 @@ def verdict(samples: int, failed: int, analysis_errors: int) -> ExitCode:
     analysis_errors
         Requested analyses that could not be computed.
 
+    Returns
+    -------
+    ExitCode
+        ``OK``, ``ANALYSES_MISSING`` or ``ALL_FAILED``.
+
     Examples
     --------
     >>> verdict(100, 3, 0).name, verdict(100, 3, 1).name, verdict(100, 100, 2).name

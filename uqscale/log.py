@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import sys
 import warnings
+from typing import TextIO
 
 logger = logging.getLogger("uqscale")
 
@@ -40,7 +41,14 @@ def configure(verbosity: int = 0, quiet: bool = False) -> None:
     silence_dask_repeats()
 
 
-def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+def _warning_line(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
     """Python warnings of this process (a report section not drawn) as one line."""
     logger.warning("warning: %s", message)
 

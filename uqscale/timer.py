@@ -34,7 +34,15 @@ class StageTimer:
             self.add(name, time.perf_counter() - began)
 
     def add(self, name: str, seconds: float) -> None:
-        """Add ``seconds`` to stage ``name`` (time measured elsewhere, e.g. in workers)."""
+        """Add ``seconds`` to stage ``name`` (time measured elsewhere, e.g. in workers).
+
+        Parameters
+        ----------
+        name
+            The stage, e.g. ``"evaluate"``.
+        seconds
+            Wall seconds to add to it.
+        """
         self.seconds[name] = self.seconds.get(name, 0.0) + seconds
 
     def total(self) -> float:

@@ -12,7 +12,7 @@ import dataclasses
 import json
 import math
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from uqscale.errors import StudyError
-from uqscale.study.model import Study
+from uqscale.study.model import OutputSpec, Study
 from uqscale.study.verification import VerificationCase
 
 VERIFICATION_FILE = "verification.json"
@@ -91,7 +91,7 @@ def case_inputs(
     }
 
 
-def _with_parameters(study: Study, overrides: dict[str, dict[str, Any]]) -> Study:
+def _with_parameters(study: Study, overrides: Mapping[str, Mapping[str, Any]]) -> Study:
     if not overrides:
         return study
     models = [
@@ -194,7 +194,7 @@ def _run_group(
 
 
 def _pick(
-    values: np.ndarray, spec, case: VerificationCase
+    values: np.ndarray, spec: OutputSpec, case: VerificationCase
 ) -> tuple[float, dict[str, float] | None]:
     """The value at the point of a field nearest to ``case.at`` (and its coordinates)."""
     if not spec.dims:

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
 
 from uqscale.errors import UqscaleError
+
+if TYPE_CHECKING:
+    from uqscale.space import InputSpace
 
 
 class AnalysisError(UqscaleError):
@@ -143,7 +147,7 @@ def output_values(results: xr.Dataset) -> Iterator[OutputValues]:
         yield OutputValues(str(name), array.transpose("sample", ...))
 
 
-def input_coords(space) -> dict[str, object]:
+def input_coords(space: InputSpace) -> dict[str, object]:
     """Coordinates for dims ``input`` and ``input_b`` (second-order pairs)."""
     return {"input": list(space.names), "input_b": list(space.names)}
 

@@ -15,6 +15,18 @@ KEYS = ("mean", "variance", "S1", "ST", "S1_group", "ST_group", "cv_error", "ord
 def prefix_sizes(n: int, minimum: int) -> list[int]:
     """Powers of two from ``minimum`` (rounded up) below ``n``, then ``n`` itself.
 
+    Parameters
+    ----------
+    n
+        Samples of the whole run.
+    minimum
+        The smallest prefix worth fitting.
+
+    Returns
+    -------
+    list of int
+        Increasing prefix sizes, the last ``n``.
+
     Examples
     --------
     >>> prefix_sizes(100, 10)
@@ -37,6 +49,20 @@ def follow(
     """Stack :data:`KEYS` of ``evaluate(size)`` for every size but the last, then of
     ``final`` (the fit on every run), along a leading axis; NaN where ``evaluate``
     returns None (too few runs to fit).
+
+    Parameters
+    ----------
+    sizes
+        Prefix sizes, as :func:`prefix_sizes` gives them.
+    evaluate
+        ``evaluate(size)``: the fit on the first ``size`` runs, or None.
+    final
+        The fit on every run.
+
+    Returns
+    -------
+    dict
+        ``{key: array (len(sizes), ...)}`` for each of :data:`KEYS`.
     """
     found = [evaluate(size) for size in sizes[:-1]] + [final]
     return {

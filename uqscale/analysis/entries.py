@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import xarray as xr
@@ -21,7 +21,7 @@ ATTRS = ("n_used", "n_failed", "order", "terms")
 def plain(array: xr.DataArray) -> Any:
     """A JSON value: a float, or nested lists over field points (NaN as null)."""
     values = np.asarray(array.values, dtype=float)
-    return np.where(np.isfinite(values), values, None).tolist()
+    return np.where(np.isfinite(values), values, cast(Any, None)).tolist()
 
 
 def method_entry(dataset: xr.Dataset) -> dict[str, Any]:

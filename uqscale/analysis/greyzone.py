@@ -31,8 +31,8 @@ grey zone
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
@@ -43,6 +43,9 @@ from uqscale.analysis.registry import METHODS
 from uqscale.space import InputSpace
 from uqscale.study.model import Study
 
+if TYPE_CHECKING:
+    from uqscale.study.model import Analysis
+
 ORDER_MATCH = 0.2
 LABEL = "greyzone"
 
@@ -50,6 +53,7 @@ LABEL = "greyzone"
 def process_scale(study: Study) -> float | None:
     """The size of the physical process: the median of the named input, or the value
     of the named model parameter."""
+    assert study.resolution is not None  # the method runs only with a resolution sweep
     name = study.resolution.process_scale
     if name is None:
         return None
@@ -65,7 +69,7 @@ def analyze(
     results: xr.Dataset,
     analyses: Mapping[str, Mapping[str, xr.Dataset]],
     rows: Mapping[str, tuple[int, int]],
-    rng_for,
+    rng_for: Callable[[Analysis], np.random.Generator],
 ) -> dict[str, xr.Dataset]:
     """Grey-zone measures of every output (see the module docstring).
 
@@ -98,6 +102,7 @@ def analyze(
     if source is None:
         sources = " or ".join(f"'{m.name}'" for m in METHODS.values() if m.indices)
         raise AnalysisError(f"greyzone: needs a {sources} analysis that succeeded")
+    assert study.resolution is not None  # the method runs only with a resolution sweep
     spacings = np.asarray(study.resolution.spacings())
     scale = process_scale(study)
     start, stop = rows[source.label]
@@ -127,19 +132,20 @@ def analyze(
 
 
 def _measures(
-    study,
-    source,
+    study: Study,
+    source: Analysis,
     at_dx: xr.Dataset,
     per_dx: np.ndarray,
     spacings: np.ndarray,
     scale: float | None,
-    design,
-    results,
+    design: xr.Dataset,
+    results: xr.Dataset,
     output: str,
-    rows,
-    rng,
+    rows: tuple[int, int],
+    rng: np.random.Generator,
 ) -> xr.Dataset:
     resolution = study.resolution
+    assert resolution is not None  # the method runs only with a resolution sweep
     mean = at_dx["mean"]
     std = np.sqrt(at_dx["variance"])
     log_dx = np.log(spacings)
@@ -150,7 +156,9 @@ def _measures(
         output_core_dims=[["resolution"]],
     )
     with np.errstate(divide="ignore", invalid="ignore"):
-        sensitivity = xr.where(std > 0, abs(slope) / std, xr.where(abs(slope) > 0, np.inf, 0.0))
+        # xarray leaves xr.where unannotated
+        flat = xr.where(abs(slope) > 0, np.inf, 0.0)  # type: ignore[no-untyped-call]
+        sensitivity = xr.where(std > 0, abs(slope) / std, flat)  # type: ignore[no-untyped-call]
     order = _observed_order(mean, spacings)
     combined = _combined_indices(study, source, at_dx, per_dx, design, results, output, rows, rng)
     data = xr.Dataset(
@@ -209,7 +217,15 @@ def _observed_order(mean: xr.DataArray, spacings: np.ndarray) -> xr.DataArray:
 
 
 def _combined_indices(
-    study, source, at_dx: xr.Dataset, per_dx: np.ndarray, design, results, output: str, rows, rng
+    study: Study,
+    source: Analysis,
+    at_dx: xr.Dataset,
+    per_dx: np.ndarray,
+    design: xr.Dataset,
+    results: xr.Dataset,
+    output: str,
+    rows: tuple[int, int],
+    rng: np.random.Generator,
 ) -> dict[str, xr.DataArray]:
     """Indices of the physical inputs and of the spacing as factors of one model."""
     flat = per_dx.reshape(per_dx.shape[0], per_dx.shape[1], -1)  # (R, n, P)

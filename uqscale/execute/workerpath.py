@@ -8,9 +8,12 @@ from __future__ import annotations
 import contextlib
 import signal
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
-from distributed import WorkerPlugin
+from distributed import Client, Worker, WorkerPlugin
 
 PLUGIN_NAME = "uqscale-study-folder"
 
@@ -29,9 +32,9 @@ class StudyFolderPlugin(WorkerPlugin):
 
     def __init__(self, folder: str | Path | None) -> None:
         self.folder = None if folder is None else str(Path(folder).resolve())
-        self._sigint = None
+        self._sigint: signal.Handlers | Callable[[int, FrameType | None], Any] | int | None = None
 
-    def setup(self, worker) -> None:
+    def setup(self, worker: Worker) -> None:
         from uqscale.log import silence_dask_repeats
 
         if self.folder is not None and self.folder not in sys.path:
@@ -40,7 +43,7 @@ class StudyFolderPlugin(WorkerPlugin):
         with contextlib.suppress(ValueError):  # only possible in the main thread
             self._sigint = signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-    def teardown(self, worker) -> None:
+    def teardown(self, worker: Worker) -> None:
         if self.folder is not None and self.folder in sys.path:
             sys.path.remove(self.folder)
         if self._sigint is not None:
@@ -49,11 +52,25 @@ class StudyFolderPlugin(WorkerPlugin):
 
 
 @contextlib.contextmanager
-def study_folder_on_workers(client, folder: Path | None):
-    """Register :class:`StudyFolderPlugin` on ``client`` for the ``with`` block."""
+def study_folder_on_workers(client: Client, folder: Path | None) -> Iterator[None]:
+    """Register :class:`StudyFolderPlugin` on ``client`` for the ``with`` block.
+
+    Parameters
+    ----------
+    client
+        The Dask client of the run.
+    folder
+        The study's folder, put on the workers' ``sys.path`` (None: nothing to add).
+
+    Yields
+    ------
+    None
+        While the plugin is registered; it is unregistered on leaving.
+    """
     client.register_plugin(StudyFolderPlugin(folder), name=PLUGIN_NAME)
     try:
         yield
     finally:
         with contextlib.suppress(Exception):  # a scheduler already gone
-            client.unregister_worker_plugin(PLUGIN_NAME)
+            # distributed leaves Client.unregister_worker_plugin unannotated
+            client.unregister_worker_plugin(PLUGIN_NAME)  # type: ignore[no-untyped-call]

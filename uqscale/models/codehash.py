@@ -54,6 +54,18 @@ def code_hashes(study: Study) -> dict[str, str]:
 def changed_file(recorded: dict[str, str], now: dict[str, str]) -> str | None:
     """The first file whose hash differs (or that appeared or went away), or None.
 
+    Parameters
+    ----------
+    recorded
+        ``{file: hash}`` stored with the run.
+    now
+        ``{file: hash}`` of the files today.
+
+    Returns
+    -------
+    str or None
+        The first changed file in sorted order, or None when nothing changed.
+
     Examples
     --------
     >>> changed_file({"m.py": "a", "h.py": "b"}, {"m.py": "a", "h.py": "c"})

@@ -82,6 +82,7 @@ class Command:
             a variable that is neither an input nor a parameter of the step.
         """
         path = f"models[{index}]"
+        assert step.command is not None  # built only for a command step
         program = find_program(step.command[0], base_dir, f"{path}.command[0]")
         known = (*step.inputs, *step.parameters)
         templates = {}
@@ -133,6 +134,7 @@ class Command:
         for target, text in self.templates.items():
             (workdir / target).parent.mkdir(parents=True, exist_ok=True)
             (workdir / target).write_text(render(text, values), encoding="utf-8")
+        assert self.step.command is not None  # built only for a command step
         return [self.program, *(render(a, values) for a in self.step.command[1:])]
 
     def _read_outputs(self, workdir: Path) -> dict[str, Any]:
@@ -150,6 +152,7 @@ class Command:
             source = f"parser '{step.parser}'"
         else:
             scalars = {o.name for o in step.outputs if not o.dims}
+            assert step.results is not None  # a command step without a parser has one
             returned = read_results(workdir / step.results.file, step.results.format, scalars)
             source = step.results.file
         missing = [name for name in step.output_names if name not in returned]
@@ -284,7 +287,7 @@ def execute(
         raise SampleFailedError("CommandFailed", message, details(workdir, kept))
 
 
-def kill_group(process: subprocess.Popen) -> None:
+def kill_group(process: subprocess.Popen[bytes]) -> None:
     """Kill the process group led by ``process`` and reap its leader."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
@@ -329,9 +332,23 @@ def tail(file: Path, lines: int = TAIL_LINES) -> str:
     return "\n".join(text.rstrip().splitlines()[-lines:])
 
 
-def read_results(file: Path, format: str, scalars: set[str]) -> Mapping[str, Any]:
+def read_results(file: Path, format: str | None, scalars: set[str]) -> Mapping[str, Any]:
     """Outputs from a JSON object or a CSV table (a column per output; the one value
     of a column in ``scalars`` is returned bare).
+
+    Parameters
+    ----------
+    file
+        The results file in a sample's work directory.
+    format
+        ``"json"``; anything else reads the file as CSV.
+    scalars
+        The names of the scalar outputs (one value each).
+
+    Returns
+    -------
+    Mapping
+        ``{output name: value}`` as the file gives them.
 
     Raises
     ------

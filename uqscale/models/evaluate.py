@@ -18,7 +18,7 @@ import tempfile
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,13 @@ from uqscale.errors import StudyError
 from uqscale.models.command import Command, SampleFailedError, prune_workdirs
 from uqscale.models.isolated import call_in_child
 from uqscale.models.loading import load_callable
-from uqscale.models.outputs import ContractError, as_mapping, check_outputs, nonfinite_failures
+from uqscale.models.outputs import (
+    ContractError,
+    FailureDetails,
+    as_mapping,
+    check_outputs,
+    nonfinite_failures,
+)
 from uqscale.models.umbridge import UmbridgeClient, check_server
 from uqscale.records import BatchResult, Failure
 from uqscale.study.graph import step_order
@@ -180,7 +186,7 @@ def _begin(start: int, inputs: Mapping[str, np.ndarray]) -> BatchState:
     )
 
 
-def _run_steps(pipeline: Pipeline, state: BatchState, positions) -> BatchState:
+def _run_steps(pipeline: Pipeline, state: BatchState, positions: Iterable[int]) -> BatchState:
     result, values, alive = state.result, state.values, state.alive
     size = result.stop - result.start
     for position in positions:
@@ -215,6 +221,7 @@ def _run_steps(pipeline: Pipeline, state: BatchState, positions) -> BatchState:
 
 def _finish(pipeline: Pipeline, state: BatchState) -> BatchResult:
     for command in pipeline.commands.values():
+        assert pipeline.workdir_root is not None  # set whenever the study has command steps
         prune_workdirs(pipeline.workdir_root, command.step.name)
     # Outputs of steps that never ran (every sample failed before) are absent; the
     # store fills them with NaN in the shape other batches give them.
@@ -227,7 +234,9 @@ def _model(pipeline: Pipeline, index: int, step: ModelStep) -> Model:
         return UmbridgeClient(step, index, pipeline.swept)
     if index in pipeline.commands:
         command, root = pipeline.commands[index], pipeline.workdir_root
+        assert root is not None  # set whenever the study has command steps
         return lambda sample, arguments: command.run(root, sample, arguments)
+    assert step.python is not None  # neither umbridge nor command: a python step
     function = load_callable(step.python, pipeline.base_dir, f"models[{index}].python")
     if step.timeout is None and not pipeline.in_child:
         return lambda sample, arguments: function(**arguments, **step.parameters)
@@ -251,7 +260,7 @@ def _run_step(
     kwargs: dict[str, np.ndarray],
     samples: np.ndarray,
     retries: int,
-) -> tuple[dict[str, np.ndarray], dict[int, tuple], int]:
+) -> tuple[dict[str, np.ndarray], dict[int, FailureDetails], int]:
     """Outputs ``(rows, *field)`` of one step, ``{row: failure details}`` and the
     number of extra attempts made; ``samples`` holds the design indices of the rows."""
     count = len(samples)
@@ -295,7 +304,7 @@ def _call_one(
     row: int,
     sample: int,
     retries: int,
-) -> tuple[dict[str, np.ndarray] | tuple, int]:
+) -> tuple[dict[str, np.ndarray] | FailureDetails, int]:
     """One sample's outputs (or failure details) and the attempts it took."""
     if step.vectorized:
         arguments = {k: v[row : row + 1] for k, v in kwargs.items()}
@@ -324,7 +333,7 @@ def _call_one(
                 return _describe(attempt), attempt
 
 
-def _describe(attempts: int) -> tuple[str, str, str, int]:
+def _describe(attempts: int) -> FailureDetails:
     """Type, message and traceback tail of the exception being handled."""
     error = sys.exc_info()[1]
     if isinstance(error, SampleFailedError):

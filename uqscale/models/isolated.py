@@ -29,6 +29,20 @@ def call_in_child(
     """Return ``function(**kwargs)`` computed in a child process (waiting for it at
     most ``timeout`` seconds; for ever when None).
 
+    Parameters
+    ----------
+    function
+        The model's callable (it must be importable in the child: the child is forked).
+    kwargs
+        Its keyword arguments.
+    timeout
+        Seconds to wait for the answer, or None for no limit.
+
+    Returns
+    -------
+    Any
+        What ``function(**kwargs)`` returned in the child.
+
     Raises
     ------
     SampleFailedError
@@ -42,7 +56,7 @@ def call_in_child(
     if pid == 0:  # the child: compute, answer, leave without running any cleanup
         os.close(read_end)
         try:
-            answer = ("ok", function(**kwargs))
+            answer: tuple[Any, ...] = ("ok", function(**kwargs))
         except BaseException as error:
             tail = traceback.format_exc().rstrip().splitlines()[-TRACEBACK_LINES:]
             answer = ("error", type(error).__name__, str(error), "\n".join(tail))
@@ -55,22 +69,22 @@ def call_in_child(
         os._exit(0)
     os.close(write_end)
     try:
-        data = _read_until(read_end, None if timeout is None else time.monotonic() + timeout)
+        answered = _read_until(read_end, None if timeout is None else time.monotonic() + timeout)
     finally:
         os.close(read_end)
-    if data is None:
+    if answered is None:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         raise SampleFailedError(
             "Timeout", f"the model ran longer than {timeout:g} s; its process was killed"
         )
     _, status = os.waitpid(pid, 0)
-    if not data:
+    if not answered:
         raise SampleFailedError(
             "ModelCrashed",
             f"the model's process died ({_describe_status(status)}) without a result",
         )
-    answer = pickle.loads(data)
+    answer = pickle.loads(answered)
     if answer[0] == "ok":
         return answer[1]
     raise SampleFailedError(answer[1], answer[2], answer[3])
@@ -79,7 +93,7 @@ def call_in_child(
 def _read_until(fd: int, deadline: float | None) -> bytes | None:
     """Everything written to ``fd`` until its writer closes it, or None at the deadline
     (None: no deadline)."""
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         left = None if deadline is None else deadline - time.monotonic()
         if left is not None and (left <= 0 or not select.select([fd], [], [], left)[0]):

@@ -31,7 +31,7 @@ class ContractError(Exception):
         self.path = path
         super().__init__(f"{path}: {message}")
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[ContractError], tuple[str, str]]:
         return type(self), (self.path, str(self).removeprefix(f"{self.path}: "))
 
 
@@ -94,14 +94,18 @@ def check_outputs(
     return result
 
 
+FailureDetails = tuple[str, str, str, int]
+"""A failed sample's error type, message, traceback tail and attempts made."""
+
+
 def nonfinite_failures(
-    produced: dict[str, np.ndarray], failed: dict[int, tuple], policy: str
-) -> dict[int, tuple]:
+    produced: dict[str, np.ndarray], failed: Mapping[int, FailureDetails], policy: str
+) -> dict[int, FailureDetails]:
     """``{row: failure details}`` of rows with a NaN or infinite output that are not
     in ``failed`` already; none under the policy ``keep``."""
     if policy == "keep" or not produced:
         return {}
-    bad: dict[int, tuple] = {}
+    bad: dict[int, FailureDetails] = {}
     for name, array in produced.items():
         flat = array.reshape(len(array), -1)
         for row in np.flatnonzero(~np.isfinite(flat).all(axis=1)):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +37,7 @@ class ModelCheckError(StudyError):
         self.problems = problems
         super().__init__(*problems[0])
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[StudyError], tuple[Any, ...]]:
         return type(self), (self.problems,)
 
     def lines(self) -> list[str]:
@@ -84,9 +85,25 @@ def check_models(study: Study, try_medians: bool = False) -> int:
     return tried
 
 
-def signature_problems(step: ModelStep, index: int, function: Callable) -> list[tuple[str, str]]:
+def signature_problems(
+    step: ModelStep, index: int, function: Callable[..., Any]
+) -> list[tuple[str, str]]:
     """Arguments ``models[index]`` passes that ``function`` does not take, and
     arguments it requires that the step does not pass.
+
+    Parameters
+    ----------
+    step
+        A python step, as in the study.
+    index
+        Its position in ``models``, for field paths.
+    function
+        The step's callable.
+
+    Returns
+    -------
+    list of (str, str)
+        ``(field path, message)`` of each problem; empty when the two agree.
 
     Examples
     --------

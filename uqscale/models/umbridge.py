@@ -31,13 +31,17 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from uqscale.errors import StudyError
 from uqscale.models.command import SampleFailedError
 from uqscale.study.model import ModelStep
+
+if TYPE_CHECKING:
+    import requests
 
 PROTOCOL_VERSION = 1.0
 BACKOFF_SECONDS = 0.5
@@ -47,7 +51,7 @@ MESSAGE_CHARS = 500
 PYTHON_NONFINITE = re.compile(r"(?<![\w\"])(nan|inf)(?![\w\"])")
 
 
-def _requests():
+def _requests() -> ModuleType:
     """The ``requests`` module, or a StudyError saying how to install it."""
     try:
         import requests
@@ -103,6 +107,7 @@ class UmbridgeClient:
         self.step = step
         self.index = index
         self.swept = swept
+        assert step.umbridge is not None  # built only for a step with an umbridge block
         self.server = step.umbridge
         self._local = threading.local()
         self._sessions: list[Any] = []
@@ -203,15 +208,15 @@ class UmbridgeClient:
                 ) from None
         return self._answer(url, response)
 
-    def _session(self):
-        session = getattr(self._local, "session", None)
+    def _session(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
             session = self._local.session = _requests().Session()
             with self._lock:
                 self._sessions.append(session)
         return session
 
-    def _answer(self, url: str, response) -> Any:
+    def _answer(self, url: str, response: requests.Response) -> Any:
         try:
             answer = read_answer(response.text)
         except json.JSONDecodeError:
@@ -248,7 +253,7 @@ class UmbridgeClient:
                 f"{got} output vectors; the step declares "
                 f"{len(step.outputs)} outputs",
             )
-        outputs = {}
+        outputs: dict[str, Any] = {}
         for spec, vector in zip(step.outputs, vectors, strict=True):
             array = np.asarray(vector, dtype=float)
             if not spec.dims:
@@ -293,6 +298,7 @@ def check_server(step: ModelStep, index: int, swept: str | None = None) -> None:
         One line naming the step, for a mismatch.
     """
     requests = _requests()
+    assert step.umbridge is not None  # called only for a step with an umbridge block
     server, where = step.umbridge, f"models[{index}].umbridge"
     base = server.url.rstrip("/")
     try:
@@ -344,6 +350,7 @@ def _check_sizes(
     outputs: list[int],
     names: list[str],
 ) -> None:
+    assert step.umbridge is not None  # called only for a step with an umbridge block
     path, name = f"models[{index}]", step.umbridge.name
     if not support.get("Evaluate", False):
         raise StudyError(
@@ -369,7 +376,25 @@ def _check_sizes(
 
 
 def inputs_mismatch(step: ModelStep, index: int, sizes: list[int], count: int) -> StudyError:
-    """The error for a step whose ``count`` inputs do not fill input vectors ``sizes``."""
+    """The error for a step whose ``count`` inputs do not fill input vectors ``sizes``.
+
+    Parameters
+    ----------
+    step
+        An umbridge step, as in the study.
+    index
+        Its position in ``models``.
+    sizes
+        The sizes of the server's input vectors.
+    count
+        How many inputs the step declares.
+
+    Returns
+    -------
+    StudyError
+        One line naming ``models[index].inputs``.
+    """
+    assert step.umbridge is not None  # called only for a step with an umbridge block
     return StudyError(
         f"models[{index}].inputs",
         f"step '{step.name}' has {count} inputs but model "

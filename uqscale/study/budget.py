@@ -31,6 +31,22 @@ def design_bytes(rows: int, inputs: int, columns: int = 0) -> int:
     """Bytes sampling a design of ``rows`` x ``inputs`` holds (:data:`WORKING_COPIES`
     copies), plus ``columns`` more float columns per row (a regression matrix).
 
+    Parameters
+    ----------
+    rows
+        Samples of the design.
+    inputs
+        Inputs per sample.
+    columns
+        Extra float columns per row.
+
+    Returns
+    -------
+    int
+        Bytes.
+
+    Examples
+    --------
     >>> design_bytes(1000, 3)
     96000
     """

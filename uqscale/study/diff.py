@@ -8,6 +8,18 @@ from typing import Any
 def first_difference(old: Any, new: Any, path: str = "") -> str | None:
     """The first field that differs between two file forms, as ``path: old -> new``.
 
+    Parameters
+    ----------
+    old, new
+        The two file forms (mappings, lists and scalars as a study file holds them).
+    path
+        The field path of ``old`` and ``new`` inside their study (empty at the top).
+
+    Returns
+    -------
+    str or None
+        The first difference, or None when the two are equal.
+
     Examples
     --------
     >>> first_difference({"seed": 1, "inputs": {"x": {"low": 0}}},
@@ -64,7 +76,20 @@ def run_form(study: Any) -> dict[str, Any]:
 
 def samples_difference(stored: Any, study: Any) -> str | None:
     """The first difference between two studies outside their analyses (the one
-    that would need new samples), or None."""
+    that would need new samples), or None.
+
+    Parameters
+    ----------
+    stored
+        The stored run's study.
+    study
+        The study given now.
+
+    Returns
+    -------
+    str or None
+        As :func:`first_difference`.
+    """
 
     def without_analyses(s: Any) -> dict[str, Any]:
         return {k: v for k, v in run_form(s).items() if k != "analysis"}
@@ -75,7 +100,22 @@ def samples_difference(stored: Any, study: Any) -> str | None:
 def reusable_blocks(study: Any, stored: Any, design: Any) -> dict[str, tuple[int, int]] | None:
     """Rows of the stored run's design for each analysis of ``study``, or None when
     some analysis needs samples the run does not hold (which options change a
-    method's design is the method's own ``SAMPLING`` declaration)."""
+    method's design is the method's own ``SAMPLING`` declaration).
+
+    Parameters
+    ----------
+    study
+        The study given now.
+    stored
+        The stored run's study.
+    design
+        The stored run's design.
+
+    Returns
+    -------
+    dict or None
+        ``(start, stop)`` rows of ``design`` for each analysis, or None.
+    """
     from uqscale.design import blocks_for
     from uqscale.errors import UqscaleError
 

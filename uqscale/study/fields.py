@@ -6,7 +6,7 @@ import difflib
 import math
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from uqscale.errors import StudyError
 
@@ -194,7 +194,7 @@ def choice(value: Any, path: str, options: Iterable[str]) -> str:
         close = difflib.get_close_matches(str(value), options, n=1)
         hint = f"did you mean '{close[0]}'?" if close else "one of " + ", ".join(options)
         raise StudyError(path, f"unknown value {value!r} ({hint})")
-    return value
+    return cast(str, value)
 
 
 def scalar_parameters(value: Any, path: str) -> dict[str, Any]:

@@ -43,7 +43,22 @@ def read_study_text(path: str | Path) -> str:
 def study_from_text(text: str, base_dir: Path | None, source: str = "study file") -> Study:
     """Parse a study from YAML text (:mod:`uqscale.study.loader`: YAML 1.2 numbers,
     duplicate keys refused, bounded); ``base_dir`` is where its models live. An error
-    about the file as a whole names ``source``."""
+    about the file as a whole names ``source``.
+
+    Parameters
+    ----------
+    text
+        The study file's text.
+    base_dir
+        The folder its models live in (None: none, models import from sys.path).
+    source
+        How errors about the whole file name it, e.g. its path.
+
+    Returns
+    -------
+    Study
+        The validated study.
+    """
     try:
         data = loader.load(text)
     except yaml.YAMLError as error:
@@ -94,7 +109,7 @@ def save_study(study: Study, path: str | Path) -> None:
     study
         The study to save.
     path
-        The YAML file to write.
+        The YAML file to write (replaced if it exists).
 
     Raises
     ------

@@ -14,6 +14,18 @@ def step_order(models: Sequence[ModelStep], study_inputs: Sequence[str]) -> tupl
     Steps keep their declared order wherever the data flow allows (a stable
     topological sort), so a study's results do not depend on how it was written.
 
+    Parameters
+    ----------
+    models
+        The study's model steps, as declared.
+    study_inputs
+        The names of the study's inputs (what the design provides).
+
+    Returns
+    -------
+    tuple of int
+        Positions in ``models``, in the order to run them.
+
     Raises
     ------
     StudyError

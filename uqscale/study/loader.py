@@ -20,11 +20,12 @@ PyYAML's safe loader (nothing is evaluated) with limits and checks, each failing
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from yaml.composer import ComposerError
 from yaml.constructor import ConstructorError
+from yaml.error import Mark
 
 MAX_DEPTH = 64
 """Deepest nesting of lists and mappings in a study file."""
@@ -54,28 +55,33 @@ class StudyLoader(yaml.SafeLoader):
 
     # -- composing: depth and expanded size, before anything is built -----------------
 
-    def compose_node(self, parent, index):
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            # types-PyYAML leaves Parser.peek_event unannotated; it returns the next Event
+            event: yaml.AliasEvent = self.peek_event()  # type: ignore[no-untyped-call]
+            mark = cast(Mark, event.start_mark)  # the pure-Python parser's mark
             node = self.anchors.get(event.anchor)
             if node is not None and id(node) not in self._sizes:
                 raise ComposerError(
                     "while composing an alias",
-                    event.start_mark,
+                    mark,
                     f"the alias *{event.anchor} refers to a value that "
                     f"contains it (a recursive alias)",
-                    event.start_mark,
+                    mark,
                 )
         self._depth += 1
         if self._depth > MAX_DEPTH:
             raise ComposerError(
-                None, None, f"nested deeper than {MAX_DEPTH} levels", self.peek_event().start_mark
+                None,
+                None,
+                f"nested deeper than {MAX_DEPTH} levels",
+                self.peek_event().start_mark,  # type: ignore[no-untyped-call]  # (see above)
             )
         try:
             node = super().compose_node(parent, index)
         finally:
             self._depth -= 1
-        if id(node) not in self._sizes:
+        if node is not None and id(node) not in self._sizes:
             self._sizes[id(node)] = self._expanded_size(node)
         return node
 
@@ -98,7 +104,7 @@ class StudyLoader(yaml.SafeLoader):
 
     # -- constructing: keys, integers, strings --------------------------------------------
 
-    def construct_mapping(self, node, deep=False):
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         if isinstance(node, yaml.MappingNode):
             seen: dict[Any, yaml.Node] = {}
             for key_node, _ in node.value:  # as written: keys a merge (<<) brings may repeat
@@ -121,7 +127,7 @@ class StudyLoader(yaml.SafeLoader):
                 seen[key] = key_node
         return super().construct_mapping(node, deep=deep)
 
-    def construct_yaml_int(self, node):
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
         digits = sum(c.isdigit() for c in str(node.value))
         if digits > MAX_DIGITS:
             raise ConstructorError(
@@ -129,7 +135,7 @@ class StudyLoader(yaml.SafeLoader):
             )
         return super().construct_yaml_int(node)
 
-    def construct_yaml_str(self, node):
+    def construct_yaml_str(self, node: yaml.ScalarNode) -> str:
         text = super().construct_yaml_str(node)
         bad = FORBIDDEN.search(text)
         if bad:

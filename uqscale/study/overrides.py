@@ -72,6 +72,11 @@ def apply_overrides(data: Any, assignments: Iterable[str]) -> Any:
     assignments
         ``KEY=VALUE`` strings, as given to ``--set``.
 
+    Returns
+    -------
+    Any
+        The changed copy of ``data``.
+
     Raises
     ------
     StudyError
@@ -116,6 +121,13 @@ def apply_overrides(data: Any, assignments: Iterable[str]) -> Any:
 
 def load_overridden(path: str | Path, assignments: Sequence[str] = ()) -> tuple[Study, str]:
     """Load a study file with ``--set`` assignments applied before validation.
+
+    Parameters
+    ----------
+    path
+        The study file.
+    assignments
+        ``KEY=VALUE`` strings, as given to ``--set``, applied in order.
 
     Returns
     -------

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from uqscale.errors import StudyError
 from uqscale.study import fields
+
+if TYPE_CHECKING:
+    from uqscale.study.model import Study
 
 KEYS = ("parameter", "values", "process_scale", "formal_order", "threshold")
 
@@ -73,7 +76,20 @@ class Resolution:
 
 
 def parse_resolution(value: Any, path: str = "resolution") -> Resolution:
-    """Read the ``resolution`` mapping of a study file."""
+    """Read the ``resolution`` mapping of a study file.
+
+    Parameters
+    ----------
+    value
+        The mapping as the YAML reader gives it.
+    path
+        Its field path, for errors.
+
+    Returns
+    -------
+    Resolution
+        The sweep (checked against the study by :func:`validate_resolution`).
+    """
     entry = fields.mapping(value, path)
     fields.check_keys(entry, path, KEYS, required=("parameter", "values"))
     values = entry["values"]
@@ -108,9 +124,22 @@ def parse_resolution(value: Any, path: str = "resolution") -> Resolution:
     )
 
 
-def validate_resolution(resolution: Resolution, study) -> None:
+def validate_resolution(resolution: Resolution, study: Study) -> None:
     """Check the sweep against the study: the parameter belongs to a step and names
-    nothing else; the spacings are positive, distinct, at least three."""
+    nothing else; the spacings are positive, distinct, at least three.
+
+    Parameters
+    ----------
+    resolution
+        The study's sweep.
+    study
+        The study it belongs to.
+
+    Raises
+    ------
+    StudyError
+        Naming the first wrong field of ``resolution``.
+    """
     path = "resolution"
     fields.identifier(resolution.parameter, f"{path}.parameter")
     if isinstance(resolution.values, Mapping):

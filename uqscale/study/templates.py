@@ -19,6 +19,18 @@ from uqscale.errors import StudyError
 def variables(text: str, path: str) -> tuple[str, ...]:
     """Names the template ``text`` substitutes, in order of first use.
 
+    Parameters
+    ----------
+    text
+        The template (``$name`` or ``${name}`` placeholders).
+    path
+        Its field path, for errors.
+
+    Returns
+    -------
+    tuple of str
+        The names, each once.
+
     Raises
     ------
     StudyError
@@ -43,6 +55,15 @@ def variables(text: str, path: str) -> tuple[str, ...]:
 
 def check_template(text: str, known: Iterable[str], path: str) -> None:
     """Refuse a template naming a variable that is not in ``known``.
+
+    Parameters
+    ----------
+    text
+        The template.
+    known
+        The names it may use (the step's inputs and parameters).
+    path
+        Its field path, for errors.
 
     Examples
     --------
@@ -80,5 +101,18 @@ def format_value(value: Any) -> str:
 
 
 def render(text: str, values: Mapping[str, Any]) -> str:
-    """Substitute ``values`` into the template ``text`` (every name must be given)."""
+    """Substitute ``values`` into the template ``text`` (every name must be given).
+
+    Parameters
+    ----------
+    text
+        The template.
+    values
+        ``{name: value}`` for every name it uses.
+
+    Returns
+    -------
+    str
+        The file's text.
+    """
     return Template(text).substitute({k: format_value(v) for k, v in values.items()})

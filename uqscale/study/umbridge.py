@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 UMBRIDGE_KEYS = ("url", "name", "concurrency", "connect_retries")
 DEFAULT_CONCURRENCY = 8
 DEFAULT_CONNECT_RETRIES = 3
-NOT_FOR_UMBRIDGE = {
+NOT_FOR_UMBRIDGE: dict[str, Any] = {
     "python": None,
     "command": None,
     "vectorized": False,
@@ -69,7 +69,20 @@ class UmbridgeModel:
 
 
 def read_umbridge(value: Any, path: str) -> UmbridgeModel:
-    """The ``umbridge`` mapping at ``path`` of a study file as an :class:`UmbridgeModel`."""
+    """The ``umbridge`` mapping at ``path`` of a study file as an :class:`UmbridgeModel`.
+
+    Parameters
+    ----------
+    value
+        The mapping as the YAML reader gives it.
+    path
+        Its field path, e.g. ``models[0].umbridge``, for errors.
+
+    Returns
+    -------
+    UmbridgeModel
+        The server's address and settings.
+    """
     entry = fields.mapping(value, path)
     fields.check_keys(entry, path, UMBRIDGE_KEYS, required=("url", "name"))
     return UmbridgeModel(**entry)

@@ -132,6 +132,18 @@ def read_cases(value: Any, path: str = "verification") -> tuple[VerificationCase
     """Read the ``verification`` list of a study file into cases (structure only;
     :func:`check_cases` checks them against the study).
 
+    Parameters
+    ----------
+    value
+        The ``verification`` value as the YAML reader gives it (a list of mappings).
+    path
+        Its field path, for errors.
+
+    Returns
+    -------
+    tuple of VerificationCase
+        The cases, in the file's order.
+
     Examples
     --------
     >>> read_cases([{"name": "a", "output": "y", "expected": 1, "rtol": "1e-6"}])[0].rtol

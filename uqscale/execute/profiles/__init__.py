@@ -38,7 +38,8 @@ def packaged(kind: str) -> Mapping[str, Any]:
     import yaml
 
     text = resources.files(__name__).joinpath(f"{kind}.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    config: Mapping[str, Any] = yaml.safe_load(text)
+    return config
 
 
 @functools.cache
