@@ -67,7 +67,7 @@ class Grid:
         m = np.arange(self.nx // 2 + 1)[None, :]
         kz = (2.0 / self.dz * np.sin(np.pi * p / (2.0 * self.nz))) ** 2
         kx = (2.0 / self.dx * np.sin(np.pi * m / self.nx)) ** 2
-        return -(kz + kx)
+        return np.asarray(-(kz + kx))
 
 
 def streamfunction(eta: Array, grid: Grid, symbol: Array) -> Array:
@@ -120,7 +120,7 @@ def laplacian(q: Array, grid: Grid) -> Array:
     """Five-point Laplacian at the interior levels."""
     xx = (np.roll(q, -1, axis=1) - 2.0 * q + np.roll(q, 1, axis=1))[1:-1] / grid.dx**2
     zz = (q[2:] - 2.0 * q[1:-1] + q[:-2]) / grid.dz**2
-    return xx + zz
+    return np.asarray(xx + zz)
 
 
 def updraft_flux(
@@ -169,7 +169,7 @@ def updraft_flux(
 
 def convergence(flux: Array, grid: Grid) -> Array:
     """Heating ``-dF/dz`` at the interior levels from interface fluxes ``(nz, nx)``."""
-    return -(flux[1:] - flux[:-1]) / grid.dz
+    return np.asarray(-(flux[1:] - flux[:-1]) / grid.dz)
 
 
 @dataclass
@@ -266,7 +266,7 @@ class Convection:
 def resolved_flux(psi: Array, theta: Array, grid: Grid) -> Array:
     """Horizontal-mean resolved heat flux ``<w theta>`` at the interior levels."""
     w = -(np.roll(psi, -1, axis=1) - np.roll(psi, 1, axis=1)) / (2 * grid.dx)
-    return (w * theta).mean(axis=1)[1:-1]
+    return np.asarray((w * theta).mean(axis=1)[1:-1])
 
 
 def conduction_state(grid: Grid, amplitude: float, seed: int) -> tuple[Array, Array]:
@@ -478,7 +478,11 @@ def convection(
     )
     rows = [
         run_sample(
-            *(float(v[i]) for v in inputs),
+            float(inputs[0][i]),
+            float(inputs[1][i]),
+            float(inputs[2][i]),
+            float(inputs[3][i]),
+            float(inputs[4][i]),
             scheme=scheme,
             levels=levels,
             domain=domain,
