@@ -85,13 +85,19 @@ def wall_vorticity(eta: Array, psi: Array, grid: Grid, walls: tuple[str, str]) -
         eta[row] = 2.0 * psi[inner] / grid.dz**2 if kind == "rigid" else 0.0
 
 
-@njit(cache=True)
 def jacobian(psi: Array, q: Array, grid_dx: float, grid_dz: float) -> Array:
     """Arakawa's (1966) Jacobian ``psi_x q_z - psi_z q_x`` at the interior levels
     (the average of its three second-order forms: conserves the mean, the variance and
     the energy of ``q`` when ``psi`` is constant on the walls)."""
+    out = np.empty((psi.shape[0] - 2, psi.shape[1]))
+    arakawa_kernel(psi, q, grid_dx, grid_dz, out)  # fills out: no array made in numba
+    return out
+
+
+@njit
+def arakawa_kernel(psi: Array, q: Array, grid_dx: float, grid_dz: float, out: Array) -> None:
+    """The loop of :func:`jacobian`, writing into ``out`` ``(rows - 2, nx)``."""
     rows, nx = psi.shape
-    out = np.empty((rows - 2, nx))
     scale = 1.0 / (12.0 * grid_dx * grid_dz)
     for j in range(1, rows - 1):
         for i in range(nx):
@@ -113,7 +119,6 @@ def jacobian(psi: Array, q: Array, grid_dx: float, grid_dz: float) -> Array:
                 + q[j, w] * (psi[n, w] - psi[s, w])
             )
             out[j - 1, i] = (j1 + j2 + j3) * scale
-    return out
 
 
 def laplacian(q: Array, grid: Grid) -> Array:
