@@ -1,298 +1,501 @@
-"""Convective plumes on a grid of spacing dx: the grey zone of convection.
+"""Dry convection on a grid of horizontal spacing dx: the dynamical grey zone.
 
-A horizontally periodic slab (x, z) of width ``domain`` and depth ``depth`` holds
-``plumes`` convective updrafts of width ``l`` (``plume_width``, the top-hat
-equivalent width: Gaussian profiles ``exp(-x^2 / 2 s^2)`` with ``s = l / sqrt(2 pi)``)
-with uniform compensating subsidence. They carry the surface heat flux upwards.
+Resolved dynamics: two-dimensional Boussinesq convection between two horizontal
+plates (Rayleigh-Benard), periodic in x, in units of the depth H and of the thermal
+diffusion time H^2 / kappa (temperature 1 at the bottom, 0 at the top)::
 
-Plume (micro, dx-independent): a bulk entraining plume with fractional entrainment
-``eps`` in an environment of potential-temperature lapse rate ``Gamma``::
+    eta_t + u.grad(eta)   = Pr lap(eta) - Ra Pr theta_x,    lap(psi) = eta,
+    theta_t + u.grad(theta) = lap(theta) + Q_scheme,        (u, w) = (psi_z, -psi_x)
 
-    d(dtheta)/dz = -eps dtheta - Gamma
-    d(w^2)/dz    = 2 a (g / theta0) dtheta - 2 b eps w^2        (a = 2/3, b = 1)
+on ``nz`` intervals in z and ``nx`` columns of width dx: second-order finite
+differences (Arakawa's Jacobian, five-point Laplacian solved exactly by FFT in x and
+DST in z), SSP Runge-Kutta 3 in time. Walls: ``psi = 0``; free-slip ``eta = 0`` or
+rigid (no-slip) ``eta = 2 psi_1 / dz^2`` (Thom's formula), chosen per wall.
 
-solved exactly (the system is linear); the plume stops where ``w^2`` reaches 0.
-At the surface ``w0 = (B_s z_s / sigma0)^(1/3)`` (free convection of the surface
-buoyancy flux ``B_s`` concentrated in the updraft area fraction ``sigma0``) and
-``dtheta0`` is the quasi-equilibrium closure: the plume field's heat flux at the
-surface equals the surface heat flux. The true flux profile is then
-``F(z) = rho cp w(z) dtheta(z) Var_x(G)``, ``G`` the sum of the unit plume profiles.
+Subgrid dynamics: a bulk mass-flux scheme in every column. An updraft leaves the
+lowest level with the wall temperature, entrains the column's air at the rate
+``entrainment`` (per H) and rises while it is buoyant; its velocity comes from its
+work function (``w_u^2 = 2 Ra Pr int (theta_u - theta) dz``), its mass flux is
+``area_fraction * w_u`` and its heat flux ``M (theta_u - theta)``, in flux form (the
+scheme moves heat within a column, never creates it). ``scheme``:
 
-Grid (dx-dependent, computed): the model holds on its grid of ``n = round(domain / dx)``
-cells (the domain is ``n dx``) the cell averages of the plume fields (exact integrals of
-the Gaussians), and its dynamical core, third-order upwind advection, damps them as
-they are carried laterally relative to the grid: the semi-discrete scheme multiplies
-Fourier mode ``theta = k dx`` by ``exp(-(X / 3 dx) (1 - cos theta)^2)`` after an
-advection distance ``X``, taken as ``advection * z`` (a parcel at height z has drifted
-about as far as it has risen). The resolved flux at each level is the domain
-covariance of the resolved w and theta: ``sum_k>0 |G_k|^2 R_k^2`` (Parseval, FFT of
-the cell values) times ``rho cp w dtheta``. For dx << l it tends to the true flux
-(second order from cell averaging, third from the damping); for dx >> l to a
-fraction ~ sqrt(2) l / dx of it.
+- ``conventional``: the whole flux, whatever the grid resolves;
+- ``scale_aware`` (Arakawa and Wu 2013): ``(1 - sigma)^2`` of it, with the updraft
+  fraction sigma diagnosed from the resolved/parameterised split of the transport,
+  ``sigma = F_res / (F_res + F_conv)`` (domain and depth means, updated every stage);
+- ``none``: resolved transport only.
 
-Parameterisation: a mass-flux scheme with the same plume model and the same
-quasi-equilibrium closure supplies ``F_QE(z)``, equal to the true flux: exact when
-nothing is resolved. ``scheme``:
-
-- ``conventional`` adds all of ``F_QE`` whatever the grid resolves: the resolved part
-  is counted twice (total -> 2 F as dx -> 0);
-- ``scale_aware`` (Arakawa and Wu 2013) adds ``(1 - sigma)^2 F_QE``, sigma the updraft
-  area fraction of a grid cell holding a plume, ``min(1, l / dx)``: the scheme shuts
-  off where plumes are resolved; in the grey zone it misses part of the transport,
-  because a plume of width ~dx is only partly resolved;
-- ``none``: resolved transport only (convection-permitting practice).
-
-Plume positions are drawn from ``seed`` (``layouts`` independent layouts, results
-averaged over them), not from the sample's inputs: the same convective realisations
-for every sample and spacing, so outputs are smooth functions of the inputs.
+The process scale is the depth: convection rolls have a wavelength near 2 H, so an
+updraft is about l = H wide and ``dx`` is ``dx / l``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
-from scipy.special import erf
+import scipy.fft
+from numba import njit
 
 Array = np.ndarray
 
-RHO_CP = 1.2 * 1005.0  # J m^-3 K^-1, air near the surface
-GRAVITY = 9.81  # m s^-2
-THETA0 = 300.0  # K, reference potential temperature
-VIRTUAL_MASS = 2.0 / 3.0  # a: buoyancy acceleration factor 1 / (1 + gamma), gamma = 1/2
-DRAG = 1.0  # b: entrainment drag factor
 SCHEMES = ("conventional", "scale_aware", "none")
+WALLS = ("rigid", "free")
+CFL = 0.4
+QUIET = 1e-3  # convective flux below this share of the conduction: no convection
 
 
-def level_heights(depth: float = 4000.0, levels: int = 40) -> Array:
-    """Heights of the level centres, m (the ``z`` coordinate of ``flux_profile``)."""
-    return (np.arange(levels) + 0.5) * depth / levels
+@dataclass(frozen=True)
+class Grid:
+    """The grid: ``nx`` columns of width ``dx`` (periodic), ``nz`` intervals of ``dz``.
 
-
-def plume_profile(
-    w0: float, dtheta0: float, eps: float, lapse: float, z: Array
-) -> tuple[Array, Array]:
-    """Updraft velocity ``w`` (m/s, 0 above the plume top) and excess potential
-    temperature ``dtheta`` (K) at heights ``z``, exact solution of the plume equations.
-
-    ``eps`` in 1/m, ``lapse`` in K/m.
-
-    Examples
-    --------
-    >>> w, d = plume_profile(1.0, 1.0, 1e-3, 0.0, np.array([0.0, 1000.0]))
-    >>> round(float(d[1]), 6) == round(float(np.exp(-1.0)), 6)
-    True
+    Fields are arrays ``(nz + 1, nx)``: rows are levels, rows 0 and nz the walls.
     """
-    z = np.asarray(z, dtype=float)
-    c = lapse / eps
-    dtheta = (dtheta0 + c) * np.exp(-eps * z) - c
-    beta = 2.0 * VIRTUAL_MASS * GRAVITY / THETA0
-    k = 2.0 * DRAG * eps
-    # w^2' + k w^2 = beta ((dtheta0 + c) e^{-eps z} - c)
-    if np.isclose(k, eps):
-        forced = (dtheta0 + c) * z * np.exp(-eps * z)
-    else:
-        forced = (dtheta0 + c) * (np.exp(-eps * z) - np.exp(-k * z)) / (k - eps)
-    w2 = w0**2 * np.exp(-k * z) + beta * (forced - c * (1.0 - np.exp(-k * z)) / k)
-    # The plume ends at the first level where w^2 <= 0 (it does not restart above).
-    alive = np.cumprod(w2 > 0).astype(bool)
-    return np.where(alive, np.sqrt(np.maximum(w2, 0.0)), 0.0), dtheta
+
+    nx: int
+    nz: int
+    dx: float
+
+    @property
+    def dz(self) -> float:
+        """Vertical spacing."""
+        return 1.0 / self.nz
+
+    def poisson_symbol(self) -> Array:
+        """Eigenvalues of the five-point Laplacian (interior levels x rfft modes)."""
+        p = np.arange(1, self.nz)[:, None]
+        m = np.arange(self.nx // 2 + 1)[None, :]
+        kz = (2.0 / self.dz * np.sin(np.pi * p / (2.0 * self.nz))) ** 2
+        kx = (2.0 / self.dx * np.sin(np.pi * m / self.nx)) ** 2
+        return np.asarray(-(kz + kx))
 
 
-def plume_layout(plumes: int, seed: int, layout: int) -> Array:
-    """Plume centres as fractions of the domain width for one layout (deterministic)."""
-    return np.random.default_rng([int(seed), int(layout)]).random(int(plumes))
+def streamfunction(eta: Array, grid: Grid, symbol: Array) -> Array:
+    """Solve ``lap(psi) = eta`` with ``psi = 0`` on the walls (exact for the stencil)."""
+    spectral = scipy.fft.rfft(scipy.fft.dst(eta[1:-1], type=1, axis=0), axis=1)
+    inner = scipy.fft.idst(scipy.fft.irfft(spectral / symbol, n=grid.nx, axis=1), type=1, axis=0)
+    psi = np.zeros_like(eta)
+    psi[1:-1] = inner
+    return psi
 
 
-def true_variance(centres: Array, width: float) -> float:
-    """Domain variance of ``G(x) = sum_i g(x - x_i)`` on a periodic domain of width 1
-    (exact; ``g`` unit-peak Gaussians of top-hat width ``width``, a domain fraction)."""
-    s = width / np.sqrt(2.0 * np.pi)
-    gap = (centres[:, None] - centres[None, :] + 0.5) % 1.0 - 0.5
-    images = gap[..., None] + np.arange(-2, 3)
-    mean_square = np.sqrt(np.pi) * s * np.exp(-(images**2) / (4.0 * s * s)).sum()
-    return float(mean_square - (len(centres) * width) ** 2)
+def wall_vorticity(eta: Array, psi: Array, grid: Grid, walls: tuple[str, str]) -> None:
+    """Set the wall rows of ``eta`` (bottom, top) from the walls' kind, in place."""
+    for row, inner, kind in ((0, 1, walls[0]), (-1, -2, walls[1])):
+        eta[row] = 2.0 * psi[inner] / grid.dz**2 if kind == "rigid" else 0.0
 
 
-def cell_averages(centres: Array, width: float, cells: int) -> Array:
-    """Cell averages of ``G`` on ``cells`` equal cells of the periodic unit domain."""
-    s = width / np.sqrt(2.0 * np.pi)
-    edges = np.arange(cells + 1) / cells
-    mass = np.zeros(cells)
-    for image in range(-2, 3):  # small arrays: see bistable_front.CHUNK
-        scaled = (edges[None, :] - centres[:, None] - image) / (np.sqrt(2.0) * s)
-        mass += 0.5 * np.diff(erf(scaled), axis=1).sum(axis=0)
-    return mass * width * cells
+def jacobian(psi: Array, q: Array, grid_dx: float, grid_dz: float) -> Array:
+    """Arakawa's (1966) Jacobian ``psi_x q_z - psi_z q_x`` at the interior levels
+    (the average of its three second-order forms: conserves the mean, the variance and
+    the energy of ``q`` when ``psi`` is constant on the walls)."""
+    out = np.empty((psi.shape[0] - 2, psi.shape[1]))
+    arakawa_kernel(psi, q, grid_dx, grid_dz, out)  # fills out: no array made in numba
+    return out
 
 
-def resolved_variance(averages: Array, advected: Array) -> Array:
-    """Variance of the cell values after third-order upwind advection over the
-    distances ``advected`` (in cells, one per level): ``sum_k>0 |G_k|^2 R_k^2``."""
-    cells = len(averages)
-    spectrum = np.abs(np.fft.rfft(averages) / cells) ** 2
-    spectrum[1:] *= 2.0  # negative wavenumbers
-    if cells % 2 == 0:
-        spectrum[-1] /= 2.0  # the Nyquist mode appears once
-    theta = 2.0 * np.pi * np.arange(len(spectrum)) / cells
-    damping = np.exp(-2.0 * advected[:, None] / 3.0 * (1.0 - np.cos(theta)) ** 2)
-    return (damping[:, 1:] * spectrum[1:]).sum(axis=1)
+@njit
+def arakawa_kernel(psi: Array, q: Array, grid_dx: float, grid_dz: float, out: Array) -> None:
+    """The loop of :func:`jacobian`, writing into ``out`` ``(rows - 2, nx)``."""
+    rows, nx = psi.shape
+    scale = 1.0 / (12.0 * grid_dx * grid_dz)
+    for j in range(1, rows - 1):
+        for i in range(nx):
+            e, w = (i + 1) % nx, (i - 1) % nx
+            n, s = j + 1, j - 1
+            j1 = (psi[j, e] - psi[j, w]) * (q[n, i] - q[s, i]) - (psi[n, i] - psi[s, i]) * (
+                q[j, e] - q[j, w]
+            )
+            j2 = (
+                psi[j, e] * (q[n, e] - q[s, e])
+                - psi[j, w] * (q[n, w] - q[s, w])
+                - psi[n, i] * (q[n, e] - q[n, w])
+                + psi[s, i] * (q[s, e] - q[s, w])
+            )
+            j3 = (
+                q[n, i] * (psi[n, e] - psi[n, w])
+                - q[s, i] * (psi[s, e] - psi[s, w])
+                - q[j, e] * (psi[n, e] - psi[s, e])
+                + q[j, w] * (psi[n, w] - psi[s, w])
+            )
+            out[j - 1, i] = (j1 + j2 + j3) * scale
 
 
-def scale_aware_factor(plume_width: float, dx: float) -> float:
-    """Arakawa and Wu (2013): the subgrid flux is ``(1 - sigma)^2`` of the
-    conventional, sigma = min(1, l / dx) the updraft fraction of a cell with a plume."""
-    return (1.0 - min(1.0, plume_width / dx)) ** 2
+def laplacian(q: Array, grid: Grid) -> Array:
+    """Five-point Laplacian at the interior levels."""
+    xx = (np.roll(q, -1, axis=1) - 2.0 * q + np.roll(q, 1, axis=1))[1:-1] / grid.dx**2
+    zz = (q[2:] - 2.0 * q[1:-1] + q[:-2]) / grid.dz**2
+    return np.asarray(xx + zz)
 
 
-def column(
-    surface_flux: float,
+def updraft_flux(
+    theta: Array,
+    grid: Grid,
+    rayleigh: float,
+    prandtl: float,
     entrainment: float,
-    plume_width: float,
-    lapse_rate: float,
-    dx: float,
-    scheme: str = "conventional",
-    domain: float = 12800.0,
-    depth: float = 4000.0,
-    levels: int = 40,
-    plumes: int = 8,
-    layouts: int = 8,
-    seed: int = 0,
-    advection: float = 1.0,
-    surface_layer: float = 100.0,
-) -> dict[str, Array]:
-    """Flux profiles of one sample, W/m^2 at the surface and the level centres
-    (``levels + 1`` heights: 0, then :func:`level_heights`), means over the layouts:
-    ``true``, ``resolved``, ``parameterised`` and ``total``. Units as :func:`convection`.
-    """
-    if scheme not in SCHEMES:
-        raise ValueError(f"scheme must be one of {', '.join(SCHEMES)} (got {scheme!r})")
-    if not (dx > 0 and plume_width > 0 and entrainment > 0 and surface_flux > 0):
-        raise ValueError(
-            f"dx, plume_width, entrainment and surface_flux must be positive "
-            f"(got {dx}, {plume_width}, {entrainment}, {surface_flux})"
-        )
-    cells = max(1, round(domain / dx))
-    width = cells * dx  # the domain holds whole cells
-    if plumes * plume_width >= width:
-        raise ValueError(f"{plumes} plumes of width {plume_width} m fill the domain ({width} m)")
-    z = np.concatenate([[0.0], level_heights(depth, levels)])
-    eps, lapse = entrainment / 1000.0, lapse_rate / 1000.0
-    flux = surface_flux / RHO_CP  # K m/s
-    sigma0 = plumes * plume_width / width
-    w0 = (GRAVITY / THETA0 * flux * surface_layer / sigma0) ** (1.0 / 3.0)
-    subgrid = {
-        "conventional": 1.0,
-        "none": 0.0,
-        "scale_aware": scale_aware_factor(plume_width, dx),
-    }[scheme]
-    true = np.zeros(len(z))
-    resolved = np.zeros(len(z))
-    for layout in range(layouts):
-        centres = plume_layout(plumes, seed, layout)
-        variance = true_variance(centres, plume_width / width)
-        dtheta0 = flux / (w0 * variance)  # quasi-equilibrium closure
-        w, dtheta = plume_profile(w0, dtheta0, eps, lapse, z)
-        shape = RHO_CP * w * dtheta
-        averages = cell_averages(centres, plume_width / width, cells)
-        true += shape * variance
-        resolved += shape * resolved_variance(averages, advection * z / dx)
-    true, resolved = true / layouts, resolved / layouts
-    parameterised = subgrid * true  # F_QE equals the true flux
-    return {
-        "true": true,
-        "resolved": resolved,
-        "parameterised": parameterised,
-        "total": resolved + parameterised,
-    }
-
-
-def convection(
-    surface_flux: Array,
-    entrainment: Array,
-    plume_width: Array,
-    lapse_rate: Array,
-    dx: Array | float,
-    scheme: str = "conventional",
-    domain: float = 12800.0,
-    depth: float = 4000.0,
-    levels: int = 40,
-    plumes: int = 8,
-    layouts: int = 8,
-    seed: int = 0,
-    advection: float = 1.0,
-    surface_layer: float = 100.0,
-) -> dict[str, Array]:
-    """Domain-mean convective heat flux resolved on a grid of spacing dx plus a
-    convection scheme's share (vectorised over samples; each row its own dx).
+    area_fraction: float,
+) -> tuple[Array, Array]:
+    """Conventional mass-flux scheme: heat flux at the interfaces ``(nz, nx)`` (row j
+    the interface above level j; rows 0 and nz - 1, next to the walls, are 0) and the
+    updraft mass flux of each column ``(nx,)``.
 
     Parameters
     ----------
-    surface_flux
-        Surface sensible heat flux, W/m^2.
+    theta
+        Temperature ``(nz + 1, nx)``.
+    grid
+        The grid.
+    rayleigh, prandtl
+        Rayleigh and Prandtl numbers (the buoyancy ``Ra Pr theta``).
     entrainment
-        Fractional entrainment rate of the plumes, 1/km.
-    plume_width
-        Top-hat equivalent width of an updraft, m.
-    lapse_rate
-        Environmental potential-temperature lapse rate, K/km (stable: > 0).
+        Fractional entrainment rate per unit height.
+    area_fraction
+        Updraft area fraction of the conventional scheme (sigma << 1).
+
+    Returns
+    -------
+    tuple of arrays
+        Interface fluxes and mass fluxes.
+    """
+    dz = grid.dz
+    updraft = theta[0].copy()  # leaves level 1 with the wall temperature
+    excess = np.zeros((grid.nz, grid.nx))
+    alive = np.ones(grid.nx, dtype=bool)
+    for j in range(1, grid.nz - 1):
+        buoyancy = updraft - theta[j]
+        alive &= buoyancy > 0.0
+        excess[j] = np.where(alive, buoyancy, 0.0)
+        updraft = updraft - entrainment * dz * (updraft - theta[j])
+    work = excess.sum(axis=0) * dz
+    mass_flux = area_fraction * np.sqrt(2.0 * rayleigh * prandtl * work)
+    return mass_flux[None, :] * excess, mass_flux
+
+
+def convergence(flux: Array, grid: Grid) -> Array:
+    """Heating ``-dF/dz`` at the interior levels from interface fluxes ``(nz, nx)``."""
+    return np.asarray(-(flux[1:] - flux[:-1]) / grid.dz)
+
+
+@dataclass
+class State:
+    """The prognostic fields and what a stage diagnoses from them."""
+
+    eta: Array
+    theta: Array
+    psi: Array
+    flux: Array
+    mass_flux: float
+    sigma: float
+
+
+@dataclass
+class Convection:
+    """One configuration of the resolved and subgrid dynamics."""
+
+    grid: Grid
+    rayleigh: float
+    prandtl: float
+    scheme: str = "none"
+    entrainment: float = 2.0
+    area_fraction: float = 0.05
+    walls: tuple[str, str] = ("rigid", "rigid")
+
+    def __post_init__(self) -> None:
+        if self.scheme not in SCHEMES:
+            raise ValueError(f"scheme must be one of {', '.join(SCHEMES)} (got {self.scheme!r})")
+        for wall in self.walls:
+            if wall not in WALLS:
+                raise ValueError(f"walls must be 'rigid' or 'free' (got {wall!r})")
+        self.symbol = self.grid.poisson_symbol()
+
+    def diagnose(self, eta: Array, theta: Array) -> State:
+        """Streamfunction (the wall vorticity set in place), scheme flux and sigma."""
+        grid = self.grid
+        psi = streamfunction(eta, grid, self.symbol)
+        wall_vorticity(eta, psi, grid, self.walls)
+        if self.scheme == "none":
+            return State(eta, theta, psi, np.zeros((grid.nz, grid.nx)), 0.0, 0.0)
+        flux, mass_flux = updraft_flux(
+            theta, grid, self.rayleigh, self.prandtl, self.entrainment, self.area_fraction
+        )
+        sigma = 0.0
+        if self.scheme == "scale_aware":
+            resolved = max(float(resolved_flux(psi, theta, grid).mean()), 0.0)
+            total = resolved + float(flux.mean())
+            sigma = resolved / total if total > 0.0 else 0.0
+            flux = (1.0 - sigma) ** 2 * flux
+        return State(eta, theta, psi, flux, float(mass_flux.max()), sigma)
+
+    def tendencies(self, state: State) -> tuple[Array, Array]:
+        """Time derivatives of eta and theta at the interior levels."""
+        grid, eta, theta, psi = self.grid, state.eta, state.theta, state.psi
+        theta_x = (np.roll(theta, -1, axis=1) - np.roll(theta, 1, axis=1))[1:-1] / (2 * grid.dx)
+        deta = (
+            jacobian(psi, eta, grid.dx, grid.dz)
+            + self.prandtl * laplacian(eta, grid)
+            - self.rayleigh * self.prandtl * theta_x
+        )
+        dtheta = (
+            jacobian(psi, theta, grid.dx, grid.dz)
+            + laplacian(theta, grid)
+            + convergence(state.flux, grid)
+        )
+        return deta, dtheta
+
+    def time_step(self, state: State) -> float:
+        """Stable step: advection and mass-flux CFL, explicit diffusion limit."""
+        grid, psi = self.grid, state.psi
+        u = np.abs(psi[2:] - psi[:-2]).max() / (2 * grid.dz)
+        w = np.abs(np.roll(psi, -1, axis=1) - np.roll(psi, 1, axis=1)).max() / (2 * grid.dx)
+        diffusion = 0.25 / (max(1.0, self.prandtl) * (1 / grid.dx**2 + 1 / grid.dz**2))
+        rate = u / grid.dx + (w + state.mass_flux) / grid.dz
+        return float(min(diffusion, CFL / rate)) if rate > 0 else diffusion
+
+    def step(self, state: State, dt: float) -> State:
+        """One SSP Runge-Kutta 3 step; returns the diagnosed state at the new time."""
+
+        def stage(base: State, weight: float, previous: State) -> State:
+            deta, dtheta = self.tendencies(previous)
+            eta = weight * base.eta + (1.0 - weight) * previous.eta
+            theta = weight * base.theta + (1.0 - weight) * previous.theta
+            eta[1:-1] += (1.0 - weight) * dt * deta
+            theta[1:-1] += (1.0 - weight) * dt * dtheta
+            return self.diagnose(eta, theta)
+
+        first = stage(state, 0.0, state)
+        second = stage(state, 0.75, first)
+        return stage(state, 1.0 / 3.0, second)
+
+
+def resolved_flux(psi: Array, theta: Array, grid: Grid) -> Array:
+    """Horizontal-mean resolved heat flux ``<w theta>`` at the interior levels."""
+    w = -(np.roll(psi, -1, axis=1) - np.roll(psi, 1, axis=1)) / (2 * grid.dx)
+    return np.asarray((w * theta).mean(axis=1)[1:-1])
+
+
+def conduction_state(grid: Grid, amplitude: float, seed: int) -> tuple[Array, Array]:
+    """Conduction profile plus seeded random temperature noise; fluid at rest."""
+    z = np.linspace(0.0, 1.0, grid.nz + 1)[:, None]
+    theta = np.repeat(1.0 - z, grid.nx, axis=1)
+    noise = np.random.default_rng(seed).standard_normal((grid.nz - 1, grid.nx))
+    theta[1:-1] += amplitude * noise
+    return np.zeros_like(theta), theta
+
+
+@dataclass
+class History:
+    """Depth-mean heat fluxes over time: ``conductive``, ``resolved``, ``scheme``."""
+
+    time: list[float]
+    conductive: list[float]
+    resolved: list[float]
+    scheme: list[float]
+    sigma: list[float]
+
+    def series(self, name: str) -> Array:
+        """One record as an array."""
+        return np.asarray(getattr(self, name))
+
+
+def depth_mean_fluxes(state: State, grid: Grid) -> tuple[float, float, float]:
+    """Conductive, resolved and scheme heat flux averaged over x and the depth."""
+    theta = state.theta
+    conductive = float((theta[0] - theta[-1]).mean())  # int -theta_z dz over the depth
+    resolved = float(resolved_flux(state.psi, theta, grid).sum() * grid.dz)
+    return conductive, resolved, float(state.flux.sum(axis=0).mean() * grid.dz)
+
+
+def integrate(model: Convection, state: State, t_end: float) -> tuple[State, History]:
+    """Run to ``t_end`` recording the depth-mean fluxes after every step."""
+    history = History([], [], [], [], [])
+    time = 0.0
+    while time < t_end * (1.0 - 1e-12):
+        dt = min(model.time_step(state), t_end - time)
+        state = model.step(state, dt)
+        time += dt
+        for name, value in zip(
+            ("time", "conductive", "resolved", "scheme", "sigma"),
+            (time, *depth_mean_fluxes(state, model.grid), state.sigma),
+            strict=True,
+        ):
+            getattr(history, name).append(value)
+    return state, history
+
+
+def columns(dx: float, domain: float, min_columns: int) -> int:
+    """Number of columns: the domain in whole cells of dx, at least ``min_columns``."""
+    return max(int(min_columns), round(domain / dx))
+
+
+def run_sample(
+    rayleigh: float,
+    prandtl: float,
+    entrainment: float,
+    area_fraction: float,
+    dx: float,
+    scheme: str = "conventional",
+    levels: int = 16,
+    domain: float = 4.0,
+    min_columns: int = 8,
+    duration: float = 0.5,
+    noise: float = 1e-3,
+    seed: int = 0,
+    walls: tuple[str, str] = ("rigid", "rigid"),
+) -> dict[str, float]:
+    """One convection run from the noisy conduction state; see :func:`convection`."""
+    if not (dx > 0 and rayleigh > 0 and prandtl > 0 and entrainment >= 0 and area_fraction > 0):
+        raise ValueError(
+            "dx, rayleigh, prandtl and area_fraction must be positive, entrainment >= 0 "
+            f"(got {dx}, {rayleigh}, {prandtl}, {area_fraction}, {entrainment})"
+        )
+    grid = Grid(columns(dx, domain, min_columns), int(levels), float(dx))
+    model = Convection(grid, rayleigh, prandtl, scheme, entrainment, area_fraction, walls)
+    state, history = integrate(
+        model, model.diagnose(*conduction_state(grid, noise, seed)), duration
+    )
+    time = history.series("time")
+    late = time >= duration / 2.0
+    weights = np.diff(np.concatenate([[0.0], time]))[late]
+    means = {
+        name: float(np.average(history.series(name)[late], weights=weights))
+        for name in ("conductive", "resolved", "scheme", "sigma")
+    }
+    convective = history.series("resolved") + history.series("scheme")
+    final = means["resolved"] + means["scheme"]
+    if final < QUIET * means["conductive"]:  # no convection: nothing to share or spin up
+        final = 0.0
+    reached = np.flatnonzero(convective >= 0.5 * final) if final > 0 else np.array([], int)
+    w_mid = -np.gradient(state.psi[grid.nz // 2], axis=0) if grid.nx > 1 else state.psi[0]
+    spectrum = np.abs(np.fft.rfft(w_mid))[1:]
+    return {
+        "nusselt": means["conductive"] + means["resolved"] + means["scheme"],
+        "resolved_fraction": means["resolved"] / final if final > 0 else 0.0,
+        "spinup_time": float(time[reached[0]]) if reached.size else float(duration),
+        "plume_cells": float(grid.nx / (1 + np.argmax(spectrum))),
+        "sigma": means["sigma"],
+    }
+
+
+def growth_rate(
+    rayleigh: float,
+    wavenumber: float,
+    walls: tuple[str, str],
+    levels: int = 16,
+    columns_per_wave: int = 8,
+    prandtl: float = 1.0,
+    duration: float = 0.4,
+) -> float:
+    """Linear growth rate of the roll of horizontal wavenumber ``wavenumber`` (per
+    thermal diffusion time), from a run of the resolved solver at amplitude 1e-8.
+
+    Parameters
+    ----------
+    rayleigh, wavenumber
+        Rayleigh number; wavenumber in units of 1 / depth (the domain is one wave).
+    walls
+        Bottom and top wall: ``"rigid"`` or ``"free"``.
+    levels, columns_per_wave
+        Vertical intervals; columns across the wave.
+    prandtl, duration
+        Prandtl number; the growth is fitted over the second half of ``duration``.
+
+    Returns
+    -------
+    float
+        The rate of change of the logarithm of the temperature perturbation.
+    """
+    grid = Grid(int(columns_per_wave), int(levels), 2.0 * np.pi / wavenumber / columns_per_wave)
+    model = Convection(grid, rayleigh, prandtl, "none", walls=walls)
+    z = np.linspace(0.0, 1.0, grid.nz + 1)[:, None]
+    x = np.arange(grid.nx)[None, :] * grid.dx
+    conduction = np.repeat(1.0 - z, grid.nx, axis=1)
+    theta = conduction + 1e-8 * np.sin(np.pi * z) * np.cos(wavenumber * x)
+    state, _ = integrate(model, model.diagnose(np.zeros_like(theta), theta), duration / 2.0)
+    start = np.sqrt(((state.theta - conduction) ** 2).mean())
+    state, _ = integrate(model, state, duration / 2.0)
+    end = np.sqrt(((state.theta - conduction) ** 2).mean())
+    return float(np.log(end / start) / (duration / 2.0))
+
+
+def critical_rayleigh(
+    wavenumber: float, walls: tuple[str, str], guess: float, levels: int = 16
+) -> float:
+    """Rayleigh number of zero growth at ``wavenumber``: the secant through the growth
+    rates at ``0.97 guess`` and ``1.03 guess`` (the growth rate is nearly linear in Ra)."""
+    low, high = 0.97 * guess, 1.03 * guess
+    rate_low = growth_rate(low, wavenumber, walls, levels)
+    rate_high = growth_rate(high, wavenumber, walls, levels)
+    return float(low - rate_low * (high - low) / (rate_high - rate_low))
+
+
+def convection(
+    rayleigh: Array,
+    prandtl: Array,
+    entrainment: Array,
+    area_fraction: Array,
+    dx: Array | float,
+    scheme: str = "conventional",
+    levels: int = 16,
+    domain: float = 4.0,
+    min_columns: int = 8,
+    duration: float = 0.5,
+    noise: float = 1e-3,
+    seed: int = 0,
+) -> dict[str, Array]:
+    """Heat transport of dry convection resolved on columns of width dx plus a
+    mass-flux scheme's share (a loop over samples; each row may have its own dx).
+
+    Parameters
+    ----------
+    rayleigh, prandtl
+        Rayleigh and Prandtl numbers of the convecting layer.
+    entrainment
+        Fractional entrainment rate of the scheme's updraft, per depth.
+    area_fraction
+        The conventional scheme's updraft area fraction (sets its mass flux).
     dx
-        Grid spacing, m (a number, or one per sample).
+        Column width in units of the depth (a number, or one per sample).
     scheme
-        ``conventional``, ``scale_aware`` or ``none`` (see the module docstring).
-    domain, depth, levels
-        Domain width (rounded to whole cells of dx) and depth, m; number of levels.
-    plumes, layouts, seed
-        Plumes per layout; layouts averaged over; seed of the plume positions.
-    advection
-        Lateral drift of resolved air relative to the grid per metre of rise (sets the
-        numerical smoothing by the advection scheme; 0: cell averages only).
-    surface_layer
-        Depth over which the surface buoyancy flux accelerates the plumes, m.
+        ``conventional``, ``scale_aware`` or ``none`` (module docstring).
+    levels, domain, min_columns
+        Vertical intervals; domain width (in depths, rounded to whole columns, at
+        least ``min_columns`` of them).
+    duration, noise, seed
+        Run length in thermal diffusion times (means over its second half); amplitude
+        and seed of the initial temperature noise (the same for every sample).
 
     Returns
     -------
     dict
-        Per sample: ``heat_flux``, the total (resolved + parameterised) convective heat
-        flux leaving the surface, W/m^2 (the truth is ``surface_flux``, by the closure);
-        ``flux_error``, ``heat_flux / surface_flux - 1`` (> 0: counted twice, < 0:
-        missed); ``resolved_fraction``, the share of the true surface flux that the
-        grid resolves (the same for every scheme);
-        ``column_flux``, the total flux averaged over the levels, W/m^2. And
-        ``flux_profile``, the total flux at :func:`level_heights`, W/m^2,
-        ``(samples, levels)``.
-
-    Examples
-    --------
-    >>> out = convection([200.0], [1.0], [400.0], [1.0], dx=3200.0, scheme="scale_aware")
-    >>> 0.0 < float(out["resolved_fraction"][0]) < 0.2
-    True
+        Per sample: ``nusselt`` (total heat flux over the conductive one),
+        ``resolved_fraction`` (share of the convective transport the grid carries),
+        ``spinup_time`` (first time the convective transport reaches half its final
+        mean; ``duration`` if nothing convects), ``plume_cells`` (dominant wavelength
+        of the vertical velocity at mid-depth, in columns: 2 to 4 for grid-scale
+        plumes) and ``sigma`` (mean diagnosed updraft fraction; 0 unless scale-aware).
     """
     inputs = np.broadcast_arrays(
         *(
             np.atleast_1d(np.asarray(v, dtype=float))
-            for v in (surface_flux, entrainment, plume_width, lapse_rate, dx)
+            for v in (rayleigh, prandtl, entrainment, area_fraction, dx)
         )
     )
     rows = [
-        column(
-            *(float(v[i]) for v in inputs),
+        run_sample(
+            float(inputs[0][i]),
+            float(inputs[1][i]),
+            float(inputs[2][i]),
+            float(inputs[3][i]),
+            float(inputs[4][i]),
             scheme=scheme,
-            domain=domain,
-            depth=depth,
             levels=levels,
-            plumes=plumes,
-            layouts=layouts,
+            domain=domain,
+            min_columns=min_columns,
+            duration=duration,
+            noise=noise,
             seed=seed,
-            advection=advection,
-            surface_layer=surface_layer,
         )
         for i in range(len(inputs[0]))
     ]
-    total = np.array([r["total"] for r in rows])
-    resolved = np.array([r["resolved"] for r in rows])
-    surface = inputs[0]
-    return {
-        "heat_flux": total[:, 0],
-        "flux_error": total[:, 0] / surface - 1.0,
-        "resolved_fraction": resolved[:, 0] / surface,
-        "column_flux": total[:, 1:].mean(axis=1),
-        "flux_profile": total[:, 1:],
-    }
+    return {name: np.array([row[name] for row in rows]) for name in rows[0]}
