@@ -34,6 +34,11 @@ class RunPlots:
             As for :meth:`uqscale.runs.Indices.__call__`.
         ax
             Axes to draw on; default new ones.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The axes drawn on.
         """
         found = self._run.indices(method, output)
         ax = ax or _axes()
@@ -61,6 +66,11 @@ class RunPlots:
             A field output with one dimension besides ``sample``.
         ax
             Axes to draw on; default new ones.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The axes drawn on.
         """
         values = self._run.results[output]
         dims = [d for d in values.dims if d != "sample"]

@@ -118,6 +118,11 @@ class Run(RunResult):
             The output's name.
         label
             Which PCE analysis (default: the first that fitted ``output``).
+
+        Returns
+        -------
+        Surrogate
+            The expansion, callable on arrays of the inputs.
         """
         from uqscale.surrogate import load_surrogate
 
@@ -231,6 +236,11 @@ def run(study: Study, out: str | Path | None = None, *, client: Any = None, **op
         A Dask client to run on (default: the active one, if any).
     **options
         As for :func:`uqscale.api.run` (``report=False``, ``batch_size=8`` ...).
+
+    Returns
+    -------
+    Run
+        The finished run: its folder, results, indices and surrogates.
     """
     from uqscale import api
 
@@ -308,6 +318,11 @@ def resume(directory: str | Path, **options: Any) -> Run:
         The run folder.
     **options
         As for :func:`uqscale.api.resume`.
+
+    Returns
+    -------
+    Run
+        The finished run.
     """
     from uqscale import api
 
@@ -326,6 +341,11 @@ def analyze(directory: str | Path, study: Study | None = None, **options: Any) -
         A study whose analyses replace the stored ones (None keeps them).
     **options
         As for :func:`uqscale.api.analyze`.
+
+    Returns
+    -------
+    Run
+        The run with its new analyses.
     """
     from uqscale import api
 

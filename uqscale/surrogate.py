@@ -62,6 +62,11 @@ def with_expansion(
         ``(T, d)`` degrees of every term.
     coefficients
         ``(T, P)`` coefficients of every term at every point of the output.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``dataset`` with the expansion's variables and attributes added.
     """
     inputs = {i.name: {"distribution": i.distribution, **i.params} for i in space.inputs}
     correlation = None if space.copula is None else space.correlation.tolist()
@@ -102,6 +107,11 @@ class Surrogate:
             The output's name.
         dataset
             Its ``pce/OUTPUT`` group, as a Dataset.
+
+        Returns
+        -------
+        Surrogate
+            The stored expansion, rebuilt.
         """
         if "pce_coefficient" not in dataset:
             raise UqscaleError(
@@ -190,6 +200,11 @@ def load_surrogate(directory: str | Path, output: str, label: str | None = None)
     ------
     UqscaleError
         When no PCE analysis of the run fitted ``output``.
+
+    Returns
+    -------
+    Surrogate
+        The stored expansion, rebuilt without the study's code.
     """
     path = Path(directory) / "analyses.nc"
     if not path.is_file():
@@ -221,6 +236,11 @@ def predict_file(surrogate: Surrogate, path: str | Path) -> xr.Dataset:
     ------
     UqscaleError
         When the file cannot be read or lacks an input.
+
+    Returns
+    -------
+    xarray.Dataset
+        The inputs and the prediction over dim ``point``.
     """
     path = Path(path)
     try:
@@ -253,6 +273,11 @@ def write_predictions(predictions: xr.Dataset, out: str | Path) -> Path:
         What :func:`predict_file` gave.
     out
         The file to write.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
     """
     out = Path(out)
     if out.suffix.lower() == ".nc":
