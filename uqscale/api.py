@@ -103,7 +103,8 @@ class RunResult:
     timings: dict[str, float]
     """Wall seconds per stage of this session: design, store_create, cluster_start,
     ensemble (of which model: the batches' own time, summed over workers, and
-    store_batches), cluster_stop, collect, analysis, store_analyses, report, total."""
+    store_batches: 0, the workers store their batches), cluster_stop, collect (writing
+    the virtual results.nc), analysis, store_analyses, report, total."""
     ran: int = 0
     """Samples evaluated in this session (0 when everything was already done)."""
     kept_failed: int = 0
@@ -472,9 +473,8 @@ def _run_missing(
     )
 
     def keep(result: BatchResult, warnings: Counter[str]) -> None:
+        # Stored by the worker that ran it (store_batches: the receipts' handling).
         timer.add("model", result.seconds)
-        with timer.stage("store_batches"):
-            store.write_batch(result, output_dims, session)
         warned.update(warnings)
         bar.update(result.stop - result.start, len(result.failures), result.retried)
         fail_fast.update(result)
@@ -501,6 +501,7 @@ def _run_missing(
                 _ranges(todo),
                 keep,
                 options.batch_size or study.execution.batch_size,
+                store=store.part_writer(output_dims, session),
             )
     # cluster_stop is what closing took: the whole block less its parts.
     timer.add(
