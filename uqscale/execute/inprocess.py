@@ -19,6 +19,7 @@ whose crash isolation (:mod:`uqscale.execute.isolation`) finds the culprit.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import pickle
 import signal
@@ -109,7 +110,10 @@ def run_in_process(
     pid = os.fork()
     if pid == 0:  # the child: never returns, never runs the launcher's cleanup
         os.close(read_end)
-        _child(pipeline, names, design, todo, store, batch_size, write_end)
+        _child(
+            functools.partial(_evaluate_all, pipeline, names, design, todo, store, batch_size),
+            write_end,
+        )
     os.close(write_end)
     finished = False
     try:
@@ -133,21 +137,14 @@ def run_in_process(
     return merged((int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True))
 
 
-def _child(
-    pipeline: Pipeline,
-    names: tuple[str, ...],
-    design: np.ndarray,
-    todo: list[tuple[int, int]],
-    store: Callable[[BatchResult], BatchResult],
-    batch_size: int | None,
-    fd: int,
-) -> None:
-    """The child's whole life: probe, decide, run, report, leave (``os._exit``)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C is the launcher's business
+def _child(work: Callable[[BinaryIO], _Done], fd: int) -> None:
+    """The child's whole life: ``work`` (probe, decide, run, report), then leave with
+    ``os._exit`` (none of the launcher's cleanup)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends it; the launcher reports
     try:
         with os.fdopen(fd, "wb") as pipe:
             try:
-                _send(pipe, _evaluate_all(pipeline, names, design, todo, store, batch_size, pipe))
+                _send(pipe, work(pipe))
             except Exception as error:  # the launcher raises it
                 _send(pipe, _picklable(error))
     finally:
