@@ -61,6 +61,10 @@ RECEIPT = ".sum"
 """Suffix of a part's receipt: ``SIZE SHA256`` of the part file."""
 DAMAGED = "damaged"
 """Folder of ``parts/`` where damaged parts are moved."""
+PART_CHUNK_ROWS = 2**17
+"""HDF5 chunks of a field output in a part: this many samples (at most) by one point
+of the first field dim, so that reading a few points of every sample (what the
+analyses do, a block of points at a time) reads only those points."""
 log = logging.getLogger(__name__)
 RETRYABLE = ("WorkerLost", "UmbridgeConnectionError")
 """Failures a resume runs again by default: they say nothing about the sample (a lost
@@ -490,6 +494,10 @@ class PartWriter:
         part.attrs["seconds"] = result.seconds
         # Built in memory (at most a batch, capped in bytes by the runner), so that a
         # full disk is a clean OSError rather than a failure inside the HDF5 library.
+        for name, array in part.data_vars.items():
+            if array.ndim > 1:  # analyses read a field a few points at a time
+                rows = min(array.shape[0], PART_CHUNK_ROWS)
+                array.encoding["chunksizes"] = (rows, 1, *array.shape[2:])
         content = netcdf_bytes(part)
         path = _real_folder(self.parts) / f"s{self.session:03d}-{result.start:010d}.nc"
         written = receipt(content)
