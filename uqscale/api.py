@@ -105,7 +105,7 @@ class RunResult:
     failures: list[Failure]
     analyses: xr.DataTree
     """A node per analysis and output (:func:`uqscale.analysis.run_all.analyze_all`)."""
-    indices: dict
+    indices: dict[str, Any]
     timings: dict[str, float]
     """Wall seconds per stage of this session: design, store_create, cluster_start,
     ensemble (of which model: the batches' own time, summed over workers, and
@@ -161,7 +161,7 @@ def run(
     study: Study,
     out: str | Path | None = None,
     *,
-    client=None,
+    client: Any = None,
     given_text: str | None = None,
     options: RunOptions | None = None,
     **changes: Any,
@@ -242,7 +242,7 @@ def run(
 def resume(
     directory: str | Path,
     *,
-    client=None,
+    client: Any = None,
     options: RunOptions | None = None,
     workers: int | None = None,
     **changes: Any,
@@ -354,7 +354,7 @@ def _adopt_analyses(
 
 
 def _complete(
-    store: RunStore, study: Study, client, options: RunOptions, timer: StageTimer
+    store: RunStore, study: Study, client: Any, options: RunOptions, timer: StageTimer
 ) -> RunResult:
     """Run what is missing in ``store``, then collect, analyse and write."""
     timer.add("model", 0.0)
@@ -433,7 +433,7 @@ def _end_session(
     store: RunStore,
     started: str,
     samples: int,
-    where: dict | None,
+    where: dict[str, Any] | None,
     code: dict[str, str],
     warned: Counter[str],
 ) -> None:
@@ -459,12 +459,12 @@ def _run_missing(
     study: Study,
     design: xr.Dataset,
     todo: np.ndarray,
-    client,
+    client: Any,
     options: RunOptions,
     timer: StageTimer,
     session: int,
     warned: Counter[str],
-) -> dict | None:
+) -> dict[str, Any] | None:
     """Evaluate the samples ``todo`` on Dask, storing each batch as it arrives."""
     from uqscale.execute.workerpath import study_folder_on_workers
     from uqscale.models.evaluate import Pipeline
@@ -580,7 +580,7 @@ def _analyse(
     )
 
 
-def _coords(study: Study) -> dict[str, dict]:
+def _coords(study: Study) -> dict[str, dict[str, Any]]:
     return {o.name: dict(o.coords) for o in study.outputs}
 
 

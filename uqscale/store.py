@@ -47,7 +47,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 import xarray as xr
@@ -141,7 +141,7 @@ def netcdf_bytes(data: xr.Dataset | xr.DataTree) -> bytes:
     # Synchronous: with a Dask client active, xarray would take a distributed lock
     # named after the target, which an in-memory target cannot have.
     with dask.config.set(scheduler="synchronous"):
-        return bytes(data.to_netcdf(engine=ENGINE))
+        return bytes(data.to_netcdf(engine=ENGINE))  # type: ignore[call-overload]
 
 
 def write_netcdf(path: Path, data: xr.Dataset | xr.DataTree) -> None:
@@ -272,7 +272,7 @@ class RunStore:
                 return True
             return False
 
-    def _open_lock(self, flags: int):
+    def _open_lock(self, flags: int) -> TextIO:
         """The lock file as a text stream, never through a symbolic link."""
         path = self.directory / ".lock"
         try:
@@ -290,7 +290,8 @@ class RunStore:
 
     def provenance(self) -> dict[str, Any]:
         """The provenance record."""
-        return read_json(self.directory / "provenance.json")
+        record: dict[str, Any] = read_json(self.directory / "provenance.json")
+        return record
 
     def study(self) -> Study:
         """The resolved study the run was started with (models imported from the
@@ -369,7 +370,7 @@ class RunStore:
                 samples = part["sample"].values
                 recorded = [Failure(**f) for f in json.loads(part.attrs["failures"])]
                 for name, array in part.data_vars.items():
-                    shapes.setdefault(str(name), {d: array.sizes[d] for d in array.dims[1:]})
+                    shapes.setdefault(str(name), {str(d): array.sizes[d] for d in array.dims[1:]})
                 names = tuple(str(name) for name in part.data_vars)
             if len(samples):
                 stored.append(StoredPart(path, int(samples[0]), int(samples[-1]) + 1, names))
@@ -492,12 +493,12 @@ class PartWriter:
         part = xr.Dataset(variables, coords={"sample": np.arange(result.start, result.stop)})
         part.attrs["failures"] = json.dumps([dataclasses.asdict(f) for f in result.failures])
         part.attrs["seconds"] = result.seconds
-        # Built in memory (at most a batch, capped in bytes by the runner), so that a
-        # full disk is a clean OSError rather than a failure inside the HDF5 library.
-        for name, array in part.data_vars.items():
+        for array in part.data_vars.values():
             if array.ndim > 1:  # analyses read a field a few points at a time
                 rows = min(array.shape[0], PART_CHUNK_ROWS)
                 array.encoding["chunksizes"] = (rows, 1, *array.shape[2:])
+        # Built in memory (at most a batch, capped in bytes by the runner), so that a
+        # full disk is a clean OSError rather than a failure inside the HDF5 library.
         content = netcdf_bytes(part)
         path = _real_folder(self.parts) / f"s{self.session:03d}-{result.start:010d}.nc"
         written = receipt(content)
@@ -551,7 +552,7 @@ def write_virtual_results(
         The stored parts, oldest first.
     """
     import h5netcdf
-    import h5py
+    import h5py  # type: ignore[import-untyped]
 
     with h5netcdf.File(path, "w") as out:
         out.dimensions = {"sample": size} | {

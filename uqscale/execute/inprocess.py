@@ -27,7 +27,7 @@ import struct
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import numpy as np
 
@@ -124,7 +124,7 @@ def run_in_process(
                 if isinstance(message, _Done):
                     finished = not message.left
                     break
-                result, warned = message
+                result, warned = cast(tuple[BatchResult, Counter[str]], message)
                 left[result.start : result.stop] = False
                 on_result(result, warned)
     finally:

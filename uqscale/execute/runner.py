@@ -151,7 +151,7 @@ class _Pending:
         return a, stop
 
 
-def worker_slots(client) -> int:
+def worker_slots(client: Any) -> int:
     """Worker threads connected now, or planned by the client's cluster (batch jobs
     still queued, an adaptive minimum), whichever is more; at least 1."""
     try:
@@ -159,7 +159,7 @@ def worker_slots(client) -> int:
     except Exception:  # a scheduler that does not answer now: go on with the plan
         connected = 0
     planned = len(getattr(getattr(client, "cluster", None), "plan", None) or ())
-    return max(1, connected, planned)
+    return max(1, int(connected), planned)
 
 
 @dataclass
@@ -172,7 +172,7 @@ class Warned:
     warnings: Counter[str] = field(default_factory=Counter)
 
 
-def _counting_warnings(function: Callable, *args: Any) -> Warned:
+def _counting_warnings(function: Callable[..., Any], *args: Any) -> Warned:
     """``function(*args)`` with the warnings it raises counted, not printed; the
     last argument may be the :class:`Warned` state of a previous stage."""
     earlier: Counter[str] = Counter()
@@ -184,7 +184,9 @@ def _counting_warnings(function: Callable, *args: Any) -> Warned:
     return Warned(value, earlier + Counter(f"{w.category.__name__}: {w.message}" for w in caught))
 
 
-def _stored(store: Callable[[BatchResult], BatchResult] | None, function: Callable, *args: Any):
+def _stored(
+    store: Callable[[BatchResult], BatchResult] | None, function: Callable[..., Any], *args: Any
+) -> Any:
     """``function(*args)``, a finished batch's result passed through ``store`` (on the
     worker: what comes back is its receipt)."""
     value = function(*args)
@@ -192,12 +194,12 @@ def _stored(store: Callable[[BatchResult], BatchResult] | None, function: Callab
 
 
 def submit_batch(
-    client,
+    client: Any,
     pipeline: Pipeline,
     start: int,
     inputs: dict[str, np.ndarray],
     store: Callable[[BatchResult], BatchResult] | None = None,
-):
+) -> Any:
     """Submit one batch: one task, or, when steps ask for Dask worker resources, a
     chain of tasks, one per stage, each on workers that have what its steps need.
     The future's value is a :class:`Warned` batch result; with ``store`` (run on the
@@ -224,7 +226,7 @@ def submit_batch(
 
 
 def run_batches(
-    client,
+    client: Any,
     pipeline: Pipeline,
     names: tuple[str, ...],
     design: np.ndarray,
@@ -284,7 +286,7 @@ def run_batches(
             stored["bytes"] / max(1, stored["samples"]),
         )
 
-    def submit_more(queue) -> None:
+    def submit_more(queue: Any) -> None:
         # Until a batch long enough to time the model has finished, one batch per
         # slot (two for a vectorised model); then IN_FLIGHT_PER_SLOT per slot.
         confident = batch_size is not None or measured["longest"] >= MEASURED_SECONDS
@@ -301,7 +303,7 @@ def run_batches(
             queue.add(future)
 
     limit_worker_kills(client)  # h16: a crashing sample kills one worker, not four
-    queue = as_completed()
+    queue = as_completed()  # type: ignore[no-untyped-call]
     try:
         submit_more(queue)
         for future in queue:
