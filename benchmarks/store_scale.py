@@ -52,11 +52,10 @@ class PeakMemory(threading.Thread):
             time.sleep(0.1)
 
 
-def main(samples: int) -> None:
-    work = Path(tempfile.mkdtemp())
-    # The model lives in the study's folder, where every worker imports it from.
+def field_study(work: Path, samples: int) -> uqscale.Study:
+    """The study, its model written to ``work`` (where every worker imports it from)."""
     (work / "fieldmodel_bench.py").write_text("import numpy as np\n\n" + FIELD_SOURCE)
-    study = uqscale.Study.from_dict(
+    return uqscale.Study.from_dict(
         {
             "study": "store_scale",
             "seed": 1,
@@ -77,6 +76,11 @@ def main(samples: int) -> None:
         },
         base_dir=work,
     )
+
+
+def main(samples: int) -> None:
+    work = Path(tempfile.mkdtemp())
+    study = field_study(work, samples)
     memory = PeakMemory()
     memory.start()
     began = time.perf_counter()

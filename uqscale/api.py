@@ -26,6 +26,7 @@ from uqscale.design import blocks_of, build_design, design_columns
 from uqscale.errors import RunInterruptedError, StoppedEarlyError, StudyError, UqscaleError
 from uqscale.execute.cluster import describe, open_client
 from uqscale.execute.failfast import FailFast
+from uqscale.execute.inprocess import run_in_process
 from uqscale.execute.progress import Progress, Ticker
 from uqscale.execute.runner import run_batches
 from uqscale.exitcodes import ExitCode, verdict
@@ -66,6 +67,10 @@ class RunOptions:
     force
         When the folder holds a run of a different study, start afresh in a new
         folder beside it instead of refusing.
+    in_process
+        On the embedded default cluster (no ``client``), run a small ensemble without
+        starting a cluster (:mod:`uqscale.execute.inprocess`): None decides from the
+        probe; False always starts the cluster (``--cluster local``).
     """
 
     report: bool | None = None
@@ -73,6 +78,7 @@ class RunOptions:
     batch_size: int | None = None
     retry: str = "lost"
     force: bool = False
+    in_process: bool | None = None
 
     def __post_init__(self) -> None:
         if self.retry not in RETRY_POLICIES:
@@ -99,11 +105,12 @@ class RunResult:
     failures: list[Failure]
     analyses: xr.DataTree
     """A node per analysis and output (:func:`uqscale.analysis.run_all.analyze_all`)."""
-    indices: dict
+    indices: dict[str, Any]
     timings: dict[str, float]
     """Wall seconds per stage of this session: design, store_create, cluster_start,
     ensemble (of which model: the batches' own time, summed over workers, and
-    store_batches), cluster_stop, collect, analysis, store_analyses, report, total."""
+    store_batches: 0, the workers store their batches), cluster_stop, collect (writing
+    the virtual results.nc), analysis, store_analyses, report, total."""
     ran: int = 0
     """Samples evaluated in this session (0 when everything was already done)."""
     kept_failed: int = 0
@@ -154,7 +161,7 @@ def run(
     study: Study,
     out: str | Path | None = None,
     *,
-    client=None,
+    client: Any = None,
     given_text: str | None = None,
     options: RunOptions | None = None,
     **changes: Any,
@@ -235,7 +242,7 @@ def run(
 def resume(
     directory: str | Path,
     *,
-    client=None,
+    client: Any = None,
     options: RunOptions | None = None,
     workers: int | None = None,
     **changes: Any,
@@ -347,7 +354,7 @@ def _adopt_analyses(
 
 
 def _complete(
-    store: RunStore, study: Study, client, options: RunOptions, timer: StageTimer
+    store: RunStore, study: Study, client: Any, options: RunOptions, timer: StageTimer
 ) -> RunResult:
     """Run what is missing in ``store``, then collect, analyse and write."""
     timer.add("model", 0.0)
@@ -426,7 +433,7 @@ def _end_session(
     store: RunStore,
     started: str,
     samples: int,
-    where: dict | None,
+    where: dict[str, Any] | None,
     code: dict[str, str],
     warned: Counter[str],
 ) -> None:
@@ -452,12 +459,12 @@ def _run_missing(
     study: Study,
     design: xr.Dataset,
     todo: np.ndarray,
-    client,
+    client: Any,
     options: RunOptions,
     timer: StageTimer,
     session: int,
     warned: Counter[str],
-) -> dict | None:
+) -> dict[str, Any] | None:
     """Evaluate the samples ``todo`` on Dask, storing each batch as it arrives."""
     from uqscale.execute.workerpath import study_folder_on_workers
     from uqscale.models.evaluate import Pipeline
@@ -472,13 +479,22 @@ def _run_missing(
     )
 
     def keep(result: BatchResult, warnings: Counter[str]) -> None:
+        # Stored by the worker that ran it (store_batches: the receipts' handling).
         timer.add("model", result.seconds)
-        with timer.stage("store_batches"):
-            store.write_batch(result, output_dims, session)
         warned.update(warnings)
         bar.update(result.stop - result.start, len(result.failures), result.retried)
         fail_fast.update(result)
 
+    ranges = _ranges(todo)
+    writer = store.part_writer(output_dims, session)
+    batch_size = options.batch_size or study.execution.batch_size
+    if _may_run_in_process(study, client, options, pipeline):
+        with timer.stage("ensemble"):
+            ranges = run_in_process(pipeline, names, values, ranges, keep, writer, batch_size)
+        if not ranges:
+            bar.close()
+            return {"scheduler": None, "workers": 1, "dashboard": None, "in_process": True}
+    earlier = timer.seconds.get("ensemble", 0.0)
     where = None
     with timer.stage("cluster_stop"), ExitStack() as cluster:
         if client is None:
@@ -489,24 +505,30 @@ def _run_missing(
         cluster.enter_context(study_folder_on_workers(client, study.base_dir))
         cluster.callback(bar.close)
         where = dict(describe(client))
-        logger.debug("running %d samples on %s", int(todo.sum()), where)
+        logger.debug("running %d samples on %s", sum(b - a for a, b in ranges), where)
         if bar.enabled and where["dashboard"] and _bokeh_installed():
             logger.info("Dask dashboard: %s", where["dashboard"])
         with timer.stage("ensemble"):
-            run_batches(
-                client,
-                pipeline,
-                names,
-                values,
-                _ranges(todo),
-                keep,
-                options.batch_size or study.execution.batch_size,
-            )
+            run_batches(client, pipeline, names, values, ranges, keep, batch_size, store=writer)
     # cluster_stop is what closing took: the whole block less its parts.
     timer.add(
-        "cluster_stop", -(timer.seconds.get("cluster_start", 0.0) + timer.seconds["ensemble"])
+        "cluster_stop",
+        -(timer.seconds.get("cluster_start", 0.0) + timer.seconds["ensemble"] - earlier),
     )
     return where
+
+
+def _may_run_in_process(study: Study, client: object, options: RunOptions, pipeline: Any) -> bool:
+    """Whether the ensemble may skip the cluster when small: the embedded default
+    (no client given, ``cluster: local``, not forced with ``in_process=False``) and
+    no step asking for worker resources."""
+    return (
+        client is None
+        and options.in_process is not False
+        and study.execution.cluster == "local"
+        and len(pipeline.stages) == 1
+        and not pipeline.stages[0][0]
+    )
 
 
 def _bokeh_installed() -> bool:
@@ -565,7 +587,7 @@ def _analyse(
     )
 
 
-def _coords(study: Study) -> dict[str, dict]:
+def _coords(study: Study) -> dict[str, dict[str, Any]]:
     return {o.name: dict(o.coords) for o in study.outputs}
 
 

@@ -48,7 +48,7 @@ def provenance(given_text: str, seed: int) -> dict[str, Any]:
     }
 
 
-def session_record(started: str, samples: int, where: dict | None) -> dict[str, Any]:
+def session_record(started: str, samples: int, where: dict[str, Any] | None) -> dict[str, Any]:
     """One launcher session of a run: when, what it ran, where, on which host."""
     return {
         "started": started,

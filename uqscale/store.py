@@ -7,8 +7,11 @@ Layout::
     DIR/provenance.json     hashes, versions, host, study folder, sessions (start, end,
                             command line), seconds per stage
     DIR/design.nc           inputs of every sample (dim ``sample``)
-    DIR/parts/*.nc          results and failures of one batch, written as it finishes
-    DIR/results.nc          all results (dim ``sample``; NaN where failed or missing)
+    DIR/parts/*.nc          results and failures of one batch, written by the worker
+                            that ran it (the folder is on a file system workers share)
+    DIR/results.nc          all results (dim ``sample``; NaN where failed or missing):
+                            HDF5 virtual datasets over the parts, a few kB, the data
+                            stay in the parts (held once)
     DIR/failures.json       failed samples: index, step, error, message, traceback
     DIR/analyses.nc         one netCDF group per analysis and output
     DIR/indices.json        the machine-readable summary
@@ -44,7 +47,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 import xarray as xr
@@ -58,6 +61,10 @@ RECEIPT = ".sum"
 """Suffix of a part's receipt: ``SIZE SHA256`` of the part file."""
 DAMAGED = "damaged"
 """Folder of ``parts/`` where damaged parts are moved."""
+PART_CHUNK_ROWS = 2**17
+"""HDF5 chunks of a field output in a part: this many samples (at most) by one point
+of the first field dim, so that reading a few points of every sample (what the
+analyses do, a block of points at a time) reads only those points."""
 log = logging.getLogger(__name__)
 RETRYABLE = ("WorkerLost", "UmbridgeConnectionError")
 """Failures a resume runs again by default: they say nothing about the sample (a lost
@@ -134,7 +141,7 @@ def netcdf_bytes(data: xr.Dataset | xr.DataTree) -> bytes:
     # Synchronous: with a Dask client active, xarray would take a distributed lock
     # named after the target, which an in-memory target cannot have.
     with dask.config.set(scheduler="synchronous"):
-        return bytes(data.to_netcdf(engine=ENGINE))
+        return bytes(data.to_netcdf(engine=ENGINE))  # type: ignore[call-overload]
 
 
 def write_netcdf(path: Path, data: xr.Dataset | xr.DataTree) -> None:
@@ -265,7 +272,7 @@ class RunStore:
                 return True
             return False
 
-    def _open_lock(self, flags: int):
+    def _open_lock(self, flags: int) -> TextIO:
         """The lock file as a text stream, never through a symbolic link."""
         path = self.directory / ".lock"
         try:
@@ -283,7 +290,8 @@ class RunStore:
 
     def provenance(self) -> dict[str, Any]:
         """The provenance record."""
-        return read_json(self.directory / "provenance.json")
+        record: dict[str, Any] = read_json(self.directory / "provenance.json")
+        return record
 
     def study(self) -> Study:
         """The resolved study the run was started with (models imported from the
@@ -345,28 +353,34 @@ class RunStore:
     def sample_state(self, size: int) -> tuple[np.ndarray, list[Failure]]:
         """Which samples have a stored result (``done``: bool array) and the
         failures still standing (a later success clears a failure)."""
-        done, failures, _ = self._scan(size)
+        done, failures, _, _ = self._scan(size)
         return done, failures
 
-    def _scan(self, size: int) -> tuple[np.ndarray, list[Failure], dict[str, dict[str, int]]]:
-        """One pass over the stored batches: :meth:`sample_state`, and each stored
-        output's field dims and sizes."""
+    def _scan(
+        self, size: int
+    ) -> tuple[np.ndarray, list[Failure], dict[str, dict[str, int]], list[StoredPart]]:
+        """One pass over the stored batches: :meth:`sample_state`, each stored
+        output's field dims and sizes, and which part holds what."""
         done = np.zeros(size, dtype=bool)
         failures: dict[int, Failure] = {}
         shapes: dict[str, dict[str, int]] = {}
+        stored: list[StoredPart] = []
         for path in self.part_files():
             with xr.open_dataset(path, engine=ENGINE) as part:
                 samples = part["sample"].values
                 recorded = [Failure(**f) for f in json.loads(part.attrs["failures"])]
                 for name, array in part.data_vars.items():
-                    shapes.setdefault(str(name), {d: array.sizes[d] for d in array.dims[1:]})
+                    shapes.setdefault(str(name), {str(d): array.sizes[d] for d in array.dims[1:]})
+                names = tuple(str(name) for name in part.data_vars)
+            if len(samples):
+                stored.append(StoredPart(path, int(samples[0]), int(samples[-1]) + 1, names))
             done[samples] = True
             failed_here = {f.sample for f in recorded}
             for sample in samples:
                 if sample not in failed_here:
                     failures.pop(int(sample), None)
             failures.update({f.sample: f for f in recorded})
-        return done, sorted(failures.values(), key=lambda f: f.sample), shapes
+        return done, sorted(failures.values(), key=lambda f: f.sample), shapes, stored
 
     # -- writing --------------------------------------------------------------------
 
@@ -377,69 +391,46 @@ class RunStore:
 
     def write_batch(
         self, result: BatchResult, output_dims: Mapping[str, tuple[str, ...]], session: int = 1
-    ) -> None:
-        """Store one batch's outputs and failures in a single file."""
-        sample = np.arange(result.start, result.stop)
-        variables = {
-            name: (("sample", *output_dims[name]), values)
-            for name, values in result.outputs.items()
-        }
-        part = xr.Dataset(variables, coords={"sample": sample})
-        part.attrs["failures"] = json.dumps([dataclasses.asdict(f) for f in result.failures])
-        part.attrs["seconds"] = result.seconds
-        content = netcdf_bytes(part)
-        path = _real_folder(self.parts) / f"s{session:03d}-{result.start:010d}.nc"
-        # The receipt first: every part written since has one.
-        write_text(path.with_name(path.name + RECEIPT), receipt(content))
-        write_bytes(path, content)
+    ) -> StoredBatch:
+        """Store one batch's outputs and failures in a single file (what a worker
+        does with :class:`PartWriter`; the launcher only for batches whose workers
+        were lost)."""
+        return self.part_writer(output_dims, session)(result)
+
+    def part_writer(
+        self, output_dims: Mapping[str, tuple[str, ...]], session: int = 1
+    ) -> PartWriter:
+        """What stores a batch in this folder's ``parts/``, sent to the workers.
+
+        Parameters
+        ----------
+        output_dims
+            Field dims of every output.
+        session
+            The launcher session's number (:meth:`next_session`).
+
+        Returns
+        -------
+        PartWriter
+        """
+        return PartWriter(self.parts.absolute(), dict(output_dims), session)
 
     def collect(
         self, size: int, coords: Mapping[str, Mapping[str, Any]]
     ) -> tuple[xr.Dataset, list[Failure]]:
-        """Stream every stored batch into ``results.nc`` (NaN where failed or missing)
-        one part at a time, write ``failures.json``, and return both (the results
-        lazily opened from disk)."""
-        _, failures, shapes = self._scan(size)
+        """Write ``results.nc`` as a virtual dataset over the stored batches (a few kB:
+        the data stay in ``parts/``; NaN where failed or missing), write
+        ``failures.json``, and return both (the results opened lazily from disk)."""
+        _, failures, shapes, stored = self._scan(size)
         # An output that never succeeded takes its shape from its declared coords.
         for name, dim_coords in coords.items():
             shapes.setdefault(name, {d: len(v) for d, v in dim_coords.items()})
-        self._check_space(
-            size * sum(int(np.prod(list(d.values()))) for d in shapes.values()) * 8, "results.nc"
+        atomic_write(
+            self.directory / "results.nc",
+            lambda path: write_virtual_results(path, size, shapes, coords, stored),
         )
-
-        def write(path: Path) -> None:
-            import h5netcdf
-
-            with h5netcdf.File(path, "w") as out:
-                out.dimensions = {"sample": size} | {
-                    d: n for dims in shapes.values() for d, n in dims.items()
-                }
-                out.create_variable("sample", ("sample",), "i8")[:] = np.arange(size)
-                for dim, values in _dimension_coords(coords, shapes).items():
-                    out.create_variable(dim, (dim,), data=np.asarray(values))
-                for name, dims in shapes.items():
-                    out.create_variable(
-                        name, ("sample", *dims), float, fillvalue=np.nan, chunks=True
-                    )
-                for part_path in self.part_files():
-                    with xr.open_dataset(part_path, engine=ENGINE) as part:
-                        samples = part["sample"].values
-                        for name in part.data_vars:
-                            out.variables[name][samples[0] : samples[-1] + 1] = part[name].values
-
-        atomic_write(self.directory / "results.nc", write)
         write_json(self.directory / "failures.json", [dataclasses.asdict(f) for f in failures])
         return xr.open_dataset(self.directory / "results.nc", engine=ENGINE), failures
-
-    def _check_space(self, needed: int, name: str) -> None:
-        """Refuse to start a large streamed write the disk cannot hold."""
-        free = shutil.disk_usage(self.directory).free
-        if free < needed * 1.05 + 2**20:
-            raise UqscaleError(
-                f"{self.directory / name}: needs about {needed / 2**20:.0f} MB "
-                f"but {free / 2**20:.0f} MB are free; free space and run "
-                f"`uqscale analyze {self.directory}`"
-            )
 
     def write_analyses(self, analyses: xr.DataTree, indices: Mapping[str, Any]) -> None:
         """Store every analysis (the tree of :func:`uqscale.analysis.run_all.analyze_all`,
@@ -453,6 +444,152 @@ class RunStore:
         write_json(
             self.directory / "provenance.json", {k: v for k, v in record.items() if k not in remove}
         )
+
+
+@dataclasses.dataclass
+class StoredBatch(BatchResult):
+    """A batch already stored in ``parts/`` (by the worker that ran it): only its
+    receipt travels back, never its outputs (``outputs`` is empty)."""
+
+    part: str = ""
+    """The part file's name in ``parts/``."""
+    receipt: str = ""
+    """``SIZE SHA256`` of the part file, as in its receipt."""
+
+    @property
+    def size(self) -> int:
+        """Bytes of the part file."""
+        return int(self.receipt.split()[0])
+
+
+@dataclasses.dataclass(frozen=True)
+class PartWriter:
+    """Stores a batch as one part file of ``parts`` and returns its receipt: called on
+    the worker that ran the batch (the run folder is on a file system it shares), so
+    a batch's outputs never pass through the launcher. Each part is written once,
+    receipt first, durably (:func:`atomic_write`).
+
+    Parameters
+    ----------
+    parts
+        The run folder's ``parts/`` (an absolute path the workers see).
+    output_dims
+        Field dims of every output.
+    session
+        The launcher session whose batches these are.
+    """
+
+    parts: Path
+    output_dims: Mapping[str, tuple[str, ...]]
+    session: int = 1
+
+    def __call__(self, result: BatchResult) -> StoredBatch:
+        if isinstance(result, StoredBatch):
+            return result
+        variables = {
+            name: (("sample", *self.output_dims[name]), values)
+            for name, values in result.outputs.items()
+        }
+        part = xr.Dataset(variables, coords={"sample": np.arange(result.start, result.stop)})
+        part.attrs["failures"] = json.dumps([dataclasses.asdict(f) for f in result.failures])
+        part.attrs["seconds"] = result.seconds
+        for array in part.data_vars.values():
+            if array.ndim > 1:  # analyses read a field a few points at a time
+                rows = min(array.shape[0], PART_CHUNK_ROWS)
+                array.encoding["chunksizes"] = (rows, 1, *array.shape[2:])
+        # Built in memory (at most a batch, capped in bytes by the runner), so that a
+        # full disk is a clean OSError rather than a failure inside the HDF5 library.
+        content = netcdf_bytes(part)
+        path = _real_folder(self.parts) / f"s{self.session:03d}-{result.start:010d}.nc"
+        written = receipt(content)
+        # The receipt first: every part written since has one.
+        write_text(path.with_name(path.name + RECEIPT), written)
+        write_bytes(path, content)
+        return StoredBatch(
+            result.start,
+            result.stop,
+            {},
+            result.failures,
+            result.seconds,
+            result.retried,
+            part=path.name,
+            receipt=written.strip(),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredPart:
+    """Where a stored batch is: its file, its samples ``[start, stop)``, its outputs."""
+
+    path: Path
+    start: int
+    stop: int
+    names: tuple[str, ...]
+
+
+def write_virtual_results(
+    path: Path,
+    size: int,
+    shapes: Mapping[str, Mapping[str, int]],
+    coords: Mapping[str, Mapping[str, Any]],
+    stored: list[StoredPart],
+) -> None:
+    """Write at ``path`` a netCDF file whose outputs are HDF5 virtual datasets over the
+    parts (relative links: the folder can be moved or copied whole), NaN where no
+    part holds a sample; later parts take precedence over earlier ones.
+
+    Parameters
+    ----------
+    path
+        Where to write (beside the ``parts/`` folder).
+    size
+        Samples of the design.
+    shapes
+        Field dims and sizes of every output.
+    coords
+        Declared coordinate values of the outputs' field dims.
+    stored
+        The stored parts, oldest first.
+    """
+    import h5netcdf
+    import h5py  # type: ignore[import-untyped]
+
+    with h5netcdf.File(path, "w") as out:
+        out.dimensions = {"sample": size} | {
+            d: n for dims in shapes.values() for d, n in dims.items()
+        }
+        out.create_variable("sample", ("sample",), "i8")[:] = np.arange(size)
+        for dim, values in _dimension_coords(coords, shapes).items():
+            out.create_variable(dim, (dim,), data=np.asarray(values))
+    with h5py.File(path, "a") as out:
+        for name, dims in shapes.items():
+            field = tuple(dims.values())
+            layout = h5py.VirtualLayout(shape=(size, *field), dtype="f8")
+            for part, a, b in _holders(stored, name, size):
+                source = h5py.VirtualSource(
+                    os.path.relpath(part.path, path.parent),
+                    name,
+                    shape=(part.stop - part.start, *field),
+                )
+                layout[a:b] = source[a - part.start : b - part.start]
+            variable = out.create_virtual_dataset(name, layout, fillvalue=np.nan)
+            for axis, dim in enumerate(("sample", *dims)):
+                variable.dims[axis].attach_scale(out[dim])
+
+
+def _holders(
+    stored: list[StoredPart], name: str, size: int
+) -> Iterator[tuple[StoredPart, int, int]]:
+    """The part whose values of output ``name`` count for each range ``[a, b)`` of
+    samples (the latest part holding them)."""
+    owner = np.full(size, -1, dtype=np.int32)
+    for index, part in enumerate(stored):
+        if name in part.names:
+            owner[part.start : part.stop] = index
+    edges = np.flatnonzero(np.diff(owner)) + 1
+    for a, b in zip(np.r_[0, edges], np.r_[edges, size], strict=True):
+        if size and owner[a] >= 0:
+            yield stored[owner[a]], int(a), int(b)
 
 
 def _dimension_coords(

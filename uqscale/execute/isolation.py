@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from contextlib import suppress
+from typing import Any
 
 import numpy as np
 
@@ -34,14 +35,14 @@ ATTEMPTS = 3
 another batch's crash, or a node taken back); then its samples are ``WorkerLost``,
 which a resume runs again."""
 
-Submit = Callable[[object, Pipeline, int, dict[str, np.ndarray]], object]
+Submit = Callable[[Any, Pipeline, int, dict[str, np.ndarray]], Any]
 
 
-def limit_worker_kills(client) -> None:
+def limit_worker_kills(client: Any) -> None:
     """Let a task kill at most :data:`ALLOWED_FAILURES` + 1 workers on ``client``'s
     scheduler (a scheduler that refuses ``run_on_scheduler`` keeps its setting)."""
 
-    def lower(dask_scheduler, limit=ALLOWED_FAILURES):
+    def lower(dask_scheduler: Any, limit: int = ALLOWED_FAILURES) -> None:
         dask_scheduler.allowed_failures = min(dask_scheduler.allowed_failures, limit)
 
     with suppress(Exception):
@@ -49,7 +50,7 @@ def limit_worker_kills(client) -> None:
 
 
 def isolate(
-    client, pipeline: Pipeline, start: int, inputs: Mapping[str, np.ndarray], submit: Submit
+    client: Any, pipeline: Pipeline, start: int, inputs: Mapping[str, np.ndarray], submit: Submit
 ) -> object:
     """Evaluate again, each Python call in a forked child, the batch starting at
     ``start`` that was running or waiting on a worker that died.

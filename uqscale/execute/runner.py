@@ -3,15 +3,19 @@
 Batches are sized as the run goes (guided self-scheduling). First one small probe
 per worker thread ("slot") times the model; then each new batch takes a share of the
 samples left, ``remaining / (TASKS_PER_WORKER x slots)``, between a shortest and a
-longest duration: long batches first (each batch costs the launcher some
-milliseconds to gather and store), short ones at the end, so that workers finish
-together. Only ``IN_FLIGHT_PER_SLOT`` batches per slot are submitted at a time, so
-that later batches are sized from better measurements and for workers that joined
-meanwhile (batch jobs start one by one), and the scheduler never holds the whole run.
+longest duration: long batches first, short ones at the end, so that workers finish
+together. The longest batch is also capped in bytes (:data:`BATCH_BYTES`, measured
+from the first parts' receipts). Sizes come from the model's time and what a receipt
+costs the launcher only: a worker stores its batch itself (``store``), so that the
+launcher's share does not grow with the batch. Only ``IN_FLIGHT_PER_SLOT`` batches
+per slot are submitted at a time, so that later batches are sized from better
+measurements and for workers that joined meanwhile (batch jobs start one by one), and
+the scheduler never holds the whole run.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 import warnings
@@ -25,6 +29,7 @@ import numpy as np
 from uqscale.execute.isolation import isolate, limit_worker_kills
 from uqscale.models.evaluate import Pipeline, evaluate_batch, evaluate_stage
 from uqscale.records import BatchResult
+from uqscale.store import StoredBatch
 
 PROBE_SIZE = 1
 """Samples of each worker's first batch, before anything is measured ..."""
@@ -48,17 +53,43 @@ one waiting on the worker (Dask sends a one-thread worker two tasks), so that no
 worker waits for the launcher. More would only be sized from older measurements."""
 LAUNCHER_HEADROOM = 10
 """Batches last at least this many times what the launcher spends on one batch per
-worker, so that the launcher keeps up with many workers."""
+worker (handling its receipt, never storing it), so that the launcher keeps up with
+many workers."""
+BATCH_BYTES = 64 * 2**20
+"""Default cap of a batch's stored outputs (64 MiB, as measured from the receipts of
+the first parts): what a worker holds at once, and the size of one part file."""
 SLOTS_REFRESH_SECONDS = 1.0
 
 
 def batch_size_for(
-    seconds_per_sample: float, remaining: int, workers: int, launcher_seconds: float = 0.0
+    seconds_per_sample: float,
+    remaining: int,
+    workers: int,
+    launcher_seconds: float = 0.0,
+    bytes_per_sample: float = 0.0,
 ) -> int:
     """Samples for the next batch, when ``remaining`` samples are not yet submitted
-    and ``workers`` single-threaded workers share them; ``launcher_seconds`` is what
-    handling one finished batch costs the launcher (gathering, storing), which must
-    stay a small share of the time ``workers`` batches take.
+    and ``workers`` single-threaded workers share them.
+
+    Parameters
+    ----------
+    seconds_per_sample
+        Model time of one sample.
+    remaining
+        Samples not yet submitted.
+    workers
+        Worker threads sharing them.
+    launcher_seconds
+        What handling one finished batch's receipt costs the launcher, which must
+        stay a small share of the time ``workers`` batches take.
+    bytes_per_sample
+        Stored bytes of one sample's outputs: a batch holds at most
+        :data:`BATCH_BYTES` (0: unknown, no cap).
+
+    Returns
+    -------
+    int
+        At least 1, at most ``remaining``.
 
     Examples
     --------
@@ -72,10 +103,14 @@ def batch_size_for(
     5
     >>> batch_size_for(0.02, 10**6, 100, launcher_seconds=0.01)   # 100 workers: 10 s
     500
+    >>> batch_size_for(1e-7, 10**7, 2, bytes_per_sample=800)   # 100-point field: 64 MiB
+    83886
     """
     per_second = 1.0 / max(seconds_per_sample, 1e-9)
     launcher = launcher_seconds * max(1, workers)
     longest = max(1, int(max(TARGET_TASK_SECONDS, LAUNCHER_HEADROOM * launcher) * per_second))
+    if bytes_per_sample > 0:
+        longest = max(1, min(longest, int(BATCH_BYTES / bytes_per_sample)))
     shortest = max(1, int(max(MIN_TASK_SECONDS, launcher) * per_second))
     share = math.ceil(remaining / (max(1, workers) * TASKS_PER_WORKER))
     return max(1, min(remaining, longest, max(share, shortest)))
@@ -116,7 +151,7 @@ class _Pending:
         return a, stop
 
 
-def worker_slots(client) -> int:
+def worker_slots(client: Any) -> int:
     """Worker threads connected now, or planned by the client's cluster (batch jobs
     still queued, an adaptive minimum), whichever is more; at least 1."""
     try:
@@ -124,7 +159,7 @@ def worker_slots(client) -> int:
     except Exception:  # a scheduler that does not answer now: go on with the plan
         connected = 0
     planned = len(getattr(getattr(client, "cluster", None), "plan", None) or ())
-    return max(1, connected, planned)
+    return max(1, int(connected), planned)
 
 
 @dataclass
@@ -137,7 +172,7 @@ class Warned:
     warnings: Counter[str] = field(default_factory=Counter)
 
 
-def _counting_warnings(function: Callable, *args: Any) -> Warned:
+def _counting_warnings(function: Callable[..., Any], *args: Any) -> Warned:
     """``function(*args)`` with the warnings it raises counted, not printed; the
     last argument may be the :class:`Warned` state of a previous stage."""
     earlier: Counter[str] = Counter()
@@ -149,19 +184,37 @@ def _counting_warnings(function: Callable, *args: Any) -> Warned:
     return Warned(value, earlier + Counter(f"{w.category.__name__}: {w.message}" for w in caught))
 
 
-def submit_batch(client, pipeline: Pipeline, start: int, inputs: dict[str, np.ndarray]):
+def _stored(
+    store: Callable[[BatchResult], BatchResult] | None, function: Callable[..., Any], *args: Any
+) -> Any:
+    """``function(*args)``, a finished batch's result passed through ``store`` (on the
+    worker: what comes back is its receipt)."""
+    value = function(*args)
+    return store(value) if store is not None and isinstance(value, BatchResult) else value
+
+
+def submit_batch(
+    client: Any,
+    pipeline: Pipeline,
+    start: int,
+    inputs: dict[str, np.ndarray],
+    store: Callable[[BatchResult], BatchResult] | None = None,
+) -> Any:
     """Submit one batch: one task, or, when steps ask for Dask worker resources, a
     chain of tasks, one per stage, each on workers that have what its steps need.
-    The future's value is a :class:`Warned` batch result."""
+    The future's value is a :class:`Warned` batch result; with ``store`` (run on the
+    worker, for example a :class:`~uqscale.store.PartWriter`), what ``store`` returns."""
     stages = pipeline.stages
     if len(stages) == 1 and not stages[0][0]:
         return client.submit(
-            _counting_warnings, evaluate_batch, pipeline, start, inputs, pure=False
+            _counting_warnings, _stored, store, evaluate_batch, pipeline, start, inputs, pure=False
         )
     state = (start, inputs)
     for stage, (resources, _) in enumerate(stages):
         state = client.submit(
             _counting_warnings,
+            _stored,
+            store,
             evaluate_stage,
             pipeline,
             stage,
@@ -173,13 +226,14 @@ def submit_batch(client, pipeline: Pipeline, start: int, inputs: dict[str, np.nd
 
 
 def run_batches(
-    client,
+    client: Any,
     pipeline: Pipeline,
     names: tuple[str, ...],
     design: np.ndarray,
     todo: list[tuple[int, int]],
     on_result: Callable[[BatchResult, Counter[str]], None],
     batch_size: int | None = None,
+    store: Callable[[BatchResult], BatchResult] | None = None,
 ) -> None:
     """Evaluate the sample ranges ``todo`` of ``design`` and pass each batch's result
     and the warnings its models raised to ``on_result`` as it arrives (in completion
@@ -196,6 +250,11 @@ def run_batches(
         Ranges of sample indices still to run.
     batch_size
         Samples per task; by default sized as the run goes (see the module's notes).
+    store
+        Run on the worker on each finished batch (a :class:`~uqscale.store.PartWriter`
+        stores it in the run folder and returns its receipt, which is what
+        ``on_result`` then gets); in the launcher only for a batch whose workers were
+        all lost. None: ``on_result`` gets the outputs.
     """
     from distributed import KilledWorker, as_completed
 
@@ -209,6 +268,8 @@ def run_batches(
     checked = time.monotonic()
     ranges_of: dict[str, tuple[int, int]] = {}
     measured = {"seconds": 0.0, "samples": 0, "longest": 0.0, "launcher": 0.0, "batches": 0}
+    stored = {"bytes": 0, "samples": 0}
+    submit = functools.partial(submit_batch, store=store)
 
     def next_size() -> int:
         if batch_size is not None:
@@ -217,12 +278,15 @@ def run_batches(
             # Vectorised: a second, larger probe per slot runs while the first one's
             # result travels back.
             return probe if len(ranges_of) < slots else probe * PROBE_GROWTH
-        launcher = measured["launcher"] / max(1, measured["batches"])
         return batch_size_for(
-            max(measured["seconds"], 1e-9) / measured["samples"], pending.remaining, slots, launcher
+            max(measured["seconds"], 1e-9) / measured["samples"],
+            pending.remaining,
+            slots,
+            measured["launcher"] / max(1, measured["batches"]),
+            stored["bytes"] / max(1, stored["samples"]),
         )
 
-    def submit_more(queue) -> None:
+    def submit_more(queue: Any) -> None:
         # Until a batch long enough to time the model has finished, one batch per
         # slot (two for a vectorised model); then IN_FLIGHT_PER_SLOT per slot.
         confident = batch_size is not None or measured["longest"] >= MEASURED_SECONDS
@@ -234,12 +298,12 @@ def run_batches(
                 # The inputs travel with the task on purpose: a task that carries its
                 # data can be rerun anywhere when a worker is lost.
                 warnings.filterwarnings("ignore", "Sending large graph", UserWarning)
-                future = submit_batch(client, pipeline, a, inputs)
+                future = submit(client, pipeline, a, inputs)
             ranges_of[future.key] = (a, b)
             queue.add(future)
 
     limit_worker_kills(client)  # h16: a crashing sample kills one worker, not four
-    queue = as_completed()
+    queue = as_completed()  # type: ignore[no-untyped-call]
     try:
         submit_more(queue)
         for future in queue:
@@ -257,7 +321,7 @@ def run_batches(
                     pipeline,
                     a,
                     {name: column[a:b] for name, column in columns.items()},
-                    submit_batch,
+                    submit,
                 )
                 warned, ran = (value if isinstance(value, Warned) else Warned(value)), False
                 result = warned.value
@@ -270,6 +334,13 @@ def run_batches(
             if now - checked > SLOTS_REFRESH_SECONDS:
                 slots, checked = worker_slots(client), now
             submit_more(queue)  # before storing: workers never wait for the disk
+            if isinstance(result, StoredBatch):
+                stored["bytes"] += result.size
+                stored["samples"] += b - a
+            elif store is not None:  # every worker it ran on was lost: a failures-only part
+                storing = time.perf_counter()
+                result = store(result)
+                began += time.perf_counter() - storing  # sizing counts receipts only
             on_result(result, warned.warnings)
             measured["launcher"] += time.perf_counter() - began
             measured["batches"] += 1
