@@ -213,7 +213,12 @@ def _set_option(command: argparse.ArgumentParser) -> None:
 
 def _execution_options(command: argparse.ArgumentParser) -> None:
     group = command.add_argument_group("execution (override the study's execution:)")
-    group.add_argument("--cluster", choices=CLUSTERS, help="where to run")
+    group.add_argument(
+        "--cluster",
+        choices=CLUSTERS,
+        help="where to run (local: the embedded cluster, even for a study small enough "
+        "to run in the launcher)",
+    )
     group.add_argument("--workers", type=int, help="local Dask workers")
     group.add_argument("--jobs", type=int, help=f"batch jobs ({', '.join(BATCH_KINDS)})")
     group.add_argument(
@@ -316,6 +321,8 @@ def _options(args: argparse.Namespace) -> RunOptions:
         batch_size=getattr(args, "batch_size", None),
         retry=getattr(args, "retry", "lost"),
         force=getattr(args, "force", False),
+        # an explicit --cluster local asks for the cluster even for a small study
+        in_process=False if getattr(args, "cluster", None) == "local" else None,
     )
 
 

@@ -65,3 +65,29 @@ def test_a_sample_that_kills_the_child_is_isolated_on_the_cluster(tmp_path):
     np.testing.assert_array_equal(
         result.results["y"].values[stored], x1[stored] + result.design["x2"].values[stored]
     )
+
+
+@pytest.mark.slow
+def test_the_command_line_runs_small_studies_in_process_unless_cluster_local_is_given(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from uqscale.study import save_study
+
+    save_study(ishigami_study(), tmp_path / "study.yaml")
+
+    def cluster_of(out: str, *extra: str) -> dict:
+        command = [sys.executable, "-m", "uqscale.cli", "run", str(tmp_path / "study.yaml")]
+        done = subprocess.run(
+            [*command, "--out", str(tmp_path / out), "--quiet", "--no-report", *extra],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        provenance = json.loads((tmp_path / out / "provenance.json").read_text())
+        return provenance["sessions"][-1]["cluster"]
+
+    assert cluster_of("default")["in_process"] is True
+    assert "in_process" not in cluster_of("forced", "--cluster", "local")
