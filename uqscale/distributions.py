@@ -9,12 +9,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from uqscale.errors import StudyError
-
-if TYPE_CHECKING:
-    import chaospy
 
 
 @dataclass(frozen=True)
@@ -23,8 +20,11 @@ class Family:
 
     required: tuple[str, ...]
     optional: tuple[str, ...]
-    build: Callable[[Mapping[str, float]], chaospy.Distribution]
-    check: Callable[[Mapping[str, float]], tuple[str, str] | None]
+    build: Callable[[Mapping[str, Any]], Any]
+    """The marginal: a chaospy distribution, or a :class:`~uqscale.discrete.DiscreteLaw`."""
+    check: Callable[[Mapping[str, Any]], tuple[str, str] | None]
+    discrete: bool = False
+    """Whether the input takes countably many values (no density; no PCE basis)."""
 
 
 def _uniform(p):
@@ -130,6 +130,67 @@ def _check_triangular(p):
     return None
 
 
+LIST_PARAMETERS = ("values", "probabilities")
+"""Parameters written as lists (of a categorical input); every other one is a number."""
+PROBABILITY_TOLERANCE = 1e-6
+"""How far from 1 a categorical's probabilities may sum (rounding in a study file)."""
+
+
+def _check_categorical(p):
+    values = p["values"]
+    if not isinstance(values, tuple) or len(values) < 2:
+        return "values", "must list at least two values (one value is a constant, not an input)"
+    kinds = {isinstance(v, str) for v in values}
+    if len(kinds) > 1 or any(isinstance(v, bool) for v in values):
+        return "values", f"must be all strings or all numbers (got {list(values)})"
+    if len(set(values)) < len(values):
+        twice = next(v for k, v in enumerate(values) if v in values[:k])
+        return "values", f"{twice!r} appears twice; values must be unique"
+    if kinds == {False} and not all(math.isfinite(v) for v in values):
+        return "values", f"must be finite numbers (got {list(values)})"
+    if "probabilities" not in p:
+        return None
+    probabilities = p["probabilities"]
+    if not isinstance(probabilities, tuple) or len(probabilities) != len(values):
+        return "probabilities", f"must give one probability per value ({len(values)})"
+    for k, q in enumerate(probabilities):
+        if isinstance(q, str | bool) or not 0 <= q <= 1:
+            return f"probabilities[{k}]", f"must be a number in [0, 1] (got {q!r})"
+    if abs(sum(probabilities) - 1) > PROBABILITY_TOLERANCE:
+        return "probabilities", f"must sum to 1 (got {sum(probabilities):.6g})"
+    return None
+
+
+def _integers(*names: str):
+    def check(p):
+        for name in names:
+            if not float(p[name]).is_integer():
+                return name, f"must be an integer (got {p[name]:g})"
+        return None
+
+    return check
+
+
+def _check_binomial(p):
+    problem = _integers("n")(p)
+    if problem:
+        return problem
+    if p["n"] < 1:
+        return "n", f"must be at least 1 (got {p['n']:g})"
+    if not 0 < p["p"] < 1:
+        return "p", f"must lie strictly between 0 and 1 (got {p['p']:g})"
+    return None
+
+
+def _discrete(build_name: str):
+    def build(p):
+        from uqscale import discrete
+
+        return getattr(discrete, build_name)(p)
+
+    return build
+
+
 FAMILIES: dict[str, Family] = {
     "uniform": Family(("low", "high"), (), _uniform, _ordered("low", "high")),
     "normal": Family(("mean", "std"), ("lower", "upper"), _normal, _check_normal),
@@ -146,6 +207,18 @@ FAMILIES: dict[str, Family] = {
     "triangular": Family(
         ("low", "mode", "high"), (), _triangular, _ordered("low", "high", _check_triangular)
     ),
+    "categorical": Family(
+        ("values",), ("probabilities",), _discrete("categorical"), _check_categorical, True
+    ),
+    "discrete_uniform": Family(
+        ("low", "high"),
+        (),
+        _discrete("discrete_uniform"),
+        lambda p: _integers("low", "high")(p) or _ordered("low", "high")(p),
+        True,
+    ),
+    "binomial": Family(("n", "p"), (), _discrete("binomial"), _check_binomial, True),
+    "poisson": Family(("mu",), (), _discrete("poisson"), _positive("mu"), True),
 }
 
 
@@ -170,6 +243,10 @@ def check_parameters(distribution: str, params: Mapping[str, Any], path: str) ->
     for name in family.required:
         if name not in params:
             raise StudyError(f"{path}.{name}", f"is required for a {distribution} distribution")
+    for name, value in params.items():
+        if (name in LIST_PARAMETERS) != isinstance(value, tuple):
+            kind = "a list" if name in LIST_PARAMETERS else "a number"
+            raise StudyError(f"{path}.{name}", f"must be {kind} (got {type(value).__name__})")
     problem = family.check(params) or _representable(distribution, params)
     if problem:
         raise StudyError(f"{path}.{problem[0]}", problem[1])
@@ -185,11 +262,18 @@ Z = 6.0
 """Standard normal quantile of about 1e-9: how far the extreme quantiles reach."""
 
 
-def _summary(distribution: str, p: Mapping[str, float]) -> tuple[str, dict[str, float]]:
+def _summary(distribution: str, p: Mapping[str, Any]) -> tuple[str, dict[str, float]]:
     """The parameter that sets the scale of the distribution, and its mean, standard
     deviation and 1e-9 / 1 - 1e-9 quantiles (or bounds), in logarithms where the
     values themselves may overflow (``log_*``)."""
-    if distribution in ("uniform", "triangular"):
+    if distribution == "categorical":
+        numbers = [v for v in p["values"] if not isinstance(v, str)] or [1.0]
+        return "values", {"high": max(map(abs, numbers)), "spread": max(numbers) - min(numbers)}
+    if distribution == "binomial":
+        return "n", {"high": p["n"], "spread": p["n"]}
+    if distribution == "poisson":
+        return "mu", {"high": p["mu"] + Z * math.sqrt(p["mu"]), "spread": p["mu"]}
+    if distribution in ("uniform", "triangular", "discrete_uniform"):
         return "high", {"low": p["low"], "high": p["high"], "spread": p["high"] - p["low"]}
     if distribution == "normal":
         return "std", {
@@ -241,7 +325,7 @@ def _representable(distribution: str, params: Mapping[str, float]) -> tuple[str,
             or (plain and key != "spread" and value != 0 and abs(value) < SMALLEST)
         )
         if bad:
-            shown = ", ".join(f"{k}={v:g}" for k, v in params.items())
+            shown = ", ".join(f"{k}={v!r}" for k, v in params.items())
             return name, (
                 f"gives a distribution whose moments or quantiles are not finite "
                 f"numbers within 1e-100 .. 1e100 in magnitude ({key.removeprefix('log_')}"
@@ -251,6 +335,7 @@ def _representable(distribution: str, params: Mapping[str, float]) -> tuple[str,
     return None
 
 
-def build(distribution: str, params: Mapping[str, float]) -> chaospy.Distribution:
-    """Return the chaospy distribution of a checked input."""
+def build(distribution: str, params: Mapping[str, Any]) -> Any:
+    """Return the marginal of a checked input: a chaospy distribution, or a
+    :class:`~uqscale.discrete.DiscreteLaw` for a discrete family."""
     return FAMILIES[distribution].build(params)

@@ -9,6 +9,7 @@ import numpy as np
 
 from uqscale import distributions
 from uqscale.copula import GaussianCopula, uniform_of
+from uqscale.discrete import is_string_valued
 from uqscale.study.model import Study, UncertainInput
 
 
@@ -63,6 +64,19 @@ class InputSpace:
         import chaospy
 
         return chaospy.J(*self.marginals)
+
+    @property
+    def discrete(self) -> tuple[str, ...]:
+        """The inputs of discrete families (categorical, integer-valued)."""
+        return tuple(i.name for i in self.inputs if distributions.FAMILIES[i.distribution].discrete)
+
+    @property
+    def categories(self) -> dict[str, tuple[str, ...]]:
+        """The values of each string categorical input, in code order: its design
+        column holds the codes ``0 .. k - 1`` (:mod:`uqscale.discrete`)."""
+        return {
+            i.name: tuple(i.params["values"]) for i in self.inputs if is_string_valued(i.params)
+        }
 
     @property
     def groups(self) -> dict[str, list[str]]:

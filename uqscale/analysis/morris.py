@@ -221,6 +221,10 @@ METHOD = Method(
     analyze=analyze,
     summary=("mu_star", "sigma"),
     footprint=_footprint,
+    # An elementary effect is a difference quotient along the input's range: a
+    # categorical has no order, and a discrete input maps neighbouring levels to the
+    # same value (a zero effect that reads as "no influence"); sobol and shapley do not.
+    continuous_only=True,
     sections=(
         SectionSpec(
             50, "morris", "Morris screening", Lazy("uqscale.report.quality:morris_section")

@@ -61,6 +61,7 @@ def validate_study(study: Study) -> None:
         filled = read_options(analysis.method, analysis.options, path)
         object.__setattr__(analysis, "options", filled)
         check_budget(analysis.method, filled, len(study.inputs), path)
+        _check_discrete(study, analysis.method, path)
         fields.identifier(analysis.label, f"{path}.label")
     _check_unique([a.label for a in study.analysis], "analysis", attribute="label")
     _check_execution(study)
@@ -68,6 +69,19 @@ def validate_study(study: Study) -> None:
     if study.resolution is not None:
         validate_resolution(study.resolution, study)
     validate_correlation(study)
+
+
+def _check_discrete(study: Study, method: str, path: str) -> None:
+    """Refuse a method that needs continuous inputs for a study with a discrete one."""
+    if not METHODS[method].continuous_only:
+        return
+    for item in study.inputs:
+        if distributions.FAMILIES[item.distribution].discrete:
+            raise StudyError(
+                f"{path}.method",
+                f"{method} needs continuous inputs, and inputs.{item.name} is "
+                f"{item.distribution}; use method: sobol or shapley",
+            )
 
 
 def _name(value, path: str) -> str:
