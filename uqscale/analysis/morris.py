@@ -38,10 +38,16 @@ class MorrisOptions(Options):
     """``method: morris``."""
 
     trajectories: int = option(integer(2), 10)
+    """One-at-a-time trajectories, ``d + 1`` rows each."""
     levels: int = option(integer(2), 4)
+    """Points of the grid each input moves on (the quantiles of equal-probability bins)."""
     resamples: int = option(integer(10), 100)
+    """Bootstrap resamples of the elementary effects behind ``mu_star_conf``."""
     conf_level: float = option(probability, 0.95)
+    """Confidence level of ``mu_star_conf``."""
     failures: str = failures_option()
+    """``fail`` (an output with a failed sample is not estimated) or ``drop`` (estimate
+    on the trajectories without a failed row)."""
 
 
 def _problem(space: InputSpace) -> dict[str, Any]:
