@@ -107,8 +107,8 @@ def build_design(study: Study) -> xr.Dataset:
     )
     if study.resolution is not None:
         design[study.resolution.parameter] = ("sample", sweep)
-    for name, values in space.categories.items():
-        design[name].attrs[CATEGORIES] = json.dumps(values)
+    for name, categories in space.categories.items():
+        design[name].attrs[CATEGORIES] = json.dumps(categories)
     design.attrs["blocks"] = json.dumps(blocks)
     return design
 

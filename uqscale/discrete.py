@@ -41,10 +41,10 @@ class DiscreteLaw:
 
     def inv(self, unit: np.ndarray) -> np.ndarray:
         """The input's values at the points ``unit`` of ``(0, 1)``: the inverse CDF."""
-        codes = self.law.ppf(np.asarray(unit, dtype=float))
+        codes = np.asarray(self.law.ppf(np.asarray(unit, dtype=float)), dtype=float)
         if self.values is None:
-            return np.asarray(codes, dtype=float)
-        return self.values[codes.astype(int)]
+            return codes
+        return np.asarray(self.values[codes.astype(int)])
 
     def mean(self) -> float:
         """The input's mean (in codes for string categories)."""
@@ -111,4 +111,5 @@ def decode(codes: np.ndarray, categories: Sequence[str]) -> np.ndarray:
     >>> decode(np.array([1.0, 0.0]), ("a", "b")).tolist()
     ['b', 'a']
     """
-    return np.asarray(categories, dtype=str)[np.asarray(codes).astype(int)]
+    names: np.ndarray = np.asarray(categories, dtype=str)
+    return np.asarray(names[np.asarray(codes).astype(int)])

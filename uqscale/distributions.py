@@ -13,6 +13,10 @@ from typing import Any
 
 from uqscale.errors import StudyError
 
+Problem = tuple[str, str] | None
+"""A check's finding: the parameter at fault and what is wrong, or None."""
+Check = Callable[[Mapping[str, Any]], Problem]
+
 
 @dataclass(frozen=True)
 class Family:
@@ -22,18 +26,18 @@ class Family:
     optional: tuple[str, ...]
     build: Callable[[Mapping[str, Any]], Any]
     """The marginal: a chaospy distribution, or a :class:`~uqscale.discrete.DiscreteLaw`."""
-    check: Callable[[Mapping[str, Any]], tuple[str, str] | None]
+    check: Check
     discrete: bool = False
     """Whether the input takes countably many values (no density; no PCE basis)."""
 
 
-def _uniform(p):
+def _uniform(p: Mapping[str, Any]) -> Any:
     import chaospy
 
     return chaospy.Uniform(p["low"], p["high"])
 
 
-def _normal(p):
+def _normal(p: Mapping[str, Any]) -> Any:
     import chaospy
 
     if "lower" in p or "upper" in p:
@@ -43,38 +47,38 @@ def _normal(p):
     return chaospy.Normal(p["mean"], p["std"])
 
 
-def _lognormal(p):
+def _lognormal(p: Mapping[str, Any]) -> Any:
     import chaospy
 
     return chaospy.LogNormal(p["mu"], p["sigma"])
 
 
-def _loguniform(p):
+def _loguniform(p: Mapping[str, Any]) -> Any:
     import chaospy
 
     return chaospy.LogUniform(math.log(p["low"]), math.log(p["high"]))
 
 
-def _beta(p):
+def _beta(p: Mapping[str, Any]) -> Any:
     import chaospy
 
     return chaospy.Beta(p["alpha"], p["beta"], p.get("low", 0.0), p.get("high", 1.0))
 
 
-def _gamma(p):
+def _gamma(p: Mapping[str, Any]) -> Any:
     import chaospy
 
     return chaospy.Gamma(p["shape"], p["theta"], p.get("shift", 0.0))
 
 
-def _triangular(p):
+def _triangular(p: Mapping[str, Any]) -> Any:
     import chaospy
 
     return chaospy.Triangle(p["low"], p["mode"], p["high"])
 
 
-def _positive(*names: str):
-    def check(p):
+def _positive(*names: str) -> Check:
+    def check(p: Mapping[str, Any]) -> Problem:
         for name in names:
             if name in p and p[name] <= 0:
                 return name, f"must be positive (got {p[name]:g})"
@@ -86,10 +90,10 @@ def _positive(*names: str):
 def _ordered(
     low: str,
     high: str,
-    also: Callable | None = None,
+    also: Check | None = None,
     defaults: tuple[float, float] = (-math.inf, math.inf),
-):
-    def check(p):
+) -> Check:
+    def check(p: Mapping[str, Any]) -> Problem:
         lo, hi = p.get(low, defaults[0]), p.get(high, defaults[1])
         if not hi > lo:
             return high, f"must be greater than {low} (got {low}={lo:g}, {high}={hi:g})"
@@ -103,7 +107,7 @@ TAIL = 6.0
 truncated normal loses accuracy past about 7."""
 
 
-def _check_normal(p):
+def _check_normal(p: Mapping[str, Any]) -> Problem:
     problem = _positive("std")(p) or _ordered("lower", "upper")(p)
     if problem:
         return problem
@@ -117,11 +121,11 @@ def _check_normal(p):
     return None
 
 
-def _check_loguniform(p):
+def _check_loguniform(p: Mapping[str, Any]) -> Problem:
     return _positive("low")(p) or _ordered("low", "high")(p)
 
 
-def _check_triangular(p):
+def _check_triangular(p: Mapping[str, Any]) -> Problem:
     if not p["low"] <= p["mode"] <= p["high"]:
         return "mode", (
             f"must lie between low and high (got low={p['low']:g}, "
@@ -136,7 +140,7 @@ PROBABILITY_TOLERANCE = 1e-6
 """How far from 1 a categorical's probabilities may sum (rounding in a study file)."""
 
 
-def _check_categorical(p):
+def _check_categorical(p: Mapping[str, Any]) -> Problem:
     values = p["values"]
     if not isinstance(values, tuple) or len(values) < 2:
         return "values", "must list at least two values (one value is a constant, not an input)"
@@ -161,8 +165,8 @@ def _check_categorical(p):
     return None
 
 
-def _integers(*names: str):
-    def check(p):
+def _integers(*names: str) -> Check:
+    def check(p: Mapping[str, Any]) -> Problem:
         for name in names:
             if not float(p[name]).is_integer():
                 return name, f"must be an integer (got {p[name]:g})"
@@ -171,7 +175,7 @@ def _integers(*names: str):
     return check
 
 
-def _check_binomial(p):
+def _check_binomial(p: Mapping[str, Any]) -> Problem:
     problem = _integers("n")(p)
     if problem:
         return problem
@@ -182,8 +186,8 @@ def _check_binomial(p):
     return None
 
 
-def _discrete(build_name: str):
-    def build(p):
+def _discrete(build_name: str) -> Callable[[Mapping[str, Any]], Any]:
+    def build(p: Mapping[str, Any]) -> Any:
         from uqscale import discrete
 
         return getattr(discrete, build_name)(p)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -54,12 +55,12 @@ class InputSpace:
         return len(self.inputs)
 
     @cached_property
-    def marginals(self) -> list:
+    def marginals(self) -> list[Any]:
         """The chaospy distribution of each input."""
         return [distributions.build(i.distribution, i.params) for i in self.inputs]
 
     @cached_property
-    def joint(self):
+    def joint(self) -> Any:
         """The chaospy joint distribution (independent marginals)."""
         import chaospy
 

@@ -15,6 +15,7 @@ the result is checked like a given matrix.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,11 @@ from uqscale.study import fields
 if TYPE_CHECKING:
     from uqscale.study.model import Study
 
-KINDS = {"matrix": float, "spearman": from_spearman, "kendall": from_kendall}
+KINDS: dict[str, Callable[[float], float]] = {
+    "matrix": float,
+    "spearman": from_spearman,
+    "kendall": from_kendall,
+}
 """How each way of writing the matrix becomes normal-score correlations."""
 KEYS = ("inputs", *KINDS)
 DISCRETE = tuple(name for name, family in FAMILIES.items() if family.discrete)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +116,9 @@ def parse_study(data: Any, base_dir: Path | None = None) -> Study:
     )
 
 
-def _optional(data: Mapping[str, Any], key: str, read, default: Any, path: str = "") -> Any:
+def _optional(
+    data: Mapping[str, Any], key: str, read: Callable[[Any, str], Any], default: Any, path: str = ""
+) -> Any:
     if key not in data or data[key] is None:
         return default
     return read(data[key], fields.join(path, key))
@@ -159,7 +161,7 @@ def _parameter(value: Any, path: str) -> float | tuple[str | float, ...]:
     values and probabilities of a categorical input)."""
     if not isinstance(value, list):
         return fields.number(value, path)
-    items = []
+    items: list[str | float] = []
     for k, item in enumerate(value):
         if isinstance(item, str):
             items.append(item)
