@@ -8,6 +8,7 @@ import numpy as np
 import xarray as xr
 
 from uqscale.analysis.registry import METHODS
+from uqscale.discrete import CATEGORIES
 from uqscale.sampling import block_rng
 from uqscale.space import InputSpace
 from uqscale.study.model import Analysis, Study
@@ -71,7 +72,9 @@ def build_design(study: Study) -> xr.Dataset:
     -------
     xarray.Dataset
         One variable per input over dim ``sample``; attribute ``blocks`` is JSON
-        mapping each analysis label to the ``[start, stop)`` of its rows.
+        mapping each analysis label to the ``[start, stop)`` of its rows. A string
+        categorical input's variable holds codes, its values in the JSON attribute
+        ``categories`` (:mod:`uqscale.discrete`).
     """
     space = InputSpace.of(study)
     parts, blocks, start = [], {}, 0
@@ -104,6 +107,8 @@ def build_design(study: Study) -> xr.Dataset:
     )
     if study.resolution is not None:
         design[study.resolution.parameter] = ("sample", sweep)
+    for name, categories in space.categories.items():
+        design[name].attrs[CATEGORIES] = json.dumps(categories)
     design.attrs["blocks"] = json.dumps(blocks)
     return design
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from uqscale.errors import StudyError
 
-if TYPE_CHECKING:
-    import chaospy
+Problem = tuple[str, str] | None
+"""A check's finding: the parameter at fault and what is wrong, or None."""
+Check = Callable[[Mapping[str, Any]], Problem]
 
 
 @dataclass(frozen=True)
@@ -23,17 +24,20 @@ class Family:
 
     required: tuple[str, ...]
     optional: tuple[str, ...]
-    build: Callable[[Mapping[str, float]], chaospy.Distribution]
-    check: Callable[[Mapping[str, float]], tuple[str, str] | None]
+    build: Callable[[Mapping[str, Any]], Any]
+    """The marginal: a chaospy distribution, or a :class:`~uqscale.discrete.DiscreteLaw`."""
+    check: Check
+    discrete: bool = False
+    """Whether the input takes countably many values (no density; no PCE basis)."""
 
 
-def _uniform(p):
+def _uniform(p: Mapping[str, Any]) -> Any:
     import chaospy
 
     return chaospy.Uniform(p["low"], p["high"])
 
 
-def _normal(p):
+def _normal(p: Mapping[str, Any]) -> Any:
     import chaospy
 
     if "lower" in p or "upper" in p:
@@ -43,38 +47,38 @@ def _normal(p):
     return chaospy.Normal(p["mean"], p["std"])
 
 
-def _lognormal(p):
+def _lognormal(p: Mapping[str, Any]) -> Any:
     import chaospy
 
     return chaospy.LogNormal(p["mu"], p["sigma"])
 
 
-def _loguniform(p):
+def _loguniform(p: Mapping[str, Any]) -> Any:
     import chaospy
 
     return chaospy.LogUniform(math.log(p["low"]), math.log(p["high"]))
 
 
-def _beta(p):
+def _beta(p: Mapping[str, Any]) -> Any:
     import chaospy
 
     return chaospy.Beta(p["alpha"], p["beta"], p.get("low", 0.0), p.get("high", 1.0))
 
 
-def _gamma(p):
+def _gamma(p: Mapping[str, Any]) -> Any:
     import chaospy
 
     return chaospy.Gamma(p["shape"], p["theta"], p.get("shift", 0.0))
 
 
-def _triangular(p):
+def _triangular(p: Mapping[str, Any]) -> Any:
     import chaospy
 
     return chaospy.Triangle(p["low"], p["mode"], p["high"])
 
 
-def _positive(*names: str):
-    def check(p):
+def _positive(*names: str) -> Check:
+    def check(p: Mapping[str, Any]) -> Problem:
         for name in names:
             if name in p and p[name] <= 0:
                 return name, f"must be positive (got {p[name]:g})"
@@ -86,10 +90,10 @@ def _positive(*names: str):
 def _ordered(
     low: str,
     high: str,
-    also: Callable | None = None,
+    also: Check | None = None,
     defaults: tuple[float, float] = (-math.inf, math.inf),
-):
-    def check(p):
+) -> Check:
+    def check(p: Mapping[str, Any]) -> Problem:
         lo, hi = p.get(low, defaults[0]), p.get(high, defaults[1])
         if not hi > lo:
             return high, f"must be greater than {low} (got {low}={lo:g}, {high}={hi:g})"
@@ -103,7 +107,7 @@ TAIL = 6.0
 truncated normal loses accuracy past about 7."""
 
 
-def _check_normal(p):
+def _check_normal(p: Mapping[str, Any]) -> Problem:
     problem = _positive("std")(p) or _ordered("lower", "upper")(p)
     if problem:
         return problem
@@ -117,17 +121,78 @@ def _check_normal(p):
     return None
 
 
-def _check_loguniform(p):
+def _check_loguniform(p: Mapping[str, Any]) -> Problem:
     return _positive("low")(p) or _ordered("low", "high")(p)
 
 
-def _check_triangular(p):
+def _check_triangular(p: Mapping[str, Any]) -> Problem:
     if not p["low"] <= p["mode"] <= p["high"]:
         return "mode", (
             f"must lie between low and high (got low={p['low']:g}, "
             f"mode={p['mode']:g}, high={p['high']:g})"
         )
     return None
+
+
+LIST_PARAMETERS = ("values", "probabilities")
+"""Parameters written as lists (of a categorical input); every other one is a number."""
+PROBABILITY_TOLERANCE = 1e-6
+"""How far from 1 a categorical's probabilities may sum (rounding in a study file)."""
+
+
+def _check_categorical(p: Mapping[str, Any]) -> Problem:
+    values = p["values"]
+    if not isinstance(values, tuple) or len(values) < 2:
+        return "values", "must list at least two values (one value is a constant, not an input)"
+    kinds = {isinstance(v, str) for v in values}
+    if len(kinds) > 1 or any(isinstance(v, bool) for v in values):
+        return "values", f"must be all strings or all numbers (got {list(values)})"
+    if len(set(values)) < len(values):
+        twice = next(v for k, v in enumerate(values) if v in values[:k])
+        return "values", f"{twice!r} appears twice; values must be unique"
+    if kinds == {False} and not all(math.isfinite(v) for v in values):
+        return "values", f"must be finite numbers (got {list(values)})"
+    if "probabilities" not in p:
+        return None
+    probabilities = p["probabilities"]
+    if not isinstance(probabilities, tuple) or len(probabilities) != len(values):
+        return "probabilities", f"must give one probability per value ({len(values)})"
+    for k, q in enumerate(probabilities):
+        if isinstance(q, str | bool) or not 0 <= q <= 1:
+            return f"probabilities[{k}]", f"must be a number in [0, 1] (got {q!r})"
+    if abs(sum(probabilities) - 1) > PROBABILITY_TOLERANCE:
+        return "probabilities", f"must sum to 1 (got {sum(probabilities):.6g})"
+    return None
+
+
+def _integers(*names: str) -> Check:
+    def check(p: Mapping[str, Any]) -> Problem:
+        for name in names:
+            if not float(p[name]).is_integer():
+                return name, f"must be an integer (got {p[name]:g})"
+        return None
+
+    return check
+
+
+def _check_binomial(p: Mapping[str, Any]) -> Problem:
+    problem = _integers("n")(p)
+    if problem:
+        return problem
+    if p["n"] < 1:
+        return "n", f"must be at least 1 (got {p['n']:g})"
+    if not 0 < p["p"] < 1:
+        return "p", f"must lie strictly between 0 and 1 (got {p['p']:g})"
+    return None
+
+
+def _discrete(build_name: str) -> Callable[[Mapping[str, Any]], Any]:
+    def build(p: Mapping[str, Any]) -> Any:
+        from uqscale import discrete
+
+        return getattr(discrete, build_name)(p)
+
+    return build
 
 
 FAMILIES: dict[str, Family] = {
@@ -146,6 +211,18 @@ FAMILIES: dict[str, Family] = {
     "triangular": Family(
         ("low", "mode", "high"), (), _triangular, _ordered("low", "high", _check_triangular)
     ),
+    "categorical": Family(
+        ("values",), ("probabilities",), _discrete("categorical"), _check_categorical, True
+    ),
+    "discrete_uniform": Family(
+        ("low", "high"),
+        (),
+        _discrete("discrete_uniform"),
+        lambda p: _integers("low", "high")(p) or _ordered("low", "high")(p),
+        True,
+    ),
+    "binomial": Family(("n", "p"), (), _discrete("binomial"), _check_binomial, True),
+    "poisson": Family(("mu",), (), _discrete("poisson"), _positive("mu"), True),
 }
 
 
@@ -170,6 +247,10 @@ def check_parameters(distribution: str, params: Mapping[str, Any], path: str) ->
     for name in family.required:
         if name not in params:
             raise StudyError(f"{path}.{name}", f"is required for a {distribution} distribution")
+    for name, value in params.items():
+        if (name in LIST_PARAMETERS) != isinstance(value, tuple):
+            kind = "a list" if name in LIST_PARAMETERS else "a number"
+            raise StudyError(f"{path}.{name}", f"must be {kind} (got {type(value).__name__})")
     problem = family.check(params) or _representable(distribution, params)
     if problem:
         raise StudyError(f"{path}.{problem[0]}", problem[1])
@@ -185,11 +266,18 @@ Z = 6.0
 """Standard normal quantile of about 1e-9: how far the extreme quantiles reach."""
 
 
-def _summary(distribution: str, p: Mapping[str, float]) -> tuple[str, dict[str, float]]:
+def _summary(distribution: str, p: Mapping[str, Any]) -> tuple[str, dict[str, float]]:
     """The parameter that sets the scale of the distribution, and its mean, standard
     deviation and 1e-9 / 1 - 1e-9 quantiles (or bounds), in logarithms where the
     values themselves may overflow (``log_*``)."""
-    if distribution in ("uniform", "triangular"):
+    if distribution == "categorical":
+        numbers = [v for v in p["values"] if not isinstance(v, str)] or [1.0]
+        return "values", {"high": max(map(abs, numbers)), "spread": max(numbers) - min(numbers)}
+    if distribution == "binomial":
+        return "n", {"high": p["n"], "spread": p["n"]}
+    if distribution == "poisson":
+        return "mu", {"high": p["mu"] + Z * math.sqrt(p["mu"]), "spread": p["mu"]}
+    if distribution in ("uniform", "triangular", "discrete_uniform"):
         return "high", {"low": p["low"], "high": p["high"], "spread": p["high"] - p["low"]}
     if distribution == "normal":
         return "std", {
@@ -241,7 +329,7 @@ def _representable(distribution: str, params: Mapping[str, float]) -> tuple[str,
             or (plain and key != "spread" and value != 0 and abs(value) < SMALLEST)
         )
         if bad:
-            shown = ", ".join(f"{k}={v:g}" for k, v in params.items())
+            shown = ", ".join(f"{k}={v!r}" for k, v in params.items())
             return name, (
                 f"gives a distribution whose moments or quantiles are not finite "
                 f"numbers within 1e-100 .. 1e100 in magnitude ({key.removeprefix('log_')}"
@@ -251,6 +339,7 @@ def _representable(distribution: str, params: Mapping[str, float]) -> tuple[str,
     return None
 
 
-def build(distribution: str, params: Mapping[str, float]) -> chaospy.Distribution:
-    """Return the chaospy distribution of a checked input."""
+def build(distribution: str, params: Mapping[str, Any]) -> Any:
+    """Return the marginal of a checked input: a chaospy distribution, or a
+    :class:`~uqscale.discrete.DiscreteLaw` for a discrete family."""
     return FAMILIES[distribution].build(params)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
 from uqscale import distributions
 from uqscale.copula import GaussianCopula, uniform_of
+from uqscale.discrete import is_string_valued
 from uqscale.study.model import Study, UncertainInput
 
 
@@ -53,16 +55,29 @@ class InputSpace:
         return len(self.inputs)
 
     @cached_property
-    def marginals(self) -> list:
+    def marginals(self) -> list[Any]:
         """The chaospy distribution of each input."""
         return [distributions.build(i.distribution, i.params) for i in self.inputs]
 
     @cached_property
-    def joint(self):
+    def joint(self) -> Any:
         """The chaospy joint distribution (independent marginals)."""
         import chaospy
 
         return chaospy.J(*self.marginals)
+
+    @property
+    def discrete(self) -> tuple[str, ...]:
+        """The inputs of discrete families (categorical, integer-valued)."""
+        return tuple(i.name for i in self.inputs if distributions.FAMILIES[i.distribution].discrete)
+
+    @property
+    def categories(self) -> dict[str, tuple[str, ...]]:
+        """The values of each string categorical input, in code order: its design
+        column holds the codes ``0 .. k - 1`` (:mod:`uqscale.discrete`)."""
+        return {
+            i.name: tuple(i.params["values"]) for i in self.inputs if is_string_valued(i.params)
+        }
 
     @property
     def groups(self) -> dict[str, list[str]]:

@@ -164,7 +164,8 @@ CASES = {
         ("inputs", "x1", "distribution"),
         "weibull",
         "inputs.x1.distribution: unknown value 'weibull' (one of uniform, normal, "
-        "lognormal, loguniform, beta, gamma, triangular)",
+        "lognormal, loguniform, beta, gamma, triangular, categorical, discrete_uniform, "
+        "binomial, poisson)",
     ),
     "low above high": (
         ("inputs", "x1"),

@@ -258,6 +258,10 @@ class Method:
         Whether its estimates keep their meaning when inputs are correlated (a
         ``correlation:`` block); the others assume independent inputs and are refused
         for such a study.
+    continuous_only
+        Whether it needs every input continuous (a density, an orthogonal basis, a
+        difference quotient); a study with a discrete input (categorical,
+        discrete_uniform, binomial, poisson) is refused for it.
     """
 
     name: str
@@ -274,6 +278,7 @@ class Method:
     entry: Callable[[xr.Dataset], dict[str, Any]] = GENERIC_ENTRY
     footprint: Callable[[Options, int], tuple[int, int, str] | None] | None = None
     dependent_inputs: bool = False
+    continuous_only: bool = False  # h19 (issue 19.3)
 
     def read(self, given: Mapping[str, Any], path: str) -> Options:
         """:func:`read_options` of this method.

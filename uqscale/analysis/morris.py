@@ -38,10 +38,16 @@ class MorrisOptions(Options):
     """``method: morris``."""
 
     trajectories: int = option(integer(2), 10)
+    """One-at-a-time trajectories, ``d + 1`` rows each."""
     levels: int = option(integer(2), 4)
+    """Points of the grid each input moves on (the quantiles of equal-probability bins)."""
     resamples: int = option(integer(10), 100)
+    """Bootstrap resamples of the elementary effects behind ``mu_star_conf``."""
     conf_level: float = option(probability, 0.95)
+    """Confidence level of ``mu_star_conf``."""
     failures: str = failures_option()
+    """``fail`` (an output with a failed sample is not estimated) or ``drop`` (estimate
+    on the trajectories without a failed row)."""
 
 
 def _problem(space: InputSpace) -> dict[str, Any]:
@@ -221,6 +227,10 @@ METHOD = Method(
     analyze=analyze,
     summary=("mu_star", "sigma"),
     footprint=_footprint,
+    # An elementary effect is a difference quotient along the input's range: a
+    # categorical has no order, and a discrete input maps neighbouring levels to the
+    # same value (a zero effect that reads as "no influence"); sobol and shapley do not.
+    continuous_only=True,
     sections=(
         SectionSpec(
             50, "morris", "Morris screening", Lazy("uqscale.report.quality:morris_section")

@@ -130,6 +130,7 @@ METHOD = Method(
     summary=("S1", "ST"),
     entry=entry,
     footprint=_footprint,
+    continuous_only=True,  # h19: no orthogonal basis for a discrete measure (issue 19.3)
     sections=(
         SectionSpec(
             70, "pce", "Polynomial chaos quality", Lazy("uqscale.report.quality:pce_section")

@@ -42,9 +42,14 @@ class SobolOptions(Options):
     n: int = option(integer(2), REQUIRED)
     """Base samples, a power of 2."""
     second_order: bool = option(boolean, False)
+    """Also estimate the second-order indices ``S2`` (``2 d + 2`` rows per base sample)."""
     resamples: int = option(integer(10), 100)
+    """Bootstrap resamples of the base samples behind the ``*_conf`` half-widths."""
     conf_level: float = option(probability, 0.95)
+    """Confidence level of the ``*_conf`` half-widths."""
     failures: str = failures_option()
+    """``fail`` (an output with a failed sample is not estimated) or ``drop`` (estimate
+    on the base samples without a failed row)."""
 
     def check(self, path: str) -> None:
         if self.n & (self.n - 1):

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from uqscale.discrete import decode, is_string_valued
 from uqscale.errors import StudyError
 from uqscale.models.command import Command, SampleFailedError, prune_workdirs
 from uqscale.models.isolated import call_in_child
@@ -62,6 +63,9 @@ class Pipeline:
     in_child: bool = False
     """Run every Python call in a forked child, with or without a timeout, so that a
     sample that crashes its process fails alone (:mod:`uqscale.execute.isolation`)."""
+    # h19 (issue 19.3): string categorical inputs travel as codes; the models get strings.
+    categories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """The values of each string categorical input, in code order (:mod:`uqscale.discrete`)."""
 
     @classmethod
     def from_study(cls, study: Study, workdir_root: str | Path | None = None) -> Pipeline:
@@ -119,6 +123,11 @@ class Pipeline:
             commands,
             root,
             study.resolution.parameter if study.resolution is not None else None,
+            categories={
+                i.name: tuple(i.params["values"])
+                for i in study.inputs
+                if is_string_valued(i.params)
+            },
         )
 
     @property
@@ -195,7 +204,7 @@ def _run_steps(pipeline: Pipeline, state: BatchState, positions: Iterable[int]) 
         if not len(rows):
             break
         model = _model(pipeline, index, step)
-        kwargs = {name: values[name][rows] for name in step.inputs}
+        kwargs = {name: _given(pipeline, name, values[name][rows]) for name in step.inputs}
         began = time.perf_counter()
         produced, failed, extra = _run_step(
             model, step, index, kwargs, result.start + rows, pipeline.retries
@@ -217,6 +226,12 @@ def _run_steps(pipeline: Pipeline, state: BatchState, positions: Iterable[int]) 
                 )
             )
     return state
+
+
+def _given(pipeline: Pipeline, name: str, values: np.ndarray) -> np.ndarray:
+    """What a model receives for ``name``: its strings for a string categorical (h19)."""
+    known = pipeline.categories.get(name)
+    return values if known is None else decode(values, known)
 
 
 def _finish(pipeline: Pipeline, state: BatchState) -> BatchResult:

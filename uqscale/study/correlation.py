@@ -15,19 +15,27 @@ the result is checked like a given matrix.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from uqscale.copula import GaussianCopula, check_matrix, from_kendall, from_spearman
+from uqscale.distributions import FAMILIES
 from uqscale.errors import StudyError
 from uqscale.study import fields
 
 if TYPE_CHECKING:
     from uqscale.study.model import Study
 
-KINDS = {"matrix": float, "spearman": from_spearman, "kendall": from_kendall}
+KINDS: dict[str, Callable[[float], float]] = {
+    "matrix": float,
+    "spearman": from_spearman,
+    "kendall": from_kendall,
+}
 """How each way of writing the matrix becomes normal-score correlations."""
 KEYS = ("inputs", *KINDS)
+DISCRETE = tuple(name for name, family in FAMILIES.items() if family.discrete)
+"""Families a Gaussian copula cannot join (their normal scores are not defined)."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +122,13 @@ def validate_correlation(study: Study) -> None:
             raise StudyError(where, f"unknown input {name!r}; known: {', '.join(known)}")
         if name in block.inputs[:k]:
             raise StudyError(where, f"{name!r} is listed twice")
+        if known[name].distribution in DISCRETE:
+            raise StudyError(
+                where,
+                f"{name!r} is {known[name].distribution}: a Gaussian copula is defined for "
+                "continuous inputs only; leave it out of correlation.inputs (it stays "
+                "independent of the others)",
+            )
     if len(block.inputs) < 2:
         raise StudyError("correlation.inputs", "must name at least two inputs")
     where = f"correlation.{block.kind}"

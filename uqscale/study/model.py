@@ -27,6 +27,11 @@ def _set(obj: object, name: str, value: Any) -> None:
     object.__setattr__(obj, name, value)
 
 
+def _parameter(value: Any) -> Any:
+    """A distribution parameter: a float, or a tuple for a list (h19, issue 19.3)."""
+    return tuple(value) if isinstance(value, list | tuple) else float(value)
+
+
 @dataclass(frozen=True)
 class UncertainInput:
     """An uncertain input: a named distribution, its scale and units.
@@ -40,16 +45,18 @@ class UncertainInput:
 
     name: str
     distribution: str
-    params: Mapping[str, float]
+    params: Mapping[str, Any]  # h19: float, or a tuple (categorical)
     scale: str | None = None
     units: str | None = None
 
     def __post_init__(self) -> None:
-        _set(self, "params", _copy({k: float(v) for k, v in self.params.items()}))
+        # h19 (issue 19.3): a categorical's values and probabilities are lists, kept as tuples.
+        _set(self, "params", _copy({k: _parameter(v) for k, v in self.params.items()}))
 
     def to_dict(self) -> dict[str, Any]:
         """Return the file form (the mapping under ``inputs.NAME``)."""
-        entry: dict[str, Any] = {"distribution": self.distribution, **self.params}
+        entry: dict[str, Any] = {"distribution": self.distribution}
+        entry.update({k: list(v) if isinstance(v, tuple) else v for k, v in self.params.items()})
         entry.update({k: v for k, v in (("scale", self.scale), ("units", self.units)) if v})
         return entry
 

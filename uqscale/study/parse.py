@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +116,9 @@ def parse_study(data: Any, base_dir: Path | None = None) -> Study:
     )
 
 
-def _optional(data: Mapping[str, Any], key: str, read, default: Any, path: str = "") -> Any:
+def _optional(
+    data: Mapping[str, Any], key: str, read: Callable[[Any, str], Any], default: Any, path: str = ""
+) -> Any:
     if key not in data or data[key] is None:
         return default
     return read(data[key], fields.join(path, key))
@@ -138,9 +140,7 @@ def _inputs(value: Any) -> tuple[UncertainInput, ...]:
         if "distribution" not in entry:
             raise StudyError(f"{path}.distribution", "is required")
         params = {
-            k: fields.number(v, fields.join(path, k))
-            for k, v in entry.items()
-            if k not in INPUT_META
+            k: _parameter(v, fields.join(path, k)) for k, v in entry.items() if k not in INPUT_META
         }
         result.append(
             UncertainInput(
@@ -154,6 +154,21 @@ def _inputs(value: Any) -> tuple[UncertainInput, ...]:
     if not result:
         raise StudyError("inputs", "must name at least one uncertain input")
     return tuple(result)
+
+
+def _parameter(value: Any, path: str) -> float | tuple[str | float, ...]:
+    """A distribution parameter: a number, or a list of strings and numbers (the
+    values and probabilities of a categorical input)."""
+    if not isinstance(value, list):
+        return fields.number(value, path)
+    items: list[str | float] = []
+    for k, item in enumerate(value):
+        if isinstance(item, str):
+            items.append(item)
+        else:
+            number = fields.number(item, fields.join(path, k))
+            items.append(int(number) if isinstance(item, int) else number)
+    return tuple(items)
 
 
 def _step(value: Any, path: str) -> ModelStep:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from uqscale import distributions
 from uqscale.analysis.dims import RESERVED
 from uqscale.errors import StudyError
@@ -24,7 +26,12 @@ from uqscale.study.templates import check_template
 from uqscale.study.umbridge import check_umbridge_step
 from uqscale.study.verification import check_cases
 
-COMMAND_ONLY = {"files": {}, "results": None, "parser": None, "workdirs": "keep_failed"}
+COMMAND_ONLY: dict[str, Any] = {
+    "files": {},
+    "results": None,
+    "parser": None,
+    "workdirs": "keep_failed",
+}
 RESERVED_NAMES = RESERVED
 """Names uqscale gives to dimensions and variables of its own files (``design.nc``,
 ``results.nc``, ``analyses.nc``), which inputs, outputs and field dims cannot take."""
@@ -61,6 +68,7 @@ def validate_study(study: Study) -> None:
         filled = read_options(analysis.method, analysis.options, path)
         object.__setattr__(analysis, "options", filled)
         check_budget(analysis.method, filled, len(study.inputs), path)
+        _check_discrete(study, analysis.method, path)
         fields.identifier(analysis.label, f"{path}.label")
     _check_unique([a.label for a in study.analysis], "analysis", attribute="label")
     _check_execution(study)
@@ -70,7 +78,20 @@ def validate_study(study: Study) -> None:
     validate_correlation(study)
 
 
-def _name(value, path: str) -> str:
+def _check_discrete(study: Study, method: str, path: str) -> None:
+    """Refuse a method that needs continuous inputs for a study with a discrete one."""
+    if not METHODS[method].continuous_only:
+        return
+    for item in study.inputs:
+        if distributions.FAMILIES[item.distribution].discrete:
+            raise StudyError(
+                f"{path}.method",
+                f"{method} needs continuous inputs, and inputs.{item.name} is "
+                f"{item.distribution}; use method: sobol or shapley",
+            )
+
+
+def _name(value: Any, path: str) -> str:
     """An identifier that is none of :data:`RESERVED_NAMES`."""
     name = fields.identifier(value, path)
     if name in RESERVED_NAMES:
@@ -176,7 +197,7 @@ def _check_results(step: ModelStep, path: str) -> None:
     fields.choice(step.results.format, f"{path}.results.format", RESULT_FORMATS)
 
 
-def _check_plain(value, path: str) -> None:
+def _check_plain(value: Any, path: str) -> None:
     """Parameters must be what YAML writes and reads back unchanged: identifiers as
     keys; strings, numbers, booleans, null, lists and mappings as values."""
     if isinstance(value, dict):
