@@ -506,7 +506,7 @@ def _run_missing(
         cluster.callback(bar.close)
         where = dict(describe(client))
         logger.debug("running %d samples on %s", sum(b - a for a, b in ranges), where)
-        if bar.enabled and where["dashboard"] and _bokeh_installed():
+        if bar.enabled and where["dashboard"]:  # only a dashboard that serves pages
             logger.info("Dask dashboard: %s", where["dashboard"])
         with timer.stage("ensemble"):
             run_batches(client, pipeline, names, values, ranges, keep, batch_size, store=writer)
@@ -529,13 +529,6 @@ def _may_run_in_process(study: Study, client: object, options: RunOptions, pipel
         and len(pipeline.stages) == 1
         and not pipeline.stages[0][0]
     )
-
-
-def _bokeh_installed() -> bool:
-    """Whether Dask can serve its dashboard's pages (they need bokeh)."""
-    import importlib.util
-
-    return importlib.util.find_spec("bokeh") is not None
 
 
 def _analyse(

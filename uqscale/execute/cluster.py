@@ -437,12 +437,35 @@ def _wait_for_workers(
 def describe(client) -> Mapping[str, Any]:
     """Where a run ran: scheduler address, workers, dashboard (for provenance)."""
     info = client.scheduler_info()
+    link = client.dashboard_link if "dashboard" in info.get("services", {}) else None
     return {
         "scheduler": client.scheduler.address,
         "workers": len(info["workers"]),
-        "dashboard": client.dashboard_link if _dashboard_up(info) else None,
+        "dashboard": link if link and serves_pages(link) else None,
     }
 
 
-def _dashboard_up(info: Mapping[str, Any]) -> bool:
-    return "dashboard" in info.get("services", {})
+def serves_pages(link: str, timeout: float = 2.0) -> bool:
+    """Whether ``link`` answers with a page: a Dask dashboard only does when bokeh is
+    installed where the scheduler runs (without it, distributed answers with a page
+    that says "Dask needs bokeh" instead).
+
+    Parameters
+    ----------
+    link
+        The dashboard's address, as ``Client.dashboard_link`` gives it.
+    timeout
+        Seconds to wait for the answer.
+
+    Returns
+    -------
+    bool
+        True when the page answered 200 from here.
+    """
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(link, timeout=timeout) as answer:
+            return answer.status == 200 and b"needs bokeh" not in answer.read(4096)
+    except (OSError, ValueError):
+        return False
