@@ -171,3 +171,19 @@ def test_hopeless_samples_give_one_line(order, finite, message):
     with pytest.raises(AnalysisError) as error:
         analyse(space, options, x, y)
     assert str(error.value).startswith(message) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("order", ["auto", 2])
+def test_an_output_that_cannot_be_expanded_hides_no_other(order):
+    from uqscale.analysis.common import PartialAnalysisError
+
+    space, options = unit_space(3, order=order, n=32, bootstrap=0, convergence=False)
+    x = pce.sample(space, options, np.random.default_rng(0))
+    design = xr.Dataset({n: ("sample", x[:, j]) for j, n in enumerate(space.names)})
+    results = xr.Dataset({"flat": ("sample", np.full(32, 4.0)), "y": ("sample", x @ [3, 2, 1])})
+    with pytest.raises(PartialAnalysisError) as error:
+        pce.analyze(space, options, design, results, np.random.default_rng(0))
+    assert "output 'flat' is constant" in str(error.value)
+    assert list(error.value.found) == ["y"]
+    alone = analyse(space, options, x, x @ [3, 2, 1])
+    xr.testing.assert_identical(error.value.found["y"], alone)

@@ -12,7 +12,7 @@ of the design show the convergence (:mod:`uqscale.analysis.convergence`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,7 @@ from uqscale.analysis.common import (
     OutputValues,
     input_coords,
     output_values,
+    per_output,
     require_complete,
 )
 from uqscale.analysis.convergence import follow, prefix_sizes
@@ -170,10 +171,10 @@ def analyze(
     x = np.column_stack([design[name].values for name in space.names])
     groups = {g: [space.names.index(n) for n in members] for g, members in space.groups.items()}
     if options["design"] == "quadrature":
-        return {
-            out.name: _quadrature_dataset(space, options, x, out, groups)
-            for out in output_values(results)
-        }
+        return per_output(
+            "pce",
+            _each(lambda out: _quadrature_dataset(space, options, x, out, groups), results),
+        )
     fixed = settings(options)
     regression = Regression(fixed, Basis.polynomials(space.marginals, max(fixed.orders)), groups)
     rng = rng if rng is not None else np.random.default_rng(0)
@@ -182,10 +183,24 @@ def analyze(
     # Many small factorisations and solves: BLAS threads only add contention (on a
     # busy machine they made these fits several times slower).
     with threadpool_limits(1, user_api="blas"):
-        return {
-            out.name: _regression_dataset(space, options, regression, x, out, rng)
-            for out in output_values(results)
-        }
+        return per_output(
+            "pce",
+            _each(
+                lambda out: _regression_dataset(space, options, regression, x, out, rng), results
+            ),
+        )
+
+
+def _each(
+    fit: Callable[[OutputValues], xr.Dataset], results: xr.Dataset
+) -> Iterator[tuple[str, xr.Dataset | str]]:
+    """``(output, dataset)`` for each output ``fit`` can expand, ``(output, why not)``
+    for the others: one output that cannot be expanded never hides the others."""
+    for out in output_values(results):
+        try:
+            yield out.name, fit(out)
+        except AnalysisError as error:
+            yield out.name, str(error).removeprefix("pce: ")
 
 
 def _quadrature_dataset(
