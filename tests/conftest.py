@@ -28,7 +28,9 @@ def client():
             dashboard_address="127.0.0.1:0",
             silence_logs=logging.ERROR,
         ) as cluster,
-        Client(cluster) as dask_client,
+        # not the default client: runs that pass no client start their own cluster (an
+        # active default client is what uqscale.run would use)
+        Client(cluster, set_as_default=False) as dask_client,
     ):
         yield dask_client
 

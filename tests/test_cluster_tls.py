@@ -68,7 +68,7 @@ def test_a_tls_run_gives_the_indices_of_a_plain_cluster(tmp_path, client):
     study = load_study(ishigami_study(tmp_path / "study"))
     plain = uqscale.run(study, tmp_path / "plain", client=client)
     assert client.scheduler.address.startswith("tcp://")
-    secured = uqscale.run(study, tmp_path / "tls")
+    secured = uqscale.run(study, tmp_path / "tls", in_process=False)  # the TLS cluster
     provenance = json.loads((tmp_path / "tls" / "provenance.json").read_text())
     assert json.dumps(provenance).count('"tls://127.0.0.1:') >= 1
     assert secured.indices == plain.indices

@@ -15,8 +15,9 @@ import pytest
 import xarray as xr
 
 import uqscale
-from uqscale.api import analyze, resume
+from uqscale.api import analyze
 from uqscale.errors import UqscaleError
+from uqscale.runs import resume
 from uqscale.status import run_status
 from uqscale.store import RunStore
 from uqscale.study.files import load_study

@@ -526,6 +526,7 @@ def _may_run_in_process(study: Study, client: object, options: RunOptions, pipel
         client is None
         and options.in_process is not False
         and study.execution.cluster == "local"
+        and study.execution.profile is None  # a profile asks for its cluster
         and len(pipeline.stages) == 1
         and not pipeline.stages[0][0]
     )

@@ -210,7 +210,9 @@ def load_surrogate(directory: str | Path, output: str, label: str | None = None)
     if not path.is_file():
         raise UqscaleError(f"{directory}: no analyses.nc (not an analysed run folder)")
     with xr.open_datatree(path, engine="h5netcdf") as tree:
-        pce = [n for n, node in tree.children.items() if node.attrs.get("method") == "pce"]
+        from uqscale.analysis.pce_method import METHOD as PCE
+
+        pce = [n for n, node in tree.children.items() if node.attrs.get("method") == PCE.name]
         fitted = [n for n in ([label] if label else pce) if n in pce and output in tree[n].children]
         if not fitted:
             raise UqscaleError(

@@ -25,12 +25,14 @@ def sessions(result) -> list[dict]:
     return uqscale.api.RunStore.open(result.directory).provenance()["sessions"]
 
 
-def test_a_small_study_runs_without_a_cluster_bit_for_bit_as_on_one(tmp_path, client):
+def test_a_small_study_runs_without_a_cluster_bit_for_bit_as_on_one(tmp_path):
+    # no client fixture: an active distributed client is used whenever there is one
     study = ishigami_study()
     alone = uqscale.run(study, tmp_path / "alone", report=False)
     assert sessions(alone)[-1]["cluster"]["in_process"] is True
     assert "cluster_start" not in alone.timings
-    on_cluster = uqscale.run(study, tmp_path / "cluster", client=client, report=False)
+    on_cluster = uqscale.run(study, tmp_path / "cluster", report=False, in_process=False)
+    assert "in_process" not in sessions(on_cluster)[-1]["cluster"]
     xr.testing.assert_identical(alone.results.load(), on_cluster.results.load())
     assert alone.indices["outputs"] == on_cluster.indices["outputs"]
 

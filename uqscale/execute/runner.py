@@ -303,7 +303,8 @@ def run_batches(
             queue.add(future)
 
     limit_worker_kills(client)  # h16: a crashing sample kills one worker, not four
-    queue = as_completed()  # type: ignore[no-untyped-call]
+    # the client's own loop: it need not be the default client
+    queue = as_completed(loop=getattr(client, "loop", None))  # type: ignore[no-untyped-call]
     try:
         submit_more(queue)
         for future in queue:

@@ -13,10 +13,14 @@ from uqscale.study.model import (
 )
 from uqscale.study.shorthand import (
     Beta,
+    Binomial,
+    Categorical,
+    DiscreteUniform,
     Gamma,
     LogNormal,
     LogUniform,
     Normal,
+    Poisson,
     Triangular,
     Uniform,
 )
@@ -24,6 +28,9 @@ from uqscale.study.shorthand import (
 __all__ = [
     "Analysis",
     "Beta",
+    "Binomial",
+    "Categorical",
+    "DiscreteUniform",
     "Execution",
     "Gamma",
     "LogNormal",
@@ -32,6 +39,7 @@ __all__ = [
     "Normal",
     "Output",
     "OutputSpec",
+    "Poisson",
     "ResultsFile",
     "Study",
     "Triangular",

@@ -24,6 +24,10 @@ NAMES = {
     "beta": "Beta",
     "gamma": "Gamma",
     "triangular": "Triangular",
+    "categorical": "Categorical",
+    "discrete_uniform": "DiscreteUniform",
+    "binomial": "Binomial",
+    "poisson": "Poisson",
 }
 """The shorthand's name of each distribution family."""
 
@@ -41,7 +45,7 @@ def shorthand(distribution: str) -> Callable[..., UncertainInput]:
     family = FAMILIES[distribution]
 
     def make(
-        *args: float, scale: str | None = None, units: str | None = None, **kw: Any
+        *args: Any, scale: str | None = None, units: str | None = None, **kw: Any
     ) -> UncertainInput:
         signature.bind(*args, scale=scale, units=units, **kw)  # TypeError as for a def
         params = dict(zip(family.required, args, strict=False))
@@ -70,3 +74,7 @@ LogUniform = shorthand("loguniform")
 Beta = shorthand("beta")
 Gamma = shorthand("gamma")
 Triangular = shorthand("triangular")
+Categorical = shorthand("categorical")
+DiscreteUniform = shorthand("discrete_uniform")
+Binomial = shorthand("binomial")
+Poisson = shorthand("poisson")
