@@ -250,8 +250,12 @@ def run(study: Study, out: str | Path | None = None, *, client: Any = None, **op
 
 
 def interactive() -> bool:
-    """Whether a person watches: standard error is a terminal, or this is a notebook."""
-    return sys.stderr.isatty() or "ipykernel" in sys.modules
+    """Whether a person watches: standard error is a terminal, or the code runs in a
+    notebook's kernel (IPython's shell is a ZMQ kernel shell; importing ipykernel, as
+    nbclient does, is not enough)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return sys.stderr.isatty() or type(shell).__name__ == "ZMQInteractiveShell"
 
 
 @contextmanager
