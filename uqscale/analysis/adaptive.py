@@ -11,6 +11,7 @@ its indices and errors follow exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -70,7 +71,7 @@ class Targets:
             return per_target
         points = per_target @ self.loadings
         points[..., 0, :] += self.offset
-        return points
+        return cast("np.ndarray", points)
 
     def residuals(self, per_target: np.ndarray) -> np.ndarray:
         """Residuals ``(n, K)`` of the targets as those of the points."""

@@ -40,6 +40,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import cast
 
 import numpy as np
 
@@ -151,7 +152,7 @@ TIMES = np.linspace(0.0, 1.0, 11)
 
 def field(x: np.ndarray) -> np.ndarray:
     """``x1 + t x2 + t x1 x3`` at the times :data:`TIMES`, ``x ~ U(0, 1)^3``."""
-    return x[:, :1] + TIMES * x[:, 1:2] + TIMES * x[:, :1] * x[:, 2:3]
+    return cast("np.ndarray", x[:, :1] + TIMES * x[:, 1:2] + TIMES * x[:, :1] * x[:, 2:3])
 
 
 def field_exact() -> tuple[np.ndarray, np.ndarray]:
@@ -167,12 +168,13 @@ def borehole(x: np.ndarray) -> np.ndarray:
     """Water flow through a borehole (m^3/yr)."""
     rw, r, tu, hu, tl, hl, length, kw = x.T
     log_ratio = np.log(r / rw)
-    return (
+    return cast(
+        "np.ndarray",
         2
         * np.pi
         * tu
         * (hu - hl)
-        / (log_ratio * (1 + 2 * length * tu / (log_ratio * rw**2 * kw) + tu / tl))
+        / (log_ratio * (1 + 2 * length * tu / (log_ratio * rw**2 * kw) + tu / tl)),
     )
 
 
@@ -181,14 +183,15 @@ def piston(x: np.ndarray) -> np.ndarray:
     m, s, v0, k, p0, ta, t0 = x.T
     a = p0 * s + 19.62 * m - k * v0 / s
     v = s / (2 * k) * (np.sqrt(a**2 + 4 * k * p0 * v0 * ta / t0) - a)
-    return 2 * np.pi * np.sqrt(m / (k + s**2 * p0 * v0 * ta / (t0 * v**2)))
+    return cast("np.ndarray", 2 * np.pi * np.sqrt(m / (k + s**2 * p0 * v0 * ta / (t0 * v**2))))
 
 
 def wing_weight(x: np.ndarray) -> np.ndarray:
     """Weight of a light aircraft's wing (lb); the sweep angle in degrees."""
     sw, wfw, a, sweep, q, taper, tc, nz, wdg, wp = x.T
     cos = np.cos(np.deg2rad(sweep))
-    return (
+    return cast(
+        "np.ndarray",
         0.036
         * sw**0.758
         * wfw**0.0035
@@ -197,7 +200,7 @@ def wing_weight(x: np.ndarray) -> np.ndarray:
         * taper**0.04
         * (100 * tc / cos) ** -0.3
         * (nz * wdg) ** 0.49
-        + sw * wp
+        + sw * wp,
     )
 
 
