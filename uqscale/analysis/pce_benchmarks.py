@@ -38,9 +38,10 @@ vectors and matrix, which are not reproduced here, so it is not in the set.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field  # `field` is the benchmark below
 from itertools import combinations
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 
@@ -68,10 +69,10 @@ class Benchmark:
     """
 
     name: str
-    inputs: dict[str, dict]
+    inputs: dict[str, dict[str, Any]]
     function: Callable[[np.ndarray], np.ndarray]
-    s1: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    st: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    s1: np.ndarray = dataclass_field(default_factory=lambda: np.zeros(0))
+    st: np.ndarray = dataclass_field(default_factory=lambda: np.zeros(0))
     smooth: bool = True
     reference: bool = False
 
@@ -81,7 +82,7 @@ class Benchmark:
         return len(self.inputs)
 
 
-def uniform_inputs(bounds: list[tuple[float, float]]) -> dict[str, dict]:
+def uniform_inputs(bounds: list[tuple[float, float]]) -> dict[str, dict[str, Any]]:
     """Inputs ``x1 ..`` uniform on the given ``(low, high)`` bounds."""
     return {
         f"x{i}": {"distribution": "uniform", "low": lo, "high": hi}
@@ -209,7 +210,9 @@ def _g(a: tuple[float, ...]) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def _ishigami(a: float, b: float) -> Callable[[np.ndarray], np.ndarray]:
-    return lambda x: ishigami(*x.T, a=a, b=b)["y"]
+    # `*x.T` unpacks exactly x1, x2, x3; the cast tells mypy it cannot also fill a, b
+    call = cast("Callable[..., dict[str, np.ndarray]]", ishigami)
+    return lambda x: call(*x.T, a=a, b=b)["y"]
 
 
 G_SETS = {
