@@ -142,6 +142,7 @@ def fit(
     if settings.fixed:
         order = settings.orders[0]
         basis = master.truncate(order, settings.q_norm)
+        assert basis is not None  # no limit given: truncate returns None only over a limit
         if len(basis) >= len(x):
             raise TooFewSamplesError(f"{len(x)} samples for {len(basis)} terms")
         folds = kfold_split(len(x), settings.folds, rng) if settings.cv == "kfold" else None
@@ -151,15 +152,15 @@ def fit(
     validation = Validation(kfold_split(len(x), settings.folds, rng))
     chosen = []
     for k in range(values.shape[1]):
-        choice = choose(
+        picked = choose(
             x, values[:, k : k + 1], master, settings.candidates, settings.orders, validation
         )
-        if choice is None:
+        if picked is None:
             raise TooFewSamplesError(
                 f"{len(x)} samples are too few for any candidate "
                 f"expansion of degree {settings.orders[0]}"
             )
-        chosen.append((choice, np.array([k])))
+        chosen.append((picked, np.array([k])))
     return _assemble(chosen, values.shape)
 
 

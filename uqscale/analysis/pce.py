@@ -78,7 +78,9 @@ def regression_size(space: InputSpace, options: Mapping[str, Any]) -> int:
     if options["order"] == AUTO:
         return cast("int", 2 ** int(np.ceil(np.log2(AUTO_SAMPLES_PER_INPUT * space.dimension))))
     fixed = settings(options)
-    return OVERSAMPLING * len(multi_indices(space.dimension, fixed.orders[0], fixed.q_norm))
+    indices = multi_indices(space.dimension, fixed.orders[0], fixed.q_norm)
+    assert indices is not None  # no limit given: None only over a limit
+    return OVERSAMPLING * len(indices)
 
 
 def quadrature(space: InputSpace, options: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
