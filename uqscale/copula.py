@@ -17,7 +17,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from uqscale.errors import StudyError
 
@@ -161,4 +161,4 @@ def uniform_of(scores: np.ndarray) -> np.ndarray:
     from scipy.special import ndtr
 
     tiny = np.finfo(float).eps
-    return np.clip(ndtr(scores), tiny, 1.0 - tiny)
+    return cast("np.ndarray", np.clip(ndtr(scores), tiny, 1.0 - tiny))

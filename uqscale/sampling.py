@@ -8,6 +8,7 @@ samples of another.
 from __future__ import annotations
 
 import zlib
+from typing import cast
 
 import numpy as np
 from scipy.stats import qmc
@@ -49,15 +50,15 @@ def _random(n: int, dimension: int, rng: np.random.Generator) -> np.ndarray:
 def _sobol(n: int, dimension: int, rng: np.random.Generator) -> np.ndarray:
     # A prefix of a 2^m scrambled Sobol' sequence: nested, so designs can grow.
     m = max(int(np.ceil(np.log2(n))), 0)
-    return qmc.Sobol(d=dimension, rng=rng).random_base2(m)[:n]
+    return cast("np.ndarray", qmc.Sobol(d=dimension, rng=rng).random_base2(m)[:n])
 
 
 def _lhs(n: int, dimension: int, rng: np.random.Generator) -> np.ndarray:
-    return qmc.LatinHypercube(d=dimension, rng=rng).random(n)
+    return cast("np.ndarray", qmc.LatinHypercube(d=dimension, rng=rng).random(n))
 
 
 def _halton(n: int, dimension: int, rng: np.random.Generator) -> np.ndarray:
-    return qmc.Halton(d=dimension, rng=rng).random(n)
+    return cast("np.ndarray", qmc.Halton(d=dimension, rng=rng).random(n))
 
 
 DRAWS = {"random": _random, "lhs": _lhs, "sobol": _sobol, "halton": _halton}
@@ -86,4 +87,4 @@ def unit_sample(rule: str, n: int, dimension: int, rng: np.random.Generator) -> 
     points = DRAWS[rule](n, dimension, rng)
     # Scrambled sequences can touch 0 exactly; inverse CDFs of unbounded inputs cannot.
     tiny = np.finfo(float).eps
-    return np.clip(points, tiny, 1.0 - tiny)
+    return cast("np.ndarray", np.clip(points, tiny, 1.0 - tiny))

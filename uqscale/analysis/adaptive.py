@@ -11,6 +11,7 @@ its indices and errors follow exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -70,7 +71,7 @@ class Targets:
             return per_target
         points = per_target @ self.loadings
         points[..., 0, :] += self.offset
-        return points
+        return cast("np.ndarray", points)
 
     def residuals(self, per_target: np.ndarray) -> np.ndarray:
         """Residuals ``(n, K)`` of the targets as those of the points."""
@@ -141,6 +142,7 @@ def fit(
     if settings.fixed:
         order = settings.orders[0]
         basis = master.truncate(order, settings.q_norm)
+        assert basis is not None  # no limit given: truncate returns None only over a limit
         if len(basis) >= len(x):
             raise TooFewSamplesError(f"{len(x)} samples for {len(basis)} terms")
         folds = kfold_split(len(x), settings.folds, rng) if settings.cv == "kfold" else None
@@ -150,15 +152,15 @@ def fit(
     validation = Validation(kfold_split(len(x), settings.folds, rng))
     chosen = []
     for k in range(values.shape[1]):
-        choice = choose(
+        picked = choose(
             x, values[:, k : k + 1], master, settings.candidates, settings.orders, validation
         )
-        if choice is None:
+        if picked is None:
             raise TooFewSamplesError(
                 f"{len(x)} samples are too few for any candidate "
                 f"expansion of degree {settings.orders[0]}"
             )
-        chosen.append((choice, np.array([k])))
+        chosen.append((picked, np.array([k])))
     return _assemble(chosen, values.shape)
 
 

@@ -190,7 +190,7 @@ class Lazy:
         return f"Lazy({self.target!r})"
 
 
-def never(options: Options) -> bool:
+def never(options: Mapping[str, Any]) -> bool:
     """A predicate that holds for no options."""
     return False
 
@@ -267,11 +267,11 @@ class Method:
     name: str
     options: type[Options]
     sampling: tuple[str, ...]
-    sample: Callable[[InputSpace, Options, np.random.Generator], np.ndarray] | None
+    sample: Callable[[InputSpace, Mapping[str, Any], np.random.Generator], np.ndarray] | None
     analyze: Callable[..., dict[str, xr.Dataset]]
-    iid: Callable[[Options], bool] = never
-    reuses: Callable[[Options], bool] = never
-    takes_any_iid: Callable[[Options], bool] = never
+    iid: Callable[[Mapping[str, Any]], bool] = never
+    reuses: Callable[[Mapping[str, Any]], bool] = never
+    takes_any_iid: Callable[[Mapping[str, Any]], bool] = never
     indices: bool = False
     summary: tuple[str, ...] = ()
     sections: tuple[SectionSpec, ...] = ()

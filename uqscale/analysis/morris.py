@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from uqscale.analysis.method import (
     DROP_BIAS,
@@ -79,8 +79,14 @@ def grid(space: InputSpace, options: Mapping[str, Any], rng: np.random.Generator
 
     from uqscale.sampling import seed_int
 
-    return morris.sample(
-        _problem(space), options["trajectories"], num_levels=options["levels"], seed=seed_int(rng)
+    return cast(
+        "np.ndarray",
+        morris.sample(
+            _problem(space),
+            options["trajectories"],
+            num_levels=options["levels"],
+            seed=seed_int(rng),
+        ),
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import xarray as xr
@@ -74,11 +74,13 @@ def regression_size(space: InputSpace, options: Mapping[str, Any]) -> int:
     """Number of regression samples: as given; else twice the number of terms, or
     under ``order: auto`` 16 per input rounded up to a power of two."""
     if options.get("n"):
-        return options["n"]
+        return cast("int", options["n"])
     if options["order"] == AUTO:
-        return 2 ** int(np.ceil(np.log2(AUTO_SAMPLES_PER_INPUT * space.dimension)))
+        return cast("int", 2 ** int(np.ceil(np.log2(AUTO_SAMPLES_PER_INPUT * space.dimension))))
     fixed = settings(options)
-    return OVERSAMPLING * len(multi_indices(space.dimension, fixed.orders[0], fixed.q_norm))
+    indices = multi_indices(space.dimension, fixed.orders[0], fixed.q_norm)
+    assert indices is not None  # no limit given: None only over a limit
+    return OVERSAMPLING * len(indices)
 
 
 def quadrature(space: InputSpace, options: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -306,7 +308,7 @@ def _relative(residuals: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Mean squared residuals per point over the variance of ``y`` (NaN where the
     variance is zero)."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (residuals**2).mean(axis=0) / y.var(axis=0)
+        return cast("np.ndarray", (residuals**2).mean(axis=0) / y.var(axis=0))
 
 
 def _dims(key: str) -> tuple[str, ...]:

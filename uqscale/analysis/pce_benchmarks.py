@@ -38,8 +38,10 @@ vectors and matrix, which are not reproduced here, so it is not in the set.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field  # `field` is the benchmark below
 from itertools import combinations
+from typing import Any, cast
 
 import numpy as np
 
@@ -67,10 +69,10 @@ class Benchmark:
     """
 
     name: str
-    inputs: dict[str, dict]
+    inputs: dict[str, dict[str, Any]]
     function: Callable[[np.ndarray], np.ndarray]
-    s1: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    st: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    s1: np.ndarray = dataclass_field(default_factory=lambda: np.zeros(0))
+    st: np.ndarray = dataclass_field(default_factory=lambda: np.zeros(0))
     smooth: bool = True
     reference: bool = False
 
@@ -80,7 +82,7 @@ class Benchmark:
         return len(self.inputs)
 
 
-def uniform_inputs(bounds: list[tuple[float, float]]) -> dict[str, dict]:
+def uniform_inputs(bounds: list[tuple[float, float]]) -> dict[str, dict[str, Any]]:
     """Inputs ``x1 ..`` uniform on the given ``(low, high)`` bounds."""
     return {
         f"x{i}": {"distribution": "uniform", "low": lo, "high": hi}
@@ -151,7 +153,7 @@ TIMES = np.linspace(0.0, 1.0, 11)
 
 def field(x: np.ndarray) -> np.ndarray:
     """``x1 + t x2 + t x1 x3`` at the times :data:`TIMES`, ``x ~ U(0, 1)^3``."""
-    return x[:, :1] + TIMES * x[:, 1:2] + TIMES * x[:, :1] * x[:, 2:3]
+    return cast("np.ndarray", x[:, :1] + TIMES * x[:, 1:2] + TIMES * x[:, :1] * x[:, 2:3])
 
 
 def field_exact() -> tuple[np.ndarray, np.ndarray]:
@@ -167,12 +169,13 @@ def borehole(x: np.ndarray) -> np.ndarray:
     """Water flow through a borehole (m^3/yr)."""
     rw, r, tu, hu, tl, hl, length, kw = x.T
     log_ratio = np.log(r / rw)
-    return (
+    return cast(
+        "np.ndarray",
         2
         * np.pi
         * tu
         * (hu - hl)
-        / (log_ratio * (1 + 2 * length * tu / (log_ratio * rw**2 * kw) + tu / tl))
+        / (log_ratio * (1 + 2 * length * tu / (log_ratio * rw**2 * kw) + tu / tl)),
     )
 
 
@@ -181,14 +184,15 @@ def piston(x: np.ndarray) -> np.ndarray:
     m, s, v0, k, p0, ta, t0 = x.T
     a = p0 * s + 19.62 * m - k * v0 / s
     v = s / (2 * k) * (np.sqrt(a**2 + 4 * k * p0 * v0 * ta / t0) - a)
-    return 2 * np.pi * np.sqrt(m / (k + s**2 * p0 * v0 * ta / (t0 * v**2)))
+    return cast("np.ndarray", 2 * np.pi * np.sqrt(m / (k + s**2 * p0 * v0 * ta / (t0 * v**2))))
 
 
 def wing_weight(x: np.ndarray) -> np.ndarray:
     """Weight of a light aircraft's wing (lb); the sweep angle in degrees."""
     sw, wfw, a, sweep, q, taper, tc, nz, wdg, wp = x.T
     cos = np.cos(np.deg2rad(sweep))
-    return (
+    return cast(
+        "np.ndarray",
         0.036
         * sw**0.758
         * wfw**0.0035
@@ -197,7 +201,7 @@ def wing_weight(x: np.ndarray) -> np.ndarray:
         * taper**0.04
         * (100 * tc / cos) ** -0.3
         * (nz * wdg) ** 0.49
-        + sw * wp
+        + sw * wp,
     )
 
 
@@ -206,7 +210,9 @@ def _g(a: tuple[float, ...]) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def _ishigami(a: float, b: float) -> Callable[[np.ndarray], np.ndarray]:
-    return lambda x: ishigami(*x.T, a=a, b=b)["y"]
+    # `*x.T` unpacks exactly x1, x2, x3; the cast tells mypy it cannot also fill a, b
+    call = cast("Callable[..., dict[str, np.ndarray]]", ishigami)
+    return lambda x: call(*x.T, a=a, b=b)["y"]
 
 
 G_SETS = {

@@ -8,6 +8,7 @@ numerics live in :mod:`uqscale.analysis.pce` (with ``adaptive``, ``sparse``,
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,7 +86,7 @@ class PceOptions(Options):
                 )
 
 
-def _regression(options: Options) -> bool:
+def _regression(options: Mapping[str, Any]) -> bool:
     return bool(options["design"] == "regression")
 
 

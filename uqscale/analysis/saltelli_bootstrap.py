@@ -12,6 +12,8 @@ the same spread up to rounding, in a fraction of the time and memory.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 BOOTSTRAP_ELEMENTS = 2**24
@@ -114,14 +116,16 @@ def _spread(
     n, k = ab.shape[:2]
 
     def mean(q: np.ndarray) -> np.ndarray:
-        return counts @ q / n  # (R, P): the mean of q over each resample
+        return cast("np.ndarray", counts @ q / n)  # (R, P): the mean of q over each resample
 
     centre = (mean(a) + mean(b)) / 2
     variance = (mean(a * a) + mean(b * b)) / 2 - centre**2
     usable = variance > np.finfo(float).eps
 
     def ratio(numerator: np.ndarray) -> np.ndarray:
-        return np.divide(numerator, variance, out=np.zeros_like(variance), where=usable)
+        return cast(
+            "np.ndarray", np.divide(numerator, variance, out=np.zeros_like(variance), where=usable)
+        )
 
     first = np.array([ratio(mean(b * (ab[:, j] - a))) for j in range(k)])
     total = np.array([ratio(0.5 * mean((a - ab[:, j]) ** 2)) for j in range(k)])

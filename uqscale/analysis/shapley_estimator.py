@@ -21,7 +21,7 @@ per-ordering contributions (a central limit over independent orderings).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from itertools import permutations as all_orderings
 from typing import Any
@@ -62,7 +62,9 @@ def sample(space: InputSpace, options: Mapping[str, Any], rng: np.random.Generat
     return space.from_scores(np.concatenate(scores))
 
 
-def _conditional_sampler(correlation: np.ndarray):
+def _conditional_sampler(
+    correlation: np.ndarray,
+) -> Callable[[tuple[int, ...], np.ndarray, np.random.Generator], np.ndarray]:
     """Draws of the normal scores ``J`` given the others, for any subset ``J``."""
     d = len(correlation)
 

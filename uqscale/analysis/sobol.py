@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from uqscale.analysis.method import (
     DROP_BIAS,
@@ -203,7 +203,7 @@ def _base_rows(n: int, steps: int, rows: int) -> np.ndarray:
 
 def _complete_bases(finite: np.ndarray, n: int, steps: int) -> np.ndarray:
     """Which base samples have every row finite."""
-    return finite[_base_rows(n, steps, len(finite))].all(axis=1)
+    return cast("np.ndarray", finite[_base_rows(n, steps, len(finite))].all(axis=1))
 
 
 def _dataset(

@@ -20,6 +20,8 @@ observations alike) by ``inflation`` before the update.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 
@@ -30,7 +32,7 @@ def inflate(members: np.ndarray, inflation: float) -> np.ndarray:
     [-0.5, 2.5]
     """
     mean = members.mean(axis=0)
-    return mean + inflation * (members - mean)
+    return cast("np.ndarray", mean + inflation * (members - mean))
 
 
 def gaspari_cohn(distance: np.ndarray, radius: float) -> np.ndarray:
@@ -96,7 +98,7 @@ def enkf(
         cross, spread = cross * taper[0], spread * taper[1]
     gain = np.linalg.solve(spread + np.diag(error_std**2), cross.T).T
     perturbed = y + rng.standard_normal(predicted.shape) * error_std
-    return states + (perturbed - predicted) @ gain.T
+    return cast("np.ndarray", states + (perturbed - predicted) @ gain.T)
 
 
 def _transform(
@@ -112,7 +114,7 @@ def _transform(
     covariance = (vectors / values) @ vectors.T  # P~a, symmetric
     mean_weights = covariance @ scaled @ innovation
     root = (vectors * np.sqrt((members - 1) / values)) @ vectors.T
-    return mean_weights[:, None] + root
+    return cast("np.ndarray", mean_weights[:, None] + root)
 
 
 def etkf(
@@ -146,7 +148,7 @@ def etkf(
     states, predicted = inflate(states, inflation), inflate(predicted, inflation)
     mean, predicted_mean = states.mean(axis=0), predicted.mean(axis=0)
     weights = _transform(predicted - predicted_mean, y - predicted_mean, error_std**-2)
-    return mean + weights.T @ (states - mean)
+    return cast("np.ndarray", mean + weights.T @ (states - mean))
 
 
 def letkf(

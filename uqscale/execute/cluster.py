@@ -31,12 +31,15 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from uqscale.errors import StudyError, UqscaleError
 from uqscale.execute.kinds import BATCH_KINDS, KINDS
 from uqscale.execute.profiles import registered
 from uqscale.study.model import Execution
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 WORKER_WAIT_SECONDS = 600
 CONNECT_SECONDS = 30
@@ -158,7 +161,7 @@ def _dotted(config: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, 
 @contextmanager
 def open_client(
     execution: Execution, base_dir: Path | None = None, shared_dir: Path | None = None
-) -> Iterator:
+) -> Iterator[Client]:
     """Yield a ``distributed.Client`` for ``execution``; close what was started here.
 
     Parameters
@@ -193,12 +196,12 @@ def open_client(
 
 
 @contextmanager
-def _client(execution: Execution, shared_dir: Path) -> Iterator:
+def _client(execution: Execution, shared_dir: Path) -> Iterator[Client]:
     from distributed import Client
 
     kind = KINDS[execution.cluster]
     if kind.name == "local":
-        with _local_cluster(execution) as cluster, Client(cluster) as client:
+        with _local_cluster(execution) as cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]  # distributed: unannotated
             _prepare(client)
             yield client
     elif kind.requires:
@@ -209,14 +212,14 @@ def _client(execution: Execution, shared_dir: Path) -> Iterator:
     else:
         with (
             _jobqueue_cluster(execution, shared_dir) as (cluster, refused),
-            Client(cluster) as client,
+            Client(cluster) as client,  # type: ignore[no-untyped-call]  # distributed: unannotated
         ):
             _wait_for_workers(client, 1, refused, type(cluster).__name__)
             _prepare(client)
             yield client
 
 
-def _running_scheduler(execution: Execution, field: str):
+def _running_scheduler(execution: Execution, field: str) -> Client:
     """A client of the scheduler at ``execution.address`` or named in
     ``execution.scheduler_file``, with the TLS settings of dask config."""
     from distributed import Client
@@ -228,7 +231,7 @@ def _running_scheduler(execution: Execution, field: str):
         address = _address_in(path)
         where = f"at {address} (from {path})"
     try:
-        return Client(address, timeout=f"{CONNECT_SECONDS}s")
+        return Client(address, timeout=f"{CONNECT_SECONDS}s")  # type: ignore[no-untyped-call]  # distributed: unannotated
     except (OSError, ValueError, TypeError) as error:
         hint = (
             "; a TLS scheduler needs distributed.comm.tls.ca-file and client.cert/key in "
@@ -241,7 +244,7 @@ def _running_scheduler(execution: Execution, field: str):
         ) from None
 
 
-def _prepare(client) -> None:
+def _prepare(client: Client) -> None:
     """Import uqscale's batch code in the workers there now (about 0.1 s each, in
     parallel), so that cluster start, not the first batches, pays for it. A worker
     that cannot import it is left to fail its first batch with the reason."""
@@ -251,7 +254,7 @@ def _prepare(client) -> None:
         client.run(importlib.import_module, "uqscale.models.evaluate")
 
 
-def _local_cluster(execution: Execution):
+def _local_cluster(execution: Execution) -> Any:
     """The embedded cluster (see :func:`local_cluster_options`)."""
     import dask.config
     from distributed import LocalCluster
@@ -260,7 +263,7 @@ def _local_cluster(execution: Execution):
     # glibc's mmap threshold low: every numpy temporary over 128 kB is then mapped
     # and unmapped, making array-heavy models several times slower. Unset it.
     with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
-        return LocalCluster(**local_cluster_options(execution))
+        return LocalCluster(**local_cluster_options(execution))  # type: ignore[no-untyped-call]  # distributed: unannotated
 
 
 def local_cluster_options(execution: Execution, tls: bool = True) -> dict[str, Any]:
@@ -282,7 +285,7 @@ def local_cluster_options(execution: Execution, tls: bool = True) -> dict[str, A
     """
     from distributed.security import Security
 
-    security = {"protocol": "tls://", "security": Security.temporary()} if tls else {}
+    security = {"protocol": "tls://", "security": Security.temporary()} if tls else {}  # type: ignore[no-untyped-call]  # distributed: unannotated
     return {
         "n_workers": execution.workers,
         "threads_per_worker": 1,
@@ -316,7 +319,7 @@ def jobqueue_keywords(execution: Execution, shared_dir: Path) -> dict[str, Any]:
     import dask.config
     from distributed.security import Security
 
-    keywords: dict[str, Any] = {"security": Security.temporary(), **execution.jobqueue}
+    keywords: dict[str, Any] = {"security": Security.temporary(), **execution.jobqueue}  # type: ignore[no-untyped-call]  # distributed: unannotated
     if dask.config.get(f"jobqueue.{execution.cluster}.shared-temp-directory", None) is None:
         keywords.setdefault("shared_temp_directory", str(shared_dir))
     if execution.resources:
@@ -326,7 +329,9 @@ def jobqueue_keywords(execution: Execution, shared_dir: Path) -> dict[str, Any]:
 
 
 @contextmanager
-def _jobqueue_cluster(execution: Execution, shared_dir: Path) -> Iterator:
+def _jobqueue_cluster(
+    execution: Execution, shared_dir: Path
+) -> Iterator[tuple[Any, list[BaseException]]]:
     """A dask-jobqueue cluster speaking TLS with a per-run certificate, its first worker
     jobs submitted. Yields the cluster and a list that collects the errors of refused
     job submissions."""
@@ -410,7 +415,7 @@ def _address_in(path: Path) -> str:
 
 
 def _wait_for_workers(
-    client, count: int, refused: list[BaseException] | None = None, kind: str = ""
+    client: Client, count: int, refused: list[BaseException] | None = None, kind: str = ""
 ) -> None:
     """Wait until ``count`` workers are connected; give up at once when a batch job
     submission was refused and no worker is there."""
@@ -434,7 +439,7 @@ def _wait_for_workers(
             )
 
 
-def describe(client) -> Mapping[str, Any]:
+def describe(client: Any) -> Mapping[str, Any]:  # reads distributed internals (untyped)
     """Where a run ran: scheduler address, workers, dashboard (for provenance)."""
     info = client.scheduler_info()
     link = client.dashboard_link if "dashboard" in info.get("services", {}) else None
