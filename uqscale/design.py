@@ -80,9 +80,9 @@ def build_design(study: Study) -> xr.Dataset:
     parts, blocks, start = [], {}, 0
     for analysis in study.analysis:
         if not reuses_samples(analysis, study):
-            rows = METHODS[analysis.method].sample(
-                space, analysis.options, analysis_rng(study, analysis)
-            )
+            sample = METHODS[analysis.method].sample
+            assert sample is not None, f"{analysis.method} draws no samples of its own"
+            rows = sample(space, analysis.options, analysis_rng(study, analysis))
             parts.append(rows)
             blocks[analysis.label] = [start, start + len(rows)]
             start += len(rows)
@@ -94,6 +94,7 @@ def build_design(study: Study) -> xr.Dataset:
     )
     for analysis in study.analysis:
         if reuses_samples(analysis, study):
+            assert largest is not None, "a reusing analysis implies a block to reuse"
             blocks[analysis.label] = blocks[largest]
     values = np.concatenate(parts)
     if study.resolution is not None:

@@ -225,8 +225,10 @@ def _running_scheduler(execution: Execution, field: str) -> Client:
     from distributed import Client
 
     if field == "address":
+        assert execution.address is not None
         address, where = execution.address, f"at {execution.address}"
     else:
+        assert execution.scheduler_file is not None
         path = Path(execution.scheduler_file).expanduser()
         address = _address_in(path)
         where = f"at {address} (from {path})"
@@ -338,11 +340,14 @@ def _jobqueue_cluster(
     import dask_jobqueue
     from distributed.core import Status
 
-    cls = getattr(dask_jobqueue, KINDS[execution.cluster].jobqueue_class)
+    class_name = KINDS[execution.cluster].jobqueue_class
+    assert class_name is not None, f"{execution.cluster} is not a dask-jobqueue kind"
+    cls: Any = getattr(dask_jobqueue, class_name)
+    base: Any = cls.job_cls
     keywords = jobqueue_keywords(execution, shared_dir)
     refused: list[BaseException] = []
 
-    class Job(cls.job_cls):  # the scheduler's own job class, recording refusals
+    class Job(base):  # type: ignore[misc]  # the scheduler's own job class, recording refusals
         async def start(self) -> None:
             try:
                 await super().start()
