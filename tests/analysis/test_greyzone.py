@@ -100,6 +100,29 @@ def test_indices_json_has_the_greyzone_entry(tmp_path):
     assert entry["pce"]["coords"] == {"resolution": [0.01, 0.02, 0.04]}
 
 
+def test_measures_read_from_an_unreliable_expansion_say_so(tmp_path):
+    from uqscale.report.indices import indices_document
+
+    rough = sweep_study("tests.models.resolution:rough", [0.1, 0.2, 0.4])
+    analyses, _ = analyse_in_process(rough, tmp_path / "rough")
+    assert not analyses["pce"]["y"]["reliable"].values.any()
+    zone = analyses["greyzone"]["y"]
+    assert not zone["source_reliable"].values.any()
+    entry = indices_document("sweep", 120, 0, analyses)["outputs"]["y"]["greyzone"]
+    assert entry["reliable"] is False
+    assert "dx = 0.1, 0.2, 0.4" in entry["reliability"] and "3 of 3" in entry["reliability"]
+    # The report says so where the grey zone is shown.
+    from tests.report.runs import make_run
+
+    report = (make_run(rough, tmp_path / "run") / "report.html").read_text(encoding="utf-8")
+    assert "The grey-zone measures of y are NOT RELIABLE: the pce analysis" in report
+    # An expansion that is exact keeps the measures reliable, and says nothing more.
+    exact = sweep_study("tests.models.resolution:independent", [0.1, 0.2, 0.4])
+    analyses, _ = analyse_in_process(exact, tmp_path / "exact")
+    entry = indices_document("sweep", 120, 0, analyses)["outputs"]["y"]["greyzone"]
+    assert entry["reliable"] is True and "reliability" not in entry
+
+
 def test_a_sweep_runs_on_dask_with_sobol_as_the_source(tmp_path, client):
     import uqscale
 

@@ -27,3 +27,8 @@ def converging_field(x1, x2, dx, t=(0.0, 0.5, 1.0, 1.5, 2.0)):
     """u(t) = x1 + x2 + t dx^2 over the points t."""
     base = np.asarray(x1) + np.asarray(x2)
     return {"u": base[:, None] + np.asarray(t)[None, :] * np.asarray(dx)[:, None] ** 2}
+
+
+def rough(x1, x2, dx):
+    """y = sin(8 pi x1) + x2 + dx: far from any degree-2 polynomial in x1."""
+    return {"y": np.sin(8 * np.pi * np.asarray(x1)) + np.asarray(x2) + np.asarray(dx)}

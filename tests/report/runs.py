@@ -9,7 +9,7 @@ import numpy as np
 import xarray as xr
 
 from uqscale.api import analyze
-from uqscale.design import build_design
+from uqscale.design import build_design, design_columns
 from uqscale.models.evaluate import Pipeline, evaluate_batch
 from uqscale.provenance import provenance, session_record
 from uqscale.store import RunStore, write_json, write_netcdf
@@ -26,7 +26,7 @@ def make_run(study: Study, directory: Path) -> Path:
     )
     started = store.provenance()["started"]
     batch = evaluate_batch(
-        Pipeline.from_study(study), 0, {n: design[n].values for n in study.input_names}
+        Pipeline.from_study(study), 0, {n: design[n].values for n in design_columns(study)}
     )
     store.write_batch(batch, {o.name: o.dims for o in study.outputs})
     where = {"scheduler": "inproc://test", "workers": 1, "dashboard": None}

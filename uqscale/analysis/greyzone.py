@@ -26,7 +26,12 @@ observed order ``p = ln((f3 - f2) / (f2 - f1)) / ln r``
 grey zone
     the range of spacings (and of ``dx / process scale``) where ``RS`` exceeds the
     threshold (default 1), or none. For a field output, ``RS`` is taken at the
-    point where it is largest.
+    point where it is largest;
+trust
+    the measures are only as good as the analysis they read: when that analysis
+    marks its estimates unreliable (a PCE whose honest error exceeds its
+    ``max_error``), ``source_reliable`` carries its verdict per spacing and point,
+    and the entry says the measures are not reliable, naming the spacings.
 """
 
 from __future__ import annotations
@@ -179,6 +184,11 @@ def _measures(
         else sensitivity
     )
     flagged = spacings[np.asarray(worst > resolution.threshold)]
+    if "reliable" in at_dx:
+        data["source_reliable"] = at_dx["reliable"].transpose("resolution", ...)
+        data.attrs["reliability"] = _inherited_reliability(
+            source.label, data["source_reliable"], spacings
+        )
     data.attrs.update(
         {
             "source": source.label,
@@ -200,6 +210,20 @@ def _measures(
         data.attrs["formal_order"] = resolution.formal_order
         data.attrs["asymptotic_range"] = [float(good.min()), float(good.max())] if good.size else []
     return data
+
+
+def _inherited_reliability(label: str, reliable: xr.DataArray, spacings: np.ndarray) -> str:
+    """Empty when every estimate of the source analysis is reliable, else one sentence
+    naming the spacings where it is not."""
+    others = [d for d in reliable.dims if d != "resolution"]
+    per_dx = np.asarray(reliable.all(others) if others else reliable, dtype=bool)
+    if per_dx.all():
+        return ""
+    bad = ", ".join(f"{dx:g}" for dx in spacings[~per_dx])
+    return (
+        f"the {label} analysis it reads is unreliable at dx = {bad} "
+        f"({int((~per_dx).sum())} of {per_dx.size} spacings; see its honest error)"
+    )
 
 
 def _observed_order(mean: xr.DataArray, spacings: np.ndarray) -> xr.DataArray:
@@ -289,6 +313,10 @@ def greyzone_entry(data: xr.Dataset) -> dict[str, Any]:
     if "formal_order" in data.attrs:
         entry["formal_order"] = data.attrs["formal_order"]
         entry["asymptotic_range"] = {"dx": data.attrs["asymptotic_range"] or None}
+    if "source_reliable" in data:
+        entry["reliable"] = not data.attrs["reliability"]
+        if data.attrs["reliability"]:
+            entry["reliability"] = data.attrs["reliability"]
     return entry
 
 

@@ -295,6 +295,14 @@ def greyzone_section(data: RunData, look: Look, found: Found) -> Section | None:
     for _, output, ds in found:
         ds, where = worst_point(ds)
         blocks.append(Heading(output))
+        if ds.attrs.get("reliability"):
+            blocks.append(
+                Note(
+                    f"The grey-zone measures of {output} are NOT RELIABLE: "
+                    f"{ds.attrs['reliability']}.",
+                    "warn",
+                )
+            )
         zone = list(np.atleast_1d(ds.attrs.get("grey_zone", [])))
         threshold = ds.attrs.get("threshold", 1.0)
         if len(zone) == 2:
