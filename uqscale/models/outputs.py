@@ -79,8 +79,8 @@ def check_outputs(
     count
         The samples the call was for; a scalar output is repeated to that length.
     per_sample
-        The call was for one sample (``count`` is 1): a wrong shape is described per
-        sample, as the user wrote the function.
+        The step's function is called one sample at a time (its result wrapped as a
+        batch of one): a wrong shape is described per sample, as the function returns it.
 
     Returns
     -------
