@@ -6,69 +6,15 @@ The Python API mirrors the study file: build a :class:`Study` (or load one with
 
 from importlib.metadata import PackageNotFoundError, version
 
+from uqscale import study
 from uqscale.errors import StudyError, UqscaleError
-from uqscale.study import (
-    Analysis,
-    Beta,
-    Binomial,
-    Categorical,
-    DiscreteUniform,
-    Execution,
-    Gamma,
-    LogNormal,
-    LogUniform,
-    ModelStep,
-    Normal,
-    Output,
-    OutputSpec,
-    Poisson,
-    ResultsFile,
-    Study,
-    Triangular,
-    UncertainInput,
-    Uniform,
-    load_study,
-    save_study,
-)
+from uqscale.study import *  # noqa: F403  (the study object model: every name of study.__all__)
 
 try:
     __version__ = version("uqscale")
     """The installed distribution's version (pyproject.toml is its one source)."""
 except PackageNotFoundError:  # the source tree, not installed
     __version__ = "0+unknown"
-
-__all__ = [
-    "Analysis",
-    "Beta",
-    "Binomial",
-    "Categorical",
-    "DiscreteUniform",
-    "Execution",
-    "Gamma",
-    "LogNormal",
-    "LogUniform",
-    "ModelStep",
-    "Normal",
-    "Output",
-    "OutputSpec",
-    "Poisson",
-    "ResultsFile",
-    "Run",
-    "RunOptions",
-    "Study",
-    "StudyError",
-    "Triangular",
-    "UncertainInput",
-    "Uniform",
-    "UqscaleError",
-    "analyze",
-    "api",
-    "load_study",
-    "open_run",
-    "resume",
-    "run",
-    "save_study",
-]
 
 _LAZY = {
     "run": "uqscale.runs",
@@ -79,6 +25,10 @@ _LAZY = {
     "RunOptions": "uqscale.api",
 }
 """Names whose modules import Dask and xarray: loaded when first used."""
+
+
+__all__ = ["StudyError", "UqscaleError", "api", *_LAZY]  # noqa: F405 (api: __getattr__)
+__all__ += study.__all__  # one list of study names, uqscale.study's: the two cannot drift
 
 
 def __getattr__(name: str) -> object:

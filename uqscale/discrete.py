@@ -17,7 +17,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from scipy import stats
+
+# scipy.stats (seconds to import) is imported by the law builders below, not here: the
+# model evaluation imports this module, and `uqscale validate` imports that.
 
 CATEGORIES = "categories"
 """Attribute of a design variable holding a string categorical's values (JSON list)."""
@@ -56,6 +58,8 @@ class DiscreteLaw:
 def categorical(params: Mapping[str, Any]) -> DiscreteLaw:
     """The law of a ``categorical`` input: codes with the given probabilities
     (equal ones by default), mapped to the values where those are numbers."""
+    from scipy import stats
+
     values = params["values"]
     probabilities = params.get("probabilities") or [1.0 / len(values)] * len(values)
     codes = np.arange(len(values))
@@ -66,16 +70,22 @@ def categorical(params: Mapping[str, Any]) -> DiscreteLaw:
 def discrete_uniform(params: Mapping[str, Any]) -> DiscreteLaw:
     """The law of a ``discrete_uniform`` input: the integers ``low .. high``, each
     equally likely."""
+    from scipy import stats
+
     return DiscreteLaw(stats.randint(int(params["low"]), int(params["high"]) + 1))
 
 
 def binomial(params: Mapping[str, Any]) -> DiscreteLaw:
     """The law of a ``binomial`` input: successes in ``n`` trials of probability ``p``."""
+    from scipy import stats
+
     return DiscreteLaw(stats.binom(int(params["n"]), params["p"]))
 
 
 def poisson(params: Mapping[str, Any]) -> DiscreteLaw:
     """The law of a ``poisson`` input of mean ``mu``."""
+    from scipy import stats
+
     return DiscreteLaw(stats.poisson(params["mu"]))
 
 

@@ -94,7 +94,25 @@ def served_study(study: Study, step: str | None = None) -> tuple[Study, ModelSte
 
 def output_size(spec: OutputSpec, path: str) -> int:
     """Numbers in output ``spec``'s vector: 1 for a scalar, the product of its coords'
-    lengths for a field (which must give coords for every dim)."""
+    lengths for a field (which must give coords for every dim).
+
+    Parameters
+    ----------
+    spec
+        A served output's declaration.
+    path
+        Its field path (``models[i].outputs[k]``), named when coords are missing.
+
+    Returns
+    -------
+    int
+        The length of the output's vector in the UM-Bridge answer.
+
+    Raises
+    ------
+    StudyError
+        At ``PATH.coords`` for a field dim without coords.
+    """
     missing = [dim for dim in spec.dims if dim not in spec.coords]
     if missing:
         raise StudyError(

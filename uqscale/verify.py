@@ -84,7 +84,22 @@ def medians(study: Study) -> dict[str, float]:
 def case_inputs(
     study: Study, case: VerificationCase, base: dict[str, float] | None = None
 ) -> dict[str, float]:
-    """The case's values of every study input: fixed ones, else the median."""
+    """The case's values of every study input: fixed ones, else the median.
+
+    Parameters
+    ----------
+    study
+        The study whose inputs are given values.
+    case
+        The verification case, fixing some inputs.
+    base
+        The values of the inputs the case leaves free (default: their medians).
+
+    Returns
+    -------
+    dict[str, float]
+        ``{input: value}`` for every input of the study.
+    """
     return {
         **(base if base is not None else medians(study)),
         **{k: float(v) for k, v in case.inputs.items()},
@@ -238,7 +253,22 @@ def format_results(results: Sequence[CaseResult]) -> str:
 
 
 def write_results(results: Sequence[CaseResult], path: str | Path) -> Path:
-    """Write the results as a JSON list of :meth:`CaseResult.to_dict` entries."""
+    """Write the results as a JSON list of :meth:`CaseResult.to_dict` entries.
+
+    The file is replaced atomically (a reader never sees half of it).
+
+    Parameters
+    ----------
+    results
+        The cases' results, in the order written.
+    path
+        The JSON file to write.
+
+    Returns
+    -------
+    Path
+        ``path``, as a :class:`~pathlib.Path`.
+    """
     from uqscale.store import write_text  # h16: atomic, never through a planted link
 
     path = Path(path)
@@ -248,7 +278,20 @@ def write_results(results: Sequence[CaseResult], path: str | Path) -> Path:
 
 def verify_into(study: Study, directory: str | Path) -> list[CaseResult]:
     """Run the study's cases and write ``DIRECTORY/verification.json`` (nothing
-    without cases); what ``uqscale run`` does after the analyses."""
+    without cases); what ``uqscale run`` does after the analyses.
+
+    Parameters
+    ----------
+    study
+        A validated study.
+    directory
+        The run folder.
+
+    Returns
+    -------
+    list[CaseResult]
+        The results written (empty for a study without cases).
+    """
     if not study.verification:
         return []
     results = verify_study(study)

@@ -74,6 +74,21 @@ class Command:
     def from_step(cls, step: ModelStep, index: int, base_dir: Path | None) -> Command:
         """Resolve the program and read the templates of ``models[index]``.
 
+        Parameters
+        ----------
+        step
+            The study's command step.
+        index
+            Its position in the study's ``models`` list (errors name ``models[index]``).
+        base_dir
+            The study file's folder (None: the current folder), where a program written
+            as a path and the templates are looked up.
+
+        Returns
+        -------
+        Command
+            The step with its program's absolute path and its templates' texts.
+
         Raises
         ------
         StudyError
@@ -103,6 +118,11 @@ class Command:
             The sample's index in the design, naming its work directory.
         arguments
             Values of the step's inputs for this sample.
+
+        Returns
+        -------
+        dict[str, Any]
+            ``{output name: value}``, every declared output present.
 
         Raises
         ------
@@ -170,6 +190,20 @@ def find_program(program: str, base_dir: Path | None, path: str) -> str:
     path (holding a ``/``, e.g. ``./heat``) relative to the study folder, a bare name
     (``python3``) on PATH only, never in the study folder.
 
+    Parameters
+    ----------
+    program
+        The first item of the step's ``command:`` list.
+    base_dir
+        The study file's folder (None: the current folder).
+    path
+        The field path an error names (``models[i].command[0]``).
+
+    Returns
+    -------
+    str
+        The program's absolute path (a symbolic link is kept, not resolved).
+
     Raises
     ------
     StudyError
@@ -194,7 +228,27 @@ def find_program(program: str, base_dir: Path | None, path: str) -> str:
 
 
 def read_template(source: str, base_dir: Path | None, path: str) -> str:
-    """The text of the template ``source``, a path relative to the study folder."""
+    """The text of the template ``source``, a path relative to the study folder.
+
+    Parameters
+    ----------
+    source
+        The template's file name, as the step's ``files:`` mapping gives it.
+    base_dir
+        The study file's folder (None: the current folder).
+    path
+        The field path an error names (``models[i].files.TARGET``).
+
+    Returns
+    -------
+    str
+        The template's text (UTF-8).
+
+    Raises
+    ------
+    StudyError
+        If the file cannot be read or is not UTF-8 text.
+    """
     folder = base_dir if base_dir is not None else Path.cwd()
     try:
         return (folder / source).read_text(encoding="utf-8")
@@ -209,6 +263,20 @@ def fresh_workdir(root: Path, step: str, sample: int) -> Path:
     Nothing is followed through a symbolic link (a run folder may come from someone
     else): a link where ``root``, ``STEP`` or ``SAMPLE`` belongs is removed, never its
     target, and only real folders are removed recursively.
+
+    Parameters
+    ----------
+    root
+        The folder holding every step's work directories.
+    step
+        The step's name (one folder per step).
+    sample
+        The sample's index in the design (its folder is named with six digits).
+
+    Returns
+    -------
+    Path
+        The new, empty work directory.
     """
     workdir = root / step / f"{sample:06d}"
     for attempt in range(MKDIR_ATTEMPTS):
@@ -237,7 +305,15 @@ def _real_folder(folder: Path) -> None:
 
 def prune_workdirs(root: Path, step: str) -> None:
     """Remove the step's folder under ``root``, then ``root``, if they are empty (so a
-    run that keeps no work directory leaves no trace)."""
+    run that keeps no work directory leaves no trace).
+
+    Parameters
+    ----------
+    root
+        The folder holding every step's work directories.
+    step
+        The step whose folder goes first.
+    """
     for folder in (root / step, root):
         try:
             folder.rmdir()
@@ -252,6 +328,19 @@ def execute(
 
     Standard output and error go to ``stdout.txt`` and ``stderr.txt`` there. On
     timeout the whole process group is killed.
+
+    Parameters
+    ----------
+    argv
+        The program's absolute path and its rendered arguments.
+    workdir
+        The sample's work directory: the program's current folder.
+    timeout
+        Seconds the program may run (None: no limit).
+    path
+        The field path a program that cannot start is reported at.
+    kept
+        Whether the work directory stays after the sample (said in a failure's details).
 
     Raises
     ------
@@ -312,7 +401,20 @@ def exit_status(code: int) -> str:
 
 
 def details(workdir: Path, kept: bool) -> str:
-    """Where the sample ran and the last lines it wrote to stderr (else stdout)."""
+    """Where the sample ran and the last lines it wrote to stderr (else stdout).
+
+    Parameters
+    ----------
+    workdir
+        The sample's work directory, holding ``stdout.txt`` and ``stderr.txt``.
+    kept
+        Whether it stays after the sample (else the text says it was removed).
+
+    Returns
+    -------
+    str
+        The failure's details, recorded instead of a traceback.
+    """
     where = f"work directory: {workdir}" + ("" if kept else " (removed)")
     for stream in (STDERR_FILE, STDOUT_FILE):
         lines = tail(workdir / stream)
@@ -322,7 +424,20 @@ def details(workdir: Path, kept: bool) -> str:
 
 
 def tail(file: Path, lines: int = TAIL_LINES) -> str:
-    """The last ``lines`` lines of ``file`` (at most the last 8 KiB), or ``""``."""
+    """The last ``lines`` lines of ``file`` (at most the last 8 KiB), or ``""``.
+
+    Parameters
+    ----------
+    file
+        A text file a program wrote (undecodable bytes are replaced).
+    lines
+        How many lines, at most.
+
+    Returns
+    -------
+    str
+        Those lines joined by newlines; ``""`` for a file that is empty or cannot be read.
+    """
     try:
         with open(file, "rb") as stream:
             stream.seek(max(0, stream.seek(0, os.SEEK_END) - TAIL_BYTES))

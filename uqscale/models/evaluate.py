@@ -79,6 +79,11 @@ class Pipeline:
             Folder for the work directories of command steps (``ROOT/STEP/SAMPLE``);
             by default a new folder in the system's temporary directory.
 
+        Returns
+        -------
+        Pipeline
+            The steps, their command steps resolved, ready to be sent to the workers.
+
         Raises
         ------
         StudyError
@@ -171,6 +176,20 @@ def evaluate_batch(pipeline: Pipeline, start: int, inputs: Mapping[str, np.ndarr
 
     ``seconds`` of the result is the time spent in the steps themselves (not in
     importing them), which is what sizing batches needs.
+
+    Parameters
+    ----------
+    pipeline
+        The steps and policies (:meth:`Pipeline.from_study`).
+    start
+        The design index of the batch's first sample.
+    inputs
+        The batch's input values by name, one array each, a row per sample.
+
+    Returns
+    -------
+    BatchResult
+        The outputs of the samples that succeeded and a :class:`Failure` for each other.
     """
     state = _run_steps(pipeline, _begin(start, inputs), range(len(pipeline.steps)))
     return _finish(pipeline, state)
@@ -182,7 +201,23 @@ def evaluate_stage(
     """Run the steps of one stage (see :attr:`Pipeline.stages`): the first stage
     takes ``(start, inputs)``, later ones the state the previous stage returned; the
     last returns the batch's result. Each stage is its own Dask task, so it can ask
-    for the worker resources its steps need."""
+    for the worker resources its steps need.
+
+    Parameters
+    ----------
+    pipeline
+        The steps and policies (:meth:`Pipeline.from_study`).
+    stage
+        The stage's position in :attr:`Pipeline.stages`.
+    previous
+        The state the previous stage returned, or ``(start, inputs)`` for the first stage
+        (as :func:`evaluate_batch` takes them).
+
+    Returns
+    -------
+    BatchState or BatchResult
+        The state to hand to the next stage; the batch's result after the last stage.
+    """
     state = previous if isinstance(previous, BatchState) else _begin(*previous)
     state = _run_steps(pipeline, state, pipeline.stages[stage][1])
     return _finish(pipeline, state) if stage == len(pipeline.stages) - 1 else state

@@ -33,6 +33,11 @@ def load_callable(
     path
         Field path used in errors, e.g. ``"models[0].python"``.
 
+    Returns
+    -------
+    Callable[..., Any]
+        The function (cached, and reloaded when its module's file has changed).
+
     Raises
     ------
     StudyError

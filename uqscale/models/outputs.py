@@ -37,7 +37,22 @@ class ContractError(Exception):
 
 def as_mapping(returned: Any, step: ModelStep, index: int) -> Mapping[str, Any]:
     """``returned`` if it is a mapping; else the step breaks its contract
-    (:class:`ContractError`)."""
+    (:class:`ContractError`).
+
+    Parameters
+    ----------
+    returned
+        What the step's function returned.
+    step
+        The step, named in the error.
+    index
+        Its position in the study's ``models`` list (the error's field path).
+
+    Returns
+    -------
+    Mapping[str, Any]
+        ``returned`` itself.
+    """
     if not isinstance(returned, Mapping):
         raise ContractError(
             f"models[{index}].python",
@@ -51,7 +66,27 @@ def check_outputs(
     returned: Any, step: ModelStep, index: int, count: int, per_sample: bool = False
 ) -> dict[str, np.ndarray]:
     """The declared outputs as float arrays ``(count, *field)``; contract breaches raise
-    :class:`ContractError`."""
+    :class:`ContractError`.
+
+    Parameters
+    ----------
+    returned
+        What the step's function returned for ``count`` samples.
+    step
+        The step, whose ``outputs`` declare each output's dims and coordinates.
+    index
+        Its position in the study's ``models`` list (the errors' field paths).
+    count
+        The samples the call was for; a scalar output is repeated to that length.
+    per_sample
+        The step's function is called one sample at a time (its result wrapped as a
+        batch of one): a wrong shape is described per sample, as the function returns it.
+
+    Returns
+    -------
+    dict[str, numpy.ndarray]
+        ``{output name: array}``, a row per sample.
+    """
     returned = as_mapping(returned, step, index)
     result = {}
     for k, spec in enumerate(step.outputs):
@@ -102,7 +137,22 @@ def nonfinite_failures(
     produced: dict[str, np.ndarray], failed: Mapping[int, FailureDetails], policy: str
 ) -> dict[int, FailureDetails]:
     """``{row: failure details}`` of rows with a NaN or infinite output that are not
-    in ``failed`` already; none under the policy ``keep``."""
+    in ``failed`` already; none under the policy ``keep``.
+
+    Parameters
+    ----------
+    produced
+        ``{output name: array}`` of a step, a row per sample.
+    failed
+        The rows that failed already, by row.
+    policy
+        The study's ``execution.nonfinite`` (``keep`` or ``fail``).
+
+    Returns
+    -------
+    dict[int, FailureDetails]
+        The new failures (``NonFiniteOutput``, naming the first output at fault).
+    """
     if policy == "keep" or not produced:
         return {}
     bad: dict[int, FailureDetails] = {}

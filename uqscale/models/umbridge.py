@@ -115,7 +115,22 @@ class UmbridgeClient:
         self._input_sizes: list[int] | None = None
 
     def map(self, evaluate: Callable[[int], Any], rows: Iterable[int]) -> list[Any]:
-        """``evaluate(row)`` for every row, ``concurrency`` of them in flight, in order."""
+        """``evaluate(row)`` for every row, ``concurrency`` of them in flight, in order.
+
+        The client's connections are closed when all are done.
+
+        Parameters
+        ----------
+        evaluate
+            The evaluation of one row of the batch (one request to the server).
+        rows
+            The rows to evaluate.
+
+        Returns
+        -------
+        list[Any]
+            What ``evaluate`` returned for each row, in the order of ``rows``.
+        """
         rows = list(rows)
         try:
             with ThreadPoolExecutor(
@@ -182,6 +197,11 @@ class UmbridgeClient:
             The request without ``name``.
         timeout
             Seconds to wait for the answer (no limit if None).
+
+        Returns
+        -------
+        Any
+            The server's JSON answer, decoded.
         """
         requests = _requests()
         url = f"{self.server.url.rstrip('/')}/{route}"

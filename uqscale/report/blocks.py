@@ -102,6 +102,18 @@ def number(value: Any, digits: int = 3) -> str:
     """A number for people: ``digits`` significant digits, thousands separated for
     large integers, a dash for missing values.
 
+    Parameters
+    ----------
+    value
+        A number, a boolean, or None (missing).
+    digits
+        Significant digits of a float shown as it is.
+
+    Returns
+    -------
+    str
+        The number as the report writes it (``∞`` and ``−∞`` for infinities).
+
     Examples
     --------
     >>> number(0.313905), number(131572), number(float("nan")), number(1.2e-6)
@@ -144,6 +156,18 @@ def duration(seconds: float | None) -> str:
 
 def plural(count: int, word: str) -> str:
     """``1 input``, ``2 inputs``, ``1,200 samples``.
+
+    Parameters
+    ----------
+    count
+        How many.
+    word
+        The singular of the noun (an ``s`` makes its plural).
+
+    Returns
+    -------
+    str
+        The count, thousands separated, and the noun it agrees with.
 
     Examples
     --------

@@ -147,14 +147,40 @@ def read_analyses(path: Path) -> xr.DataTree:
 
 
 def coordinate(array: xr.DataArray | xr.Dataset, dim: str) -> Any:
-    """Values along ``dim``: its coordinate, else 0, 1, 2 ..."""
+    """Values along ``dim``: its coordinate, else 0, 1, 2 ...
+
+    Parameters
+    ----------
+    array
+        An analysis result (or one of its variables) that has the dim ``dim``.
+    dim
+        The dim's name.
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per position along ``dim``.
+    """
     import numpy as np
 
     return array[dim].values if dim in array.coords else np.arange(array.sizes[dim])
 
 
 def seconds_between(start: str | None, end: str | None) -> float | None:
-    """Seconds between two provenance time stamps (None when one is missing)."""
+    """Seconds between two provenance time stamps (None when one is missing).
+
+    Parameters
+    ----------
+    start
+        The earlier stamp, as ``provenance.json`` writes it (:data:`STAMP`).
+    end
+        The later stamp.
+
+    Returns
+    -------
+    float or None
+        ``end - start`` in seconds.
+    """
     if not start or not end:
         return None
     return (datetime.strptime(end, STAMP) - datetime.strptime(start, STAMP)).total_seconds()

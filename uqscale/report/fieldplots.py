@@ -49,7 +49,20 @@ LINES = 6
 
 
 def along(array: xr.DataArray, dim: str) -> xr.DataArray:
-    """``array`` with every field dim but ``dim`` averaged out."""
+    """``array`` with every field dim but ``dim`` averaged out.
+
+    Parameters
+    ----------
+    array
+        A field output's variable (an index or a moment).
+    dim
+        The dim the figure is drawn along.
+
+    Returns
+    -------
+    xarray.DataArray
+        The mean over the other field dims (``array`` itself when there are none).
+    """
     others = [d for d in field_dims(array) if d != dim]
     return array.mean(others) if others else array
 
@@ -62,7 +75,25 @@ def field_indices(
     panels: Sequence[tuple[str, xr.Dataset]], dim: str, colours: Mapping[str, str], top: int = LINES
 ) -> str:
     """``ST`` (solid, with its confidence band) and ``S1`` (dashed) along ``dim`` for the
-    ``top`` inputs with the largest ``ST`` anywhere; the others' ``ST`` summed in grey."""
+    ``top`` inputs with the largest ``ST`` anywhere; the others' ``ST`` summed in grey.
+
+    Parameters
+    ----------
+    panels
+        ``(title, indices)`` of each panel, side by side (e.g. one per method); the first
+        panel's ``ST`` chooses the inputs drawn.
+    dim
+        The field dim along the horizontal axis.
+    colours
+        ``{input: colour}`` kept across the report's figures.
+    top
+        How many inputs are drawn one by one.
+
+    Returns
+    -------
+    str
+        The figure as a ``data:`` URI.
+    """
     data0 = panels[0][1]
     names = [str(n) for n in data0["input"].values]
     peak = along(data0["ST"], dim).max(dim).values
@@ -106,7 +137,22 @@ def field_indices(
 def field_groups(
     panels: Sequence[tuple[str, xr.Dataset]], dim: str, colours: Mapping[str, str]
 ) -> str:
-    """Group indices along ``dim``: ``ST_group`` solid, ``S1_group`` dashed."""
+    """Group indices along ``dim``: ``ST_group`` solid, ``S1_group`` dashed.
+
+    Parameters
+    ----------
+    panels
+        ``(title, group indices)`` of each panel, side by side.
+    dim
+        The field dim along the horizontal axis.
+    colours
+        ``{group: colour}``; a group without one is drawn in ink.
+
+    Returns
+    -------
+    str
+        The figure, a ``data:`` URI.
+    """
     groups = panels[0][1].sizes["group"]
     with figure(height=3.0, margins=legend_margins(groups), ncols=len(panels), sharey=True) as (
         fig,
@@ -138,7 +184,22 @@ def field_groups(
 
 
 def field_moments(data: xr.Dataset, dim: str, name: str) -> str:
-    """The mean along ``dim`` inside the bands between its outer and inner quantiles."""
+    """The mean along ``dim`` inside the bands between its outer and inner quantiles.
+
+    Parameters
+    ----------
+    data
+        The moments of one field output (``mean``, and ``quantile`` over ``q`` if asked).
+    dim
+        The field dim along the horizontal axis.
+    name
+        The output's name, the vertical axis's label.
+
+    Returns
+    -------
+    str
+        A ``data:`` URI of the figure.
+    """
     x = coordinate(data, dim)
     with figure(height=3.0, margins=legend_margins(4, left=0.65, top=0.15)) as (fig, axes):
         ax = axes[0][0]
@@ -180,7 +241,24 @@ def field_curves(
     ylabel: str,
     colours: Mapping[str, str] | None = None,
 ) -> str:
-    """Named curves along ``dim`` on one axis (log scale when they span decades)."""
+    """Named curves along ``dim`` on one axis (log scale when they span decades).
+
+    Parameters
+    ----------
+    rows
+        ``(label, values)`` of each curve; a legend is drawn for two or more.
+    dim
+        The field dim along the horizontal axis.
+    ylabel
+        The vertical axis's label.
+    colours
+        ``{label: colour}`` for the curves that have one.
+
+    Returns
+    -------
+    str
+        The figure as a ``data:`` URI.
+    """
     shades = line_colours([label for label, _ in rows], dict(colours or {}))
     entries = len(rows) if len(rows) > 1 else 0
     margins = legend_margins(entries, left=0.65, top=0.15)
@@ -204,7 +282,23 @@ def field_curves(
 
 def greyzone_curves(data: xr.Dataset, colours: Mapping[str, str], top: int = LINES) -> str:
     """Three panels over the spacing ``dx`` (log axis), the grey zone shaded: the output's
-    mean and spread, the inputs' total indices, and the resolution sensitivity."""
+    mean and spread, the inputs' total indices, and the resolution sensitivity.
+
+    Parameters
+    ----------
+    data
+        One output's grey-zone dataset, in the shape the module's notes describe (the
+        indices and sensitivity panels are drawn only when it holds them).
+    colours
+        ``{input: colour}`` kept across the report's figures.
+    top
+        How many inputs the indices panel draws one by one.
+
+    Returns
+    -------
+    str
+        The three panels as a ``data:`` URI.
+    """
     from matplotlib.patches import Patch
 
     dx = np.asarray(data["resolution"].values, dtype=float)

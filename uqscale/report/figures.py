@@ -77,6 +77,18 @@ def group_colours(groups: Sequence[str]) -> dict[str, str]:
 def tint(colour: str, amount: float = 0.55) -> str:
     """``colour`` mixed with white (``amount`` of white), as ``#rrggbb``.
 
+    Parameters
+    ----------
+    colour
+        A colour written ``#rrggbb``.
+    amount
+        The share of white, from 0 (``colour`` itself) to 1 (white).
+
+    Returns
+    -------
+    str
+        The lighter colour, ``#rrggbb``.
+
     Examples
     --------
     >>> tint("#000000", 0.5)
@@ -90,6 +102,18 @@ def tint(colour: str, amount: float = 0.55) -> str:
 def shade(colour: str, amount: float) -> str:
     """``colour`` mixed with black (``amount`` of black).
 
+    Parameters
+    ----------
+    colour
+        A ``#rrggbb`` colour.
+    amount
+        How much black, from 0 (unchanged) to 1 (black).
+
+    Returns
+    -------
+    str
+        The darker colour, also ``#rrggbb``.
+
     Examples
     --------
     >>> shade("#ffffff", 0.5)
@@ -101,7 +125,20 @@ def shade(colour: str, amount: float) -> str:
 
 def line_colours(names: Sequence[str], colours: dict[str, str]) -> dict[str, str]:
     """Colours for lines of ``names`` (in drawing order): each in its scale group's hue,
-    inputs of one group told apart by darker and lighter shades of it."""
+    inputs of one group told apart by darker and lighter shades of it.
+
+    Parameters
+    ----------
+    names
+        The lines' names (inputs), in the order they are drawn.
+    colours
+        ``{input: its scale group's colour}``; a name without one is drawn in ink shades.
+
+    Returns
+    -------
+    dict[str, str]
+        ``{name: colour}`` for every name.
+    """
     variants = (
         lambda c: c,
         lambda c: shade(c, 0.4),
@@ -120,7 +157,20 @@ def line_colours(names: Sequence[str], colours: dict[str, str]) -> dict[str, str
 
 
 def input_colours(scale_of: dict[str, str], colours: dict[str, str]) -> dict[str, str]:
-    """Each input's colour: that of its scale group."""
+    """Each input's colour: that of its scale group.
+
+    Parameters
+    ----------
+    scale_of
+        ``{input: scale group}``.
+    colours
+        ``{scale group: colour}`` (:func:`group_colours`).
+
+    Returns
+    -------
+    dict[str, str]
+        ``{input: colour}``.
+    """
     return {name: colours[group] for name, group in scale_of.items()}
 
 
@@ -141,14 +191,39 @@ class Margins:
 
 def legend_margins(entries: int, columns: int = 4, **margins: float) -> Margins:
     """Margins that leave room under the axes for a figure legend of ``entries`` in
-    ``columns`` (:func:`legend_below`)."""
+    ``columns`` (:func:`legend_below`).
+
+    Parameters
+    ----------
+    entries
+        How many entries the legend has (0: no legend).
+    columns
+        Entries per legend row.
+    **margins
+        :class:`Margins` fields to set instead of their defaults (inches).
+
+    Returns
+    -------
+    Margins
+        The margins, the bottom one grown by a row height per legend row.
+    """
     rows = -(-entries // columns)
     return Margins(**({"bottom": 0.5 + 0.2 * rows, "between": 0.08} | margins))
 
 
 def legend_below(fig: Any, handles: Sequence[Any], columns: int = 4) -> None:
     """A legend of ``handles`` centred under the axes, in the room
-    :func:`legend_margins` left: never drawn over the data."""
+    :func:`legend_margins` left: never drawn over the data.
+
+    Parameters
+    ----------
+    fig
+        The matplotlib figure.
+    handles
+        The artists to list (their labels are the entries).
+    columns
+        Entries per legend row, at most (as given to :func:`legend_margins`).
+    """
     fig.legend(
         handles=list(handles),
         loc="lower center",
@@ -158,7 +233,20 @@ def legend_below(fig: Any, handles: Sequence[Any], columns: int = 4) -> None:
 
 
 def label_inches(labels: Sequence[str], size: float = 8.0) -> float:
-    """About how wide the longest of ``labels`` is, in inches, at ``size`` points."""
+    """About how wide the longest of ``labels`` is, in inches, at ``size`` points.
+
+    Parameters
+    ----------
+    labels
+        Tick or axis labels.
+    size
+        Their font size, in points.
+
+    Returns
+    -------
+    float
+        The width in inches, with a small gap (a margin for the labels).
+    """
     longest = max((len(str(t)) for t in labels), default=0)
     return 0.15 + longest * size * 0.6 / 72
 
@@ -168,7 +256,24 @@ def figure(
     width: float = WIDTH, height: float = 3.0, margins: Margins | None = None, **subplots: Any
 ) -> Iterator[Any]:
     """A new figure in the report's style with its axes: ``with figure(...) as (fig,
-    axes)``. Keyword arguments go to :meth:`Figure.subplots`."""
+    axes)``. Keyword arguments go to :meth:`Figure.subplots`.
+
+    Parameters
+    ----------
+    width
+        The figure's width, in inches.
+    height
+        Its height, in inches.
+    margins
+        The space around and between the axes (default: :class:`Margins`'s).
+    **subplots
+        ``ncols``, ``sharey`` and the other arguments of :meth:`Figure.subplots`.
+
+    Yields
+    ------
+    tuple[Figure, numpy.ndarray]
+        The figure and its 2-D array of axes (``axes[row][column]``).
+    """
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -208,6 +313,20 @@ def top_inputs(
     When only one input would be pooled it is shown instead: a bar "1 other" says less
     than the input's own name.
 
+    Parameters
+    ----------
+    order_by
+        One value per input (e.g. its largest ``ST``).
+    names
+        The inputs' names, in the order of ``order_by``.
+    top
+        How many to show one by one.
+
+    Returns
+    -------
+    tuple[list[int], list[int]]
+        The positions shown, largest first, and the positions pooled.
+
     Examples
     --------
     >>> top_inputs(np.array([0.1, 0.5, 0.2, 0.05]), ["a", "b", "c", "d"], top=2)
@@ -224,6 +343,18 @@ def top_inputs(
 
 def short(text: str, width: int = 18) -> str:
     """``text`` cut to ``width`` characters with an ellipsis.
+
+    Parameters
+    ----------
+    text
+        A label (an input's or output's name).
+    width
+        The most characters it may keep, the ellipsis included.
+
+    Returns
+    -------
+    str
+        ``text`` itself when it fits.
 
     Examples
     --------

@@ -83,6 +83,21 @@ def _what_runs(step: ModelStep) -> str:
 def listing(names: list[str], shown: int = NAMES_SHOWN, width: int = 26) -> str:
     """The first names that fit in ``width`` characters, then how many more.
 
+    Parameters
+    ----------
+    names
+        The names, in order (inputs of a group, or outputs).
+    shown
+        The most names written out.
+    width
+        The characters the text may take, ``+N`` included (the first name always
+        shows).
+
+    Returns
+    -------
+    str
+        ``"a, b +3"``: the names shown, comma-separated, and the count of the others.
+
     Examples
     --------
     >>> listing(["kd", "signal_gain", "signal_rate"])
@@ -124,6 +139,20 @@ def edge_path(start: _Node, end: _Node, boxes: Iterable[_Node]) -> list[tuple[fl
     Neighbouring columns are joined straight across the gap between them, where no box
     stands. An edge that skips columns runs along a lane clear of every box in the
     columns it passes (the clear height nearest to its ends), turning in the gaps.
+
+    Parameters
+    ----------
+    start
+        The box the edge leaves.
+    end
+        The box it enters, in a later column.
+    boxes
+        Every box of the graph (those in the columns between are avoided).
+
+    Returns
+    -------
+    list[tuple[float, float]]
+        The corners ``(x, y)`` in order, the first on ``start`` and the last on ``end``.
     """
     x0 = start.column * COLUMN + BOX_WIDTH / 2
     x1 = end.column * COLUMN - BOX_WIDTH / 2
@@ -145,7 +174,22 @@ def edge_path(start: _Node, end: _Node, boxes: Iterable[_Node]) -> list[tuple[fl
 
 
 def model_graph(study: Study, groups: Mapping[str, list[str]], colours: Mapping[str, str]) -> str:
-    """The study's model graph as a ``data:`` URI."""
+    """The study's model graph as a ``data:`` URI.
+
+    Parameters
+    ----------
+    study
+        The study, whose steps and their inputs and outputs are drawn.
+    groups
+        ``{scale group: its inputs}``, one box each in the first column.
+    colours
+        ``{scale group: colour}``, the boxes' fill.
+
+    Returns
+    -------
+    str
+        The drawing, a ``data:`` URI.
+    """
     from matplotlib.patches import FancyBboxPatch
 
     nodes, edges = _layout(study, groups, colours)

@@ -58,6 +58,21 @@ def index_bars(
     Inputs are ranked by the first panel's ``ST``; beyond ``top`` they are pooled
     in one grey bar holding the sums of their indices. Bars of an input take its
     scale group's colour: ``S1`` light, ``ST`` full; whiskers are ``*_conf``.
+
+    Parameters
+    ----------
+    panels
+        ``(title, indices)`` per method: datasets over ``input`` holding ``S1`` and
+        ``ST`` (and their ``*_conf`` when estimated).
+    colours
+        ``{input: colour}`` (its scale group's).
+    top
+        The most inputs given a bar of their own.
+
+    Returns
+    -------
+    Bars
+        The figure's ``data:`` URI and how many inputs its last bar pools.
     """
     names = [str(n) for n in panels[0][1]["input"].values]
     shown, rest = top_inputs(_values(panels[0][1], "ST"), names, top)
@@ -83,7 +98,20 @@ def index_bars(
 
 
 def index_bars_image(panels: Sequence[tuple[str, xr.Dataset]], colours: Mapping[str, str]) -> str:
-    """:func:`index_bars` drawn, as its ``data:`` URI only."""
+    """:func:`index_bars` drawn, as its ``data:`` URI only.
+
+    Parameters
+    ----------
+    panels
+        ``(title, indices)`` per method, as :func:`index_bars` takes them.
+    colours
+        The inputs' colours, by name.
+
+    Returns
+    -------
+    str
+        The bars' ``data:`` URI.
+    """
     return index_bars(panels, colours).uri
 
 
@@ -148,7 +176,21 @@ def _s1_st_legend(colour: str = MUTED) -> list[Any]:
 
 
 def group_bars(panels: Sequence[tuple[str, xr.Dataset]], colours: Mapping[str, str]) -> str:
-    """Closed first-order and total indices of every scale group, one panel per method."""
+    """Closed first-order and total indices of every scale group, one panel per method.
+
+    Parameters
+    ----------
+    panels
+        ``(title, group indices)`` per method: datasets over ``group`` holding
+        ``S1_group`` and ``ST_group`` (and their ``*_conf`` when estimated).
+    colours
+        ``{scale group: colour}``.
+
+    Returns
+    -------
+    str
+        The figure as a ``data:`` URI.
+    """
     groups = [str(g) for g in panels[0][1]["group"].values]
     margins = Margins(left=label_inches(groups), bottom=0.78, between=0.08)
     with figure(
@@ -199,7 +241,26 @@ def index_matrix(
 ) -> str:
     """A table of indices as colours: ``values`` (rows x columns, 0 to 1) shaded from
     white to dark blue and written in each cell, ``secondary`` in brackets after it;
-    a strip under each column header in ``column_colours`` (scale groups)."""
+    a strip under each column header in ``column_colours`` (scale groups).
+
+    Parameters
+    ----------
+    rows
+        The row labels (e.g. outputs).
+    columns
+        The column labels (e.g. inputs).
+    values
+        ``(len(rows), len(columns))`` shares between 0 and 1; NaN is drawn white.
+    secondary
+        Values of the same shape written in brackets (e.g. ``S1`` after ``ST``).
+    column_colours
+        A colour per column, drawn as a strip under its header.
+
+    Returns
+    -------
+    str
+        A ``data:`` URI of the table.
+    """
     from matplotlib.colors import LinearSegmentedColormap
 
     ramp = LinearSegmentedColormap.from_list("share", ["#FFFFFF", "#0072B2", "#003A5C"])
@@ -259,7 +320,26 @@ def morris_scatter(
 ) -> str:
     """``mu*`` against ``sigma`` per input with ``mu*`` confidence whiskers; the ``top``
     inputs by ``mu*`` are named where the names do not collide, and rays mark
-    ``sigma / mu*`` = 0.1, 0.5 and 1."""
+    ``sigma / mu*`` = 0.1, 0.5 and 1.
+
+    Parameters
+    ----------
+    data
+        Morris measures over ``input``: ``mu_star``, ``sigma`` (and ``mu_star_conf``).
+    colours
+        ``{input: colour}`` of the points.
+    group_colours
+        ``{scale group: colour}``, for the legend of groups.
+    scale_of
+        ``{input: scale group}``; the legend is drawn for two or more groups.
+    top
+        How many inputs, the largest ``mu*`` first, may be named.
+
+    Returns
+    -------
+    str
+        The scatter plot as a ``data:`` URI.
+    """
     names = [str(n) for n in data["input"].values]
     mu_star, sigma = _values(data, "mu_star"), _values(data, "sigma")
     conf = _optional(data, "mu_star_conf")
@@ -400,7 +480,23 @@ def convergence_keys(data: xr.Dataset) -> dict[str, str]:
 
 def convergence(data: xr.Dataset, colours: Mapping[str, str], top: int = 6) -> str:
     """Indices (and the fit error) of an expansion fitted to growing numbers of runs
-    (dim ``runs``): ``ST`` solid, ``S1`` dashed, for the ``top`` inputs."""
+    (dim ``runs``): ``ST`` solid, ``S1`` dashed, for the ``top`` inputs.
+
+    Parameters
+    ----------
+    data
+        An expansion's convergence study: indices (and ``error``) over ``runs`` and
+        ``input`` (:func:`convergence_keys` finds their names).
+    colours
+        ``{input: colour}``.
+    top
+        The inputs drawn: those with the largest ``ST`` at the most runs.
+
+    Returns
+    -------
+    str
+        One panel (two with the fit error), as a ``data:`` URI.
+    """
     keys = convergence_keys(data)
     runs = np.asarray(data["runs"].values, dtype=float)
     names = [str(n) for n in data["input"].values]

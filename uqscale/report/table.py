@@ -58,6 +58,11 @@ def indices_table(
     verbose
         Every index of every output instead of the prioritised summary.
 
+    Returns
+    -------
+    str
+        The summary's lines: a head line, the final outputs, then the intermediate ones.
+
     Examples
     --------
     >>> doc = {"study": "s", "samples": 10, "failed": 0, "outputs": {

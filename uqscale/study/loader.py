@@ -56,6 +56,21 @@ class StudyLoader(yaml.SafeLoader):
     # -- composing: depth and expanded size, before anything is built -----------------
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        """Compose the next node as PyYAML does, refusing a recursive alias, nesting deeper
+        than :data:`MAX_DEPTH` and more than :data:`MAX_NODES` values once expanded.
+
+        Parameters
+        ----------
+        parent
+            The node being composed that holds this one (None at the document's root).
+        index
+            This node's key or position in ``parent`` (PyYAML's resolver reads it).
+
+        Returns
+        -------
+        yaml.Node or None
+            The node, its expanded size recorded for the enclosing nodes' count.
+        """
         if self.check_event(yaml.AliasEvent):
             # types-PyYAML leaves Parser.peek_event unannotated; it returns the next Event
             event: yaml.AliasEvent = self.peek_event()  # type: ignore[no-untyped-call]
@@ -105,6 +120,20 @@ class StudyLoader(yaml.SafeLoader):
     # -- constructing: keys, integers, strings --------------------------------------------
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """Build a mapping as PyYAML does, refusing an empty key and a key written twice.
+
+        Parameters
+        ----------
+        node
+            The composed mapping.
+        deep
+            Build the values' own contents now (PyYAML's flag, passed on).
+
+        Returns
+        -------
+        dict[Any, Any]
+            The mapping.
+        """
         if isinstance(node, yaml.MappingNode):
             seen: dict[Any, yaml.Node] = {}
             for key_node, _ in node.value:  # as written: keys a merge (<<) brings may repeat
