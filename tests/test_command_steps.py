@@ -362,7 +362,7 @@ def test_a_timeout_kills_the_whole_process_group(tmp_path):
     )
     began = time.perf_counter()
     batch, work = in_process(study, tmp_path, n=1)
-    assert time.perf_counter() - began < 10
+    assert time.perf_counter() - began < 30  # not the child's 60 s: the timeout ended it
     [failure] = batch.failures
     assert failure.error == "CommandTimeout"
     child = int((work / "run" / "000010" / "child.pid").read_text())
