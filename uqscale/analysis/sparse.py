@@ -278,6 +278,13 @@ def _omp_order(
 def prefix_fits(columns: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Least squares on every prefix of ``columns`` ``(n, k)``, at once.
 
+    Parameters
+    ----------
+    columns
+        The basis columns in path order, ``(n, k)``.
+    y
+        The target ``(n,)``.
+
     Returns
     -------
     coefficients
@@ -303,7 +310,20 @@ def loo_residuals(residuals: np.ndarray, leverage: np.ndarray) -> np.ndarray:
     where ``1 - h_i`` is below :data:`MIN_SLACK`, where a fit that (nearly) passes
     through the point cannot say what it would predict without it: rounding makes
     ``r_i`` and ``1 - h_i`` both tiny there, and their ratio spuriously small lets a
-    path that nearly interpolates look like the best."""
+    path that nearly interpolates look like the best.
+
+    Parameters
+    ----------
+    residuals
+        Residuals ``r_i`` of the fit, any shape.
+    leverage
+        Leverages ``h_i``, broadcastable to ``residuals``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The leave-one-out residuals, shaped as ``residuals``.
+    """
     with np.errstate(all="ignore"):
         return np.where(1.0 - leverage > MIN_SLACK, residuals / (1.0 - leverage), np.inf)
 
@@ -312,7 +332,22 @@ def correction(n: int, size: np.ndarray, inverse_trace: np.ndarray) -> np.ndarra
     """Chapelle's factor ``n / (n - k) (1 + trace(C^-1) / n)``, ``C = A^T A / n``, for
     fits of ``size`` terms: it makes the leave-one-out error of terms chosen on the
     same samples less optimistic (Blatman and Sudret 2011, eq. 41); ``inf`` where
-    ``k >= n``."""
+    ``k >= n``.
+
+    Parameters
+    ----------
+    n
+        Number of samples.
+    size
+        Terms ``k`` of each fit.
+    inverse_trace
+        ``trace((A^T A)^-1)`` of each fit (:func:`prefix_fits`).
+
+    Returns
+    -------
+    numpy.ndarray
+        The factor of each fit, shaped as ``size``.
+    """
     with np.errstate(all="ignore"):
         factor = n / (n - size) * (1.0 + inverse_trace)
     return np.where((size < n) & np.isfinite(factor), factor, np.inf)
@@ -337,6 +372,11 @@ def select(
     folds
         Held-out rows of each fold for K-fold cross-validation; ``None`` (least
         squares only) for Chapelle's corrected leave-one-out error.
+
+    Returns
+    -------
+    Selection
+        The chosen terms, their fit and honest error (at least the moment gap).
     """
     if solver == "ols":
         return _full(matrix, y, folds)
@@ -391,12 +431,21 @@ def moment_gap(coefficients: np.ndarray, y: np.ndarray, standard_errors: float =
     expansion's mean is ``c_0`` and its standard deviation ``||c_1..||``; the
     squared distance to the model is the squared difference of the means plus that of
     the centred parts, at least the squared difference of their standard deviations
-    (triangle inequality). Each difference is first shrunk by one standard error of
-    the samples' estimate (independent sampling; a low-discrepancy design does
+    (triangle inequality). Each difference is first shrunk by ``standard_errors``
+    standard errors of the samples' estimate (independent sampling; a low-discrepancy design does
     better), so a sound fit is not penalised. Held-out points of the same design can
     miss an expansion whose terms alias on the design (they look orthogonal on its
     points but not under the input distribution); its variance then departs from the
     samples' and this bound sees it.
+
+    Parameters
+    ----------
+    coefficients
+        ``(T, K)`` on an orthonormal basis, constant first.
+    y
+        The samples ``(n, K)`` (or ``(n, 1)`` shared by every column).
+    standard_errors
+        How many standard errors each difference is shrunk by.
 
     Returns
     -------
@@ -432,7 +481,20 @@ def _at_least_moment_gap(found: Selection, y: np.ndarray) -> Selection:
 
 def relative_error(residuals: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Mean squared residuals over the variance of ``y``: 0 for a constant target
-    fitted exactly, ``inf`` where not finite."""
+    fitted exactly, ``inf`` where not finite.
+
+    Parameters
+    ----------
+    residuals
+        ``(n, K)``.
+    y
+        The targets ``(n, K)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(K,)``.
+    """
     variance = y.var(axis=0)
     with np.errstate(all="ignore"):
         mean_square = (residuals**2).mean(axis=0)
@@ -462,5 +524,20 @@ def _held_out(
 
 
 def kfold_split(n: int, folds: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """Rows of each of ``folds`` folds of a random permutation of ``range(n)``."""
+    """Rows of each of ``folds`` folds of a random permutation of ``range(n)``.
+
+    Parameters
+    ----------
+    n
+        Number of rows.
+    folds
+        Number of folds (at most ``n``).
+    rng
+        Draws the permutation.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        The held-out rows of every fold.
+    """
     return np.array_split(rng.permutation(n), min(folds, n))
