@@ -184,10 +184,8 @@ class Regression:
 
         Parameters
         ----------
-        x
-            The samples ``(n, d)``.
-        y
-            The output ``(n, P)``.
+        x, y
+            As for :meth:`fit`.
         targets, expansion
             What :meth:`fit` returned.
 
@@ -215,12 +213,8 @@ class Regression:
 
         Parameters
         ----------
-        x
-            The samples ``(n, d)``.
-        y
-            The output ``(n, P)``.
-        rng
-            Draws the cross-validation folds.
+        x, y, rng
+            As for :meth:`fit`.
         size
             Number of leading samples fitted.
 

@@ -97,12 +97,8 @@ class Basis:
 
         Parameters
         ----------
-        order
-            The bound on the q-norm.
-        q
-            The q of the norm, in (0, 1].
-        limit
-            Most terms allowed (none by default).
+        order, q, limit
+            As for :func:`multi_indices`.
 
         Returns
         -------
