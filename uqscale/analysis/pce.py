@@ -126,10 +126,8 @@ def sample(space: InputSpace, options: Mapping[str, Any], rng: np.random.Generat
 
     Parameters
     ----------
-    space
-        The inputs.
-    options
-        The analysis' options.
+    space, options
+        As for :func:`regression_size`.
     rng
         Draws the regression points.
 
