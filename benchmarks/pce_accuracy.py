@@ -15,7 +15,8 @@ Exact indices: closed forms, or for ``reference`` problems a pick-freeze estimat
 on 2^20 scrambled Sobol' points (:func:`reference`).
 
 Run: ``nice -n 10 python benchmarks/pce_accuracy.py [--seeds 5] [--problems ...]
-[--openturns PYTHON] [--record fits.jsonl]``
+[--openturns PYTHON] [--record fits.jsonl]``; ``--summarise fits.jsonl ...`` prints the
+overall line of recorded runs (e.g. of problems run in parallel groups) and stops.
 """
 
 from __future__ import annotations
@@ -165,6 +166,32 @@ def index_error(s1: np.ndarray, st: np.ndarray, exact: tuple[np.ndarray, np.ndar
     )
 
 
+def overall(fits: list[dict]) -> str:
+    """The overall line of recorded fits: true/reported error, coverage, half-widths.
+
+    Parameters
+    ----------
+    fits
+        One record per fit (problem, budget, seed), as written by ``--record``.
+
+    Returns
+    -------
+    str
+        The line printed at the end of a run.
+    """
+    ratios = np.asarray([fit["ratio"] for fit in fits], dtype=float)
+    ratios = ratios[np.isfinite(ratios)]
+    covered = np.concatenate([fit["covered"] for fit in fits])
+    rough = [fit["covered"] for fit in fits if not fit["smooth"]] or [[np.nan]]
+    return (
+        f"overall: true/reported median {np.median(ratios):.2f}, below 3 in "
+        f"{np.mean(ratios < 3):.0%} of {len(ratios)} fits (exact fits left out); "
+        f"median S1 half-width {np.median([fit['width'] for fit in fits]):.4f}; coverage "
+        f"{np.mean(covered):.3f} of {len(covered)} index values, on non-smooth problems "
+        f"{np.mean(np.concatenate(rough)):.3f} of {sum(len(r) for r in rough)}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
@@ -178,7 +205,14 @@ def main() -> None:
         help="extra study-file options of the uqscale fit, as JSON",
     )
     parser.add_argument("--record", type=Path, help="append every fit as a JSON line")
+    parser.add_argument(
+        "--summarise", type=Path, nargs="+", help="print the overall line of recorded fits"
+    )
     arguments = parser.parse_args()
+    if arguments.summarise:
+        lines = [line for path in arguments.summarise for line in path.read_text().splitlines()]
+        print(overall([json.loads(line) for line in lines]))
+        return
     EXTRA.update(arguments.options)
     with_ot = Path(arguments.openturns).exists()
     if not with_ot:
@@ -189,7 +223,7 @@ def main() -> None:
         "problem budget | uqscale chaospy-OLS* openturns-LARS (median max|S-exact|) | "
         "true/reported median p90 | coverage of 95% intervals | vs best peer + 10% + 0.002"
     )
-    totals: dict[str, list] = {"ratio": [], "covered": [], "rough_covered": [], "width": []}
+    fits: list[dict] = []
     for name in names:
         problem = everything[name]
         space = space_of(problem)
@@ -230,28 +264,21 @@ def main() -> None:
                         covered,
                     )
                 )
+                fits.append(
+                    {
+                        "problem": name,
+                        "budget": budget,
+                        "seed": seed,
+                        "smooth": problem.smooth,
+                        "errors": rows[-1][:3],
+                        "ratio": ratio,
+                        "covered": covered.tolist(),
+                        "width": float(np.median(ours["S1_conf"])),
+                    }
+                )
                 if arguments.record:
                     with arguments.record.open("a") as out:
-                        out.write(
-                            json.dumps(
-                                {
-                                    "problem": name,
-                                    "budget": budget,
-                                    "seed": seed,
-                                    "smooth": problem.smooth,
-                                    "errors": rows[-1][:3],
-                                    "ratio": ratio,
-                                    "covered": covered.tolist(),
-                                    "width": float(np.median(ours["S1_conf"])),
-                                }
-                            )
-                            + "\n"
-                        )
-                totals["ratio"].append(ratio)
-                totals["width"].append(np.median(ours["S1_conf"]))
-                totals["covered"].append(covered)
-                if not problem.smooth:
-                    totals["rough_covered"].append(covered)
+                        out.write(json.dumps(fits[-1]) + "\n")
             errors = np.median([r[:3] for r in rows], axis=0)
             peer = np.nanmin(errors[1:])
             verdict = "ok" if errors[0] <= 1.1 * peer + 0.002 else "WORSE"
@@ -263,15 +290,7 @@ def main() -> None:
                 f"{coverage:.3f} | {verdict}",
                 flush=True,
             )
-    ratios = np.asarray(totals["ratio"])
-    ratios = ratios[np.isfinite(ratios)]
-    print(
-        f"overall: true/reported median {np.median(ratios):.2f}, below 3 in "
-        f"{np.mean(ratios < 3):.0%} of {len(ratios)} fits (exact fits left out); "
-        f"median S1 half-width {np.median(totals['width']):.4f}; coverage "
-        f"{np.mean(np.concatenate(totals['covered'])):.3f}, on non-smooth problems "
-        f"{np.mean(np.concatenate(totals['rough_covered'] or [[np.nan]])):.3f}"
-    )
+    print(overall(fits))
 
 
 if __name__ == "__main__":

@@ -190,3 +190,36 @@ def test_moment_gap_sees_an_expansion_whose_variance_departs_from_the_samples():
     shifted = np.array([[y.mean() + y.std()], [y.std()]])
     assert moment_gap(shifted, y)[0] == pytest.approx(1.0, abs=0.05)
     assert moment_gap(sound, np.ones((10, 1)))[0] == 0.0
+
+
+def test_held_out_residuals_are_raised_to_each_folds_moment_gap():
+    """A fold's fit with the training rows' moments keeps its residuals; one with twice
+    their variance has its residuals scaled up to its gap; all-zero residuals of a fit
+    that still misses the moments become the gap's size."""
+    from uqscale.analysis.sparse import FOLD_STANDARD_ERRORS, at_least_gap, moment_gap
+
+    y = np.random.default_rng(5).normal(1.0, 2.0, size=2000)
+    residuals = np.full((50, 3), 0.01)
+    residuals[:, 2] = 0.0
+    sound, doubled = [y.mean(), y.std(), 0.0], [y.mean(), y.std(), y.std()]
+    coefficients = np.array([sound, doubled, doubled]).T
+    raised = at_least_gap(residuals, coefficients, y)
+    np.testing.assert_array_equal(raised[:, 0], residuals[:, 0])
+    gap = moment_gap(coefficients[:, 1:2], y[:, None], FOLD_STANDARD_ERRORS)[0] * y.var()
+    assert gap > 0.1 * y.var()
+    np.testing.assert_allclose((raised[:, 1:] ** 2).mean(axis=0), gap)
+
+
+def test_omp_reports_the_coefficients_of_every_prefix():
+    """Every prefix's coefficients reproduce its held-out residuals."""
+    from uqscale.analysis.sparse import _omp_order, _standardised
+
+    rng = np.random.default_rng(0)
+    matrix = np.column_stack([np.ones(40), rng.normal(size=(40, 12))])
+    y = 2 * matrix[:, 3] + matrix[:, 5] - 0.5 * matrix[:, 7] + 0.1 * rng.normal(size=40)
+    x, target, x_held, target_held = _standardised(matrix[:30], y[:30], matrix[30:], y[30:])
+    taken, residuals, coefficients = _omp_order(x, target, 10, x_held, target_held)
+    assert set(taken[:3]) == {2, 4, 6}
+    for j in range(len(taken) + 1):
+        predicted = x_held[:, taken[:j]] @ coefficients[:j, j]
+        np.testing.assert_allclose(target_held - predicted, residuals[:, j], atol=1e-12)

@@ -57,7 +57,20 @@ class Targets:
     @classmethod
     def of(cls, values: np.ndarray, components: bool) -> Targets:
         """The points themselves, or (``components`` and several points) the scores of
-        the centred field's principal components above the numerical rank."""
+        the centred field's principal components above the numerical rank.
+
+        Parameters
+        ----------
+        values
+            The output at every sample and point, ``(n, P)``.
+        components
+            Whether a field is fitted through its principal components.
+
+        Returns
+        -------
+        Targets
+            What is fitted.
+        """
         if not components or values.shape[1] == 1:
             return cls(values)
         offset = values.mean(axis=0)
@@ -129,10 +142,21 @@ def fit(
 
     Parameters
     ----------
+    x
+        The samples ``(n, d)``.
+    values
+        The targets ``(n, K)``.
     master
         Holds every input's univariate polynomials up to ``max(settings.orders)``.
+    settings
+        The candidates and the validation.
     rng
         Draws the cross-validation folds.
+
+    Returns
+    -------
+    Expansion
+        Every target's chosen fit, on the union of their terms.
 
     Raises
     ------

@@ -39,13 +39,42 @@ KEYS = ("S1", "ST", "S2", "S1_group", "ST_group")
 
 
 def resample_weights(n: int, resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """How often each of ``n`` rows is drawn in each resample, ``(resamples, n)``."""
+    """How often each of ``n`` rows is drawn in each resample.
+
+    Parameters
+    ----------
+    n
+        Number of rows.
+    resamples
+        Number of resamples.
+    rng
+        Draws the resamples.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(resamples, n)`` counts, each row summing to ``n``.
+    """
     return rng.multinomial(n, np.full(n, 1.0 / n), size=resamples).astype(float)
 
 
 def refit(matrix: np.ndarray, values: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Least-squares coefficients ``(B, T, K)`` of every column of ``matrix``
-    ``(n, T)`` for the targets ``values`` ``(n, K)``, on each weighting ``(B, n)``."""
+    """Least-squares coefficients of every column of ``matrix`` on each weighting.
+
+    Parameters
+    ----------
+    matrix
+        The basis at the samples ``(n, T)``.
+    values
+        The targets ``(n, K)``.
+    weights
+        Row weights of every resample ``(B, n)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(B, T, K)``.
+    """
     weighted = matrix.T[None, :, :] * weights[:, None, :]  # (B, T, n)
     gram = weighted @ matrix  # (B, T, T)
     scale = np.trace(gram, axis1=1, axis2=2)[:, None, None] / matrix.shape[1]
@@ -56,9 +85,29 @@ def refit(matrix: np.ndarray, values: np.ndarray, weights: np.ndarray) -> np.nda
 def reselect(
     matrix: np.ndarray, y: np.ndarray, solver: str, weights: np.ndarray, length: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The sparse procedure on one weighting ``(n,)`` of the rows, with as many terms
-    as chosen on all rows (``length``): the columns of ``matrix`` its path takes and
-    their least-squares coefficients for the target ``y`` ``(n,)``."""
+    """The sparse procedure on one weighting of the rows, with as many terms as chosen
+    on all rows.
+
+    Parameters
+    ----------
+    matrix
+        The candidate basis at the samples ``(n, T)``.
+    y
+        The target ``(n,)``.
+    solver
+        ``omp`` or ``lars``.
+    weights
+        How often each row is drawn ``(n,)``.
+    length
+        Terms kept on all rows, the constant included.
+
+    Returns
+    -------
+    order
+        The columns of ``matrix`` its path takes.
+    coefficients
+        Their least-squares coefficients.
+    """
     drawn = weights > 0
     root = np.sqrt(weights[drawn])
     rows, values = matrix[drawn] * root[:, None], y[drawn] * root
@@ -82,8 +131,25 @@ class Piece:
 
 
 def pieces(x: np.ndarray, targets: Targets, expansion: Expansion) -> tuple[np.ndarray, list[Piece]]:
-    """Multi-indices ``(T, d)`` holding every candidate term, and every piece of the
-    expansion with its candidate basis evaluated once for all resamples."""
+    """Every candidate term, and every piece of the expansion with its candidate basis
+    evaluated once for all resamples.
+
+    Parameters
+    ----------
+    x
+        The samples ``(n, d)``.
+    targets
+        What was fitted.
+    expansion
+        The fit on all rows.
+
+    Returns
+    -------
+    union
+        Multi-indices ``(T, d)`` holding every candidate term.
+    parts
+        One :class:`Piece` per piece of ``expansion``.
+    """
     bases = [basis for _, basis in expansion.chosen]
     union = np.unique(np.concatenate([b.indices for b in bases]), axis=0)
     where = {tuple(row): i for i, row in enumerate(union.tolist())}
@@ -109,8 +175,25 @@ def pieces(x: np.ndarray, targets: Targets, expansion: Expansion) -> tuple[np.nd
 def resampled_coefficients(
     terms: int, targets: int, parts: Sequence[Piece], weights: np.ndarray
 ) -> np.ndarray:
-    """The coefficients ``(B, terms, targets)`` of every piece of ``parts``, refitted
-    for each weighting ``(B, n)``, on the union of the pieces' candidate terms."""
+    """The coefficients of every piece of ``parts``, refitted for each weighting, on
+    the union of the pieces' candidate terms.
+
+    Parameters
+    ----------
+    terms
+        Number of terms in the union.
+    targets
+        Number of targets.
+    parts
+        The pieces (:func:`pieces`).
+    weights
+        Row weights of every resample ``(B, n)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(B, terms, targets)``.
+    """
     result = np.zeros((len(weights), terms, targets))
     for piece in parts:
         if piece.solver == "ols":
@@ -143,10 +226,23 @@ def confidence(
     ----------
     x
         The samples ``(n, d)`` the expansion was fitted on.
+    targets
+        What was fitted.
+    expansion
+        The fit on all rows.
+    groups
+        Group name to the inputs it holds.
+    weights
+        Row weights of every resample ``(B, n)``.
     level
         Confidence level of the normal interval, e.g. 0.95.
     errors
         The honest relative error of every point, ``(P,)``, added to the half-widths.
+
+    Returns
+    -------
+    dict
+        ``{key}_conf`` for every key of :data:`KEYS`, shaped as the indices.
     """
     points = len(targets.offset) if targets.offset is not None else targets.values.shape[1]
     terms = sum(len(basis) for _, basis in expansion.chosen)

@@ -72,7 +72,20 @@ def settings(options: Mapping[str, Any]) -> Settings:
 
 def regression_size(space: InputSpace, options: Mapping[str, Any]) -> int:
     """Number of regression samples: as given; else twice the number of terms, or
-    under ``order: auto`` 16 per input rounded up to a power of two."""
+    under ``order: auto`` 16 per input rounded up to a power of two.
+
+    Parameters
+    ----------
+    space
+        The inputs.
+    options
+        The analysis' options.
+
+    Returns
+    -------
+    int
+        The number of samples.
+    """
     if options.get("n"):
         return cast("int", options["n"])
     if options["order"] == AUTO:
@@ -84,7 +97,22 @@ def regression_size(space: InputSpace, options: Mapping[str, Any]) -> int:
 
 
 def quadrature(space: InputSpace, options: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes ``(n, d)`` and weights ``(n,)`` of the option's quadrature rule."""
+    """The nodes and weights of the options' quadrature rule.
+
+    Parameters
+    ----------
+    space
+        The inputs.
+    options
+        The analysis' options (``order``, ``quadrature``, ``sparse``).
+
+    Returns
+    -------
+    nodes
+        ``(n, d)``.
+    weights
+        ``(n,)``.
+    """
     import chaospy
 
     nodes, weights = chaospy.generate_quadrature(
@@ -94,7 +122,20 @@ def quadrature(space: InputSpace, options: Mapping[str, Any]) -> tuple[np.ndarra
 
 
 def sample(space: InputSpace, options: Mapping[str, Any], rng: np.random.Generator) -> np.ndarray:
-    """Quadrature nodes, or ``n`` points by ``rule`` for regression."""
+    """Quadrature nodes, or ``n`` points by ``rule`` for regression.
+
+    Parameters
+    ----------
+    space, options
+        As for :func:`regression_size`.
+    rng
+        Draws the regression points.
+
+    Returns
+    -------
+    numpy.ndarray
+        The design ``(n, d)`` in physical units.
+    """
     if options["design"] == "quadrature":
         return quadrature(space, options)[0]
     n = regression_size(space, options)
@@ -113,14 +154,45 @@ class Regression:
         self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator
     ) -> tuple[Targets, Expansion]:
         """Fit the samples ``y`` ``(n, P)`` at ``x``; a field through its principal
-        components when its points are fitted one target at a time."""
+        components when its points are fitted one target at a time.
+
+        Parameters
+        ----------
+        x
+            The samples ``(n, d)``.
+        y
+            The output ``(n, P)``.
+        rng
+            Draws the cross-validation folds.
+
+        Returns
+        -------
+        targets
+            What was fitted (the points or their principal components).
+        expansion
+            The fit of every target.
+        """
         targets = Targets.of(y, components=not self.settings.fixed)
         return targets, fit(x, targets.values, self.master, self.settings, rng)
 
     def summary(
         self, x: np.ndarray, y: np.ndarray, targets: Targets, expansion: Expansion
     ) -> dict[str, Any]:
-        """Indices, ``cv_error`` and ``loo_error`` per point, ``order`` and ``terms``."""
+        """Indices, ``cv_error`` and ``loo_error`` per point, ``order`` and ``terms``.
+
+        Parameters
+        ----------
+        x, y
+            As for :meth:`fit`.
+        targets, expansion
+            What :meth:`fit` returned.
+
+        Returns
+        -------
+        dict
+            Arrays by name, as :func:`uqscale.analysis.polynomials.sobol_from_coefficients`
+            plus ``cv_error``, ``loo_error``, ``order`` and ``terms``.
+        """
         coefficients = targets.coefficients(expansion.coefficients)
         result: dict[str, Any] = sobol_from_coefficients(
             expansion.basis.indices, coefficients, self.groups
@@ -135,7 +207,20 @@ class Regression:
     def prefix(
         self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator, size: int
     ) -> dict[str, Any] | None:
-        """The summary of a fit on the first ``size`` samples, None if too few."""
+        """The summary of a fit on the first ``size`` samples.
+
+        Parameters
+        ----------
+        x, y, rng
+            As for :meth:`fit`.
+        size
+            Number of leading samples fitted.
+
+        Returns
+        -------
+        dict or None
+            :meth:`summary` of that fit, None if too few samples are finite.
+        """
         ok = np.isfinite(y[:size]).all(axis=1)
         try:
             targets, expansion = self.fit(x[:size][ok], y[:size][ok], rng)
@@ -169,6 +254,24 @@ def analyze(
     ``candidates`` (terms of the chosen candidate basis), ``solver`` and ``q_norm`` (of
     the chosen candidate), ``reliability`` (empty, or why the indices are not to be
     trusted) and ``max_error`` (the threshold).
+
+    Parameters
+    ----------
+    space
+        The inputs.
+    options
+        The analysis' options.
+    design
+        The samples, one variable per input over dim ``sample``.
+    results
+        The model outputs over dim ``sample``.
+    rng
+        Draws folds and bootstrap resamples (default: seed 0).
+
+    Returns
+    -------
+    dict
+        One Dataset per output, with the variables and attributes above.
     """
     x = np.column_stack([design[name].values for name in space.names])
     groups = {g: [space.names.index(n) for n in members] for g, members in space.groups.items()}

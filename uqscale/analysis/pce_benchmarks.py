@@ -99,7 +99,19 @@ def product_indices(partial: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def ishigami_exact(a: float, b: float) -> tuple[np.ndarray, np.ndarray]:
-    """First and total indices of the Ishigami function with constants ``a``, ``b``."""
+    """First and total indices of the Ishigami function
+    ``sin x1 + a sin^2 x2 + b x3^4 sin x1``.
+
+    Parameters
+    ----------
+    a, b
+        The function's constants.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``S1`` and ``ST``, ``(3,)`` each.
+    """
     pi4, pi8 = np.pi**4, np.pi**8
     v1 = 0.5 * (1.0 + b * pi4 / 5.0) ** 2
     v2 = a**2 / 8.0

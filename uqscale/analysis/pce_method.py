@@ -53,20 +53,42 @@ class PceOptions(Options):
     :func:`uqscale.analysis.pce.settings` and :func:`uqscale.analysis.pce.regression_size`."""
 
     order: int | str = option(_order, REQUIRED)
+    """Total degree of the expansion, or ``auto``: solver, degree, truncation and terms
+    chosen by the honest (cross-validated) error."""
     design: str = option(one_of("regression", "quadrature"), "regression")
+    """``regression`` (least squares on random or low-discrepancy runs) or ``quadrature``
+    (a cubature rule's nodes and weights)."""
     n: int | None = option(integer(2))
+    """Regression runs; default twice the terms, or under ``order: auto`` 16 per input
+    rounded up to a power of 2."""
     rule: str = option(one_of(*RULES), "sobol")
+    """Sampling rule of the regression runs."""
     quadrature: str = option(one_of("gaussian", "clenshaw_curtis", "leja"), "gaussian")
+    """Quadrature rule of ``design: quadrature``."""
     sparse: bool = option(boolean, False)
+    """A Smolyak sparse grid instead of the full tensor grid (``design: quadrature``)."""
     second_order: bool = option(boolean, True)
+    """Also report the second-order indices ``S2``."""
     max_order: int | None = option(integer(1))
+    """Highest degree ``order: auto`` tries (default 20)."""
     solver: str | None = option(one_of("ols", "omp", "lars"))
+    """``ols`` (every term), ``omp`` or ``lars`` (a sparse path); default ``ols`` at a
+    given order, under ``order: auto`` ``ols`` and ``omp``."""
     q_norm: float | None = option(_q_norm)
+    """Hyperbolic truncation in (0, 1] (1: total degree); default 1 at a given order,
+    under ``order: auto`` 0.5, 0.75 and 1 are tried."""
     cv: str = option(one_of("loo", "kfold"), "loo")
+    """Error of least squares at a given order: ``loo`` (Chapelle's corrected
+    leave-one-out) or ``kfold``; ``order: auto`` always cross-validates its procedure."""
     folds: int = option(integer(2), 5)
+    """Folds of the K-fold cross-validation."""
     bootstrap: int = option(integer(0), 100)
+    """Bootstrap resamples of the whole fit behind the ``*_conf`` half-widths (0: none)."""
     conf_level: float = option(probability, 0.95)
+    """Confidence level of the ``*_conf`` half-widths."""
     convergence: bool = option(boolean, True)
+    """Also fit growing prefixes of the design: the indices ``*_by_runs`` against the
+    number of runs."""
 
     def check(self, path: str) -> None:
         """Options that only make sense together."""

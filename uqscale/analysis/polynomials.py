@@ -36,7 +36,22 @@ class Basis:
     @classmethod
     def total_degree(cls, marginals: Sequence[Any], order: int, q: float = 1.0) -> Basis:
         """Terms whose q-norm of the multi-index is at most ``order`` (``q = 1``:
-        total degree; ``q < 1``: hyperbolic truncation, fewer interactions)."""
+        total degree; ``q < 1``: hyperbolic truncation, fewer interactions).
+
+        Parameters
+        ----------
+        marginals
+            Every input's chaospy distribution.
+        order
+            The bound on the q-norm.
+        q
+            The q of the norm, in (0, 1].
+
+        Returns
+        -------
+        Basis
+            The truncated basis.
+        """
         basis = cls.polynomials(marginals, order).truncate(order, q)
         assert basis is not None  # no limit
         return basis
@@ -46,7 +61,20 @@ class Basis:
         """Only the constant term, with every input's univariate polynomials up to
         ``order``: the shared start of candidate bases (:meth:`truncate`), which
         never holds more terms than a candidate. Inputs with the same distribution
-        share one family."""
+        share one family.
+
+        Parameters
+        ----------
+        marginals
+            Every input's chaospy distribution.
+        order
+            The highest univariate degree.
+
+        Returns
+        -------
+        Basis
+            The constant term, with the univariate polynomials.
+        """
         families: dict[str, Univariate] = {}
         for m in marginals:
             if repr(m) not in families:
@@ -65,8 +93,18 @@ class Basis:
 
     def truncate(self, order: int, q: float = 1.0, limit: int | None = None) -> Basis | None:
         """The terms of q-norm at most ``order`` (``order`` at most :attr:`order`),
-        sharing this basis' univariate polynomials (built once: they are costly);
-        None if there are more than ``limit`` terms."""
+        sharing this basis' univariate polynomials (built once: they are costly).
+
+        Parameters
+        ----------
+        order, q, limit
+            As for :func:`multi_indices`.
+
+        Returns
+        -------
+        Basis or None
+            The truncated basis, None if it has more than ``limit`` terms.
+        """
         if order > self.order:
             raise ValueError(f"order {order} exceeds the basis' {self.order}")
         indices = multi_indices(self.indices.shape[1], order, q, limit)
@@ -84,8 +122,20 @@ class Basis:
         return [np.atleast_2d(polys(x[:, j])).T for j, polys in enumerate(self.univariate)]
 
     def matrix(self, x: np.ndarray, tables: list[np.ndarray] | None = None) -> np.ndarray:
-        """Evaluate every term at the points ``x`` (shape ``(n, d)``): ``(n, T)``;
-        ``tables`` (:meth:`tables` at ``x``) saves evaluating the polynomials again."""
+        """Evaluate every term at the points ``x``.
+
+        Parameters
+        ----------
+        x
+            The points ``(n, d)``.
+        tables
+            :meth:`tables` at ``x``, which saves evaluating the polynomials again.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n, T)``.
+        """
         tables = self.tables(x) if tables is None else tables
         result = np.ones((len(x), len(self.indices)))
         for j, values in enumerate(tables):
@@ -124,7 +174,20 @@ class Recurrence:
 def orthonormal(marginal: Any, order: int) -> Univariate:
     """The orthonormal polynomials of degrees ``0 .. order`` of a chaospy distribution,
     callable on points: from its analytical recurrence where it has one, else
-    chaospy's (discretised Stieltjes) expansion."""
+    chaospy's (discretised Stieltjes) expansion.
+
+    Parameters
+    ----------
+    marginal
+        A chaospy distribution.
+    order
+        The highest degree.
+
+    Returns
+    -------
+    Univariate
+        Callable on points ``(n,)``, giving ``(order + 1, n)``.
+    """
     import chaospy
 
     try:
@@ -145,6 +208,22 @@ def multi_indices(
     q-norm is still within the bound: every partial index is a kept index padded
     with zeros, so memory stays proportional to the terms kept (a full total-degree
     list of degree 10 in 20 inputs would hold 30 million rows).
+
+    Parameters
+    ----------
+    dimension
+        Number of inputs.
+    order
+        The bound on the q-norm.
+    q
+        The q of the norm, in (0, 1].
+    limit
+        Most terms allowed (none by default).
+
+    Returns
+    -------
+    numpy.ndarray or None
+        ``(T, d)`` integer multi-indices, None if more than ``limit``.
     """
     budget = float(order) ** q * (1.0 + 1e-12)
     powers = np.arange(order + 1, dtype=float) ** q

@@ -63,7 +63,22 @@ class Validation:
 
     def fits(self, terms: int, n: int, solver: str) -> bool:
         """Whether every fold's training rows can fit ``terms`` (least squares needs
-        more rows than terms; a sparse path needs three rows)."""
+        more rows than terms; a sparse path needs three rows).
+
+        Parameters
+        ----------
+        terms
+            Terms of the candidate basis.
+        n
+            Number of samples.
+        solver
+            One of :data:`uqscale.analysis.sparse.SOLVERS`.
+
+        Returns
+        -------
+        bool
+            True if every fold can fit the candidate.
+        """
         smallest = n - max(len(held) for held in self.outer)
         return smallest > terms + 1 if solver == "ols" else smallest >= 3
 

@@ -22,6 +22,10 @@ TINY = 1e-12
 MIN_SLACK = 1e-6
 PAST_BEST, EXTRA_STEPS = 2, 10
 """A held-out OMP path stops at twice the length of its best prefix plus ten terms."""
+FOLD_STANDARD_ERRORS = 2.0
+"""A fold's moment gap shrinks each difference by this many standard errors: a fold's
+training rows are a random subset, not the design, and the gap is taken at every
+prefix of every fold, so a sound fit must not be raised by chance in one of them."""
 RANK_TOLERANCE = 1e-8
 """A column whose part orthogonal to the path's columns is shorter is not taken."""
 
@@ -101,22 +105,41 @@ def _standardised(
     """The non-constant columns of ``matrix`` and ``y``, centred and scaled by their
     means and column norms, and the same transformation of held-out ``rows`` and
     ``values`` (empty if not given)."""
-    mean = matrix[:, 1:].mean(axis=0)
-    x = matrix[:, 1:] - mean
-    norms = np.sqrt(np.einsum("ij,ij->j", x, x))
-    scale = np.where(norms > 0, norms, 1.0)
-    x /= scale
+    mean, scale = _column_moments(matrix)
+    x = (matrix[:, 1:] - mean) / scale
     centre = y.mean()
     if rows is None or values is None:
         return x, y - centre, np.zeros((0, x.shape[1])), np.zeros(0)
     return x, y - centre, (rows[:, 1:] - mean) / scale, values - centre
 
 
+def _column_moments(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and norm (1 where zero) of the centred non-constant columns of ``matrix``."""
+    mean = matrix[:, 1:].mean(axis=0)
+    centred = matrix[:, 1:] - mean
+    norms = np.sqrt(np.einsum("ij,ij->j", centred, centred))
+    return mean, np.where(norms > 0, norms, 1.0)
+
+
 def held_out_curve(
     matrix: np.ndarray, y: np.ndarray, solver: str, train: np.ndarray, held: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The solver's path on the ``train`` rows and the residuals of every prefix's
-    least-squares fit at the ``held`` rows.
+    least-squares fit at the ``held`` rows, each raised to the prefix's
+    :func:`moment_gap` against the training rows (:func:`at_least_gap`): held-out rows
+    of the same design can miss a fit whose terms alias on it, and so the cut of the
+    path would favour it.
+
+    Parameters
+    ----------
+    matrix
+        Candidate basis at the samples ``(n, T)``, column 0 constant.
+    y
+        The target ``(n,)``.
+    solver
+        ``omp`` or ``lars``.
+    train, held
+        Row numbers of the fold's training and held-out rows.
 
     Returns
     -------
@@ -130,12 +153,45 @@ def held_out_curve(
             matrix[train], y[train], matrix[held], y[held]
         )
         steps = min(matrix.shape[1] - 1, len(train) - 2)
-        taken, residuals = _omp_order(x, target, steps, x_held, target_held)
-        return np.concatenate([[0], 1 + taken]), residuals
-    order = path(matrix[train], y[train], solver)
-    coefficients = prefix_fits(matrix[train][:, order], y[train])[0]
+        taken, residuals, scaled = _omp_order(x, target, steps, x_held, target_held)
+        mean, scale = _column_moments(matrix[train])
+        shape = scaled / scale[taken, None]  # on the orthonormal terms
+        constant = y[train].mean() - mean[taken] @ shape
+        order, coefficients = np.concatenate([[0], 1 + taken]), np.vstack([constant, shape])
+    else:
+        order = path(matrix[train], y[train], solver)
+        coefficients = prefix_fits(matrix[train][:, order], y[train])[0]
+        with np.errstate(all="ignore"):
+            residuals = y[held, None] - matrix[held][:, order] @ coefficients
+    return order, at_least_gap(residuals, coefficients, y[train])
+
+
+def at_least_gap(residuals: np.ndarray, coefficients: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Held-out ``residuals`` ``(h, K)`` of ``K`` fits scaled up where their relative mean
+    square is below the fit's :func:`moment_gap` against its training targets.
+
+    Parameters
+    ----------
+    residuals
+        Held-out residuals ``(h, K)``.
+    coefficients
+        The fits on an orthonormal basis, constant first, ``(T, K)``.
+    y
+        The training targets: ``(n,)`` shared by every fit, or ``(n, K)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(h, K)``; a fit whose residuals are all zero gets constant ones of the gap's size.
+    """
+    targets = y[:, None] if y.ndim == 1 else y
+    variance = targets.var(axis=0)
+    gap = moment_gap(coefficients, targets, FOLD_STANDARD_ERRORS) * variance
     with np.errstate(all="ignore"):
-        return order, y[held, None] - matrix[held][:, order] @ coefficients
+        mean_square = (residuals**2).mean(axis=0)
+        scale = np.where(gap > mean_square, np.sqrt(gap / mean_square), 1.0)
+        raised = np.where(mean_square > 0, residuals * scale, np.sqrt(gap))
+    return np.where(np.isnan(raised), residuals, raised)
 
 
 def _omp_order(
@@ -144,9 +200,10 @@ def _omp_order(
     steps: int,
     x_held: np.ndarray | None = None,
     target_held: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Columns in the order orthogonal matching pursuit activates them (standardised
-    columns ``x`` and ``target``), and the residuals at held-out rows.
+    columns ``x`` and ``target``), the residuals at held-out rows and every prefix's
+    coefficients.
 
     Each step takes the column most correlated with the residual and projects the
     residual off it, by Gram-Schmidt against the columns taken (twice, for
@@ -164,9 +221,14 @@ def _omp_order(
     residuals
         ``(held rows, len(taken) + 1)``, the constant-only fit first (empty without
         held-out rows).
+    coefficients
+        ``(len(taken), len(taken) + 1)``: column ``j`` holds the coefficients of
+        ``x[:, taken]`` in the fit on the first ``j`` of them.
     """
     n, terms = x.shape
     basis = np.empty((n, steps))
+    # basis[:, k] = x[:, taken] @ weights[:, k]; fits[:, j]: the fit on j columns.
+    weights, fits = np.zeros((steps, steps)), np.zeros((steps, steps + 1))
     residual = target.astype(float).copy()
     held = np.zeros((0, terms)) if x_held is None else x_held
     basis_held = np.empty((len(held), steps))
@@ -195,18 +257,33 @@ def _omp_order(
             continue
         basis[:, k] = v / norm
         basis_held[:, k] = (held[:, column] - basis_held[:, :k] @ (first + second)) / norm
+        weights[:k, k] = -(weights[:k, :k] @ (first + second)) / norm
+        weights[k, k] = 1.0 / norm
         step = basis[:, k] @ residual
+        fits[:, k + 1] = fits[:, k] + weights[:, k] * step
         residual -= basis[:, k] * step
         curve.append(curve[-1] - basis_held[:, k] * step)
         taken.append(column)
         error = float(np.mean(curve[-1] ** 2)) if len(held) else 0.0
         if error < best:
             best, best_length = error, len(taken)
-    return np.asarray(taken, dtype=int), np.column_stack(curve) if len(held) else curve[0]
+    k = len(taken)
+    return (
+        np.asarray(taken, dtype=int),
+        np.column_stack(curve) if len(held) else curve[0],
+        fits[:k, : k + 1],
+    )
 
 
 def prefix_fits(columns: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Least squares on every prefix of ``columns`` ``(n, k)``, at once.
+
+    Parameters
+    ----------
+    columns
+        The basis columns in path order, ``(n, k)``.
+    y
+        The target ``(n,)``.
 
     Returns
     -------
@@ -233,7 +310,20 @@ def loo_residuals(residuals: np.ndarray, leverage: np.ndarray) -> np.ndarray:
     where ``1 - h_i`` is below :data:`MIN_SLACK`, where a fit that (nearly) passes
     through the point cannot say what it would predict without it: rounding makes
     ``r_i`` and ``1 - h_i`` both tiny there, and their ratio spuriously small lets a
-    path that nearly interpolates look like the best."""
+    path that nearly interpolates look like the best.
+
+    Parameters
+    ----------
+    residuals
+        Residuals ``r_i`` of the fit, any shape.
+    leverage
+        Leverages ``h_i``, broadcastable to ``residuals``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The leave-one-out residuals, shaped as ``residuals``.
+    """
     with np.errstate(all="ignore"):
         return np.where(1.0 - leverage > MIN_SLACK, residuals / (1.0 - leverage), np.inf)
 
@@ -242,7 +332,22 @@ def correction(n: int, size: np.ndarray, inverse_trace: np.ndarray) -> np.ndarra
     """Chapelle's factor ``n / (n - k) (1 + trace(C^-1) / n)``, ``C = A^T A / n``, for
     fits of ``size`` terms: it makes the leave-one-out error of terms chosen on the
     same samples less optimistic (Blatman and Sudret 2011, eq. 41); ``inf`` where
-    ``k >= n``."""
+    ``k >= n``.
+
+    Parameters
+    ----------
+    n
+        Number of samples.
+    size
+        Terms ``k`` of each fit.
+    inverse_trace
+        ``trace((A^T A)^-1)`` of each fit (:func:`prefix_fits`).
+
+    Returns
+    -------
+    numpy.ndarray
+        The factor of each fit, shaped as ``size``.
+    """
     with np.errstate(all="ignore"):
         factor = n / (n - size) * (1.0 + inverse_trace)
     return np.where((size < n) & np.isfinite(factor), factor, np.inf)
@@ -267,6 +372,11 @@ def select(
     folds
         Held-out rows of each fold for K-fold cross-validation; ``None`` (least
         squares only) for Chapelle's corrected leave-one-out error.
+
+    Returns
+    -------
+    Selection
+        The chosen terms, their fit and honest error (at least the moment gap).
     """
     if solver == "ols":
         return _full(matrix, y, folds)
@@ -304,7 +414,7 @@ def _full(matrix: np.ndarray, y: np.ndarray, folds: list[np.ndarray] | None) -> 
         for held in folds:
             train = np.setdiff1d(np.arange(len(y)), held)
             fitted = np.linalg.lstsq(matrix[train], y[train], rcond=None)[0]
-            residuals[held] = y[held] - matrix[held] @ fitted
+            residuals[held] = at_least_gap(y[held] - matrix[held] @ fitted, fitted, y[train])
     return _at_least_moment_gap(
         Selection(
             np.arange(matrix.shape[1]), coefficients, relative_error(residuals, y), residuals, loo
@@ -313,7 +423,7 @@ def _full(matrix: np.ndarray, y: np.ndarray, folds: list[np.ndarray] | None) -> 
     )
 
 
-def moment_gap(coefficients: np.ndarray, y: np.ndarray) -> np.ndarray:
+def moment_gap(coefficients: np.ndarray, y: np.ndarray, standard_errors: float = 1.0) -> np.ndarray:
     """A lower bound on the relative error of an orthonormal expansion, from its own
     mean and standard deviation against those of the samples ``y`` ``(n, K)``.
 
@@ -321,12 +431,21 @@ def moment_gap(coefficients: np.ndarray, y: np.ndarray) -> np.ndarray:
     expansion's mean is ``c_0`` and its standard deviation ``||c_1..||``; the
     squared distance to the model is the squared difference of the means plus that of
     the centred parts, at least the squared difference of their standard deviations
-    (triangle inequality). Each difference is first shrunk by one standard error of
-    the samples' estimate (independent sampling; a low-discrepancy design does
+    (triangle inequality). Each difference is first shrunk by ``standard_errors``
+    standard errors of the samples' estimate (independent sampling; a low-discrepancy design does
     better), so a sound fit is not penalised. Held-out points of the same design can
     miss an expansion whose terms alias on the design (they look orthogonal on its
     points but not under the input distribution); its variance then departs from the
     samples' and this bound sees it.
+
+    Parameters
+    ----------
+    coefficients
+        ``(T, K)`` on an orthonormal basis, constant first.
+    y
+        The samples ``(n, K)`` (or ``(n, 1)`` shared by every column).
+    standard_errors
+        How many standard errors each difference is shrunk by.
 
     Returns
     -------
@@ -338,9 +457,11 @@ def moment_gap(coefficients: np.ndarray, y: np.ndarray) -> np.ndarray:
     spread = y.std(axis=0)
     fourth = ((y - centre) ** 4).mean(axis=0)
     with np.errstate(all="ignore"):
-        mean_gap = np.abs(coefficients[0] - centre) - spread / np.sqrt(n)
+        mean_gap = np.abs(coefficients[0] - centre) - standard_errors * spread / np.sqrt(n)
         sd_error = np.sqrt(np.maximum(fourth - spread**4, 0.0) / (4 * n)) / spread
-        sd_gap = np.abs(np.sqrt((coefficients[1:] ** 2).sum(axis=0)) - spread) - sd_error
+        sd_gap = np.abs(np.sqrt((coefficients[1:] ** 2).sum(axis=0)) - spread) - (
+            standard_errors * sd_error
+        )
         gap = (np.maximum(mean_gap, 0.0) ** 2 + np.maximum(sd_gap, 0.0) ** 2) / spread**2
     return np.where(spread > 0, np.nan_to_num(gap, nan=0.0, posinf=np.inf), 0.0)
 
@@ -360,7 +481,20 @@ def _at_least_moment_gap(found: Selection, y: np.ndarray) -> Selection:
 
 def relative_error(residuals: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Mean squared residuals over the variance of ``y``: 0 for a constant target
-    fitted exactly, ``inf`` where not finite."""
+    fitted exactly, ``inf`` where not finite.
+
+    Parameters
+    ----------
+    residuals
+        ``(n, K)``.
+    y
+        The targets ``(n, K)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(K,)``.
+    """
     variance = y.var(axis=0)
     with np.errstate(all="ignore"):
         mean_square = (residuals**2).mean(axis=0)
@@ -390,5 +524,20 @@ def _held_out(
 
 
 def kfold_split(n: int, folds: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """Rows of each of ``folds`` folds of a random permutation of ``range(n)``."""
+    """Rows of each of ``folds`` folds of a random permutation of ``range(n)``.
+
+    Parameters
+    ----------
+    n
+        Number of rows.
+    folds
+        Number of folds (at most ``n``).
+    rng
+        Draws the permutation.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        The held-out rows of every fold.
+    """
     return np.array_split(rng.permutation(n), min(folds, n))
