@@ -109,8 +109,10 @@ class RunResult:
     timings: dict[str, float]
     """Wall seconds per stage of this session: design, store_create, cluster_start,
     ensemble (of which model: the batches' own time, summed over workers, and
-    store_batches: 0, the workers store their batches), cluster_stop, collect (writing
-    the virtual results.nc), analysis, store_analyses, report, total."""
+    store_batches: 0, the workers store their batches; ensemble_busy: from the first
+    submit to the last receipt; ensemble_launcher_cpu: the launcher's processor time
+    meanwhile), cluster_stop, collect (writing the virtual results.nc), analysis,
+    store_analyses, report, total."""
     ran: int = 0
     """Samples evaluated in this session (0 when everything was already done)."""
     kept_failed: int = 0
@@ -509,7 +511,13 @@ def _run_missing(
         if bar.enabled and where["dashboard"]:  # only a dashboard that serves pages
             logger.info("Dask dashboard: %s", where["dashboard"])
         with timer.stage("ensemble"):
-            run_batches(client, pipeline, names, values, ranges, keep, batch_size, store=writer)
+            throughput = run_batches(
+                client, pipeline, names, values, ranges, keep, batch_size, store=writer
+            )
+        # What the launcher's processor spent on the batches, and the wall time from
+        # the first submit to the last receipt (the ensemble less its start-up).
+        timer.add("ensemble_launcher_cpu", throughput.launcher_seconds)
+        timer.add("ensemble_busy", throughput.busy_seconds)
     # cluster_stop is what closing took: the whole block less its parts.
     timer.add(
         "cluster_stop",

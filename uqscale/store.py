@@ -44,6 +44,7 @@ import os
 import shutil
 import socket
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -133,14 +134,21 @@ def write_json(path: Path, data: Any) -> None:
     write_text(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
 
 
+_BUILDING = threading.Lock()
+"""Held while :func:`netcdf_bytes` builds a file (a worker's threads take turns)."""
+
+
 def netcdf_bytes(data: xr.Dataset | xr.DataTree) -> bytes:
     """A Dataset (or DataTree) as the bytes of a netCDF file, built in memory (so a
     full disk is a clean OSError rather than a failure inside the HDF5 library)."""
     import dask.config
 
     # Synchronous: with a Dask client active, xarray would take a distributed lock
-    # named after the target, which an in-memory target cannot have.
-    with dask.config.set(scheduler="synchronous"):
+    # named after the target, which an in-memory target cannot have. The setting is
+    # global, not per thread: one build at a time per process, or a worker thread
+    # leaving the block would switch it back under another one still writing (HDF5
+    # runs one call at a time per process anyway).
+    with _BUILDING, dask.config.set(scheduler="synchronous"):
         return bytes(data.to_netcdf(engine=ENGINE))  # type: ignore[call-overload]
 
 
