@@ -36,7 +36,14 @@ from uqscale.provenance import provenance, session_record
 from uqscale.records import BatchResult, Failure
 from uqscale.report.indices import indices_document
 from uqscale.status import stored_warnings
-from uqscale.store import RETRYABLE, RunStore, write_json, write_netcdf, write_text
+from uqscale.store import (
+    RETRYABLE,
+    RunStore,
+    StoredBatch,
+    write_json,
+    write_netcdf,
+    write_text,
+)
 from uqscale.study.diff import first_difference, reusable_blocks, run_form, samples_difference
 from uqscale.study.files import study_to_yaml
 from uqscale.study.model import Study
@@ -486,6 +493,8 @@ def _run_missing(
         warned.update(warnings)
         bar.update(result.stop - result.start, len(result.failures), result.retried)
         fail_fast.update(result)
+        if isinstance(result, StoredBatch):  # hashed by its writer: collect need not
+            store.trust(result)
 
     ranges = _ranges(todo)
     writer = store.part_writer(output_dims, session)

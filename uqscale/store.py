@@ -27,7 +27,8 @@ opened with ``O_NOFOLLOW``, and ``parts/`` must be a real folder. Batches of a l
 session (a resume) override earlier results of the same samples.
 
 Each part is written after its receipt (``parts/NAME.nc.sum``: size and SHA-256), and
-checked against it whenever it is read; a part that is damaged (truncated, empty,
+checked against it whenever it is first read (a part whose receipt the launcher has
+just received from the worker that wrote it is trusted without rehashing); a part that is damaged (truncated, empty,
 garbled, unreadable) is reported in one line naming it, moved to ``parts/damaged/`` by
 the commands that hold the lock, and its samples count as not run, so that a resume
 computes them again.
@@ -348,6 +349,20 @@ class RunStore:
                     "%s: damaged part (%s); its samples are run again on resume", path, reason
                 )
         return self._checked[key]
+
+    def trust(self, batch: StoredBatch) -> None:
+        """Take a batch's part as checked, without reading it: its receipt was just
+        received from the worker that wrote it (which hashed the bytes it wrote), and
+        the part's size and receipt file on disk still say the same. Parts of earlier
+        sessions (a resume, another process) are still hashed when first read."""
+        path = self.parts / batch.part
+        try:
+            stat = path.lstat()
+            recorded = path.with_name(path.name + RECEIPT).read_text(encoding="utf-8")
+        except OSError:
+            return  # missing: the full check reports it
+        if stat.st_size == batch.size and recorded.strip() == batch.receipt:
+            self._checked[(path.name, stat.st_size, stat.st_mtime_ns)] = None
 
     def _set_aside_damaged(self) -> None:
         """Move damaged parts (and their receipts) to ``parts/damaged/``."""
