@@ -27,11 +27,11 @@ opened with ``O_NOFOLLOW``, and ``parts/`` must be a real folder. Batches of a l
 session (a resume) override earlier results of the same samples.
 
 Each part is written after its receipt (``parts/NAME.nc.sum``: size and SHA-256), and
-checked against it whenever it is first read (a part whose receipt the launcher has
-just received from the worker that wrote it is trusted without rehashing); a part
-that is damaged (truncated, empty, garbled, unreadable) is reported in one line naming
-it, moved to ``parts/damaged/`` by the commands that hold the lock, and its samples count as not run, so that a resume
-computes them again.
+checked against it whenever it is first read (a part whose receipt the launcher has just
+received from the worker that wrote it is trusted without rehashing); a part that is
+damaged (truncated, empty, garbled, unreadable) is reported in one line naming it, moved
+to ``parts/damaged/`` by the commands that hold the lock, and its samples count as not
+run, so that a resume computes them again.
 """
 
 from __future__ import annotations
