@@ -36,7 +36,14 @@ from uqscale.provenance import provenance, session_record
 from uqscale.records import BatchResult, Failure
 from uqscale.report.indices import indices_document
 from uqscale.status import stored_warnings
-from uqscale.store import RETRYABLE, RunStore, write_json, write_netcdf, write_text
+from uqscale.store import (
+    RETRYABLE,
+    RunStore,
+    StoredBatch,
+    write_json,
+    write_netcdf,
+    write_text,
+)
 from uqscale.study.diff import first_difference, reusable_blocks, run_form, samples_difference
 from uqscale.study.files import study_to_yaml
 from uqscale.study.model import Study
@@ -109,8 +116,10 @@ class RunResult:
     timings: dict[str, float]
     """Wall seconds per stage of this session: design, store_create, cluster_start,
     ensemble (of which model: the batches' own time, summed over workers, and
-    store_batches: 0, the workers store their batches), cluster_stop, collect (writing
-    the virtual results.nc), analysis, store_analyses, report, total."""
+    store_batches: 0, the workers store their batches; ensemble_busy: from the first
+    submit to the last receipt; ensemble_launcher_cpu: the launcher's processor time
+    meanwhile), cluster_stop, collect (writing the virtual results.nc), analysis,
+    store_analyses, report, total."""
     ran: int = 0
     """Samples evaluated in this session (0 when everything was already done)."""
     kept_failed: int = 0
@@ -484,6 +493,8 @@ def _run_missing(
         warned.update(warnings)
         bar.update(result.stop - result.start, len(result.failures), result.retried)
         fail_fast.update(result)
+        if isinstance(result, StoredBatch):  # hashed by its writer: collect need not
+            store.trust(result)
 
     ranges = _ranges(todo)
     writer = store.part_writer(output_dims, session)
@@ -509,7 +520,13 @@ def _run_missing(
         if bar.enabled and where["dashboard"]:  # only a dashboard that serves pages
             logger.info("Dask dashboard: %s", where["dashboard"])
         with timer.stage("ensemble"):
-            run_batches(client, pipeline, names, values, ranges, keep, batch_size, store=writer)
+            throughput = run_batches(
+                client, pipeline, names, values, ranges, keep, batch_size, store=writer
+            )
+        # What the launcher's processor spent on the batches, and the wall time from
+        # the first submit to the last receipt (the ensemble less its start-up).
+        timer.add("ensemble_launcher_cpu", throughput.launcher_seconds)
+        timer.add("ensemble_busy", throughput.busy_seconds)
     # cluster_stop is what closing took: the whole block less its parts.
     timer.add(
         "cluster_stop",

@@ -27,10 +27,11 @@ opened with ``O_NOFOLLOW``, and ``parts/`` must be a real folder. Batches of a l
 session (a resume) override earlier results of the same samples.
 
 Each part is written after its receipt (``parts/NAME.nc.sum``: size and SHA-256), and
-checked against it whenever it is read; a part that is damaged (truncated, empty,
-garbled, unreadable) is reported in one line naming it, moved to ``parts/damaged/`` by
-the commands that hold the lock, and its samples count as not run, so that a resume
-computes them again.
+checked against it whenever it is first read (a part whose receipt the launcher has just
+received from the worker that wrote it is trusted without rehashing); a part that is
+damaged (truncated, empty, garbled, unreadable) is reported in one line naming it, moved
+to ``parts/damaged/`` by the commands that hold the lock, and its samples count as not
+run, so that a resume computes them again.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ import os
 import shutil
 import socket
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -133,14 +135,21 @@ def write_json(path: Path, data: Any) -> None:
     write_text(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
 
 
+_BUILDING = threading.Lock()
+"""Held while :func:`netcdf_bytes` builds a file (a worker's threads take turns)."""
+
+
 def netcdf_bytes(data: xr.Dataset | xr.DataTree) -> bytes:
     """A Dataset (or DataTree) as the bytes of a netCDF file, built in memory (so a
     full disk is a clean OSError rather than a failure inside the HDF5 library)."""
     import dask.config
 
     # Synchronous: with a Dask client active, xarray would take a distributed lock
-    # named after the target, which an in-memory target cannot have.
-    with dask.config.set(scheduler="synchronous"):
+    # named after the target, which an in-memory target cannot have. The setting is
+    # global, not per thread: one build at a time per process, or a worker thread
+    # leaving the block would switch it back under another one still writing (HDF5
+    # runs one call at a time per process anyway).
+    with _BUILDING, dask.config.set(scheduler="synchronous"):
         return bytes(data.to_netcdf(engine=ENGINE))  # type: ignore[call-overload]
 
 
@@ -340,6 +349,20 @@ class RunStore:
                     "%s: damaged part (%s); its samples are run again on resume", path, reason
                 )
         return self._checked[key]
+
+    def trust(self, batch: StoredBatch) -> None:
+        """Take a batch's part as checked, without reading it: its receipt was just
+        received from the worker that wrote it (which hashed the bytes it wrote), and
+        the part's size and receipt file on disk still say the same. Parts of earlier
+        sessions (a resume, another process) are still hashed when first read."""
+        path = self.parts / batch.part
+        try:
+            stat = path.lstat()
+            recorded = path.with_name(path.name + RECEIPT).read_text(encoding="utf-8")
+        except OSError:
+            return  # missing: the full check reports it
+        if stat.st_size == batch.size and recorded.strip() == batch.receipt:
+            self._checked[(path.name, stat.st_size, stat.st_mtime_ns)] = None
 
     def _set_aside_damaged(self) -> None:
         """Move damaged parts (and their receipts) to ``parts/damaged/``."""

@@ -32,7 +32,6 @@ from typing import BinaryIO, cast
 import numpy as np
 
 from uqscale.execute.runner import (
-    PROBE_GROWTH,
     PROBE_SIZE,
     PROBE_SIZE_VECTORIZED,
     Warned,
@@ -45,6 +44,10 @@ from uqscale.execute.runner import (
 from uqscale.models.evaluate import Pipeline, evaluate_batch
 from uqscale.records import BatchResult
 from uqscale.store import StoredBatch
+
+PROBE_GROWTH = 16
+"""Probes after the first one, in the launcher's own child, are this many times larger
+(one after the other: each is timed before the next is sized)."""
 
 IN_PROCESS_SECONDS = 2.0
 """Model time of the samples left, estimated from the probe, under which the embedded

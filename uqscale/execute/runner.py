@@ -1,7 +1,9 @@
 """Submitting batches to Dask and handing results over as they finish.
 
 Batches are sized as the run goes (guided self-scheduling). First one small probe
-per worker thread ("slot") times the model; then each new batch takes a share of the
+per worker thread ("slot") times the model (a vectorised model gets a second probe of
+the same size, which runs while the first one's receipt travels back: never a larger
+one sized blind); then each new batch takes a share of the
 samples left, ``remaining / (TASKS_PER_WORKER x slots)``, between a shortest and a
 longest duration: long batches first, short ones at the end, so that workers finish
 together. The longest batch is also capped in bytes (:data:`BATCH_BYTES`, measured
@@ -21,6 +23,7 @@ import time
 import warnings
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,8 +38,6 @@ PROBE_SIZE = 1
 """Samples of each worker's first batch, before anything is measured ..."""
 PROBE_SIZE_VECTORIZED = 256
 """... and when every step is vectorised (a call's fixed cost spread over many samples)."""
-PROBE_GROWTH = 16
-"""The second probe of a vectorised model is this many times larger."""
 MEASURED_SECONDS = 5e-4
 """A batch this long times the model well enough (fixed costs of a call are some 10 µs)
 to size the next ones from it; until one has finished, one batch per worker at a time."""
@@ -51,10 +52,11 @@ IN_FLIGHT_PER_SLOT = 2
 """Batches submitted and not yet finished, per worker thread: one running, the next
 one waiting on the worker (Dask sends a one-thread worker two tasks), so that no
 worker waits for the launcher. More would only be sized from older measurements."""
-LAUNCHER_HEADROOM = 10
+LAUNCHER_HEADROOM = 4
 """Batches last at least this many times what the launcher spends on one batch per
-worker (handling its receipt, never storing it), so that the launcher keeps up with
-many workers."""
+worker (its processor time per receipt, submitting the next batch included, never
+storing a batch), so that the launcher is busy a quarter of the time at most and keeps
+up with many workers (each worker has a second batch waiting meanwhile)."""
 BATCH_BYTES = 64 * 2**20
 """Default cap of a batch's stored outputs (64 MiB, as measured from the receipts of
 the first parts): what a worker holds at once, and the size of one part file."""
@@ -80,8 +82,8 @@ def batch_size_for(
     workers
         Worker threads sharing them.
     launcher_seconds
-        What handling one finished batch's receipt costs the launcher, which must
-        stay a small share of the time ``workers`` batches take.
+        Processor time the launcher spends per batch (submitting it, handling its
+        receipt), which must stay a small share of the time ``workers`` batches take.
     bytes_per_sample
         Stored bytes of one sample's outputs: a batch holds at most
         :data:`BATCH_BYTES` (0: unknown, no cap).
@@ -101,8 +103,8 @@ def batch_size_for(
     15
     >>> batch_size_for(0.02, 12, 2)       # ... of 0.1 s at least
     5
-    >>> batch_size_for(0.02, 10**6, 100, launcher_seconds=0.01)   # 100 workers: 10 s
-    500
+    >>> batch_size_for(0.02, 10**6, 100, launcher_seconds=0.01)   # 100 workers: 4 s
+    200
     >>> batch_size_for(1e-7, 10**7, 2, bytes_per_sample=800)   # 100-point field: 64 MiB
     83886
     """
@@ -225,6 +227,53 @@ def submit_batch(
     return state
 
 
+@dataclass
+class Throughput:
+    """What the launcher spent on an ensemble: its processor time (every thread of
+    the process: the Dask client's communication counts) from the first submit to
+    the last receipt, less what storing lost batches took, and the wall times of
+    both ends (``time.perf_counter``)."""
+
+    batches: int = 0
+    launcher_seconds: float = 0.0
+    first_submit: float | None = None
+    last_receipt: float | None = None
+    _cpu: float = 0.0
+
+    def submitted(self) -> None:
+        """A batch was submitted (the first one starts the clocks)."""
+        if self.first_submit is None:
+            self.first_submit, self._cpu = time.perf_counter(), time.process_time()
+
+    def received(self) -> None:
+        """A batch's receipt was handled."""
+        now = time.process_time()
+        self.launcher_seconds += now - self._cpu
+        self._cpu = now
+        self.batches += 1
+        self.last_receipt = time.perf_counter()
+
+    @contextmanager
+    def not_counted(self) -> Iterator[None]:
+        """Leave the processor time of the ``with`` block out of the launcher's."""
+        began = time.process_time()
+        try:
+            yield
+        finally:
+            self._cpu += time.process_time() - began
+
+    def launcher_per_batch(self) -> float:
+        """Launcher processor seconds per batch so far (0 before the first receipt)."""
+        return self.launcher_seconds / self.batches if self.batches else 0.0
+
+    @property
+    def busy_seconds(self) -> float:
+        """Wall seconds from the first submit to the last receipt."""
+        if self.first_submit is None or self.last_receipt is None:
+            return 0.0
+        return self.last_receipt - self.first_submit
+
+
 def run_batches(
     client: Any,
     pipeline: Pipeline,
@@ -234,7 +283,7 @@ def run_batches(
     on_result: Callable[[BatchResult, Counter[str]], None],
     batch_size: int | None = None,
     store: Callable[[BatchResult], BatchResult] | None = None,
-) -> None:
+) -> Throughput:
     """Evaluate the sample ranges ``todo`` of ``design`` and pass each batch's result
     and the warnings its models raised to ``on_result`` as it arrives (in completion
     order). An exception (from a task, ``on_result`` or Ctrl-C) cancels what is
@@ -255,6 +304,11 @@ def run_batches(
         stores it in the run folder and returns its receipt, which is what
         ``on_result`` then gets); in the launcher only for a batch whose workers were
         all lost. None: ``on_result`` gets the outputs.
+
+    Returns
+    -------
+    Throughput
+        Batches, the launcher's processor time, first submit and last receipt.
     """
     from distributed import KilledWorker, as_completed
 
@@ -267,7 +321,8 @@ def run_batches(
     slots = worker_slots(client)
     checked = time.monotonic()
     ranges_of: dict[str, tuple[int, int]] = {}
-    measured = {"seconds": 0.0, "samples": 0, "longest": 0.0, "launcher": 0.0, "batches": 0}
+    measured = {"seconds": 0.0, "samples": 0, "longest": 0.0}
+    throughput = Throughput()
     stored = {"bytes": 0, "samples": 0}
     submit = functools.partial(submit_batch, store=store)
 
@@ -275,14 +330,12 @@ def run_batches(
         if batch_size is not None:
             return batch_size
         if not measured["samples"]:
-            # Vectorised: a second, larger probe per slot runs while the first one's
-            # result travels back.
-            return probe if len(ranges_of) < slots else probe * PROBE_GROWTH
+            return probe
         return batch_size_for(
             max(measured["seconds"], 1e-9) / measured["samples"],
             pending.remaining,
             slots,
-            measured["launcher"] / max(1, measured["batches"]),
+            throughput.launcher_per_batch(),
             stored["bytes"] / max(1, stored["samples"]),
         )
 
@@ -301,6 +354,7 @@ def run_batches(
                 future = submit(client, pipeline, a, inputs)
             ranges_of[future.key] = (a, b)
             queue.add(future)
+            throughput.submitted()
 
     limit_worker_kills(client)  # h16: a crashing sample kills one worker, not four
     # the client's own loop: it need not be the default client
@@ -308,7 +362,6 @@ def run_batches(
     try:
         submit_more(queue)
         for future in queue:
-            began = time.perf_counter()
             a, b = ranges_of.pop(future.key)
             try:
                 warned = future.result()
@@ -339,12 +392,11 @@ def run_batches(
                 stored["bytes"] += result.size
                 stored["samples"] += b - a
             elif store is not None:  # every worker it ran on was lost: a failures-only part
-                storing = time.perf_counter()
-                result = store(result)
-                began += time.perf_counter() - storing  # sizing counts receipts only
+                with throughput.not_counted():  # sizing counts receipts only
+                    result = store(result)
             on_result(result, warned.warnings)
-            measured["launcher"] += time.perf_counter() - began
-            measured["batches"] += 1
+            throughput.received()
     except BaseException:
         client.cancel(list(queue.futures))
         raise
+    return throughput
