@@ -35,7 +35,6 @@ NOT_YET_CHECKED = {
     "distributions.py",
     "execute/cluster.py",
     "execute/isolation.py",
-    "execute/progress.py",
     "execute/runner.py",
     "models/command.py",
     "models/evaluate.py",
