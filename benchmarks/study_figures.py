@@ -1,52 +1,131 @@
 """The indices the documentation's study pages draw: from finished run folders of the
-study library, the main output's S1 and ST per method, with how they were produced.
+study library, the main output's indices, with how they were produced.
 
     python benchmarks/study_library.py --out runs/library ishigami pkpd   # run them
     python benchmarks/study_figures.py runs/library/ishigami runs/library/pkpd
 
-writes ``docs/studies/indices/NAME.json`` for each folder; the docs build draws the
-bars from it (``docs/_ext/uqscale_docs.py``), so the figures are real runs' numbers and
-say which run made them.
+writes ``docs/studies/indices/NAME.json`` for each study (NAME: the study's name) of
+the folders; the docs build draws the figures from it (``docs/_ext/uqscale_docs.py``),
+so the figures are real runs' numbers and say which run made them. Two kinds:
+
+* scalar: the main output's S1 and ST per method (bars), from ``indices.json``;
+* sweep: a main output swept over the grid spacing (a ``greyzone`` analysis): the
+  report's grey-zone figure (mean and spread, total indices and resolution sensitivity
+  along ``dx``), from the grey-zone dataset in ``analyses.nc``. Several folders of one
+  study (the same sweep with another ``--set``) give one figure each, labelled by their
+  ``--set`` options.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import math
 import sys
 from pathlib import Path
+from typing import Any
 
 from common import ROOT
 from study_library import main_output
 
 TARGET = ROOT / "docs" / "studies" / "indices"
 KEYS = ("S1", "ST", "S1_conf", "ST_conf")
+SWEEP_VARIABLES = ("mean", "std", "S1", "ST", "sensitivity")
+"""What the grey-zone figure draws (``uqscale.report.fieldplots.greyzone_curves``)."""
+SWEEP_ATTRS = ("threshold", "grey_zone", "process_scale", "parameter")
 
 
 def figure_data(folder: Path) -> dict:
-    """What a study page shows of the run in ``folder``: its main scalar output's indices
-    per method, the run's size and the command that reproduces it."""
+    """What a study page shows of the run in ``folder``: its main output's indices (the
+    scalar kind) or its grey-zone sweep (the sweep kind), with the run's size and the
+    command that reproduces it."""
     from uqscale.study import load_study
 
     study = load_study(folder / "study.yaml")
-    indices = json.loads((folder / "indices.json").read_text())
-    provenance = json.loads((folder / "provenance.json").read_text())
     output = main_output(study)
+    sweep = sweep_dataset(folder, output)
+    if sweep is not None:
+        return {
+            "study": study.name,
+            "output": output,
+            "kind": "sweep",
+            "runs": [{**run_facts(folder), "dataset": sweep}],
+        }
+    indices = json.loads((folder / "indices.json").read_text())
     methods = {
         method: {k: entry[k] for k in KEYS if k in entry}
         for method, entry in indices["outputs"][output].items()
         if isinstance(entry, dict) and _scalar(entry.get("ST"))
     }
+    return {"study": study.name, "output": output, **run_facts(folder), "methods": methods}
+
+
+def run_facts(folder: Path) -> dict[str, Any]:
+    """Samples, failures, when it finished, its wall time and its command line."""
+    indices = json.loads((folder / "indices.json").read_text())
+    provenance = json.loads((folder / "provenance.json").read_text())
     return {
-        "study": study.name,
-        "output": output,
         "samples": indices["samples"],
         "failed": indices["failed"],
         "finished": provenance.get("finished"),
         "wall_seconds": sum(provenance.get("launch_seconds", [])) or None,
-        "command": f"uqscale run studies/{folder.name}.yaml",
-        "methods": methods,
+        "command": command_line(provenance.get("command", []), folder.name),
+        "label": " ".join(settings(provenance.get("command", []))) or "as in the study file",
     }
+
+
+def command_line(argv: list[str], name: str) -> str:
+    """``uqscale run studies/FILE --set ...`` as the run was launched (its output folder
+    and ``--quiet`` left out); ``studies/NAME.yaml`` when provenance has no command.
+
+    Parameters
+    ----------
+    argv
+        The launch's command line as provenance stores it.
+    name
+        The study file's stem, for a run without a stored command.
+
+    Returns
+    -------
+    str
+        The command that reproduces the run.
+    """
+    if "run" not in argv:
+        return f"uqscale run studies/{name}.yaml"
+    study = Path(argv[argv.index("run") + 1]).name
+    return " ".join(["uqscale run", f"studies/{study}", *settings(argv)])
+
+
+def settings(argv: list[str]) -> list[str]:
+    """The ``--set KEY=VALUE`` options of a stored command line."""
+    return [f"--set {value}" for option, value in itertools.pairwise(argv) if option == "--set"]
+
+
+def sweep_dataset(folder: Path, output: str) -> dict | None:
+    """The grey-zone dataset of ``output`` (what its figure draws) as
+    :meth:`xarray.Dataset.to_dict`, or None when the run has no sweep of it."""
+    from uqscale.report.data import read_analyses
+    from uqscale.report.quality import worst_point
+
+    tree = read_analyses(folder / "analyses.nc")
+    if output not in tree.children.get("greyzone", {}):
+        return None
+    ds, _ = worst_point(tree["greyzone"][output].to_dataset())
+    ds = ds[[v for v in SWEEP_VARIABLES if v in ds]]
+    ds.attrs = {k: _plain(ds.attrs[k]) for k in SWEEP_ATTRS if k in ds.attrs}
+    ds.attrs = {k: v for k, v in ds.attrs.items() if v is not None}
+    return ds.to_dict(data="list")
+
+
+def _plain(value: Any) -> Any:
+    """An attribute as JSON holds it (arrays as lists; NaN as None)."""
+    import numpy as np
+
+    value = np.asarray(value).tolist() if not isinstance(value, str) else value
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _scalar(values: object) -> bool:
@@ -54,19 +133,45 @@ def _scalar(values: object) -> bool:
     return isinstance(values, dict) and all(isinstance(v, float | int) for v in values.values())
 
 
+def write(records: list[dict]) -> Path:
+    """One study's JSON from its folders' records (sweeps: one run each, in order).
+
+    Parameters
+    ----------
+    records
+        :func:`figure_data` of folders of the same study.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    data = records[0]
+    if data.get("kind") == "sweep":
+        data = {**data, "runs": [run for record in records for run in record["runs"]]}
+    elif len(records) > 1:
+        sys.exit(f"{data['study']}: {len(records)} runs of a scalar study; give one")
+    path = TARGET / f"{data['study']}.json"
+    path.write_text(json.dumps(data, indent=1, allow_nan=False) + "\n")
+    return path
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", nargs="+", type=Path, help="finished run folders")
     args = parser.parse_args(argv)
     TARGET.mkdir(parents=True, exist_ok=True)
+    studies: dict[str, list[dict]] = {}
     for folder in args.folders:
         data = figure_data(folder)
-        if not data["methods"]:
-            print(f"{folder.name}: no scalar indices of {data['output']}; skipped")
+        if data.get("kind") != "sweep" and not data["methods"]:
+            print(f"{folder.name}: no scalar indices or sweep of {data['output']}; skipped")
             continue
-        path = TARGET / f"{folder.name}.json"
-        path.write_text(json.dumps(data, indent=1) + "\n")
-        print(f"{folder.name}: {data['output']} by {', '.join(data['methods'])} -> {path}")
+        studies.setdefault(data["study"], []).append(data)
+    for name, records in studies.items():
+        path = write(records)
+        kind = records[0].get("kind", "scalar")
+        print(f"{name}: {records[0]['output']} ({kind}, {len(records)} run(s)) -> {path}")
 
 
 if __name__ == "__main__":

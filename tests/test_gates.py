@@ -28,7 +28,6 @@ NOT_YET_CHECKED = {
     "distributions.py",
     "execute/cluster.py",
     "execute/isolation.py",
-    "execute/progress.py",
     "execute/runner.py",
     "provenance.py",
     "status.py",

@@ -21,6 +21,7 @@ import xarray as xr
 
 from uqscale.api import RunResult
 from uqscale.errors import UqscaleError
+from uqscale.execute.progress import interactive
 from uqscale.records import Failure
 from uqscale.status import stored_warnings
 from uqscale.store import ENGINE, RunStore
@@ -247,15 +248,6 @@ def run(study: Study, out: str | Path | None = None, *, client: Any = None, **op
     options.setdefault("progress", interactive())
     with _client_for(study, client) as chosen:
         return Run.of(api.run(study, out, client=chosen, **options))
-
-
-def interactive() -> bool:
-    """Whether a person watches: standard error is a terminal, or the code runs in a
-    notebook's kernel (IPython's shell is a ZMQ kernel shell; importing ipykernel, as
-    nbclient does, is not enough)."""
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    return sys.stderr.isatty() or type(shell).__name__ == "ZMQInteractiveShell"
 
 
 @contextmanager

@@ -229,21 +229,28 @@ def study_page(path: Path) -> str:
 
 def indices_figure(path: Path, image: Path) -> str:
     """Draw the stored indices of a real run of the study ``path`` (if any) into
-    ``image`` with the report's own bar chart; return the page's Markdown for it."""
+    ``image`` with the report's own figures (a sweep's further runs beside it, as
+    ``IMAGE-2.svg`` ...); return the page's Markdown for them."""
     stored = STUDY_INDICES / f"{path.stem}.json"
     if not stored.exists():
         return ""
-    import base64
-
-    import xarray as xr
-
     from uqscale.report.figures import group_colours, input_colours
-    from uqscale.report.plots import index_bars_image
 
     run = json.loads(stored.read_text())
     inputs = yaml.safe_load(path.read_text())["inputs"]
     scale_of = {name: spec.get("scale", "unscaled") for name, spec in inputs.items()}
     colours = input_colours(scale_of, group_colours(list(dict.fromkeys(scale_of.values()))))
+    if run.get("kind") == "sweep":
+        return sweep_figures(run, image, colours)
+    return index_bars_figure(run, image, colours)
+
+
+def index_bars_figure(run: dict[str, Any], image: Path, colours: dict[str, str]) -> str:
+    """S1 and ST bars per method of a scalar output's stored indices."""
+    import xarray as xr
+
+    from uqscale.report.plots import index_bars_image
+
     panels = []
     for method, values in run["methods"].items():
         names = list(values["ST"])
@@ -256,16 +263,54 @@ def indices_figure(path: Path, image: Path) -> str:
                 ),
             )
         )
-    uri = index_bars_image(panels, colours)
-    image.write_bytes(base64.b64decode(uri.split(",", 1)[1]))
-    when = (run.get("finished") or "")[:10]
-    took = f" in {run['wall_seconds']:.0f} s" if run.get("wall_seconds") else ""
+    _write_uri(image, index_bars_image(panels, colours))
     return (
         f"\n## Indices\n\n![Sobol indices of {run['output']}]({image.name})\n\n"
         f"First-order (S1, light) and total (ST) indices of `{run['output']}` from "
-        f"`{run['command']}`: {run['samples']:,} samples ({run['failed']} failed){took}, "
-        f"run on {when} (2 cores). Whiskers: confidence intervals.\n"
+        f"{_made_by(run)} Whiskers: confidence intervals.\n"
     )
+
+
+def sweep_figures(record: dict[str, Any], image: Path, colours: dict[str, str]) -> str:
+    """The report's grey-zone figure of each stored run of a resolution sweep."""
+    import xarray as xr
+
+    from uqscale.report.fieldplots import greyzone_curves
+
+    output = record["output"]
+    text = [
+        "\n## Indices along the grid spacing\n\n"
+        f"`{output}` against the grid spacing dx: its mean and ±1 standard deviation over "
+        "the uncertain inputs (left), the inputs' total indices at each spacing (middle) "
+        "and the resolution sensitivity |d mean / d ln dx| / std (right; above the dashed "
+        "threshold the spacing moves the answer more than the inputs' spread, the grey "
+        "zone, shaded).\n"
+    ]
+    for k, run in enumerate(record["runs"]):
+        target = image if k == 0 else image.with_name(f"{image.stem}-{k + 1}.svg")
+        _write_uri(target, greyzone_curves(xr.Dataset.from_dict(run["dataset"]), colours))
+        text.append(
+            f"\n### {run['label']}\n\n![{output} along dx, {run['label']}]({target.name})"
+            f"\n\nFrom {_made_by(run)}\n"
+        )
+    return "".join(text)
+
+
+def _made_by(run: dict[str, Any]) -> str:
+    """``command``: N samples (F failed) in T s, run on DATE (2 cores)."""
+    when = (run.get("finished") or "")[:10]
+    took = f" in {run['wall_seconds']:.0f} s" if run.get("wall_seconds") else ""
+    return (
+        f"`{run['command']}`: {run['samples']:,} samples ({run['failed']} failed){took}, "
+        f"run on {when} (2 cores)."
+    )
+
+
+def _write_uri(image: Path, uri: str) -> None:
+    """Write a figure's ``data:`` URI (base64) to ``image``."""
+    import base64
+
+    image.write_bytes(base64.b64decode(uri.split(",", 1)[1]))
 
 
 def write_study_pages(app: Sphinx) -> None:

@@ -3,6 +3,7 @@ generated pages follow the code and the study files."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -50,8 +51,34 @@ def test_study_pages_draw_the_stored_indices_of_a_real_run(tmp_path):
         assert study.exists(), f"{record.name} names no study file"
         image = tmp_path / f"{record.stem}-indices.svg"
         text = uqscale_docs.indices_figure(study, image)
-        run = yaml.safe_load(record.read_text())
-        assert f"]({image.name})" in text and f"{run['samples']:,} samples" in text
-        svg = image.read_text()
-        assert svg.startswith("<?xml") and "<svg" in svg
+        stored_run = json.loads(record.read_text())
+        runs = stored_run.get("runs", [stored_run])  # a sweep: one figure per run
+        images = [image] + [image.with_name(f"{image.stem}-{k}.svg") for k in range(2, 9)]
+        for run, drawn in zip(runs, images, strict=False):
+            assert f"]({drawn.name})" in text and f"{run['samples']:,} samples" in text
+            assert f"`{run['command']}`" in text
+            svg = drawn.read_text()
+            assert svg.startswith("<?xml") and "<svg" in svg
+        assert not images[len(runs)].exists()
     assert uqscale_docs.indices_figure(DOCS.parent / "studies" / "nowhere.yaml", image) == ""
+
+
+def test_a_sweep_page_shows_each_run_of_the_sweep_with_its_own_numbers(tmp_path):
+    # convection_greyzone: the conventional and the scale-aware scheme's 240-sample runs
+    record = json.loads((uqscale_docs.STUDY_INDICES / "convection_greyzone.json").read_text())
+    assert record["kind"] == "sweep" and len(record["runs"]) == 2
+    image = tmp_path / "convection_greyzone-indices.svg"
+    text = uqscale_docs.indices_figure(DOCS.parent / "studies" / "convection_greyzone.yaml", image)
+    assert "## Indices along the grid spacing" in text
+    labels = [run["label"] for run in record["runs"]]
+    assert "--set models.0.parameters.scheme=scale_aware" in labels
+    assert all(f"### {label}" in text for label in labels)
+    second = image.with_name("convection_greyzone-indices-2.svg")
+    assert image.read_bytes() != second.read_bytes()  # each run drawn from its own data
+    # The stored sweep is the grey-zone dataset the report draws: indices per spacing.
+    import xarray as xr
+
+    sweep = xr.Dataset.from_dict(record["runs"][0]["dataset"])
+    assert sweep["ST"].dims == ("resolution", "input")
+    assert bool((sweep["resolution"].diff("resolution") > 0).all())
+    assert bool(((sweep["ST"] >= -0.05) & (sweep["ST"] <= 1.05)).all())

@@ -1,14 +1,45 @@
-"""A one-line progress bar for the terminal; silent when output is not a terminal."""
+"""What a person watching a run sees: a progress bar (tqdm's, a widget in a notebook)
+and a ticking line while an analysis runs; nothing when no one watches (CI logs, pipes,
+tests). :func:`interactive` alone decides who watches, for the CLI and the Python API."""
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import threading
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-WIDTH = 24
+if TYPE_CHECKING:
+    from tqdm.std import tqdm
+
 MIN_INTERVAL = 0.2
+"""Seconds between redraws of the bar."""
+
+
+def interactive(stream: TextIO | None = None) -> bool:
+    """Whether a person watches: ``stream`` (standard error by default) is a terminal,
+    or the code runs in a notebook's kernel.
+
+    Parameters
+    ----------
+    stream
+        Where progress would be drawn.
+
+    Returns
+    -------
+    bool
+        True for a terminal or a running notebook kernel.
+    """
+    return (stream or sys.stderr).isatty() or in_notebook()
+
+
+def in_notebook() -> bool:
+    """Whether this process is a running notebook kernel: IPython's shell is a ZMQ
+    kernel shell (importing ipykernel, as nbclient does in a test process, is not)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return type(shell).__name__ == "ZMQInteractiveShell"
 
 
 def clock(seconds: float) -> str:
@@ -23,65 +54,85 @@ def clock(seconds: float) -> str:
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
+def bar_class() -> type[tqdm[Any]]:
+    """tqdm's notebook widget bar in a notebook kernel with ipywidgets, else its text
+    bar. (``tqdm.auto`` chooses by "ipykernel.zmqshell is imported", which a test
+    process running nbclient also satisfies; :func:`in_notebook` asks the shell.)"""
+    if in_notebook() and importlib.util.find_spec("ipywidgets") is not None:
+        from tqdm.notebook import tqdm as notebook_bar
+
+        return notebook_bar
+    from tqdm.std import tqdm as text_bar
+
+    return text_bar
+
+
 class Progress:
-    """Samples done, failed and retried, the rate and the time left.
+    """Samples done, failed and retried, the rate and the time left, on one bar.
 
     Parameters
     ----------
     total
         Samples to run in this session.
     stream
-        Where to draw; by default standard error.
+        Where a text bar draws; by default standard error.
     enabled
-        Draw at all; by default only when ``stream`` is a terminal.
+        Draw at all; by default when :func:`interactive` (``stream``).
     """
 
     def __init__(
         self, total: int, stream: TextIO | None = None, enabled: bool | None = None
     ) -> None:
-        self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.enabled = interactive(stream) if enabled is None else enabled
         self.total = total
         self.done = self.failed = self.retried = 0
-        self.began = time.perf_counter()
-        self._drawn = 0.0
+        self._bar: tqdm[Any] | None = None
+        if self.enabled:
+            self._bar = bar_class()(
+                total=total,
+                file=stream or sys.stderr,
+                unit="sample",
+                mininterval=MIN_INTERVAL,
+                dynamic_ncols=True,
+                postfix=self.counts(),
+            )
 
     def update(self, samples: int, failed: int, retried: int) -> None:
-        """Count a finished batch and redraw (at most every 0.2 s)."""
+        """Count a finished batch and redraw (at most every 0.2 s).
+
+        Parameters
+        ----------
+        samples
+            Samples the batch held.
+        failed
+            Of those, the ones that failed.
+        retried
+            Retries the batch took.
+        """
         self.done += samples
         self.failed += failed
         self.retried += retried
-        now = time.perf_counter()
-        if self.enabled and (now - self._drawn > MIN_INTERVAL or self.done >= self.total):
-            self._drawn = now
-            self.stream.write("\r" + self.line(now - self.began))
-            self.stream.flush()
+        if self._bar is not None:
+            self._bar.set_postfix_str(self.counts(), refresh=False)
+            self._bar.update(samples)
 
-    def line(self, elapsed: float) -> str:
-        """The progress line after ``elapsed`` seconds.
+    def counts(self) -> str:
+        """The failures and retries so far, as the bar shows them after its rate.
 
         Examples
         --------
         >>> p = Progress(100, enabled=False)
         >>> p.update(50, 2, 1)
-        >>> p.line(10.0)
-        '[############            ]  50/100 samples  2 failed  1 retried  5.0/s  ETA 0:00:10'
+        >>> p.counts()
+        '2 failed, 1 retried'
         """
-        share = self.done / self.total if self.total else 1.0
-        bar = "#" * int(WIDTH * share)
-        rate = self.done / elapsed if elapsed > 0 else 0.0
-        left = (self.total - self.done) / rate if rate > 0 else float("inf")
-        eta = clock(left) if left != float("inf") else "?"
-        return (
-            f"[{bar:<{WIDTH}}] {self.done:>{len(str(self.total))}}/{self.total} samples  "
-            f"{self.failed} failed  {self.retried} retried  {rate:.1f}/s  ETA {eta}"
-        )
+        return f"{self.failed} failed, {self.retried} retried"
 
     def close(self) -> None:
-        """End the line."""
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
+        """Draw the last state and end the bar (again: nothing)."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
 
 class Ticker:
@@ -93,7 +144,7 @@ class Ticker:
     label
         What is running.
     enabled
-        Draw at all; by default only when ``stream`` is a terminal.
+        Draw at all; by default when :func:`interactive` (``stream``).
     stream
         Where to draw; by default standard error.
     delay
@@ -109,7 +160,7 @@ class Ticker:
     ) -> None:
         self.label = label
         self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.enabled = interactive(stream) if enabled is None else enabled
         self.delay = delay
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._draw, daemon=True)
