@@ -340,6 +340,19 @@ def _representable(distribution: str, params: Mapping[str, float]) -> tuple[str,
 
 
 def build(distribution: str, params: Mapping[str, Any]) -> Any:
-    """Return the marginal of a checked input: a chaospy distribution, or a
-    :class:`~uqscale.discrete.DiscreteLaw` for a discrete family."""
+    """Return the marginal of a checked input.
+
+    Parameters
+    ----------
+    distribution
+        The family's name in the study file (a key of :data:`FAMILIES`).
+    params
+        Its parameters, already checked.
+
+    Returns
+    -------
+    Any
+        A chaospy distribution, or a :class:`~uqscale.discrete.DiscreteLaw` for a
+        discrete family.
+    """
     return FAMILIES[distribution].build(params)

@@ -32,7 +32,7 @@ class ShapleyOptions(Options):
     inner: int = option(integer(2), 3)
     """Draws of the varied inputs given the fixed ones (3 is recommended)."""
     conf_level: float = option(probability, 0.95)
-    """Confidence level of ``Sh_conf`` (a central limit over orderings)."""
+    """Confidence level of ``Sh_conf`` (from the Monte Carlo error of the costs; asymptotic)."""
 
 
 def entry(dataset: xr.Dataset) -> dict[str, Any]:

@@ -13,9 +13,18 @@ each of ``permutations`` orderings and each of its first ``d - 1`` prefixes ``J`
 ``outer`` draws of ``X_-J`` each with ``inner`` draws of ``X_J`` given it. Conditional
 draws are exact for a Gaussian copula: in normal-score space
 ``z_J | z_K ~ N(R_JK R_KK^-1 z_K, R_JJ - R_JK R_KK^-1 R_KJ)``. When ``d!`` orderings fit in
-``permutations``, every ordering is used equally often (the exact-permutation variant),
-else orderings are drawn at random. Confidence half-widths come from the spread of the
-per-ordering contributions (a central limit over independent orderings).
+``permutations``, every ordering is used (the exact-permutation variant) and the cost of
+each subset is the mean of all its draws, wherever it is a prefix, combined with
+Shapley's weights; else orderings are drawn at random and each one's marginal costs are
+owed to the input it adds (Song et al.'s estimator).
+
+Confidence half-widths are the normal quantile times the estimator's standard error.
+With every ordering used, no ordering is random: the error is that of the Monte Carlo
+draws, the sampling variance of each subset's cost (the spread of its independent draws)
+propagated through the linear combination that gives ``Sh`` (Broto, Bachoc & Depecker
+2020; Plischke, Rabitti & Borgonovo 2021). With random orderings it is the spread of the
+per-ordering contributions (a central limit over independent orderings). Either way the
+error of ``Var(Y)`` enters by the delta method of the ratio.
 """
 
 from __future__ import annotations
@@ -35,9 +44,24 @@ from uqscale.space import InputSpace
 
 
 def orderings(dimension: int, count: int, rng: np.random.Generator) -> np.ndarray:
-    """``count`` orderings of the inputs, ``(count, d)``: all ``d!`` in turn when
-    they fit, else random ones.
+    """Orderings of the inputs: all ``d!`` in turn when they fit, else random ones.
 
+    Parameters
+    ----------
+    dimension
+        The number of inputs ``d``.
+    count
+        How many orderings.
+    rng
+        The stream random orderings are drawn from (untouched when all fit).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(count, d)`` integers, each row an ordering of ``0 .. d - 1``.
+
+    Examples
+    --------
     >>> orderings(2, 4, np.random.default_rng(0)).tolist()
     [[0, 1], [1, 0], [0, 1], [1, 0]]
     """
@@ -48,7 +72,22 @@ def orderings(dimension: int, count: int, rng: np.random.Generator) -> np.ndarra
 
 
 def sample(space: InputSpace, options: Mapping[str, Any], rng: np.random.Generator) -> np.ndarray:
-    """The estimator's design in physical units (layout in the module docstring)."""
+    """The estimator's design in physical units (layout in the module docstring).
+
+    Parameters
+    ----------
+    space
+        The study's inputs, with their Gaussian copula.
+    options
+        The method's options (``permutations``, ``n_var``, ``outer``, ``inner``).
+    rng
+        The design's stream; :func:`analyze` redraws its orderings from a fresh copy.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_var + permutations (d - 1) outer inner, d)`` input values.
+    """
     d, outer, inner = space.dimension, options["outer"], options["inner"]
     drawn = orderings(d, options["permutations"], rng)  # first: analyze redraws them
     factor = np.linalg.cholesky(space.correlation)
@@ -93,46 +132,128 @@ def analyze(
     results: xr.Dataset,
     rng: np.random.Generator,
 ) -> dict[str, xr.Dataset]:
-    """Shapley effects ``Sh`` with confidence half-widths ``Sh_conf`` (dim ``input``),
-    their sums by scale group ``Sh_group`` and ``Sh_group_conf`` (dim ``group``), and
-    the output's ``variance``. Every sample must have succeeded. ``rng`` must be a
-    fresh copy of the stream the design was drawn from."""
+    """Shapley effects with their confidence half-widths, by input and by scale group.
+
+    Parameters
+    ----------
+    space
+        The study's inputs, as the design was drawn for.
+    options
+        The method's options (:class:`uqscale.analysis.shapley.ShapleyOptions`).
+    design
+        The design's inputs by sample (unused: ``options`` imply its layout).
+    results
+        The outputs by sample; every sample must have succeeded.
+    rng
+        A fresh copy of the stream the design was drawn from (to redraw its orderings).
+
+    Returns
+    -------
+    dict of str to xarray.Dataset
+        For each output: ``Sh`` and ``Sh_conf`` (dim ``input``), their sums by scale
+        group ``Sh_group`` and ``Sh_group_conf`` (dim ``group``), and ``variance``.
+    """
     d, n_var = space.dimension, options["n_var"]
     count, outer, inner = options["permutations"], options["outer"], options["inner"]
     orders = orderings(d, count, rng)  # the design's orderings: the stream's first draws
+    exact = math.factorial(d) <= count
     z = float(norm.ppf(0.5 + options["conf_level"] / 2))
     names = list(space.names)
-    members = [[names.index(m) for m in group] for group in space.groups.values()]
+    rows = np.eye(d)  # the inputs, then the scale groups (sums of their members)
+    for group in space.groups.values():
+        rows = np.vstack([rows, np.isin(names, group).astype(float)])
     coords = input_coords(space) | {"group": list(space.groups)}
     analyses = {}
     for out in output_values(results):
         require_complete(out, "shapley")
-        values = out.values
-        variance = values[:n_var].var(axis=0, ddof=1)
-        blocks = values[n_var:].reshape(count, d - 1, outer, inner, -1)
-        cost = blocks.var(axis=3, ddof=1).mean(axis=2)  # (count, d - 1, P)
-        cost = np.concatenate(
-            [np.zeros_like(cost[:, :1]), cost, np.broadcast_to(variance, cost[:, :1].shape)], axis=1
-        )
-        gains = np.diff(cost, axis=1)  # (count, d, P), by position
-        owed = np.zeros_like(gains)
-        np.put_along_axis(owed, orders[:, :, None], gains, axis=1)  # by input
-        scale = np.where(variance > 0, variance, np.nan)
-        effect = owed.mean(axis=0) / scale
-        spread = z * owed.std(axis=0, ddof=1) / np.sqrt(count) / scale
-        grouped = np.stack([owed[:, m].sum(axis=1) for m in members], axis=1)
+        values = out.values.reshape(len(out.values), -1)
+        total = values[:n_var]
+        # Inner-sample variances of every outer draw: (count, d - 1, outer, points).
+        spreads = values[n_var:].reshape(count, d - 1, outer, inner, -1).var(axis=3, ddof=1)
+        variance = total.var(axis=0, ddof=1)
+        if exact:
+            shares = _by_subset(orders, spreads, rows)
+        else:
+            shares = _by_ordering(orders, spreads, variance, rows)
+        effect, error = _ratio(*shares, total)
+        shape = (len(rows), *out.values.shape[1:])
         found = {
-            "Sh": effect,
-            "Sh_conf": spread,
-            "Sh_group": grouped.mean(axis=0) / scale,
-            "Sh_group_conf": z * grouped.std(axis=0, ddof=1) / np.sqrt(count) / scale,
+            "Sh": effect.reshape(shape)[:d],
+            "Sh_conf": z * np.sqrt(error).reshape(shape)[:d],
+            "Sh_group": effect.reshape(shape)[d:],
+            "Sh_group_conf": z * np.sqrt(error).reshape(shape)[d:],
         }
         variables = {
             key: out.labelled(("group",) if "group" in key else ("input",), value, coords)
             for key, value in found.items()
         }
-        variables["variance"] = out.labelled((), variance)
+        variables["variance"] = out.labelled((), variance.reshape(shape[1:]))
         analyses[out.name] = xr.Dataset(
             variables, attrs={"n_used": len(values), "n_failed": 0, "permutations": count}
         )
     return analyses
+
+
+Shares = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""``(A, var_A, b)`` per row (input or group) and point: the effect is ``A / Var(Y) + b``,
+``var_A`` the variance of ``A`` from all but the draws of ``Var(Y)``."""
+
+
+def _by_subset(orders: np.ndarray, spreads: np.ndarray, rows: np.ndarray) -> Shares:
+    """Every ordering used (exact permutations): the cost of each subset ``J`` is the mean
+    of all its independent draws, wherever ``J`` is a prefix, and ``Sh_i = sum_J w_J
+    (c(J + i) - c(J))`` with Shapley's weights ``w_J = |J|! (d - |J| - 1)! / d!``; ``var_A``
+    propagates each subset's sampling variance (the spread of its draws over their
+    number) through that linear combination. ``c(all)`` is ``Var(Y)``: its weight,
+    ``1 / d`` per input, is ``b``."""
+    d = orders.shape[1]
+    keys = np.repeat(np.cumsum(1 << orders, axis=1)[:, :-1].ravel(), spreads.shape[2])
+    draws = spreads.reshape(len(keys), -1)
+    number = np.bincount(keys, minlength=2**d)[:, None]
+    cost = np.zeros((2**d, draws.shape[1]))
+    np.add.at(cost, keys, draws)
+    cost /= np.maximum(number, 1)
+    squares = np.zeros_like(cost)
+    np.add.at(squares, keys, (draws - cost[keys]) ** 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        noise = np.where(number > 1, squares / (number - 1) / number, np.nan)
+    noise[[0, -1]] = 0.0  # c(none) = 0 exactly; c(all) = Var(Y) enters through b
+    subsets = np.arange(2**d)
+    member = (subsets[None, :] >> np.arange(d)[:, None]) & 1  # (d, 2^d)
+    size = member.sum(axis=0)
+    gain = np.array([math.factorial(max(s - 1, 0)) * math.factorial(d - s) for s in size])
+    loss = np.array([math.factorial(s) * math.factorial(max(d - s - 1, 0)) for s in size])
+    weights = np.where(member == 1, gain, -loss) / math.factorial(d)
+    weights[:, [0, -1]] = 0.0
+    weights = rows @ weights
+    return weights @ cost, weights**2 @ noise, rows.sum(axis=1, keepdims=True) / d
+
+
+def _by_ordering(
+    orders: np.ndarray, spreads: np.ndarray, variance: np.ndarray, rows: np.ndarray
+) -> Shares:
+    """Random orderings (Song et al.'s estimator): each ordering's marginal costs, owed to
+    the input added; ``var_A`` is the spread of the per-ordering contributions over their
+    number (a central limit over independent orderings)."""
+    count, d = orders.shape
+    cost = spreads.mean(axis=2)  # (count, d - 1, points)
+    edge = np.zeros_like(cost[:, :1])
+    gains = np.diff(np.concatenate([edge, cost, edge], axis=1), axis=1)  # by position
+    owed = np.zeros_like(gains)
+    np.put_along_axis(owed, orders[:, :, None], gains, axis=1)  # by input, without c(all)
+    last = (orders[:, -1:] == np.arange(d)).astype(float)  # (count, d)
+    owed, last = np.einsum("rd,cdp->crp", rows, owed), last @ rows.T  # by row
+    contribution = owed + last[:, :, None] * variance
+    return owed.mean(axis=0), contribution.var(axis=0, ddof=1) / count, last.mean(axis=0)[:, None]
+
+
+def _ratio(
+    share: np.ndarray, noise: np.ndarray, offset: np.ndarray, total: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Effects ``A / V + b`` and the variance of their error by the delta method, ``V``
+    the sample variance of the ``total`` draws (independent of ``A``), whose variance is
+    ``Var((y - mean)^2) / n`` (its influence function)."""
+    variance = total.var(axis=0, ddof=1)
+    spread = ((total - total.mean(axis=0)) ** 2).var(axis=0, ddof=1) / len(total)
+    scale = np.where(variance > 0, variance, np.nan)
+    return share / scale + offset, noise / scale**2 + share**2 * spread / scale**4
