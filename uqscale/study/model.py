@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from uqscale.study.assimilate import Assimilate
 from uqscale.study.correlation import Correlation
 from uqscale.study.resolution import Resolution
 from uqscale.study.umbridge import UmbridgeModel
@@ -370,6 +371,8 @@ class Study:
     verification: tuple[VerificationCase, ...] = ()
     resolution: Resolution | None = None
     correlation: Correlation | None = None
+    # h20 (issue 20.1): the data-assimilation block (uqscale.study.assimilate).
+    assimilate: Assimilate | None = None
     base_dir: Path | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -407,6 +410,8 @@ class Study:
             data["resolution"] = self.resolution.to_dict()
         if self.correlation is not None:
             data["correlation"] = self.correlation.to_dict()
+        if self.assimilate is not None:  # h20 (issue 20.1)
+            data["assimilate"] = self.assimilate.to_dict()
         return data
 
     @property
