@@ -14,13 +14,13 @@ TRUTH = {"a": 1.5, "b": -0.7}
 MODEL = """
 import numpy as np
 
-TIMES = np.array(%r)
+TIMES = np.array(TIMES_LIST)
 
 
 def line(a, b):
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     return {"y": a[..., None] + b[..., None] * TIMES}
-""" % (TIMES,)
+""".replace("TIMES_LIST", repr(TIMES))
 
 
 def observations(times: list[float], error_sd: float = 0.3, seed: int = 7) -> list[dict]:

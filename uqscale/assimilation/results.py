@@ -102,7 +102,7 @@ def write_assimilation(directory: Path, study: Study, observations: Observations
         "rmse_mean": float(data["rmse"][after].mean()),
         "spread_mean": float(data["spread"][after].mean()),
         "log_parameters": json.dumps(
-            [n for n, logged in zip(study.input_names, log_updated(study)) if logged]
+            [n for n, logged in zip(study.input_names, log_updated(study), strict=True) if logged]
         ),
         "format": FORMAT,
     }
@@ -162,7 +162,9 @@ def indices_entry(directory: str | Path) -> dict[str, Any] | None:
         "spinup": int(attrs["spinup"]),
         "cycles": [
             {"time": float(t), "rmse": float(r), "spread": float(s)}
-            for t, r, s in zip(data["time"].values, data["rmse"].values, data["spread"].values)
+            for t, r, s in zip(
+                data["time"].values, data["rmse"].values, data["spread"].values, strict=True
+            )
         ],
         "rmse_mean": float(attrs["rmse_mean"]),
         "spread_mean": float(attrs["spread_mean"]),

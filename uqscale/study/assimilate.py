@@ -22,6 +22,7 @@ distinct time is one assimilation cycle. Every mistake is a
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -222,11 +223,12 @@ def read_observations(path: Path) -> Observations:
             with xr.open_dataset(path) as data:
                 table = {c: data[c].values for c in COLUMNS if c in data}
         else:
-            import pandas as pd
-
-            frame = pd.read_csv(path, skipinitialspace=True)
-            table = {c: frame[c].to_numpy() for c in COLUMNS if c in frame}
-    except (OSError, ValueError) as error:
+            with path.open(newline="", encoding="utf-8") as handle:
+                reader = csv.DictReader(handle, skipinitialspace=True)
+                records = list(reader)
+            header = reader.fieldnames or ()
+            table = {c: np.array([r[c] for r in records]) for c in COLUMNS if c in header}
+    except (OSError, ValueError, UnicodeDecodeError, csv.Error) as error:
         raise StudyError(where, f"cannot read {path}: {error}") from None
     missing = [c for c in COLUMNS if c not in table]
     if missing:
@@ -293,10 +295,11 @@ def check_assimilate(study: Study) -> Observations:
             raise StudyError(f"{path}.output", f"{observed.output} declares no coordinates")
     _check_inputs(study, block)
     observations = read_observations(Path(study.base_dir or ".") / block.observations)
-    for row, (time, quantity) in enumerate(zip(observations.time, observations.quantity)):
+    for time, quantity in zip(observations.time, observations.quantity, strict=True):
         if quantity not in block.observe:
             raise StudyError(
-                f"{BLOCK}.observations", f"row {row + 1}: {quantity!r} is not in observe"
+                f"{BLOCK}.observations",
+                f"the quantity {str(quantity)!r} (time {time:g}) is not in observe",
             )
         spec = outputs[block.observed(quantity).output]
         coords = np.asarray(spec.coords[spec.dims[0]], dtype=float)
