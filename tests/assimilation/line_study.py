@@ -12,12 +12,15 @@ import yaml
 TIMES = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
 TRUTH = {"a": 1.5, "b": -0.7}
 MODEL = """
+import time
+
 import numpy as np
 
 TIMES = np.array(TIMES_LIST)
 
 
-def line(a, b):
+def line(a, b, delay=0.0):
+    time.sleep(delay)
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     return {"y": a[..., None] + b[..., None] * TIMES}
 """.replace("TIMES_LIST", repr(TIMES))
@@ -38,10 +41,15 @@ def observations(times: list[float], error_sd: float = 0.3, seed: int = 7) -> li
 
 
 def write_line_study(
-    folder: Path, rows: list[dict] | None = None, prior_a: dict | None = None, **block: object
+    folder: Path,
+    rows: list[dict] | None = None,
+    prior_a: dict | None = None,
+    delay: float = 0.0,
+    **block: object,
 ) -> Path:
     """Write ``linemodel_uq.py``, ``obs.csv`` and ``study.yaml`` into ``folder``;
-    ``prior_a`` replaces the prior of ``a``, ``block`` keys of the ``assimilate:`` block."""
+    ``prior_a`` replaces the prior of ``a``, ``delay`` (s) is how long the model
+    sleeps a batch, ``block`` keys of the ``assimilate:`` block."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "linemodel_uq.py").write_text(MODEL)
     rows = observations([1.0, 2.0, 3.0, 4.0]) if rows is None else rows
@@ -60,6 +68,7 @@ def write_line_study(
                 "name": "line",
                 "python": "linemodel_uq:line",
                 "inputs": ["a", "b"],
+                "parameters": {"delay": delay},
                 "outputs": [{"name": "y", "dims": ["time"], "coords": {"time": TIMES}}],
                 "vectorized": True,
             }

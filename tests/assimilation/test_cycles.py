@@ -4,6 +4,11 @@ parameter estimation (Bayesian linear regression), and what the run folder keeps
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -101,3 +106,39 @@ def test_a_resumed_run_skips_the_analysed_cycles(tmp_path, client):
     assert stored.stat().st_mtime_ns == before  # not analysed again
     assert resumed.indices["assimilation"]["cycles"][2]["time"] == 3.0
     assert (tmp_path / "run" / RESULTS_FILE).is_file()
+
+
+@pytest.mark.slow
+def test_a_killed_launcher_resumes_mid_sequence_bit_identical(tmp_path, client):
+    path = write_line_study(tmp_path / "study", delay=0.5, method="enkf", members=16)
+    run_dir = tmp_path / "run"
+    killed = subprocess.Popen(
+        [sys.executable, "-m", "uqscale.cli", "run", str(path), "--out", str(run_dir), "--quiet"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    second = cycle_folder(run_dir, 1) / ANALYSIS_FILE
+    deadline = time.monotonic() + 240
+    while not second.is_file():
+        assert killed.poll() is None, killed.stderr.read().decode() if killed.stderr else ""
+        assert time.monotonic() < deadline, "the run never finished its second cycle"
+        time.sleep(0.02)
+    os.kill(killed.pid, signal.SIGKILL)  # the launcher, as a node reboot would
+    killed.wait()
+    os.killpg(killed.pid, signal.SIGKILL)  # and its orphaned Dask workers
+    assert not (run_dir / RESULTS_FILE).exists(), "kill the launcher mid-sequence"
+    kept = second.stat().st_mtime_ns
+
+    resumed = api.resume(run_dir, client=client)
+    reference = api.run(load_study(path), tmp_path / "reference", client=client)
+    assert second.stat().st_mtime_ns == kept  # a stored cycle is never analysed again
+    assert resumed.indices == reference.indices
+    for name in (RESULTS_FILE, *(f"cycles/{k:04d}/{ANALYSIS_FILE}" for k in range(4))):
+        with (
+            xr.open_dataset(run_dir / name, engine=ENGINE) as got,
+            xr.open_dataset(tmp_path / "reference" / name, engine=ENGINE) as want,
+        ):
+            xr.testing.assert_identical(got.load(), want.load())
+            for variable in want.data_vars:  # bit for bit, not within a tolerance
+                assert np.array_equal(got[variable].values, want[variable].values), variable
