@@ -9,17 +9,24 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+import jsonschema
 import numpy as np
 import pytest
 import xarray as xr
 
+import uqscale
 from tests.assimilation.line_study import TIMES, TRUTH, observations, write_line_study
 from uqscale import api
 from uqscale.assimilation.cycles import ANALYSIS_FILE, cycle_folder
 from uqscale.assimilation.results import RESULTS_FILE
 from uqscale.store import ENGINE
 from uqscale.study import load_study
+
+SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[2] / "docs" / "indices.schema.json").read_text()
+)
 
 
 def regression_posterior(mean, cov, rows):
@@ -35,7 +42,7 @@ def regression_posterior(mean, cov, rows):
 def test_etkf_cycles_give_the_exact_posterior_of_a_linear_model(tmp_path, client):
     rows = observations([1.0, 2.0, 3.0, 4.0])
     study = load_study(write_line_study(tmp_path / "study", rows))
-    result = api.run(study, tmp_path / "run", client=client)
+    result = uqscale.run(study, tmp_path / "run", client=client)
     data = xr.open_dataset(tmp_path / "run" / RESULTS_FILE, engine=ENGINE).load()
 
     # The ETKF's analysis is the Kalman filter's for the ensemble's forecast moments:
@@ -72,6 +79,10 @@ def test_etkf_cycles_give_the_exact_posterior_of_a_linear_model(tmp_path, client
     np.testing.assert_allclose([c["rmse"] for c in entry["cycles"]], rmse)
     assert entry["rmse_mean"] == pytest.approx(rmse.mean())
     assert json.loads((tmp_path / "run" / "indices.json").read_text()) == result.indices
+    jsonschema.Draft202012Validator(SCHEMA).validate(result.indices)
+    xr.testing.assert_identical(result.assimilation, data)
+    result.results.close()
+    xr.testing.assert_identical(uqscale.open_run(tmp_path / "run").assimilation, data)
 
 
 def test_truth_scores_the_parameters_in_log_space_when_positive(tmp_path, client):

@@ -161,11 +161,17 @@ def indices_entry(directory: str | Path) -> dict[str, Any] | None:
         "against": str(attrs["against"]),
         "spinup": int(attrs["spinup"]),
         "cycles": [
-            {"time": float(t), "rmse": float(r), "spread": float(s)}
+            {"time": float(t), "rmse": _finite(r), "spread": _finite(s)}
             for t, r, s in zip(
                 data["time"].values, data["rmse"].values, data["spread"].values, strict=True
             )
         ],
-        "rmse_mean": float(attrs["rmse_mean"]),
-        "spread_mean": float(attrs["spread_mean"]),
+        "rmse_mean": _finite(attrs["rmse_mean"]),
+        "spread_mean": _finite(attrs["spread_mean"]),
     }
+
+
+def _finite(value: Any) -> float | None:
+    """A number for JSON: None when not finite (as indices.json writes them)."""
+    number = float(value)
+    return number if np.isfinite(number) else None
