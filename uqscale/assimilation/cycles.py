@@ -93,10 +93,14 @@ def run_cycles(store: RunStore, study: Study, client: Any, options: Any) -> None
     observations = check_assimilate(study)
     assert study.assimilate is not None, "check_assimilate refuses a study without one"
     members = prior_members(study, study.assimilate.members)
+    analysed = []
     with ExitStack() as cluster:
         for cycle, time in enumerate(observations.times):
             stored = cycle_folder(store.directory, cycle) / ANALYSIS_FILE
-            if not stored.is_file():
+            if stored.is_file():
+                with xr.open_dataset(stored, engine=ENGINE) as kept:
+                    analysis = kept.load()
+            else:
                 if client is None:
                     client = cluster.enter_context(_open_client(study, store))
                 try:
@@ -115,9 +119,9 @@ def run_cycles(store: RunStore, study: Study, client: Any, options: Any) -> None
                     float(analysis["rmse"]),
                     float(analysis["spread"]),
                 )
-            with xr.open_dataset(stored, engine=ENGINE) as analysis:
-                members = analysis["parameters_analysis"].values
-    write_assimilation(store.directory, study, observations)
+            members = analysis["parameters_analysis"].values
+            analysed.append(analysis)
+    write_assimilation(store.directory, study, observations, analysed)
 
 
 def _open_client(study: Study, store: RunStore) -> Any:
@@ -154,7 +158,8 @@ def _cycle(
             f"in {folder}: fix the model and `uqscale resume {store.directory} "
             f"--retry-failed`"
         )
-    return analyse_cycle(study, observations, cycle, members, result.results)
+    analysis = analyse_cycle(study, observations, cycle, members, result.results)
+    return analysis.assign(forecast_fields(study, result.results))
 
 
 def _create_forecast(folder: Path, study: Study, members: np.ndarray, cycle: int) -> None:
@@ -251,6 +256,35 @@ def analyse_cycle(
         coords={parameter: list(study.input_names)},
         attrs={"cycle": cycle},
     )
+
+
+def forecast_fields(study: Study, results: xr.Dataset) -> dict[str, xr.DataArray]:
+    """``forecast_OUT(member, OUT_DIM)`` of every field output over one dim ``DIM``:
+    its own dim (``time`` names the cycles' times in ``assimilation.nc``), with the
+    attribute ``field_dim`` naming ``DIM``.
+
+    Parameters
+    ----------
+    study
+        The study (its outputs).
+    results
+        A forecast's results, one sample per member.
+
+    Returns
+    -------
+    dict
+        A DataArray by variable name.
+    """
+    variables = {}
+    for spec in (o for o in study.outputs if len(o.dims) == 1):
+        dim, values = f"{spec.name}_{spec.dims[0]}", spec.coords.get(spec.dims[0])
+        variables[f"forecast_{spec.name}"] = xr.DataArray(
+            np.asarray(results[spec.name].values, dtype=float),
+            dims=("member", dim),
+            coords={dim: list(values)} if values is not None else {},
+            attrs={"field_dim": spec.dims[0]},
+        )
+    return variables
 
 
 def _letkf(

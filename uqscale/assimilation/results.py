@@ -27,7 +27,6 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from uqscale.assimilation.cycles import ANALYSIS_FILE, cycle_folder
 from uqscale.assimilation.ensemble import log_updated
 from uqscale.store import ENGINE, write_netcdf
 from uqscale.study.assimilate import Observations
@@ -38,8 +37,10 @@ FORMAT = 1
 """The version of the ``assimilation.nc`` shape (variables are only ever added)."""
 
 
-def write_assimilation(directory: Path, study: Study, observations: Observations) -> xr.Dataset:
-    """Assemble ``assimilation.nc`` in ``directory`` from its stored cycles.
+def write_assimilation(
+    directory: Path, study: Study, observations: Observations, cycles: list[xr.Dataset]
+) -> xr.Dataset:
+    """Assemble ``assimilation.nc`` in ``directory`` from its cycles' analyses.
 
     Parameters
     ----------
@@ -49,6 +50,9 @@ def write_assimilation(directory: Path, study: Study, observations: Observations
         Its study.
     observations
         Its observations.
+    cycles
+        Every cycle's analysis (:func:`~uqscale.assimilation.cycles.analyse_cycle`,
+        with the forecast fields), in order.
 
     Returns
     -------
@@ -57,17 +61,10 @@ def write_assimilation(directory: Path, study: Study, observations: Observations
     """
     block = study.assimilate
     assert block is not None, "only an assimilation study has assimilation results"
-    times = observations.times
-    cycles = []
-    for cycle in range(len(times)):
-        with xr.open_dataset(cycle_folder(directory, cycle) / ANALYSIS_FILE, engine=ENGINE) as ds:
-            cycles.append(ds.load())
     per_cycle = xr.concat(
-        [
-            c[["time", "parameters_forecast", "parameters_analysis", "rmse", "spread"]]
-            for c in cycles
-        ],
+        [c.drop_vars(["rows", "predicted", "predicted_analysis"]) for c in cycles],
         dim="cycle",
+        combine_attrs="drop",
     )
     predicted = np.concatenate([c["predicted"].values for c in cycles], axis=1)
     predicted_analysis = np.concatenate([c["predicted_analysis"].values for c in cycles], axis=1)
@@ -87,7 +84,6 @@ def write_assimilation(directory: Path, study: Study, observations: Observations
         innovation=("obs", innovation),
         normalised_innovation=("obs", innovation / np.sqrt(variance)),
     )
-    data = data.assign(_forecast_fields(directory, study, len(times)))
     if block.truth:
         truth = [block.truth[n] for n in study.input_names]
         data["truth_parameters"] = ("parameter", np.asarray(truth, dtype=float))
@@ -108,28 +104,6 @@ def write_assimilation(directory: Path, study: Study, observations: Observations
     }
     write_netcdf(Path(directory) / RESULTS_FILE, data)
     return data
-
-
-def _forecast_fields(directory: Path, study: Study, cycles: int) -> dict[str, xr.DataArray]:
-    """``forecast_OUT(cycle, member, OUT_DIM)`` of every field output over one dim
-    ``DIM`` (its own dim: ``time`` is the cycles' variable; attribute ``field_dim``
-    names ``DIM``)."""
-    variables = {}
-    for spec in (o for o in study.outputs if len(o.dims) == 1):
-        dim = f"{spec.name}_{spec.dims[0]}"
-        stacked = []
-        for cycle in range(cycles):
-            path = cycle_folder(directory, cycle) / "results.nc"
-            with xr.open_dataset(path, engine=ENGINE) as results:
-                stacked.append(np.asarray(results[spec.name].values, dtype=float))
-        values = spec.coords.get(spec.dims[0])
-        variables[f"forecast_{spec.name}"] = xr.DataArray(
-            np.stack(stacked),
-            dims=("cycle", "member", dim),
-            coords={dim: list(values)} if values is not None else {},
-            attrs={"field_dim": spec.dims[0]},
-        )
-    return variables
 
 
 def open_assimilation(directory: str | Path) -> xr.Dataset | None:
