@@ -31,7 +31,6 @@ NOT_YET_CHECKED = {
     "analysis/shapley_estimator.py",
     "analysis/sparse.py",
     "api.py",
-    "assimilation/filters.py",
     "distributions.py",
     "execute/cluster.py",
     "execute/isolation.py",
@@ -55,8 +54,6 @@ NOT_YET_CHECKED = {
     "store.py",
     "study/fields.py",
     "study/loader.py",
-    "study/model.py",
-    "study/parse.py",
     "verify.py",
 }
 

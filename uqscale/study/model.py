@@ -389,7 +389,19 @@ class Study:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], base_dir: str | Path | None = None) -> Study:
-        """Build a study from its file form, checking every field."""
+        """Build a study from its file form, checking every field.
+
+        Parameters
+        ----------
+        data
+            The file form (the mapping a study file holds).
+        base_dir
+            The study file's folder: models and files are found from it.
+
+        Returns
+        -------
+        Study
+        """
         from uqscale.study.parse import parse_study
 
         return parse_study(data, None if base_dir is None else Path(base_dir))

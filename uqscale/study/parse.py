@@ -87,6 +87,11 @@ def parse_study(data: Any, base_dir: Path | None = None) -> Study:
     base_dir
         Folder of the study file; models are imported from it first.
 
+    Returns
+    -------
+    Study
+        The study, validated.
+
     Raises
     ------
     StudyError
