@@ -12,6 +12,7 @@ import yaml
 TIMES = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
 TRUTH = {"a": 1.5, "b": -0.7}
 MODEL = """
+import os
 import time
 
 import numpy as np
@@ -19,8 +20,10 @@ import numpy as np
 TIMES = np.array(TIMES_LIST)
 
 
-def line(a, b, delay=0.0):
+def line(a, b, delay=0.0, broken=""):
     time.sleep(delay)
+    if broken and os.path.exists(broken):
+        raise RuntimeError("solver diverged")
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     return {"y": a[..., None] + b[..., None] * TIMES}
 """.replace("TIMES_LIST", repr(TIMES))
@@ -45,11 +48,13 @@ def write_line_study(
     rows: list[dict] | None = None,
     prior_a: dict | None = None,
     delay: float = 0.0,
+    broken: str = "",
     **block: object,
 ) -> Path:
     """Write ``linemodel_uq.py``, ``obs.csv`` and ``study.yaml`` into ``folder``;
     ``prior_a`` replaces the prior of ``a``, ``delay`` (s) is how long the model
-    sleeps a batch, ``block`` keys of the ``assimilate:`` block."""
+    sleeps a batch, ``broken`` a file whose presence makes it fail, ``block`` keys of
+    the ``assimilate:`` block."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "linemodel_uq.py").write_text(MODEL)
     rows = observations([1.0, 2.0, 3.0, 4.0]) if rows is None else rows
@@ -68,7 +73,7 @@ def write_line_study(
                 "name": "line",
                 "python": "linemodel_uq:line",
                 "inputs": ["a", "b"],
-                "parameters": {"delay": delay},
+                "parameters": {"delay": delay, "broken": broken},
                 "outputs": [{"name": "y", "dims": ["time"], "coords": {"time": TIMES}}],
                 "vectorized": True,
             }

@@ -21,6 +21,7 @@ from tests.assimilation.line_study import TIMES, TRUTH, observations, write_line
 from uqscale import api
 from uqscale.assimilation.cycles import ANALYSIS_FILE, cycle_folder
 from uqscale.assimilation.results import RESULTS_FILE
+from uqscale.errors import UqscaleError
 from uqscale.store import ENGINE
 from uqscale.study import load_study
 
@@ -153,3 +154,22 @@ def test_a_killed_launcher_resumes_mid_sequence_bit_identical(tmp_path, client):
             xr.testing.assert_identical(got.load(), want.load())
             for variable in want.data_vars:  # bit for bit, not within a tolerance
                 assert np.array_equal(got[variable].values, want[variable].values), variable
+
+
+@pytest.mark.parametrize("members", [12, 24])  # below and above fail_fast's 20 samples
+def test_failed_forecast_members_stop_with_one_line_and_resume_after_the_fix(
+    tmp_path, client, members
+):
+    broken = tmp_path / "broken"
+    broken.touch()
+    study = load_study(write_line_study(tmp_path / "study", broken=str(broken), members=members))
+    with pytest.raises(UqscaleError) as caught:  # or StoppedEarlyError, its subclass
+        api.run(study, tmp_path / "run", client=client)
+    message = str(caught.value)
+    first = message.splitlines()[0]  # what the command line prints
+    assert first.startswith("cycle 0: ") and "solver diverged" in first
+    assert f"uqscale resume {tmp_path / 'run'} --retry-failed" in message
+    assert list((cycle_folder(tmp_path / "run", 0) / "parts").glob("*.nc"))  # kept
+    broken.unlink()
+    resumed = api.resume(tmp_path / "run", client=client, retry="failed")
+    assert len(resumed.indices["assimilation"]["cycles"]) == 4

@@ -32,7 +32,7 @@ from uqscale.assimilation.ensemble import (
     prior_members,
     to_filter_space,
 )
-from uqscale.errors import RunInterruptedError, UqscaleError
+from uqscale.errors import RunInterruptedError, StoppedEarlyError, UqscaleError
 from uqscale.store import ENGINE, RunStore, write_netcdf
 from uqscale.study.assimilate import Observations, check_assimilate
 from uqscale.study.model import Output, Study
@@ -145,16 +145,21 @@ def _cycle(
     folder = cycle_folder(store.directory, cycle)
     if not RunStore.holds_run(folder):
         _create_forecast(folder, study, members, cycle)
-    result = api.resume(
-        folder,
-        client=client,
-        options=api.RunOptions.of(options, report=False, progress=False, force=False),
-    )
+    try:
+        result = api.resume(
+            folder,
+            client=client,
+            options=api.RunOptions.of(options, report=False, progress=False, force=False),
+        )
+    except StoppedEarlyError as error:  # its advice resumes the whole run, not the cycle
+        message = str(error).replace(str(folder), str(store.directory))
+        raise StoppedEarlyError(f"cycle {cycle}: {message}") from None
     if result.failures:
         failure = result.failures[0]
         raise UqscaleError(
             f"cycle {cycle}: {len(result.failures)} of {len(members)} forecast members "
-            f"failed (member {failure.sample}: {failure.error}); the forecast is stored "
+            f"failed (member {failure.sample}, step {failure.step}: {failure.error}: "
+            f"{failure.message}); the forecast is stored "
             f"in {folder}: fix the model and `uqscale resume {store.directory} "
             f"--retry-failed`"
         )
