@@ -26,8 +26,22 @@ import numpy as np
 
 
 def inflate(members: np.ndarray, inflation: float) -> np.ndarray:
-    """Scale the anomalies of ``members`` ``(N, k)`` about their mean by ``inflation``.
+    """Scale the anomalies of ``members`` about their mean by ``inflation``.
 
+    Parameters
+    ----------
+    members
+        An ensemble ``(N, k)``.
+    inflation
+        The factor of the anomalies (1: unchanged).
+
+    Returns
+    -------
+    numpy.ndarray
+        The inflated ensemble ``(N, k)``, with the same mean.
+
+    Examples
+    --------
     >>> inflate(np.array([[0.0], [2.0]]), 1.5).ravel().tolist()
     [-0.5, 2.5]
     """
@@ -36,9 +50,22 @@ def inflate(members: np.ndarray, inflation: float) -> np.ndarray:
 
 
 def gaspari_cohn(distance: np.ndarray, radius: float) -> np.ndarray:
-    """The compactly supported fifth-order taper of Gaspari & Cohn (1999, eq. 4.10),
-    1 at distance 0, 0 beyond ``2 radius``.
+    """The compactly supported fifth-order taper of Gaspari & Cohn (1999, eq. 4.10).
 
+    Parameters
+    ----------
+    distance
+        Distances (any shape; their sign is ignored).
+    radius
+        The half-width ``c``: the taper is 1 at distance 0 and 0 beyond ``2 c``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The weights, shaped like ``distance``.
+
+    Examples
+    --------
     >>> gaspari_cohn(np.array([0.0, 2.0, 3.0]), 1.0).tolist()
     [1.0, 0.0, 0.0]
     """

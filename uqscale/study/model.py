@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from uqscale.study.assimilate import Assimilate, check_assimilate
 from uqscale.study.correlation import Correlation
 from uqscale.study.resolution import Resolution
 from uqscale.study.umbridge import UmbridgeModel
@@ -370,6 +371,8 @@ class Study:
     verification: tuple[VerificationCase, ...] = ()
     resolution: Resolution | None = None
     correlation: Correlation | None = None
+    # h20 (issue 20.1): the data-assimilation block (uqscale.study.assimilate).
+    assimilate: Assimilate | None = None
     base_dir: Path | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -381,10 +384,24 @@ class Study:
         _set(self, "analysis", tuple(replace(a) for a in self.analysis))
         _set(self, "verification", tuple(self.verification))
         validate_study(self)
+        if self.assimilate is not None:  # h20a (issue 20.1): outputs, observations
+            check_assimilate(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], base_dir: str | Path | None = None) -> Study:
-        """Build a study from its file form, checking every field."""
+        """Build a study from its file form, checking every field.
+
+        Parameters
+        ----------
+        data
+            The file form (the mapping a study file holds).
+        base_dir
+            The study file's folder: models and files are found from it.
+
+        Returns
+        -------
+        Study
+        """
         from uqscale.study.parse import parse_study
 
         return parse_study(data, None if base_dir is None else Path(base_dir))
@@ -407,6 +424,8 @@ class Study:
             data["resolution"] = self.resolution.to_dict()
         if self.correlation is not None:
             data["correlation"] = self.correlation.to_dict()
+        if self.assimilate is not None:  # h20 (issue 20.1)
+            data["assimilate"] = self.assimilate.to_dict()
         return data
 
     @property

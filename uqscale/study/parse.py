@@ -8,6 +8,8 @@ from typing import Any
 
 from uqscale.errors import StudyError
 from uqscale.study import fields
+from uqscale.study.assimilate import BLOCK as ASSIMILATE
+from uqscale.study.assimilate import parse_assimilate
 from uqscale.study.correlation import parse_correlation
 from uqscale.study.model import (
     Analysis,
@@ -35,6 +37,7 @@ STUDY_KEYS = (
     "verification",
     "resolution",
     "correlation",
+    ASSIMILATE,  # h20 (issue 20.1)
 )
 INPUT_META = ("distribution", "scale", "units")
 STEP_KEYS = (
@@ -84,6 +87,11 @@ def parse_study(data: Any, base_dir: Path | None = None) -> Study:
     base_dir
         Folder of the study file; models are imported from it first.
 
+    Returns
+    -------
+    Study
+        The study, validated.
+
     Raises
     ------
     StudyError
@@ -111,6 +119,10 @@ def parse_study(data: Any, base_dir: Path | None = None) -> Study:
         ),
         correlation=(
             parse_correlation(data["correlation"]) if data.get("correlation") is not None else None
+        ),
+        # h20 (issue 20.1): checked against the outputs and observations when run.
+        assimilate=(
+            parse_assimilate(data[ASSIMILATE]) if data.get(ASSIMILATE) is not None else None
         ),
         base_dir=base_dir,
     )
