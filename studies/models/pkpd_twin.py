@@ -139,10 +139,8 @@ def repeated_doses(
         (at the horizon) and ``mass_error`` (largest deviation of the mass balance,
         relative to the dose).
     """
-    arrays = np.broadcast_arrays(
-        *(np.asarray(a, dtype=float) for a in (k_off, transducer_k, transit_rate))
-        + tuple(np.asarray(a, dtype=float) for a in (clearance, v_plasma, q_exchange))
-    )
+    micro, macro = (k_off, transducer_k, transit_rate), (clearance, v_plasma, q_exchange)
+    arrays = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (*micro, *macro)))
     samples = np.column_stack([a.ravel() for a in arrays])
     constants = dict(
         dose=dose,
