@@ -221,7 +221,10 @@ def run(
     given_text = given_text or study_to_yaml(study)
     check_models(study)  # a missing program, model or argument fails before any file
     with timer.stage("design"):
-        design = build_design(study)
+        # h20a (issue 20.2): an assimilation study's cycles are runs of their own.
+        design = (
+            build_design(study) if study.analysis or not study.assimilate else _no_samples(study)
+        )
     record = provenance(given_text, study.seed) | {
         "study_dir": str(study.base_dir) if study.base_dir else None,
         "code": code_hashes(study),
@@ -360,6 +363,10 @@ def _complete(
     timer.add("model", 0.0)
     timer.add("store_batches", 0.0)
     with store.lock():
+        if study.assimilate is not None:  # h20a (issue 20.2): its cycles come first
+            from uqscale.assimilation.cycles import run_cycles
+
+            run_cycles(store, study, client, options)
         design = store.design()
         size = design.sizes["sample"]
         done, failures = store.sample_state(size)
@@ -549,6 +556,10 @@ def _analyse(
         analyses = analyze_all(study, design, results, blocks_of(design))
     with timer.stage("store_analyses"):
         indices = indices_document(study.name, design.sizes["sample"], len(failures), analyses)
+        if study.assimilate is not None:  # h20a (issue 20.5)
+            from uqscale.assimilation.results import indices_entry
+
+            indices["assimilation"] = indices_entry(store.directory)
         store.write_analyses(analyses, indices)
     launches = store.provenance().get("launch_seconds", []) if launch else None
     if study.output.report if options.report is None else options.report:
@@ -579,6 +590,12 @@ def _analyse(
         warnings=stored_warnings(store),
         study=study,
     )
+
+
+def _no_samples(study: Study) -> xr.Dataset:
+    """h20a (issue 20.2): the empty design of an assimilation study without analyses."""
+    empty = {name: ("sample", np.zeros(0)) for name in study.input_names}
+    return xr.Dataset(empty, coords={"sample": np.arange(0)}, attrs={"blocks": "{}"})
 
 
 def _coords(study: Study) -> dict[str, dict[str, Any]]:

@@ -103,6 +103,15 @@ class Run(RunResult):
         return cls(**fields)
 
     @property
+    def assimilation(self) -> xr.Dataset | None:
+        """h20a (issue 20.6): the run's ``assimilation.nc`` (every cycle's ensembles,
+        observations and innovations; docs/assimilation.md), None for a run without
+        an ``assimilate:`` block."""
+        from uqscale.assimilation.results import open_assimilation
+
+        return open_assimilation(self.directory)
+
+    @property
     def plot(self) -> RunPlots:
         """Matplotlib plots of this run (:class:`uqscale.plot.RunPlots`)."""
         from uqscale.plot import RunPlots

@@ -1,5 +1,6 @@
 """The study object model and its file form."""
 
+from uqscale.study.assimilate import Assimilate, Observed  # h20a (issue 20.1)
 from uqscale.study.files import load_study, save_study, study_to_yaml
 from uqscale.study.model import (
     Analysis,
@@ -27,6 +28,7 @@ from uqscale.study.shorthand import (
 
 __all__ = [
     "Analysis",
+    "Assimilate",
     "Beta",
     "Binomial",
     "Categorical",
@@ -37,6 +39,7 @@ __all__ = [
     "LogUniform",
     "ModelStep",
     "Normal",
+    "Observed",
     "Output",
     "OutputSpec",
     "Poisson",

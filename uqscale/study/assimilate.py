@@ -6,35 +6,40 @@ File form::
       observations: data/patient.csv     # columns time, quantity, value, error_sd
       observe:                           # observed quantity -> model output
         plasma: {output: plasma_conc}    # a field output: read at the observed time
+        biomarker: biomarker             # short form: the output's name
       update: inputs                     # parameter estimation
       method: etkf                       # enkf | etkf | letkf
       inflation: 1.02
       members: 40
       spinup: 2                          # cycles left out of rmse_mean, spread_mean
-      truth: {clearance: 5.0}            # optional: the true inputs (synthetic twins)
+      truth: {clearance: 5.0, ...}       # optional: the true inputs (synthetic twins)
 
 The observations file is CSV (a header row) or netCDF (variables along one
-dimension), with the columns ``time``, ``quantity``, ``value`` and ``error_sd``.
+dimension), with the columns ``time``, ``quantity``, ``value`` and ``error_sd``; each
+distinct time is one assimilation cycle. Every mistake is a
+:class:`~uqscale.errors.StudyError` naming the field (docs/assimilation.md).
 """
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from uqscale.errors import StudyError
 from uqscale.study import fields
 
+if TYPE_CHECKING:
+    from uqscale.study.model import Study
+
 BLOCK = "assimilate"
 METHODS = ("enkf", "etkf", "letkf")
 UPDATES = ("inputs",)
-"""What the filter updates. ``inputs`` estimates the uncertain inputs (parameters);
-a carried model state (``state``, ``both``) is refused with a StudyError until a
-step implements the state contract of docs/assimilation.md."""
+"""What the filter updates: ``inputs`` estimates the uncertain inputs (parameters)."""
 KEYS = (
     "observations",
     "observe",
@@ -47,12 +52,13 @@ KEYS = (
     "truth",
 )
 COLUMNS = ("time", "quantity", "value", "error_sd")
+SUFFIXES_NETCDF = (".nc", ".nc4", ".netcdf")
 
 
 @dataclass(frozen=True)
 class Observed:
-    """An observed quantity read from a model output, along ``dim`` at the observed
-    time (the output's only dimension when None; a scalar output has none)."""
+    """An observed quantity: the field output it is read from, at the observed time
+    along the output's dimension ``dim`` (its only one)."""
 
     output: str
     dim: str | None = None
@@ -64,10 +70,15 @@ class Observed:
 
 @dataclass(frozen=True)
 class Assimilate:
-    """The ``assimilate:`` block (see the module docstring for each field)."""
+    """The ``assimilate:`` block (each field as in the module docstring).
+
+    ``observe`` maps each observed quantity to an :class:`Observed` or to the name
+    of the output. A study checks the block against its outputs and observations
+    when it is built (:func:`check_assimilate`).
+    """
 
     observations: str
-    observe: Mapping[str, Observed]
+    observe: Mapping[str, Observed | str]
     update: str = "inputs"
     method: str = "etkf"
     inflation: float = 1.0
@@ -76,11 +87,24 @@ class Assimilate:
     spinup: int = 0
     truth: Mapping[str, float] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        observe = {
+            str(k): Observed(v) if isinstance(v, str) else v for k, v in self.observe.items()
+        }
+        object.__setattr__(self, "observe", observe)
+        object.__setattr__(self, "truth", dict(self.truth))
+
+    def observed(self, quantity: str) -> Observed:
+        """The output ``quantity`` is read from."""
+        item = self.observe[quantity]
+        assert isinstance(item, Observed), "__post_init__ made every entry an Observed"
+        return item
+
     def to_dict(self) -> dict[str, Any]:
         """Return the file form (the ``assimilate`` mapping)."""
         entry: dict[str, Any] = {
             "observations": self.observations,
-            "observe": {k: v.to_dict() for k, v in self.observe.items()},
+            "observe": {k: self.observed(k).to_dict() for k in self.observe},
             "update": self.update,
             "method": self.method,
             "inflation": self.inflation,
@@ -96,7 +120,8 @@ class Assimilate:
 
 @dataclass(frozen=True)
 class Observations:
-    """Observations, one row each: ``time``, ``quantity``, ``value``, ``error_sd``."""
+    """Observations, one row each: ``time``, ``quantity``, ``value``, ``error_sd``,
+    sorted by time (stable: rows of one time keep the file's order)."""
 
     time: np.ndarray
     quantity: np.ndarray
@@ -140,7 +165,7 @@ def parse_assimilate(value: Any) -> Assimilate:
         observe=observe,
         update=fields.choice(entry.get("update", "inputs"), f"{BLOCK}.update", UPDATES),
         method=fields.choice(entry.get("method", "etkf"), f"{BLOCK}.method", METHODS),
-        inflation=_at_least(entry, "inflation", 1.0, 1.0),
+        inflation=_at_least(entry, "inflation", 1.0),
         localisation=_localisation(entry.get("localisation")),
         members=fields.integer(entry.get("members", 40), f"{BLOCK}.members", 3),
         spinup=fields.integer(entry.get("spinup", 0), f"{BLOCK}.spinup", 0),
@@ -151,8 +176,8 @@ def parse_assimilate(value: Any) -> Assimilate:
     )
 
 
-def _at_least(entry: Mapping[str, Any], key: str, default: float, minimum: float) -> float:
-    value = fields.number(entry.get(key, default), f"{BLOCK}.{key}")
+def _at_least(entry: Mapping[str, Any], key: str, minimum: float) -> float:
+    value = fields.number(entry.get(key, minimum), f"{BLOCK}.{key}")
     if value < minimum:
         raise StudyError(f"{BLOCK}.{key}", f"must be at least {minimum:g} (got {value:g})")
     return value
@@ -172,6 +197,16 @@ def _localisation(value: Any) -> float | None:
 def read_observations(path: Path) -> Observations:
     """Read an observations file (CSV with a header row, or netCDF).
 
+    Parameters
+    ----------
+    path
+        The file; a netCDF file by its suffix (``.nc``), else CSV.
+
+    Returns
+    -------
+    Observations
+        Its rows, sorted by time.
+
     Raises
     ------
     StudyError
@@ -182,21 +217,24 @@ def read_observations(path: Path) -> Observations:
     if not path.is_file():
         raise StudyError(where, f"no such file: {path}")
     try:
-        if path.suffix.lower() in (".nc", ".nc4", ".netcdf"):
+        if path.suffix.lower() in SUFFIXES_NETCDF:
             import xarray as xr
 
             with xr.open_dataset(path) as data:
                 table = {c: data[c].values for c in COLUMNS if c in data}
         else:
-            import pandas as pd
-
-            frame = pd.read_csv(path, skipinitialspace=True)
-            table = {c: frame[c].to_numpy() for c in COLUMNS if c in frame}
-    except (OSError, ValueError) as error:
+            with path.open(newline="", encoding="utf-8") as handle:
+                reader = csv.DictReader(handle, skipinitialspace=True)
+                records = list(reader)
+            header = reader.fieldnames or ()
+            table = {c: np.array([r[c] for r in records]) for c in COLUMNS if c in header}
+    except (OSError, ValueError, UnicodeDecodeError, csv.Error) as error:
         raise StudyError(where, f"cannot read {path}: {error}") from None
     missing = [c for c in COLUMNS if c not in table]
     if missing:
         raise StudyError(where, f"{path.name} lacks the column {missing[0]!r}")
+    if not len(table["time"]):
+        raise StudyError(where, f"{path.name} holds no observation")
     try:
         numbers = {c: np.asarray(table[c], dtype=float) for c in ("time", "value", "error_sd")}
     except ValueError as error:
@@ -209,15 +247,22 @@ def read_observations(path: Path) -> Observations:
         row = int(np.flatnonzero(numbers["error_sd"] <= 0)[0])
         raise StudyError(where, f"{path.name} row {row + 1}: error_sd must be positive")
     quantity = np.asarray([str(q) for q in table["quantity"]])
-    return Observations(numbers["time"], quantity, numbers["value"], numbers["error_sd"])
+    order = np.argsort(numbers["time"], kind="stable")
+    return Observations(
+        numbers["time"][order],
+        quantity[order],
+        numbers["value"][order],
+        numbers["error_sd"][order],
+    )
 
 
-def check_assimilate(study: Any) -> Observations:
+def check_assimilate(study: Study) -> Observations:
     """Check the block against its study and read its observations.
 
-    Every observed quantity maps to a known output, along one of its dimensions;
-    every observation names a mapped quantity at a time inside the output's
-    coordinates; the truth names uncertain inputs.
+    Every observed quantity maps to a known field output over one dimension with
+    coordinates; every observation names a mapped quantity at a time inside that
+    output's coordinates; the updated inputs are continuous; the truth gives every
+    uncertain input; the spin-up leaves a cycle.
 
     Parameters
     ----------
@@ -233,10 +278,12 @@ def check_assimilate(study: Any) -> Observations:
     StudyError
         Naming the field at fault.
     """
-    block: Assimilate = study.assimilate
+    block = study.assimilate
+    assert block is not None, "only a study with an assimilate block is checked"
+    parse_assimilate(block.to_dict())  # the Python API's blocks get the file's checks
     outputs = {o.name: o for o in study.outputs}
-    for name, observed in block.observe.items():
-        path = f"{BLOCK}.observe.{name}"
+    for name in block.observe:
+        observed, path = block.observed(name), f"{BLOCK}.observe.{name}"
         spec = outputs.get(observed.output)
         if spec is None:
             raise StudyError(f"{path}.output", f"unknown output {observed.output!r}")
@@ -246,22 +293,42 @@ def check_assimilate(study: Any) -> Observations:
             )
         if spec.dims[0] not in spec.coords:
             raise StudyError(f"{path}.output", f"{observed.output} declares no coordinates")
+    _check_inputs(study, block)
+    observations = read_observations(Path(study.base_dir or ".") / block.observations)
+    for time, quantity in zip(observations.time, observations.quantity, strict=True):
+        if quantity not in block.observe:
+            raise StudyError(
+                f"{BLOCK}.observations",
+                f"the quantity {str(quantity)!r} (time {time:g}) is not in observe",
+            )
+        spec = outputs[block.observed(quantity).output]
+        coords = np.asarray(spec.coords[spec.dims[0]], dtype=float)
+        if not coords.min() <= time <= coords.max():
+            raise StudyError(
+                f"{BLOCK}.observations",
+                f"time {time:g} is outside the model's range "
+                f"[{coords.min():g}, {coords.max():g}] of {spec.name}",
+            )
+    cycles = len(observations.times)
+    if block.spinup >= cycles:
+        raise StudyError(
+            f"{BLOCK}.spinup", f"must be less than the {cycles} cycles (got {block.spinup})"
+        )
+    return observations
+
+
+def _check_inputs(study: Study, block: Assimilate) -> None:
+    """The updated inputs are continuous; a declared truth names each of them."""
+    from uqscale.distributions import FAMILIES
+
+    for item in study.inputs:
+        if FAMILIES[item.distribution].discrete:
+            raise StudyError(
+                f"{BLOCK}.update", f"input {item.name} is discrete; only continuous ones update"
+            )
     for name in block.truth:
         if name not in study.input_names:
             raise StudyError(f"{BLOCK}.truth.{name}", "is not an uncertain input")
-    base = Path(study.base_dir or ".")
-    observations = read_observations(base / block.observations)
-    for row, (time, quantity) in enumerate(zip(observations.time, observations.quantity)):
-        if quantity not in block.observe:
-            raise StudyError(
-                f"{BLOCK}.observations", f"row {row + 1}: {quantity!r} is not in observe"
-            )
-        spec = outputs[block.observe[quantity].output]
-        coords = spec.coords[spec.dims[0]]
-        if not min(coords) <= time <= max(coords):
-            raise StudyError(
-                f"{BLOCK}.observations",
-                f"row {row + 1}: time {time:g} is outside the model's range "
-                f"[{min(coords):g}, {max(coords):g}] of {spec.name}",
-            )
-    return observations
+    missing = [n for n in study.input_names if n not in block.truth]
+    if block.truth and missing:
+        raise StudyError(f"{BLOCK}.truth", f"lacks the input {missing[0]}")

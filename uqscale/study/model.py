@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from uqscale.study.assimilate import Assimilate
+from uqscale.study.assimilate import Assimilate, check_assimilate
 from uqscale.study.correlation import Correlation
 from uqscale.study.resolution import Resolution
 from uqscale.study.umbridge import UmbridgeModel
@@ -384,6 +384,8 @@ class Study:
         _set(self, "analysis", tuple(replace(a) for a in self.analysis))
         _set(self, "verification", tuple(self.verification))
         validate_study(self)
+        if self.assimilate is not None:  # h20a (issue 20.1): outputs, observations
+            check_assimilate(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], base_dir: str | Path | None = None) -> Study:
