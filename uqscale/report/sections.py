@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from uqscale.analysis.method import Method, SectionSpec
 from uqscale.analysis.registry import METHODS, derived
-from uqscale.report import about, results
+from uqscale.report import about, assimilation, results
 from uqscale.report.blocks import Note, Section
 from uqscale.report.data import RunData
 from uqscale.report.look import Look
@@ -37,6 +37,7 @@ def _common(data: RunData, look: Look) -> list[tuple[int, str, str, Build]]:
         (20, "sensitivity", "Sensitivity indices", lambda: results.sensitivity_section(data, look)),
         (30, "scales", "Indices by scale", lambda: results.scales_section(data, look)),
         (40, "fields", "Indices over time and space", lambda: results.fields_section(data, look)),
+        (70, "assimilation", "Data assimilation", lambda: assimilation.section(data, look)),
         (80, "verification", "Verification", lambda: about.verification_section(data)),
         (90, "run", "Run", lambda: about.run_section(data)),
         (100, "provenance", "Provenance", lambda: about.provenance_section(data)),
