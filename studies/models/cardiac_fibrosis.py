@@ -210,9 +210,10 @@ def phase_singularities(
     around which the phase ``atan2(h - h_c, v - 1/2)`` winds by a full turn."""
     phase = np.arctan2(h - h_centre[:, None, None], v - 0.5)
     corners = (phase[:, :-1, :-1], phase[:, :-1, 1:], phase[:, 1:, 1:], phase[:, 1:, :-1])
-    winding = np.zeros(corners[0].shape)
+    winding = np.zeros_like(corners[0])
     for a, b in zip(corners, corners[1:] + corners[:1], strict=True):
-        winding += np.angle(np.exp(1j * (b - a)))
+        turn = b - a
+        winding += turn - (2.0 * np.pi) * np.round(turn / (2.0 * np.pi))  # into [-pi, pi]
     whole = (
         conducting[:, :-1, :-1]
         & conducting[:, :-1, 1:]
@@ -267,11 +268,11 @@ class _Sheets:
     fired: np.ndarray
     alive_until: np.ndarray
 
-    def keep(self, mask: np.ndarray) -> None:
-        """Keep the sheets where ``mask`` is true."""
+    def take(self, rows: np.ndarray) -> None:
+        """Keep the sheets ``rows`` picks (a mask, or indices: repeated ones copy a sheet)."""
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
-            kept = value[:, mask] if field.name in ("g", "marks") else value[mask]
+            kept = value[:, rows] if field.name in ("g", "marks") else value[rows]
             setattr(self, field.name, np.ascontiguousarray(kept))  # one numba signature
 
 
@@ -355,17 +356,32 @@ def _advance(
 
 def _run(
     s: _Sheets,
+    owner: np.ndarray,
+    t_s2: np.ndarray,
     results: dict[str, np.ndarray],
-    dt: float,
-    sustain: float,
-    ps_every: float,
-    t_max: float,
+    timing: tuple[float, float, float, float],
 ) -> None:
     """Step every sheet until its activity ends, ``sustain`` ms after its S2 or at
-    ``t_max``; write each finished sheet's summaries into ``results`` (by ``row``)."""
+    ``t_max``; write each finished sheet's summaries into ``results`` (by ``row``).
+
+    ``s`` holds one sheet per sample: a sample's sheets are the same until the first
+    S2, so they are stepped as one until a whole number of check intervals before
+    every S2 (and ``t_max``), then copied (``owner``: the sample of each sheet,
+    ``t_s2``: its S2 time). ``timing`` is ``(dt, sustain, ps_every, t_max)``.
+    """
+    dt, sustain, ps_every, t_max = timing
+    if not len(owner):
+        return
     ps_steps = max(1, round(ps_every / dt))
     scratch = np.empty(s.v.shape[1:], dtype=np.float32)
-    step = 0
+    shared = min(float(t_s2.min()), t_max) / (dt * ps_steps)
+    step = ps_steps * max(0, math.floor(shared) - 1)
+    _advance(
+        s.v, s.h, s.g, s.taus, s.t_s2, s.s2_region, s.conducting, s.marks, s.count,
+        s.fired, scratch, 0, step, dt,
+    )  # fmt: skip
+    s.take(owner)
+    s.row, s.t_s2 = np.arange(len(owner)), t_s2
     while len(s.row):
         _advance(
             s.v, s.h, s.g, s.taus, s.t_s2, s.s2_region, s.conducting, s.marks, s.count,
@@ -385,7 +401,7 @@ def _run(
         done = (t > s.t_s2 + sustain) | ((t > s.t_s2 + 5.0) & ~excited) | (t >= t_max)
         if done.any():
             _summarise(s, done, results, sustain)
-            s.keep(~done)
+            s.take(~done)
 
 
 def _summarise(
@@ -500,27 +516,25 @@ def tissue_reentry(
     quadrant = np.zeros((ny, n), dtype=bool)
     quadrant[: max(1, ny // 2), : n // 2] = True
     rows = batch * k
-    g = np.ascontiguousarray(_couplings(conducting, sigma, dx).astype(np.float32)[:, owner])
-    v = np.zeros((rows, ny, n), dtype=np.float32)
+    v = np.zeros((batch, ny, n), dtype=np.float32)
     v[:, :, :s1] = 1.0
-
     h_min = 4.0 * t_in / t_out
-    sheets = _Sheets(
-        row=np.arange(rows),
-        t_s2=apd_[owner] + np.tile(np.asarray(s2_delays, float), batch),
-        taus=np.stack([t_in, t_out, t_open, t_close], axis=1)[owner].astype(np.float32),
-        h_centre=(h_min + H_CENTRE * (1.0 - h_min))[owner],
-        g=g,
-        conducting=conducting[owner],
-        s2_region=conducting[owner] & quadrant,
+    sheets = _Sheets(  # one per sample until _run copies them for the S2 timings
+        row=np.arange(batch),
+        t_s2=np.full(batch, np.inf),
+        taus=np.stack([t_in, t_out, t_open, t_close], axis=1).astype(np.float32),
+        h_centre=h_min + H_CENTRE * (1.0 - h_min),
+        g=_couplings(conducting, sigma, dx).astype(np.float32),
+        conducting=conducting,
+        s2_region=conducting & quadrant,
         v=v,
         h=np.ones_like(v),
         marks=np.full((3, *v.shape), np.inf),
         count=np.zeros(v.shape, dtype=np.int32),
-        ps_sum=np.zeros(rows),
-        ps_checks=np.zeros(rows),
-        fired=np.zeros(rows),
-        alive_until=np.zeros(rows),
+        ps_sum=np.zeros(batch),
+        ps_checks=np.zeros(batch),
+        fired=np.zeros(batch),
+        alive_until=np.zeros(batch),
     )
     sheets.marks[0, :, :, :s1] = 0.0
     results = {
@@ -530,7 +544,8 @@ def tissue_reentry(
         "cycle": np.zeros(rows),
         "first": np.full((rows, ny, n), np.inf),
     }
-    _run(sheets, results, dt, sustain, ps_every, t_max)
+    t_s2 = apd_[owner] + np.tile(np.asarray(s2_delays, float), batch)
+    _run(sheets, owner, t_s2, results, (dt, sustain, ps_every, t_max))
     sustained = results["sustained"].reshape(batch, k)
     duration = results["duration"].reshape(batch, k)
     longest = np.argmax(duration, axis=1) if k else np.zeros(batch, dtype=int)
