@@ -161,7 +161,7 @@ def phenomena(name: str, folder: Path) -> str:
     if name == "cardiac_fibrosis":
         reentry = results.reentry.values
         thirds = []
-        for key in ("fibrosis", "tau_close", "tau_in"):
+        for key in ("conductivity", "fibrosis", "tau_close", "tau_in"):
             edges = np.quantile(design[key].values, [1 / 3, 2 / 3])
             third = np.searchsorted(edges, design[key].values)
             thirds.append(
@@ -170,8 +170,12 @@ def phenomena(name: str, folder: Path) -> str:
         return (
             f"P(re-entry) {reentry.mean():.2f}; by input tercile (low/mid/high): "
             f"{'; '.join(thirds)}; mean vulnerable window "
-            f"{float(results.vulnerable_window.mean()):.1f} ms; ST of reentry: "
-            f"{_top(indices, 'reentry', count=7)}; S1: {_top(indices, 'reentry', 'S1', 7)}"
+            f"{float(results.vulnerable_window.mean()):.1f} ms, re-entry duration "
+            f"{float(results.reentry_duration.mean()):.0f} ms; ST of reentry: "
+            f"{_top(indices, 'reentry', count=7)}; S1: {_top(indices, 'reentry', 'S1', 7)}; "
+            f"ST of reentry_duration: {_top(indices, 'reentry_duration', count=4)}; "
+            f"ST of vulnerable_window: {_top(indices, 'vulnerable_window', count=4)}; "
+            f"ST of cv: {_top(indices, 'cv', count=3)}"
         )
     if name == "bioreactor":
         y = results.hypoxic_fraction.values

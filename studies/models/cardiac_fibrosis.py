@@ -17,8 +17,10 @@ meso (micro-structure)
     (non-conducting, no flux across their edges).
 macro (tissue)
     :func:`tissue_reentry`: ``v_t = div(sigma grad v) + J_in + J_out`` on an
-    ``n x n`` sheet by explicit finite differences, vectorised over samples and S2
-    timings. S1: a planar wave from the left edge. S2 (cross-field): the lower-left
+    ``n x n`` sheet by explicit finite differences (forward Euler, 5-point flux), every
+    sheet of a batch (samples x S2 timings) stepped by one numba kernel
+    (:func:`_advance`) that fuses the stimulus, the currents, the flux and the
+    activation bookkeeping. S1: a planar wave from the left edge. S2 (cross-field): the lower-left
     quadrant is stimulated at ``apd + delay`` for each of the ``s2_delays``; where the
     S1 tail has recovered on one side of it and not the other, the S2 wave breaks and
     can curl into a rotor. Every activation (``v`` rising through 1/2) of every site
@@ -34,9 +36,11 @@ Units: time in ms, space in mm, ``sigma`` in mm^2/ms.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
+from numba import njit
 from numpy.typing import ArrayLike
 
 V_GATE = 0.13
@@ -72,20 +76,29 @@ def restitution_closed_form(
         ``tau_close ln((1 - (1 - h_min) exp(-DI / tau_open)) / h_min)``, ms.
     """
     h_min = 4.0 * np.asarray(tau_in) / np.asarray(tau_out)
-    return tau_close * np.log((1.0 - (1.0 - h_min) * np.exp(-np.asarray(di) / tau_open)) / h_min)
+    decay = np.exp(-np.asarray(di) / np.asarray(tau_open))
+    apd: np.ndarray = np.asarray(tau_close) * np.log((1.0 - (1.0 - h_min) * decay) / h_min)
+    return apd
 
 
 def front_speed(sigma: ArrayLike, tau_in: ArrayLike, tau_out: ArrayLike) -> np.ndarray:
     """The wavefront's speed with the gate open: ``sqrt(sigma / (2 tau_in)) (v_+ - 2 v_-)``
     (mm/ms)."""
     root = np.sqrt(1.0 - 4.0 * np.asarray(tau_in) / np.asarray(tau_out))
-    return np.sqrt(np.asarray(sigma) / (2.0 * np.asarray(tau_in))) * (
+    speed: np.ndarray = np.sqrt(np.asarray(sigma) / (2.0 * np.asarray(tau_in))) * (
         (1.0 + root) / 2.0 - (1.0 - root)
     )
+    return speed
 
 
 def _membrane(
-    v: np.ndarray, h: np.ndarray, tau_in, tau_out, tau_open, tau_close, dt: float
+    v: np.ndarray,
+    h: np.ndarray,
+    tau_in: np.ndarray,
+    tau_out: np.ndarray,
+    tau_open: np.ndarray,
+    tau_close: np.ndarray,
+    dt: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One forward-Euler step of the cell's currents and gate: (``dv``, new ``h``)."""
     dv = dt * (h * v * v * (1.0 - v) / tau_in - v / tau_out)
@@ -156,7 +169,7 @@ def _action_potential(
     gate = np.full(h.shape, np.nan)
     t = 0.0
     while np.isnan(duration).any() and t < 5000.0:
-        dv, h_new = _membrane(v, h, *taus, dt)
+        dv, h_new = _membrane(v, h, taus[0], taus[1], taus[2], taus[3], dt)
         new = v + dv
         falling = np.isnan(duration) & (v >= V_GATE) & (new < V_GATE)
         fraction = (v[falling] - V_GATE) / (v[falling] - new[falling])
@@ -197,16 +210,18 @@ def phase_singularities(
     around which the phase ``atan2(h - h_c, v - 1/2)`` winds by a full turn."""
     phase = np.arctan2(h - h_centre[:, None, None], v - 0.5)
     corners = (phase[:, :-1, :-1], phase[:, :-1, 1:], phase[:, 1:, 1:], phase[:, 1:, :-1])
-    winding = np.zeros(corners[0].shape)
+    winding = np.zeros_like(corners[0])
     for a, b in zip(corners, corners[1:] + corners[:1], strict=True):
-        winding += np.angle(np.exp(1j * (b - a)))
+        turn = b - a
+        winding += turn - (2.0 * np.pi) * np.round(turn / (2.0 * np.pi))  # into [-pi, pi]
     whole = (
         conducting[:, :-1, :-1]
         & conducting[:, :-1, 1:]
         & conducting[:, 1:, 1:]
         & conducting[:, 1:, :-1]
     )
-    return (whole & (np.abs(winding) > np.pi)).sum(axis=(1, 2))
+    found: np.ndarray = (whole & (np.abs(winding) > np.pi)).sum(axis=(1, 2))
+    return found
 
 
 def _velocity(
@@ -231,90 +246,148 @@ def _velocity(
     return np.where(crossed & (slope > 0), 1.0 / np.where(slope > 0, slope, 1.0), 0.0)
 
 
+@dataclasses.dataclass
 class _Sheets:
     """The sheets still running (one per sample and S2 timing), float32 state:
     :meth:`keep` drops the finished ones, so a batch costs the sum of its sheets'
     steps, not its slowest sheet's steps times the batch size."""
 
-    FIELDS = (
-        "row",
-        "t_s2",
-        "tau_in",
-        "tau_out",
-        "tau_open",
-        "tau_close",
-        "h_centre",
-        "g",
-        "diagonal",
-        "conducting",
-        "s2_region",
-        "v",
-        "h",
-        "first",
-        "count",
-        "first_after",
-        "last",
-        "ps_sum",
-        "ps_checks",
-        "fired",
-        "alive_until",
-    )
+    row: np.ndarray
+    t_s2: np.ndarray
+    taus: np.ndarray
+    h_centre: np.ndarray
+    g: np.ndarray
+    conducting: np.ndarray
+    s2_region: np.ndarray
+    v: np.ndarray
+    h: np.ndarray
+    marks: np.ndarray
+    count: np.ndarray
+    ps_sum: np.ndarray
+    ps_checks: np.ndarray
+    fired: np.ndarray
+    alive_until: np.ndarray
 
-    def __init__(self, **arrays: np.ndarray) -> None:
-        self.__dict__.update(arrays)
-
-    def keep(self, mask: np.ndarray) -> None:
-        """Keep the sheets where ``mask`` is true."""
-        for name in self.FIELDS:
-            value = getattr(self, name)
-            setattr(self, name, value[:, mask] if name == "g" else value[mask])
+    def take(self, rows: np.ndarray) -> None:
+        """Keep the sheets ``rows`` picks (a mask, or indices: repeated ones copy a sheet)."""
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            kept = value[:, rows] if field.name in ("g", "marks") else value[rows]
+            setattr(self, field.name, np.ascontiguousarray(kept))  # one numba signature
 
 
-def _laplacian(s: _Sheets) -> np.ndarray:
-    """``div(sigma grad v)`` with no flux into fibrosis or across the edges."""
-    p = np.pad(s.v, ((0, 0), (1, 1), (1, 1)))
-    return (
-        s.g[0] * p[:, 1:-1, 2:]
-        + s.g[1] * p[:, 1:-1, :-2]
-        + s.g[2] * p[:, 2:, 1:-1]
-        + s.g[3] * p[:, :-2, 1:-1]
-        - s.diagonal * s.v
-    )
+# No on-disk cache: a cached kernel records the module name it was compiled under, and
+# runs (``models.cardiac_fibrosis``), tests and Dask workers import this file under
+# different names.
+@njit
+def _advance(
+    v: np.ndarray,
+    h: np.ndarray,
+    g: np.ndarray,
+    taus: np.ndarray,
+    t_s2: np.ndarray,
+    s2_region: np.ndarray,
+    conducting: np.ndarray,
+    marks: np.ndarray,
+    count: np.ndarray,
+    fired: np.ndarray,
+    scratch: np.ndarray,
+    step0: int,
+    steps: int,
+    dt: float,
+) -> None:  # pragma: no cover - compiled by numba (its Python is run by the tests' oracle)
+    """``steps`` steps from step ``step0`` of every sheet, in place: the S2 stimulus,
+    the Mitchell-Schaeffer currents and gate (forward Euler), the 5-point flux
+    ``sum_n g_n (v_n - v)`` and the upstroke bookkeeping, fused in one pass.
+
+    ``taus`` holds each sheet's ``(tau_in, tau_out, tau_open, tau_close)``; ``marks``
+    the first activation before S2, the first and the last after it; ``count`` the
+    activations after S2, ``fired`` each sheet's last one; ``scratch`` is one sheet's
+    new ``v`` (the flux needs the old one). Every array is made by the caller: numba
+    allocates none (arrays it makes fail in Dask worker threads).
+    """
+    sheets, ny, nx = v.shape
+    dt32 = np.float32(dt)
+    one, gate, upstroke = np.float32(1.0), np.float32(V_GATE), np.float32(UPSTROKE)
+    for step in range(step0, step0 + steps):
+        t = step * dt
+        t_next = t + dt
+        for k in range(sheets):
+            after = t >= t_s2[k]
+            if t <= t_s2[k] < t_next:
+                for i in range(ny):
+                    for j in range(nx):
+                        if s2_region[k, i, j]:
+                            v[k, i, j] = one
+            # Rates, not time constants: one division per sheet and call, none per site.
+            k_in, k_out = one / taus[k, 0], one / taus[k, 1]
+            k_open, k_close = dt32 / taus[k, 2], dt32 / taus[k, 3]
+            for i in range(ny):
+                for j in range(nx):
+                    vc, hc = v[k, i, j], h[k, i, j]
+                    flux = np.float32(0.0)
+                    if j + 1 < nx:
+                        flux += g[0, k, i, j] * (v[k, i, j + 1] - vc)
+                    if j > 0:
+                        flux += g[1, k, i, j] * (v[k, i, j - 1] - vc)
+                    if i + 1 < ny:
+                        flux += g[2, k, i, j] * (v[k, i + 1, j] - vc)
+                    if i > 0:
+                        flux += g[3, k, i, j] * (v[k, i - 1, j] - vc)
+                    current = hc * vc * vc * (one - vc) * k_in - vc * k_out
+                    new = vc + dt32 * (current + flux)
+                    scratch[i, j] = new
+                    if vc < gate:
+                        h[k, i, j] = hc + (one - hc) * k_open
+                    else:
+                        h[k, i, j] = hc - hc * k_close
+                    if vc < upstroke <= new and conducting[k, i, j]:
+                        if not after:
+                            if marks[0, k, i, j] == np.inf:
+                                marks[0, k, i, j] = t_next
+                        else:
+                            if marks[1, k, i, j] == np.inf:
+                                marks[1, k, i, j] = t_next
+                            marks[2, k, i, j] = t_next
+                            count[k, i, j] += 1
+                            fired[k] = t_next
+            v[k] = scratch
 
 
 def _run(
     s: _Sheets,
+    owner: np.ndarray,
+    t_s2: np.ndarray,
     results: dict[str, np.ndarray],
-    dt: float,
-    sustain: float,
-    ps_every: float,
-    t_max: float,
+    timing: tuple[float, float, float, float],
 ) -> None:
     """Step every sheet until its activity ends, ``sustain`` ms after its S2 or at
-    ``t_max``; write each finished sheet's summaries into ``results`` (by ``row``)."""
+    ``t_max``; write each finished sheet's summaries into ``results`` (by ``row``).
+
+    ``s`` holds one sheet per sample: a sample's sheets are the same until the first
+    S2, so they are stepped as one until a whole number of check intervals before
+    every S2 (and ``t_max``), then copied (``owner``: the sample of each sheet,
+    ``t_s2``: its S2 time). ``timing`` is ``(dt, sustain, ps_every, t_max)``.
+    """
+    dt, sustain, ps_every, t_max = timing
+    if not len(owner):
+        return
     ps_steps = max(1, round(ps_every / dt))
-    step = 0
+    scratch = np.empty(s.v.shape[1:], dtype=np.float32)
+    shared = min(float(t_s2.min()), t_max) / (dt * ps_steps)
+    step = ps_steps * max(0, math.floor(shared) - 1)
+    _advance(
+        s.v, s.h, s.g, s.taus, s.t_s2, s.s2_region, s.conducting, s.marks, s.count,
+        s.fired, scratch, 0, step, dt,
+    )  # fmt: skip
+    s.take(owner)
+    s.row, s.t_s2 = np.arange(len(owner)), t_s2
     while len(s.row):
-        t = step * dt
-        s2_now = (s.t_s2 >= t) & (s.t_s2 < t + dt)
-        if s2_now.any():
-            s.v[s2_now] = np.where(s.s2_region[s2_now], np.float32(1.0), s.v[s2_now])
-        after = t >= s.t_s2
-        dv, h = _membrane(s.v, s.h, s.tau_in, s.tau_out, s.tau_open, s.tau_close, dt)
-        new = s.v + dv + np.float32(dt) * _laplacian(s)
-        rising = (s.v < UPSTROKE) & (new >= UPSTROKE) & s.conducting
-        s.v, s.h = new, h
-        if rising.any():
-            before = ~after[:, None, None] & rising
-            s.first[before & np.isinf(s.first)] = t + dt
-            later = after[:, None, None] & rising
-            s.first_after[later & np.isinf(s.first_after)] = t + dt
-            s.count += later
-            s.last[later] = t + dt
-            s.fired[later.any(axis=(1, 2))] = t + dt
-        step += 1
-        if step % ps_steps:
-            continue
+        _advance(
+            s.v, s.h, s.g, s.taus, s.t_s2, s.s2_region, s.conducting, s.marks, s.count,
+            s.fired, scratch, step, ps_steps, dt,
+        )  # fmt: skip
+        step += ps_steps
         t = step * dt
         excited = (s.v > V_GATE).any(axis=(1, 2))
         s.alive_until[excited] = t
@@ -328,7 +401,7 @@ def _run(
         done = (t > s.t_s2 + sustain) | ((t > s.t_s2 + 5.0) & ~excited) | (t >= t_max)
         if done.any():
             _summarise(s, done, results, sustain)
-            s.keep(~done)
+            s.take(~done)
 
 
 def _summarise(
@@ -340,20 +413,18 @@ def _summarise(
     rows = s.row[done]
     end = s.t_s2[done] + sustain
     results["sustained"][rows] = s.alive_until[done] >= end
-    count = s.count[done]
+    count, marks = s.count[done], s.marks[:, done]
     reentered = count.max(axis=(1, 2)) >= 2
     results["duration"][rows] = np.where(
         reentered, np.minimum(s.fired[done], end) - s.t_s2[done], 0.0
     )
     results["ps"][rows] = s.ps_sum[done] / np.maximum(s.ps_checks[done], 1)
     with np.errstate(invalid="ignore"):  # inf - inf where a site never fired
-        cycles = np.where(
-            count >= 3, (s.last[done] - s.first_after[done]) / np.maximum(count - 1, 1), np.nan
-        )
+        cycles = np.where(count >= 3, (marks[2] - marks[1]) / np.maximum(count - 1, 1), np.nan)
     results["cycle"][rows] = [
         np.median(c[np.isfinite(c)]) if np.isfinite(c).any() else 0.0 for c in cycles
     ]
-    results["first"][rows] = s.first[done]
+    results["first"][rows] = marks[0]
 
 
 def tissue_reentry(
@@ -445,38 +516,27 @@ def tissue_reentry(
     quadrant = np.zeros((ny, n), dtype=bool)
     quadrant[: max(1, ny // 2), : n // 2] = True
     rows = batch * k
-    g = _couplings(conducting, sigma, dx).astype(np.float32)[:, owner]
-    v = np.zeros((rows, ny, n), dtype=np.float32)
+    v = np.zeros((batch, ny, n), dtype=np.float32)
     v[:, :, :s1] = 1.0
-
-    def column(values: np.ndarray) -> np.ndarray:
-        return values[owner].astype(np.float32)[:, None, None]
-
     h_min = 4.0 * t_in / t_out
-    sheets = _Sheets(
-        row=np.arange(rows),
-        t_s2=apd_[owner] + np.tile(np.asarray(s2_delays, float), batch),
-        tau_in=column(t_in),
-        tau_out=column(t_out),
-        tau_open=column(t_open),
-        tau_close=column(t_close),
-        h_centre=(h_min + H_CENTRE * (1.0 - h_min))[owner],
-        g=g,
-        diagonal=g.sum(axis=0),
-        conducting=conducting[owner],
-        s2_region=conducting[owner] & quadrant,
+    sheets = _Sheets(  # one per sample until _run copies them for the S2 timings
+        row=np.arange(batch),
+        t_s2=np.full(batch, np.inf),
+        taus=np.stack([t_in, t_out, t_open, t_close], axis=1).astype(np.float32),
+        h_centre=h_min + H_CENTRE * (1.0 - h_min),
+        g=_couplings(conducting, sigma, dx).astype(np.float32),
+        conducting=conducting,
+        s2_region=conducting & quadrant,
         v=v,
         h=np.ones_like(v),
-        first=np.full(v.shape, np.inf),
+        marks=np.full((3, *v.shape), np.inf),
         count=np.zeros(v.shape, dtype=np.int32),
-        first_after=np.full(v.shape, np.inf),
-        last=np.full(v.shape, np.inf),
-        ps_sum=np.zeros(rows),
-        ps_checks=np.zeros(rows),
-        fired=np.zeros(rows),
-        alive_until=np.zeros(rows),
+        ps_sum=np.zeros(batch),
+        ps_checks=np.zeros(batch),
+        fired=np.zeros(batch),
+        alive_until=np.zeros(batch),
     )
-    sheets.first[:, :, :s1] = 0.0
+    sheets.marks[0, :, :, :s1] = 0.0
     results = {
         "sustained": np.zeros(rows, dtype=bool),
         "duration": np.zeros(rows),
@@ -484,7 +544,8 @@ def tissue_reentry(
         "cycle": np.zeros(rows),
         "first": np.full((rows, ny, n), np.inf),
     }
-    _run(sheets, results, dt, sustain, ps_every, t_max)
+    t_s2 = apd_[owner] + np.tile(np.asarray(s2_delays, float), batch)
+    _run(sheets, owner, t_s2, results, (dt, sustain, ps_every, t_max))
     sustained = results["sustained"].reshape(batch, k)
     duration = results["duration"].reshape(batch, k)
     longest = np.argmax(duration, axis=1) if k else np.zeros(batch, dtype=int)

@@ -110,6 +110,63 @@ def test_fibrosis_slows_the_s1_wave_and_results_do_not_depend_on_the_batch():
     assert np.all(kept[0] | ~kept[1])  # nested patterns
 
 
+def numpy_steps(v, h, g, taus, t_s2, s2_region, conducting, steps, dt):
+    """The oracle of the fused kernel: forward Euler of the Mitchell-Schaeffer currents
+    and the 5-point flux written with whole-array numpy operations, and the
+    activation times (first before S2, first and last after it) and counts."""
+    tau_in, tau_out, tau_open, tau_close = (taus[:, m, None, None] for m in range(4))
+    marks = np.full((3, *v.shape), np.inf)
+    count = np.zeros(v.shape, dtype=int)
+    for step in range(steps):
+        t = step * dt
+        s2_now = (t <= t_s2) & (t_s2 < t + dt)
+        v = np.where(s2_now[:, None, None] & s2_region, np.float32(1.0), v)
+        p = np.pad(v, ((0, 0), (1, 1), (1, 1)))
+        neighbours = (p[:, 1:-1, 2:], p[:, 1:-1, :-2], p[:, 2:, 1:-1], p[:, :-2, 1:-1])
+        flux = sum(gn * (vn - v) for gn, vn in zip(g, neighbours, strict=True))
+        current = h * v * v * (1 - v) / tau_in - v / tau_out
+        new = v + np.float32(dt) * (current + flux)
+        h = np.where(v < cf.V_GATE, h + dt * (1 - h) / tau_open, h - dt * h / tau_close)
+        rising = (v < cf.UPSTROKE) & (new >= cf.UPSTROKE) & conducting
+        after = (t >= t_s2)[:, None, None]
+        marks[0] = np.where(rising & ~after & np.isinf(marks[0]), t + dt, marks[0])
+        marks[1] = np.where(rising & after & np.isinf(marks[1]), t + dt, marks[1])
+        marks[2] = np.where(rising & after, t + dt, marks[2])
+        count += rising & after
+        v = new
+    return v, h, marks, count
+
+
+def test_the_fused_kernel_equals_the_numpy_scheme_on_a_small_fibrotic_sheet():
+    """Two sheets (S2 at 150 and 200 ms) of 12 x 16 sites, 30 % fibrotic, 300 ms (S1,
+    S2 and their activations): the kernel's state and activation times are the
+    array scheme's to float32 round-off."""
+    shape, dt = (12, 16), 0.1
+    conducting = np.stack([cf.fibrosis_pattern(0.3, q, 5, shape, 2) for q in (0.2, 0.7)])
+    g = cf._couplings(conducting, np.array([0.2, 0.3]), 0.5).astype(np.float32)
+    taus = np.array([[0.4, 6.0, 120.0, 80.0], [0.5, 5.0, 100.0, 60.0]], dtype=np.float32)
+    t_s2 = np.array([150.0, 200.0])
+    s2_region = conducting & (np.arange(shape[1]) < 8)
+    v = np.where(np.arange(shape[1]) < 2, 1.0, 0.0) * np.ones((2, *shape))
+    state = [v.astype(np.float32), np.ones((2, *shape), dtype=np.float32)]
+    expected = numpy_steps(*state, g, taus, t_s2, s2_region, conducting, 3000, dt)
+    marks, count, fired = (
+        np.full((3, 2, *shape), np.inf),
+        np.zeros((2, *shape), np.int32),
+        np.zeros(2),
+    )
+    cf._advance(
+        *state, g, taus, t_s2, s2_region, conducting, marks, count, fired,
+        np.empty(shape, np.float32), 0, 3000, dt,
+    )  # fmt: skip
+    np.testing.assert_allclose(state[0], expected[0], atol=2e-5)
+    np.testing.assert_allclose(state[1], expected[1], atol=2e-5)
+    np.testing.assert_array_equal(marks, expected[2])
+    np.testing.assert_array_equal(count, expected[3])
+    assert (np.isfinite(marks[:2]).sum(axis=(2, 3)) > 10).all()  # both waves ran in both
+    np.testing.assert_array_equal(fired, np.where(np.isinf(marks[2]), 0, marks[2]).max(axis=(1, 2)))
+
+
 def test_a_time_step_above_the_stability_limit_is_refused():
     args = [np.array([v]) for v in (0.7, 0.4, 6.0, 120.0, 80.0, 0.0, 0.0, 100.0)]
     with pytest.raises(ValueError, match="stability limit"):
@@ -119,7 +176,7 @@ def test_a_time_step_above_the_stability_limit_is_refused():
 @pytest.mark.slow
 def test_a_stronger_coupling_or_a_wrong_gate_fails_verification(monkeypatch):
     doubled_coupling = replacing(
-        monkeypatch, "tissue", "_laplacian", lambda laplacian: lambda s: 2.0 * laplacian(s)
+        monkeypatch, "tissue", "_couplings", lambda couplings: lambda *a: 2.0 * couplings(*a)
     )
     assert failing_cases("cardiac_fibrosis", doubled_coupling, cases=["front_speed_1d"]) == [
         "front_speed_1d"
