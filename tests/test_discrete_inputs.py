@@ -140,6 +140,16 @@ def test_strings_reach_the_model_and_the_codes_survive_the_run_folder(tmp_path, 
     again = api.run(study, tmp_path / "run", client=client)  # resume: nothing to do
     assert categories_of(RunStore.open(again.directory).design()["scheme"]) == tuple(PROBABILITIES)
     assert study.inputs[0].to_dict()["values"] == list(PROBABILITIES)
+    # The report describes the categorical input and draws every section.
+    import warnings
+
+    from uqscale.report.html import write_report
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a section not drawn warns
+        text = write_report(run.directory).read_text(encoding="utf-8")
+    described = ", ".join(f"{v} ({p:g})" for v, p in PROBABILITIES.items())
+    assert f"categorical: {described}" in text and "Not drawn" not in text
 
 
 def test_results_do_not_depend_on_workers_or_batch_size(tmp_path, client):

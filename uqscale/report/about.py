@@ -39,9 +39,18 @@ def describe_distribution(item: UncertainInput) -> str:
     >>> describe_distribution(UncertainInput("x", "normal", {"mean": 0, "std": 1,
     ...                                                       "lower": -2, "upper": 2}))
     'normal, mean 0, std 1, truncated to [−2, 2]'
+    >>> describe_distribution(UncertainInput("s", "categorical", {"values": ["a", "b"],
+    ...                                                           "probabilities": [0.25, 0.75]}))
+    'categorical: a (0.25), b (0.75)'
     """
-    p = {k: number(v).replace("-", "−") for k, v in item.params.items()}
     name = item.distribution
+    if name == "categorical":
+        values = [str(v) for v in item.params["values"]]
+        chances = item.params.get("probabilities") or [1 / len(values)] * len(values)
+        return "categorical: " + ", ".join(
+            f"{v} ({number(c)})" for v, c in zip(values, chances, strict=True)
+        )
+    p = {k: number(v).replace("-", "−") for k, v in item.params.items()}
     if name in ("uniform", "loguniform"):
         kind = "log-uniform" if name == "loguniform" else "uniform"
         text = f"{kind} on [{p['low']}, {p['high']}]"
