@@ -30,7 +30,6 @@ NOT_YET_CHECKED = {
     "analysis/procedure.py",
     "analysis/shapley_estimator.py",
     "analysis/sparse.py",
-    "api.py",
     "assimilation/filters.py",
     "distributions.py",
     "execute/progress.py",
