@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -132,9 +133,16 @@ class _RowBlocks:
 
     def __init__(self, array: xr.DataArray) -> None:
         from uqscale.analysis.common import CHUNK_BYTES
+        from uqscale.store import PART_CHUNK_ROWS
 
         self.array = array
-        self.rows = max(1, CHUNK_BYTES // max(1, array.nbytes // max(1, array.shape[0])))
+        rows = max(1, CHUNK_BYTES // max(1, array.nbytes // max(1, array.shape[0])))
+        # Aligned with the parts' HDF5 chunks (a multiple or a power-of-two fraction
+        # of theirs), so that a pass reads no chunk twice.
+        if rows >= PART_CHUNK_ROWS:
+            self.rows = rows // PART_CHUNK_ROWS * PART_CHUNK_ROWS
+        else:
+            self.rows = PART_CHUNK_ROWS >> math.ceil(math.log2(PART_CHUNK_ROWS / rows))
 
     def __iter__(self) -> Iterator[np.ndarray]:
         import numpy as np
