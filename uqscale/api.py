@@ -95,8 +95,21 @@ class RunOptions:
     def of(
         cls, options: RunOptions | None, retry_failed: bool = False, **changes: Any
     ) -> RunOptions:
-        """``options`` (default: the defaults) with keyword changes; ``retry_failed``
-        is the older spelling of ``retry="failed"``."""
+        """``options`` (default: the defaults) with keyword changes.
+
+        Parameters
+        ----------
+        options
+            The options to start from (None: the defaults).
+        retry_failed
+            The older spelling of ``retry="failed"``.
+        **changes
+            Fields to change.
+
+        Returns
+        -------
+        RunOptions
+        """
         if retry_failed:
             changes["retry"] = "failed"
         return dataclasses.replace(options or cls(), **changes)
@@ -274,6 +287,11 @@ def resume(
         Override ``execution.workers`` of the stored study.
     **changes
         Fields of :class:`RunOptions` one by one, as for :func:`run`.
+
+    Returns
+    -------
+    RunResult
+        As :func:`run`'s.
     """
     store = RunStore.open(Path(directory))
     study = store.study()
@@ -307,6 +325,11 @@ def analyze(
         ``study``'s file text as given.
     options
         Only ``report`` and ``progress`` (a line while analyses run) apply.
+
+    Returns
+    -------
+    RunResult
+        The stored results with the new analyses.
     """
     store = RunStore.open(Path(directory))
     stored = store.study()

@@ -35,7 +35,20 @@ def versions() -> dict[str, str]:
 
 
 def provenance(given_text: str, seed: int) -> dict[str, Any]:
-    """The provenance record of a run starting now."""
+    """The provenance record of a run starting now.
+
+    Parameters
+    ----------
+    given_text
+        The study file as given (its SHA-256 is recorded).
+    seed
+        The study's seed.
+
+    Returns
+    -------
+    dict
+        Hashes, versions, host, platform, command line, start, no sessions yet.
+    """
     return {
         "study_sha256": hashlib.sha256(given_text.encode()).hexdigest(),
         "seed": seed,
@@ -49,7 +62,22 @@ def provenance(given_text: str, seed: int) -> dict[str, Any]:
 
 
 def session_record(started: str, samples: int, where: dict[str, Any] | None) -> dict[str, Any]:
-    """One launcher session of a run: when, what it ran, where, on which host."""
+    """One launcher session of a run: when, what it ran, where, on which host.
+
+    Parameters
+    ----------
+    started
+        When the session started (``%Y-%m-%dT%H:%M:%S%z``).
+    samples
+        Samples it ran.
+    where
+        The cluster it ran on (:func:`uqscale.execute.cluster.describe`), or None.
+
+    Returns
+    -------
+    dict
+        The session's entry of provenance ``sessions``.
+    """
     return {
         "started": started,
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

@@ -94,6 +94,11 @@ def closing_lines(
     kept_failed
         Failed samples of earlier sessions kept without running them again.
 
+    Returns
+    -------
+    list of str
+        The lines, in the order they are printed.
+
     Examples
     --------
     >>> from uqscale.records import Failure

@@ -82,6 +82,13 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     rename, and the folder is flushed after it. A symbolic link at ``path`` is
     replaced, never followed.
 
+    Parameters
+    ----------
+    path
+        The file to write.
+    write
+        Writes the content to the path it is given.
+
     Raises
     ------
     UqscaleError
@@ -121,17 +128,41 @@ def _flush_file(path: Path) -> None:
 
 
 def write_bytes(path: Path, content: bytes) -> None:
-    """Write ``content`` to ``path`` atomically and durably."""
+    """Write ``content`` to ``path`` atomically and durably.
+
+    Parameters
+    ----------
+    path
+        The file to write.
+    content
+        Its bytes.
+    """
     atomic_write(path, lambda p: p.write_bytes(content))
 
 
 def write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically and durably."""
+    """Write ``text`` to ``path`` atomically and durably.
+
+    Parameters
+    ----------
+    path
+        The file to write.
+    text
+        Its content, encoded as UTF-8.
+    """
     write_bytes(path, text.encode("utf-8"))
 
 
 def write_json(path: Path, data: Any) -> None:
-    """Write ``data`` as indented JSON to ``path`` atomically."""
+    """Write ``data`` as indented JSON to ``path`` atomically.
+
+    Parameters
+    ----------
+    path
+        The file to write.
+    data
+        JSON-serialisable, without NaN.
+    """
     write_text(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
 
 
@@ -154,7 +185,15 @@ def netcdf_bytes(data: xr.Dataset | xr.DataTree) -> bytes:
 
 
 def write_netcdf(path: Path, data: xr.Dataset | xr.DataTree) -> None:
-    """Write a Dataset (or DataTree) to ``path`` atomically."""
+    """Write a Dataset (or DataTree) to ``path`` atomically.
+
+    Parameters
+    ----------
+    path
+        The netCDF file to write.
+    data
+        What it holds (a DataTree: one group per node).
+    """
     write_bytes(path, netcdf_bytes(data))
 
 
@@ -188,7 +227,26 @@ class RunStore:
         design: xr.Dataset,
         provenance: Mapping[str, Any],
     ) -> RunStore:
-        """Make a new run folder holding the study, its design and provenance."""
+        """Make a new run folder holding the study, its design and provenance.
+
+        Parameters
+        ----------
+        directory
+            The folder to create (it may exist, empty).
+        study
+            The resolved study (written as ``study.yaml``).
+        given_text
+            The study file as given (``study.given.yaml``).
+        design
+            Inputs of every sample.
+        provenance
+            The first provenance record.
+
+        Returns
+        -------
+        RunStore
+            The new folder, complete.
+        """
         from uqscale.study.files import study_to_yaml
 
         directory = Path(directory)
@@ -417,7 +475,22 @@ class RunStore:
     ) -> StoredBatch:
         """Store one batch's outputs and failures in a single file (what a worker
         does with :class:`PartWriter`; the launcher only for batches whose workers
-        were lost)."""
+        were lost).
+
+        Parameters
+        ----------
+        result
+            The batch.
+        output_dims
+            Field dims of every output.
+        session
+            The launcher session whose batch it is.
+
+        Returns
+        -------
+        StoredBatch
+            Its receipt.
+        """
         return self.part_writer(output_dims, session)(result)
 
     def part_writer(
@@ -443,7 +516,20 @@ class RunStore:
     ) -> tuple[xr.Dataset, list[Failure]]:
         """Write ``results.nc`` as a virtual dataset over the stored batches (a few kB:
         the data stay in ``parts/``; NaN where failed or missing), write
-        ``failures.json``, and return both (the results opened lazily from disk)."""
+        ``failures.json``, and return both.
+
+        Parameters
+        ----------
+        size
+            Samples of the design.
+        coords
+            Declared coordinates of each output's field dims.
+
+        Returns
+        -------
+        tuple
+            The results (opened lazily from disk) and the failures still standing.
+        """
         _, failures, shapes, stored = self._scan(size)
         # An output that never succeeded takes its shape from its declared coords.
         for name, dim_coords in coords.items():
@@ -457,12 +543,28 @@ class RunStore:
 
     def write_analyses(self, analyses: xr.DataTree, indices: Mapping[str, Any]) -> None:
         """Store every analysis (the tree of :func:`uqscale.analysis.run_all.analyze_all`,
-        a netCDF group per ``label/output``) and indices.json."""
+        a netCDF group per ``label/output``) and indices.json.
+
+        Parameters
+        ----------
+        analyses
+            The analyses.
+        indices
+            The machine-readable summary.
+        """
         write_netcdf(self.directory / "analyses.nc", analyses)
         write_json(self.directory / "indices.json", indices)
 
     def update_provenance(self, changes: Mapping[str, Any], remove: tuple[str, ...] = ()) -> None:
-        """Merge ``changes`` into provenance.json and drop the keys ``remove``."""
+        """Merge ``changes`` into provenance.json and drop the keys ``remove``.
+
+        Parameters
+        ----------
+        changes
+            Keys to set.
+        remove
+            Keys to drop.
+        """
         record = self.provenance() | dict(changes)
         write_json(
             self.directory / "provenance.json", {k: v for k, v in record.items() if k not in remove}

@@ -176,6 +176,11 @@ def open_client(
         (``jobqueue.KIND.shared-temp-directory``). Default: ``base_dir``, else the
         working directory.
 
+    Yields
+    ------
+    distributed.Client
+        Connected to the scheduler, with the run's workers (or their jobs) started.
+
     Raises
     ------
     UqscaleError

@@ -91,6 +91,19 @@ def isolate(
 
 
 def lost_batch(start: int, stop: int, message: str) -> BatchResult:
-    """A batch whose workers died: every sample failed as ``WorkerLost``."""
+    """A batch whose workers died: every sample failed as ``WorkerLost``.
+
+    Parameters
+    ----------
+    start, stop
+        The batch's samples, ``[start, stop)``.
+    message
+        Why the workers were lost, stored with each failure.
+
+    Returns
+    -------
+    BatchResult
+        No outputs; one failure per sample.
+    """
     failures = [Failure(sample, "", "WorkerLost", message) for sample in range(start, stop)]
     return BatchResult(start, stop, {}, failures)

@@ -118,12 +118,6 @@ def batch_size_for(
     return max(1, min(remaining, longest, max(share, shortest)))
 
 
-def batches(start: int, stop: int, size: int) -> Iterator[tuple[int, int]]:
-    """Consecutive ``[a, b)`` ranges of at most ``size`` samples covering ``[start, stop)``."""
-    for a in range(start, stop, size):
-        yield a, min(a + size, stop)
-
-
 def merged(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     """Join touching ranges: ``[(0, 8), (8, 16), (20, 24)] -> [(0, 16), (20, 24)]``."""
     result: list[tuple[int, int]] = []
@@ -204,8 +198,27 @@ def submit_batch(
 ) -> Any:
     """Submit one batch: one task, or, when steps ask for Dask worker resources, a
     chain of tasks, one per stage, each on workers that have what its steps need.
-    The future's value is a :class:`Warned` batch result; with ``store`` (run on the
-    worker, for example a :class:`~uqscale.store.PartWriter`), what ``store`` returns."""
+
+    Parameters
+    ----------
+    client
+        The Dask client.
+    pipeline
+        What the batch runs.
+    start
+        Design index of the batch's first sample.
+    inputs
+        The batch's input columns.
+    store
+        Run on the worker on the finished batch (for example a
+        :class:`~uqscale.store.PartWriter`); None: the outputs come back.
+
+    Returns
+    -------
+    distributed.Future
+        Of the last task: a :class:`Warned` batch result, or with ``store`` what
+        ``store`` returns (a receipt).
+    """
     stages = pipeline.stages
     if len(stages) == 1 and not stages[0][0]:
         return client.submit(
