@@ -19,18 +19,6 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "uqscale"
 
-NOT_YET_CHECKED = {
-    # Files whose public functions do not all carry numpydoc sections yet. This list
-    # only shrinks: remove a file once it complies; never add one.
-}
-
-
-OPTIONS_NOT_YET_DOCUMENTED = {
-    # Files whose options dataclass fields do not all carry a one-line meaning (the
-    # string literal under the field, read by docs/_ext/uqscale_docs.py for the study-file
-    # reference) yet. This list only shrinks: remove a file once it complies.
-}
-
 
 def public_modules() -> list[Path]:
     """Every module of the package whose path has no part starting with ``_``."""
@@ -99,21 +87,11 @@ def problems(source: str) -> list[str]:
 
 @pytest.mark.parametrize(
     "path",
-    [p for p in public_modules() if p.relative_to(PACKAGE).as_posix() not in NOT_YET_CHECKED],
+    public_modules(),
     ids=lambda p: p.relative_to(PACKAGE).as_posix(),
 )
 def test_public_functions_have_numpydoc_sections(path: Path) -> None:
     assert problems(path.read_text(encoding="utf-8")) == []
-
-
-def test_allow_list_names_only_existing_files_that_still_break_the_rule() -> None:
-    """A file that complies (or is gone) leaves the list, so that the list only shrinks."""
-    stale = [
-        name
-        for name in sorted(NOT_YET_CHECKED)
-        if not (PACKAGE / name).exists() or not problems((PACKAGE / name).read_text())
-    ]
-    assert stale == []
 
 
 def test_the_check_catches_a_missing_section() -> None:
@@ -176,12 +154,4 @@ def undocumented_options() -> dict[str, list[str]]:
 
 
 def test_every_options_field_has_a_meaning() -> None:
-    missing = undocumented_options()
-    for name in OPTIONS_NOT_YET_DOCUMENTED:
-        missing.pop(name, None)
-    assert missing == {}
-
-
-def test_options_allow_list_names_only_files_that_still_lack_meanings() -> None:
-    """A file whose fields all have meanings leaves the list, so the list only shrinks."""
-    assert sorted(OPTIONS_NOT_YET_DOCUMENTED - set(undocumented_options())) == []
+    assert undocumented_options() == {}
