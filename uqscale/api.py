@@ -66,7 +66,8 @@ class RunOptions:
     report
         Write ``report.html`` after the analyses; None: ``output.report`` of the study.
     progress
-        Draw a progress bar (None: when standard error is a terminal).
+        Draw a progress bar (None: when someone watches, a terminal or a notebook kernel:
+        :func:`uqscale.execute.progress.interactive`).
     batch_size
         Samples per task; default ``execution.batch_size`` or automatic.
     retry
