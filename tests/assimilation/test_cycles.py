@@ -25,6 +25,8 @@ from uqscale.errors import UqscaleError
 from uqscale.store import ENGINE
 from uqscale.study import load_study
 
+pytestmark = pytest.mark.slow  # each runs real cycles on Dask: 10-60 s on 2 loaded cores
+
 SCHEMA = json.loads(
     (Path(__file__).resolve().parents[2] / "docs" / "indices.schema.json").read_text()
 )
@@ -120,7 +122,6 @@ def test_a_resumed_run_skips_the_analysed_cycles(tmp_path, client):
     assert (tmp_path / "run" / RESULTS_FILE).is_file()
 
 
-@pytest.mark.slow
 def test_a_killed_launcher_resumes_mid_sequence_bit_identical(tmp_path, client):
     path = write_line_study(tmp_path / "study", delay=0.5, method="enkf", members=16)
     run_dir = tmp_path / "run"
