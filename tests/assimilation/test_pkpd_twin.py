@@ -1,172 +1,99 @@
 """The pkpd patient twin (studies/pkpd_twin.yaml): its model's known answers, its
-measurements, and a real filter loop over them in which the parameter ensemble narrows
-around the hidden truth.
+measurements, and a real assimilation run over them in which the parameter ensemble
+narrows around the hidden truth.
 
-:func:`twin_filter` cycles the ETKF of :mod:`uqscale.assimilation.filters` over the
-study's measurements and returns the ``assimilation.nc`` Dataset of the run-folder
-contract (docs/assimilation.md); the report tests and
-``benchmarks/assimilation_pkpd_twin.py`` use it too.
+:func:`twin_filter` is the engine's cycle loop without the run store and Dask: the
+same prior members, analysis step (:func:`uqscale.assimilation.cycles.analyse_cycle`,
+its filter space and random streams) and ``assimilation.nc`` assembly
+(:func:`uqscale.assimilation.results.write_assimilation`), with the model evaluated in
+process, so that ``benchmarks/assimilation_pkpd_twin.py`` can score many synthetic
+patients quickly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import xarray as xr
-from scipy.stats import norm
 
+import uqscale
 from studies.data import make_pkpd_twin as twin
 from studies.models.pkpd import cell_signalling
 from studies.models.pkpd_twin import repeated_doses
-from uqscale.assimilation.filters import etkf
-from uqscale.distributions import build
+from uqscale.assimilation.cycles import ANALYSIS_FILE, analyse_cycle, cycle_folder
+from uqscale.assimilation.ensemble import prior_members
+from uqscale.assimilation.results import RESULTS_FILE, write_assimilation
+from uqscale.store import ENGINE, write_netcdf
+from uqscale.study import Analysis, Study, load_study
+from uqscale.study.assimilate import Observations
 
-Update = Callable[..., np.ndarray]
-
-
-def normal_scores(study: Mapping[str, Any], values: np.ndarray) -> np.ndarray:
-    """Inputs ``(N, P)`` (the study's input order) as standard normal scores
-    ``Phi^-1(F(x))`` of their priors: the filter updates these, where the prior is
-    Gaussian and every score maps back inside the input's support."""
-    laws = [build(e["distribution"], e) for e in study["inputs"].values()]
-    return np.column_stack([norm.ppf(law.fwd(values[:, k])) for k, law in enumerate(laws)])
+STUDY = Path(twin.STUDY)
 
 
-def from_scores(study: Mapping[str, Any], scores: np.ndarray) -> np.ndarray:
-    """The inverse of :func:`normal_scores`."""
-    laws = [build(e["distribution"], e) for e in study["inputs"].values()]
-    return np.column_stack(
-        [np.asarray(law.inv(norm.cdf(scores[:, k])), dtype=float) for k, law in enumerate(laws)]
+def patient_study(truth: Mapping[str, float], seed: int, members: int = 40) -> Study:
+    """The twin study for another patient: its truth, the seed of its prior members
+    and perturbations, the ensemble size; a small moments analysis."""
+    study = load_study(STUDY)
+    assert study.assimilate is not None
+    block = dataclasses.replace(study.assimilate, truth=dict(truth), members=members)
+    return study.replace(assimilate=block, seed=seed, analysis=(Analysis("moments", {"n": 8}),))
+
+
+def as_observations(rows: list[dict[str, Any]]) -> Observations:
+    """Observation rows ``{time, quantity, value, error_sd}`` as the engine reads them."""
+    return Observations(
+        *(np.array([r[k] for r in rows]) for k in ("time", "quantity", "value", "error_sd"))
     )
 
 
 def twin_filter(
-    study: Mapping[str, Any],
-    rows: list[dict[str, Any]],
-    truth: Mapping[str, float],
-    members: int = 40,
-    seed: int = 0,
-    cycles: int | None = None,
-    update: Update = etkf,
-    inflation: float = 1.0,
+    study: Study, rows: list[dict[str, Any]], folder: Path, cycles: int | None = None
 ) -> xr.Dataset:
-    """Cycle an ensemble filter over the measurements ``rows``, updating the inputs.
+    """Cycle the study's filter over the measurements ``rows``, the model in process.
 
     Parameters
     ----------
     study
-        The study file's mapping (inputs, model parameters).
+        A twin study (:func:`patient_study`).
     rows
-        Observation rows ``{time, quantity, value, error_sd}`` in time order.
-    truth
-        The true inputs (RMSE and spread are against them, in normal scores).
-    members, seed, cycles
-        Ensemble size, seed of the prior draw and the perturbations, and how many of
-        the observation times to assimilate (all when None).
-    update, inflation
-        The analysis step and its multiplicative inflation.
+        Observation rows in time order.
+    folder
+        Where the cycles' analyses and forecasts are written, as an assimilation run's
+        folder holds them.
+    cycles
+        How many of the observation times to assimilate (all when None).
 
     Returns
     -------
     xarray.Dataset
-        The contents of ``assimilation.nc`` (the run-folder contract).
+        ``assimilation.nc``, as the engine assembles it.
     """
-    names = list(study["inputs"])
-    streams = np.random.SeedSequence(seed).spawn(2)
-    prior = twin.prior_draw(study, np.random.default_rng(streams[0]), members)
-    params = np.column_stack([prior[n] for n in names])
+    assert study.assimilate is not None
+    data = twin.study_file()
     times = np.unique([r["time"] for r in rows])[:cycles]
-    used = [r for r in rows if r["time"] in times]
-    grid = twin.field_times(study)
-    stored: dict[str, list[np.ndarray]] = {}
-    rngs = [np.random.default_rng(s) for s in streams[1].spawn(len(times))]
-    for time, rng in zip(times, rngs, strict=True):
-        outputs = twin.simulate(study, dict(zip(names, params.T, strict=True)))
-        here = [r for r in used if r["time"] == time]
-        at = int(np.flatnonzero(np.isclose(grid, time))[0])
-        predicted = np.column_stack([outputs[twin.QUANTITIES[r["quantity"]]][:, at] for r in here])
-        y, sd = (np.array([r[key] for r in here]) for key in ("value", "error_sd"))
-        scores = update(normal_scores(study, params), predicted, y, sd, rng, inflation)
-        for key, value in (
-            ("parameters_forecast", params),
-            ("forecast_plasma_conc", outputs["plasma_conc"]),
-            ("forecast_biomarker", outputs["biomarker"]),
-            ("predicted", predicted),
-        ):
-            stored.setdefault(key, []).append(value)
-        params = from_scores(study, scores)
-        stored.setdefault("parameters_analysis", []).append(params)
-        stored.setdefault("scores", []).append(scores)
-    return _contract(study, used, times, stored, truth, inflation, update.__name__)
-
-
-def _contract(
-    study: Mapping[str, Any],
-    used: list[dict[str, Any]],
-    times: np.ndarray,
-    stored: dict[str, list[np.ndarray]],
-    truth: Mapping[str, float],
-    inflation: float,
-    method: str,
-) -> xr.Dataset:
-    """The filter loop's arrays as the ``assimilation.nc`` Dataset."""
-    names = list(study["inputs"])
-    predicted = np.concatenate(stored["predicted"], axis=1)
-    value, sd = (np.array([r[key] for r in used]) for key in ("value", "error_sd"))
-    innovation = value - predicted.mean(axis=0)
-    scores = np.stack(stored["scores"])
-    true_scores = normal_scores(study, np.array([[truth[n] for n in names]]))[0]
-    rmse = np.sqrt(((scores.mean(axis=1) - true_scores) ** 2).mean(axis=1))
-    spread = np.sqrt(scores.var(axis=1, ddof=1).mean(axis=1))
-    spinup = 2
-    ds = xr.Dataset(
-        {
-            "time": ("cycle", times),
-            "parameters_forecast": (
-                ("cycle", "member", "parameter"),
-                stored["parameters_forecast"],
-            ),
-            "parameters_analysis": (
-                ("cycle", "member", "parameter"),
-                stored["parameters_analysis"],
-            ),
-            "forecast_plasma_conc": (("cycle", "member", "time"), stored["forecast_plasma_conc"]),
-            "forecast_biomarker": (("cycle", "member", "time"), stored["forecast_biomarker"]),
-            "obs_cycle": ("obs", np.searchsorted(times, [r["time"] for r in used])),
-            "obs_time": ("obs", np.array([r["time"] for r in used])),
-            "obs_quantity": ("obs", np.array([r["quantity"] for r in used])),
-            "obs_value": ("obs", value),
-            "obs_error_sd": ("obs", sd),
-            "predicted": (("member", "obs"), predicted),
-            "innovation": ("obs", innovation),
-            "normalised_innovation": (
-                "obs",
-                innovation / np.sqrt(predicted.var(axis=0, ddof=1) + sd**2),
-            ),
-            "rmse": ("cycle", rmse),
-            "spread": ("cycle", spread),
-            "truth_parameters": ("parameter", [truth[n] for n in names]),
-        },
-        coords={"parameter": names},
-        attrs={
-            "method": method,
-            "members": scores.shape[1],
-            "inflation": inflation,
-            "spinup": spinup,
-            "against": "truth",
-            "rmse_mean": float(rmse[spinup:].mean()),
-            "spread_mean": float(spread[spinup:].mean()),
-            "format": 1,
-        },
-    )
-    return ds
+    observations = as_observations([r for r in rows if r["time"] in times])
+    members = prior_members(study, study.assimilate.members)
+    for cycle in range(len(times)):
+        outputs = twin.simulate(data, dict(zip(study.input_names, members.T, strict=True)))
+        results = xr.Dataset(
+            {k: (("sample", "time"), outputs[k]) for k in ("plasma_conc", "biomarker")}
+        )
+        analysis = analyse_cycle(study, observations, cycle, members, results)
+        cycle_folder(folder, cycle).mkdir(parents=True)
+        write_netcdf(cycle_folder(folder, cycle) / "results.nc", results)
+        write_netcdf(cycle_folder(folder, cycle) / ANALYSIS_FILE, analysis)
+        members = analysis["parameters_analysis"].values
+    return write_assimilation(folder, study, observations)
 
 
 @pytest.fixture(scope="module")
 def study() -> dict[str, Any]:
+    """The study file's mapping."""
     return twin.study_file()
 
 
@@ -192,20 +119,53 @@ def test_the_shipped_measurements_are_those_of_the_declared_truth(study):
     assert set(shipped["time"]) == set(twin.observation_times(study))
 
 
+def log_scores(values: np.ndarray) -> np.ndarray:
+    """Inputs in the engine's filter space (every twin input is positive: log)."""
+    return np.log(values)
+
+
 @pytest.mark.slow
-def test_the_parameter_ensemble_narrows_around_the_truth(study):
-    """A real filter loop over the shipped measurements: the spread of every
-    input shrinks, the clearance's (the best measured) by more than half, and
-    the truth lies inside the final 95 % band of every input."""
-    truth, rows = twin.true_patient(study)
-    ds = twin_filter(study, rows, truth, members=40, seed=3)
-    names = list(study["inputs"])
-    prior_sd = normal_scores(study, ds["parameters_forecast"].values[0]).std(axis=0)
-    final = normal_scores(study, ds["parameters_analysis"].values[-1])
-    assert np.all(final.std(axis=0) < prior_sd)
-    shrunk = dict(zip(names, final.std(axis=0) / prior_sd, strict=True))
+def test_the_parameter_ensemble_narrows_around_the_truth(tmp_path, client):
+    """A real assimilation run of the shipped study: every input's spread shrinks, the
+    clearance's (the best measured) by more than half, the truth lies inside the
+    final 95 % band of every input, and the last analysis is nearer the truth than
+    the first."""
+    study = load_study(STUDY).replace(analysis=(Analysis("moments", {"n": 8}),))
+    uqscale.run(study, tmp_path / "run", client=client)
+    with xr.open_dataset(tmp_path / "run" / RESULTS_FILE, engine=ENGINE) as stored:
+        ds = stored.load()
+    names = list(study.input_names)
+    prior_sd = log_scores(ds["parameters_forecast"].values[0]).std(axis=0)
+    final = ds["parameters_analysis"].values[-1]
+    shrunk = dict(zip(names, log_scores(final).std(axis=0) / prior_sd, strict=True))
+    assert all(v < 1 for v in shrunk.values()), shrunk
     assert shrunk["clearance"] < 0.5, shrunk
-    low, high = np.quantile(ds["parameters_analysis"].values[-1], [0.025, 0.975], axis=0)
-    true = np.array([truth[n] for n in names])
+    low, high = np.quantile(final, [0.025, 0.975], axis=0)
+    assert study.assimilate is not None
+    true = np.array([study.assimilate.truth[n] for n in names])
     assert np.all((low <= true) & (true <= high)), (low, true, high)
     assert ds["rmse"].values[-1] < ds["rmse"].values[0]
+
+
+@pytest.mark.slow
+def test_the_in_process_loop_is_the_engine_run(tmp_path, client):
+    """:func:`twin_filter` (the benchmark's loop) gives the engine's assimilation.nc
+    for the same study, bit for bit, over the first three cycles."""
+    truth, rows = twin.true_patient(twin.study_file())
+    study = patient_study(truth, seed=4, members=6)
+    first = [r for r in rows if r["time"] <= 28]  # three cycles
+    (tmp_path / "study").mkdir()
+    lines = [
+        f"{float(r['time'])!r},{r['quantity']},{r['value']!r},{r['error_sd']!r}" for r in first
+    ]
+    text = "\n".join(["time,quantity,value,error_sd", *lines]) + "\n"
+    (tmp_path / "study" / "two.csv").write_text(text)
+    assert study.assimilate is not None
+    engine = study.replace(
+        assimilate=dataclasses.replace(
+            study.assimilate, observations=str(tmp_path / "study" / "two.csv")
+        )
+    )
+    uqscale.run(engine, tmp_path / "run", client=client)
+    with xr.open_dataset(tmp_path / "run" / RESULTS_FILE, engine=ENGINE) as stored:
+        xr.testing.assert_identical(twin_filter(study, first, tmp_path / "loop"), stored.load())

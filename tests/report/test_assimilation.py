@@ -4,6 +4,7 @@ its figures carry the file's numbers (bands are the stored ensembles' quantiles)
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 import xarray as xr
 
 from studies.data import make_pkpd_twin as twin
-from tests.assimilation.test_pkpd_twin import twin_filter
+from tests.assimilation.test_pkpd_twin import patient_study, twin_filter
 from tests.report.runs import make_run
 from uqscale.report import assimilation
 from uqscale.report.data import load_run
@@ -26,14 +27,18 @@ STUDY = Path(__file__).resolve().parents[2] / "studies" / "pkpd_twin.yaml"
 
 @pytest.fixture(scope="module")
 def twin_run(tmp_path_factory) -> tuple[Path, xr.Dataset]:
-    """A run folder of the twin study (a small moments analysis), and the Dataset of a
-    12-member ETKF over its first four measurement times, not yet in the folder."""
+    """A run folder of the twin study (a small moments analysis), and the
+    ``assimilation.nc`` of the engine's 12-member ETKF over its first four measurement
+    times (model in process), not yet in the folder."""
     study = load_study(STUDY)
-    study = study.replace(analysis=(Analysis("moments", {"n": 8}),))
+    assert study.assimilate is not None
+    # an absolute path: make_run's folder does not record the study's own folder
+    block = dataclasses.replace(study.assimilate, observations=str(twin.OBSERVATIONS))
+    study = study.replace(analysis=(Analysis("moments", {"n": 8}),), assimilate=block)
     directory = make_run(study, tmp_path_factory.mktemp("twin") / "run")
-    data = twin.study_file()
-    truth, rows = twin.true_patient(data)
-    return directory, twin_filter(data, rows, truth, members=12, seed=5, cycles=4)
+    truth, rows = twin.true_patient(twin.study_file())
+    loop = tmp_path_factory.mktemp("loop")
+    return directory, twin_filter(patient_study(truth, seed=5, members=12), rows, loop, cycles=4)
 
 
 @pytest.fixture

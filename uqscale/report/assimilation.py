@@ -28,6 +28,7 @@ from uqscale.report.blocks import Block, Cards, Figure, Section, Table, number
 from uqscale.report.data import RunData
 from uqscale.report.figures import (
     INK,
+    MUTED,
     PALETTE,
     figure,
     legend_below,
@@ -253,7 +254,7 @@ def parameter_figure(ds: xr.Dataset, colours: dict[str, str]) -> str:
     analysis = np.asarray(ds["parameters_analysis"].values, dtype=float)
     prior = np.asarray(ds["parameters_forecast"].values, dtype=float)[0]
     truth = ds["truth_parameters"].values if "truth_parameters" in ds else None
-    margins = legend_margins(4, left=0.55, top=0.3)
+    margins = legend_margins(4, left=0.55, top=0.3, between=0.45)
     height = 0.4 + 1.9 * rows + margins.bottom
     with figure(height=height, margins=margins, ncols=columns, nrows=rows, sharex=True) as (
         fig,
@@ -282,8 +283,8 @@ def parameter_figure(ds: xr.Dataset, colours: dict[str, str]) -> str:
             fig,
             [
                 Patch(color="#EEF0F3", label="prior, 90 %"),
-                Patch(color=tint(FORECAST, 0.55), label="analysis, 90 %"),
-                Line2D([], [], color=FORECAST, marker="o", markersize=3, label="analysis mean"),
+                Patch(color=tint(MUTED, 0.55), label="analysis, 90 % (scale colour)"),
+                Line2D([], [], color=MUTED, marker="o", markersize=3, label="analysis mean"),
                 Line2D([], [], color=INK, linestyle="--", label="truth"),
             ][: 4 if truth is not None else 3],
         )
