@@ -37,6 +37,7 @@ MAIN_OUTPUTS = {
     "pkpd": "biomarker_peak",
     "bioreactor": "hypoxic_fraction",
     "immune_agent_field": "inflamed_area",
+    "cardiac_fibrosis": "vulnerable_window",
 }
 """The main macro output of a study; others: the first scalar output of the last step."""
 METHODS = ("sobol", "pce")
