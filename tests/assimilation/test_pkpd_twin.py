@@ -25,7 +25,12 @@ import uqscale
 from studies.data import make_pkpd_twin as twin
 from studies.models.pkpd import cell_signalling
 from studies.models.pkpd_twin import repeated_doses
-from uqscale.assimilation.cycles import ANALYSIS_FILE, analyse_cycle, cycle_folder
+from uqscale.assimilation.cycles import (
+    ANALYSIS_FILE,
+    analyse_cycle,
+    cycle_folder,
+    forecast_fields,
+)
 from uqscale.assimilation.ensemble import prior_members
 from uqscale.assimilation.results import RESULTS_FILE, write_assimilation
 from uqscale.store import ENGINE, write_netcdf
@@ -78,17 +83,20 @@ def twin_filter(
     times = np.unique([r["time"] for r in rows])[:cycles]
     observations = as_observations([r for r in rows if r["time"] in times])
     members = prior_members(study, study.assimilate.members)
+    analysed = []
     for cycle in range(len(times)):
         outputs = twin.simulate(data, dict(zip(study.input_names, members.T, strict=True)))
         results = xr.Dataset(
             {k: (("sample", "time"), outputs[k]) for k in ("plasma_conc", "biomarker")}
         )
         analysis = analyse_cycle(study, observations, cycle, members, results)
+        analysis = analysis.assign(forecast_fields(study, results))
+        analysed.append(analysis)
         cycle_folder(folder, cycle).mkdir(parents=True)
         write_netcdf(cycle_folder(folder, cycle) / "results.nc", results)
         write_netcdf(cycle_folder(folder, cycle) / ANALYSIS_FILE, analysis)
         members = analysis["parameters_analysis"].values
-    return write_assimilation(folder, study, observations)
+    return write_assimilation(folder, study, observations, analysed)
 
 
 @pytest.fixture(scope="module")
