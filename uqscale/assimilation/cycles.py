@@ -184,6 +184,7 @@ def _cycle(
             f"in {folder}: fix the model and `uqscale resume {store.directory} "
             f"--retry-failed`"
         )
+    assert study.assimilate is not None, "only an assimilation study has cycles"
     analyse = analyse_cycle if study.assimilate.state is None else analyse_state_cycle
     analysis = analyse(study, observations, cycle, members, result.results)
     return analysis.assign(forecast_fields(study, result.results))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,8 @@ def initial_states(study: Study, members: int) -> np.ndarray:
     """
     state = _state(study)
     noise = block_rng(study.seed, INITIAL_KEY).standard_normal((members, len(state_coords(study))))
-    return state.initial_mean + state.initial_sd * noise
+    initial: np.ndarray = np.asarray(state.initial_mean) + state.initial_sd * noise
+    return initial
 
 
 def forecast_study(study: Study, start: float, until: float) -> Study:
@@ -86,9 +88,10 @@ def forecast_study(study: Study, start: float, until: float) -> Study:
     state = _state(study)
     step = study.models[0]
     names = state_names(study)
+    means = np.broadcast_to(np.asarray(state.initial_mean, dtype=float), len(names))
     nominal = [
-        UncertainInput(name, "normal", {"mean": state.initial_mean, "std": state.initial_sd})
-        for name in names
+        UncertainInput(name, "normal", {"mean": float(mean), "std": state.initial_sd})
+        for name, mean in zip(names, means, strict=True)
     ]
     wrapper = ModelStep(
         name=step.name,
@@ -204,9 +207,8 @@ def distances(study: Study, where: np.ndarray) -> np.ndarray:
     -------
     numpy.ndarray
     """
-    distance = np.abs(state_coords(study)[:, None] - np.asarray(where)[None, :])
-    period = _period(study)
-    return distance if period is None else np.minimum(distance, period - distance)
+    distance: np.ndarray = np.abs(state_coords(study)[:, None] - np.asarray(where)[None, :])
+    return _around(distance, _period(study))
 
 
 def localised_filter(
@@ -243,13 +245,10 @@ def localised_filter(
     )
     taper = np.vstack([np.ones((inputs, len(rows))), near])
     if block.method == "letkf":
-        return lambda *args: filters.letkf(*args, taper)
+        return partial(filters.letkf, taper=taper)
     if block.method == "enkf" and radius is not None:
-        between = np.abs(where[:, None] - where[None, :])
-        period = _period(study)
-        between = between if period is None else np.minimum(between, period - between)
-        pair = (taper, filters.gaspari_cohn(between, radius))
-        return lambda *args: filters.enkf(*args, taper=pair)
+        between = _around(np.abs(where[:, None] - where[None, :]), _period(study))
+        return partial(filters.enkf, taper=(taper, filters.gaspari_cohn(between, radius)))
     return filters.enkf if block.method == "enkf" else filters.etkf
 
 
@@ -269,6 +268,11 @@ def read_truth(study: Study) -> dict[float, np.ndarray] | None:
         vector = truth.setdefault(time, np.full(len(coords), np.nan))
         vector[coords.index(float(row["coordinate"]))] = float(row["value"])
     return truth
+
+
+def _around(distance: np.ndarray, period: float | None) -> np.ndarray:
+    """Distances the shorter way around a ring of length ``period`` (None: a line)."""
+    return distance if period is None else np.minimum(distance, period - distance)
 
 
 def _period(study: Study) -> float | None:

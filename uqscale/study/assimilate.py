@@ -89,7 +89,8 @@ class State:
     """
 
     output: str
-    initial_mean: float
+    initial_mean: float | tuple[float, ...]
+    """One mean for every state variable, or one each (a background state)."""
     initial_sd: float
     start: float = 0.0
     truth: str | None = None
@@ -100,7 +101,7 @@ class State:
         entry: dict[str, Any] = {
             "output": self.output,
             "start": self.start,
-            "initial": {"mean": self.initial_mean, "sd": self.initial_sd},
+            "initial": {"mean": _plain(self.initial_mean), "sd": self.initial_sd},
         }
         if self.truth is not None:
             entry["truth"] = self.truth
@@ -248,12 +249,24 @@ def _state(value: Any, update: str) -> State | None:
     truth = entry.get("truth")
     return State(
         output=fields.identifier(entry["output"], f"{where}.output"),
-        initial_mean=fields.number(initial["mean"], f"{where}.initial.mean"),
+        initial_mean=_initial_mean(initial["mean"], f"{where}.initial.mean"),
         initial_sd=sd,
         start=fields.number(entry.get("start", 0.0), f"{where}.start"),
         truth=None if truth is None else fields.string(truth, f"{where}.truth"),
         periodic=fields.boolean(entry.get("periodic", False), f"{where}.periodic"),
     )
+
+
+def _plain(mean: float | tuple[float, ...]) -> float | list[float]:
+    """The file form of an initial mean (a list for one mean per variable)."""
+    return list(mean) if isinstance(mean, tuple) else mean
+
+
+def _initial_mean(value: Any, where: str) -> float | tuple[float, ...]:
+    """A number, or a list of numbers (one per state variable)."""
+    if isinstance(value, (list, tuple)):
+        return tuple(fields.number(v, f"{where}[{i}]") for i, v in enumerate(value))
+    return fields.number(value, where)
 
 
 def _at_least(entry: Mapping[str, Any], key: str, minimum: float) -> float:
@@ -420,6 +433,12 @@ def _check_state(study: Study, state: State, observations: Observations) -> None
         raise StudyError(f"{where}.output", f"unknown output {state.output!r}")
     if len(spec.dims) != 1 or spec.dims[0] not in spec.coords:
         raise StudyError(f"{where}.output", f"{state.output} must be a field with coordinates")
+    size = len(spec.coords[spec.dims[0]])
+    if isinstance(state.initial_mean, tuple) and len(state.initial_mean) != size:
+        raise StudyError(
+            f"{where}.initial.mean",
+            f"gives {len(state.initial_mean)} means for the {size} variables of {spec.name}",
+        )
     block = study.assimilate
     assert block is not None, "a state is part of an assimilate block"
     for name in block.observe:
