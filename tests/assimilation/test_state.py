@@ -149,24 +149,26 @@ def test_the_enkf_converges_to_the_kalman_filter_as_the_ensemble_grows(tmp_path,
 
 
 @pytest.mark.slow
-def test_localisation_on_a_ring_reaches_only_the_near_variables(tmp_path, client):
-    rows = [(1.0, 0.0, 3.0)]
+@pytest.mark.parametrize("method", ["letkf", "enkf"])
+def test_localisation_on_a_ring_reaches_only_the_near_variables(tmp_path, client, method):
+    rows = [(1.0, 0.0, 3.0), (1.0, 0.5, 2.0)]
     _, data = run_state(
         tmp_path,
         client,
         rows=rows,
         sites=8,
         step="shift",
-        method="letkf",
+        method=method,
         localisation=1.0,
         members=12,
         state={"output": "x", "initial": {"mean": 0.0, "sd": 1.0}, "periodic": True},
     )
     moved = np.abs(data["analysis_x"].values[0] - data["forecast_x"].values[0]).max(axis=0)
-    # Gaspari-Cohn of radius 1 vanishes from distance 2: sites 2..6 keep their
-    # forecast; site 7 is next to site 0 around the ring.
-    np.testing.assert_array_equal(moved[2:7], 0.0)
-    assert (moved[[0, 1, 7]] > 0).all()
+    # Gaspari-Cohn of radius 1 vanishes from distance 2 (LETKF: the observations'
+    # precision; EnKF: the covariances): sites 3..6 keep their forecast; site 7 is next
+    # to site 0 around the ring, site 2 within 2 of the observation at 0.5.
+    np.testing.assert_array_equal(moved[3:7], 0.0)
+    assert (moved[[0, 1, 2, 7]] > 0).all()
 
 
 @pytest.mark.slow
