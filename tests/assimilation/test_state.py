@@ -85,6 +85,7 @@ def write_state_study(
     return path
 
 
+STATE = {"output": "x", "initial": {"mean": 0.0, "sd": 1.0}}
 ROWS = [(1.0, 0.0, 0.8), (1.0, 2.0, 1.3), (2.0, 1.0, 0.4), (2.0, 0.0, 0.9), (3.0, 2.0, 0.2)]
 
 
@@ -193,6 +194,8 @@ def test_a_resumed_state_run_ends_bit_identical(tmp_path, client):
         (ROWS, {"state": {"output": "y", "initial": {"mean": 0, "sd": 1}}}, "state.output", ""),
         (ROWS, {"state": {"output": "x", "initial": {"mean": 0, "sd": 0}}}, "state.initial.sd", ""),
         ([(1.0, 5.0, 0.1)], {}, "observations", "coordinate 5 is outside the model's range"),
+        (ROWS, {"state": STATE | {"truth": "none.csv"}}, "state.truth", "no such file"),
+        (ROWS, {"state": STATE | {"truth": "obs.csv"}}, "state.truth", "lacks the state at"),
         ([(0.0, 1.0, 0.1)], {}, "observations", "not after the state's start 0"),
         (ROWS, {"update": "inputs", "localisation": 1.0}, "localisation", "spatial state"),
     ],

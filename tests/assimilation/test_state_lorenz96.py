@@ -45,7 +45,7 @@ def bare_loop(study_file: Path) -> tuple[np.ndarray, np.ndarray]:
     block = study.assimilate
     assert block is not None and block.state is not None
     observations = check_assimilate(study)
-    truth = read_truth(study)
+    truth = read_truth(study, observations)
     assert truth is not None
     members = first_members(study)
     forcing, ensemble = members[:, :1], members[:, 1:]

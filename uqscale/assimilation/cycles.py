@@ -370,7 +370,7 @@ def analyse_state_cycle(
     states = analysis[:, width:] if both else analysis
     inputs_analysis = from_filter_space(analysis[:, :width], logged) if both else inputs
     predicted_analysis = state.predicted_state(study, states, observations, rows)
-    truth = state.read_truth(study)
+    truth = state.read_truth(study, observations)
     if truth is None:
         rmse, spread = _rmse_spread(predicted_analysis, observations.value[rows])
     else:

@@ -11,7 +11,6 @@ design, bit for bit.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -22,7 +21,7 @@ import numpy as np
 from uqscale.assimilation import filters
 from uqscale.models.loading import load_callable
 from uqscale.sampling import block_rng
-from uqscale.study.assimilate import Observations, State
+from uqscale.study.assimilate import Observations, State, read_state_truth
 from uqscale.study.model import ModelStep, OutputSpec, Study, UncertainInput
 
 STEPPER = "uqscale.assimilation.state:advance"
@@ -252,22 +251,26 @@ def localised_filter(
     return filters.enkf if block.method == "enkf" else filters.etkf
 
 
-def read_truth(study: Study) -> dict[float, np.ndarray] | None:
-    """The true state at each time (``assimilate.state.truth``: CSV ``time``,
-    ``coordinate``, ``value``), ordered as the state variables; None without one."""
+def read_truth(study: Study, observations: Observations) -> dict[float, np.ndarray] | None:
+    """The true state at each cycle's time (``assimilate.state.truth``), ordered as the
+    state variables; None without one.
+
+    Parameters
+    ----------
+    study
+        The study.
+    observations
+        Its observations (their times are the cycles').
+
+    Returns
+    -------
+    dict or None
+    """
     state = _state(study)
     if state.truth is None:
         return None
     path = Path(study.base_dir or ".") / state.truth
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle, skipinitialspace=True))
-    coords = list(state_coords(study))
-    truth: dict[float, np.ndarray] = {}
-    for row in rows:
-        time = float(row["time"])
-        vector = truth.setdefault(time, np.full(len(coords), np.nan))
-        vector[coords.index(float(row["coordinate"]))] = float(row["value"])
-    return truth
+    return read_state_truth(path, state_coords(study), observations.times)
 
 
 def _around(distance: np.ndarray, period: float | None) -> np.ndarray:

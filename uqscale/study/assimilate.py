@@ -449,11 +449,59 @@ def _check_state(study: Study, state: State, observations: Observations) -> None
             )
     if observations.coordinate is None:
         raise StudyError(f"{BLOCK}.observations", f"a state is observed at a {COORDINATE!r} column")
+    if state.truth is not None:
+        coords = np.asarray(spec.coords[spec.dims[0]], dtype=float)
+        read_state_truth(Path(study.base_dir or ".") / state.truth, coords, observations.times)
     if observations.time.min() <= state.start:
         raise StudyError(
             f"{BLOCK}.observations",
             f"time {observations.time.min():g} is not after the state's start {state.start:g}",
         )
+
+
+def read_state_truth(path: Path, coords: np.ndarray, times: np.ndarray) -> dict[float, np.ndarray]:
+    """Read the true state (``assimilate.state.truth``: CSV ``time``, ``coordinate``,
+    ``value``) at each cycle's time.
+
+    Parameters
+    ----------
+    path
+        The CSV file.
+    coords
+        The state variables' coordinates.
+    times
+        The cycles' times: the file gives the whole state at each.
+
+    Returns
+    -------
+    dict
+        The true state ``(n,)`` by time, ordered as ``coords``.
+
+    Raises
+    ------
+    StudyError
+        Naming ``assimilate.state.truth`` when the file is missing or unreadable, or
+        lacks a variable at a cycle's time.
+    """
+    where = f"{BLOCK}.state.truth"
+    if not path.is_file():
+        raise StudyError(where, f"no such file: {path}")
+    position = {float(c): i for i, c in enumerate(coords)}
+    truth: dict[float, np.ndarray] = {}
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle, skipinitialspace=True):
+                state = truth.setdefault(float(row["time"]), np.full(len(coords), np.nan))
+                state[position[float(row["coordinate"])]] = float(row["value"])
+    except KeyError as error:
+        raise StudyError(where, f"{path.name}: no column or coordinate {error}") from None
+    except (OSError, ValueError, UnicodeDecodeError, csv.Error) as error:
+        raise StudyError(where, f"cannot read {path}: {error}") from None
+    for time in times:
+        found = truth.get(float(time))
+        if found is None or not np.all(np.isfinite(found)):
+            raise StudyError(where, f"{path.name} lacks the state at time {time:g}")
+    return truth
 
 
 def _check_inputs(study: Study, block: Assimilate) -> None:
