@@ -13,10 +13,17 @@ File form::
       members: 40
       spinup: 2                          # cycles left out of rmse_mean, spread_mean
       truth: {clearance: 5.0, ...}       # optional: the true inputs (synthetic twins)
+      state:                             # update: state or both: a carried state
+        output: x                        # the step's field output that is the state
+        start: 0.0
+        initial: {mean: 0.0, sd: 1.0}    # mean: a number or one per state variable
+        periodic: true                   # a ring (distances and interpolation wrap)
+        truth: data/truth.csv            # optional: time, coordinate, value
 
 The observations file is CSV (a header row) or netCDF (variables along one
 dimension), with the columns ``time``, ``quantity``, ``value`` and ``error_sd``; each
-distinct time is one assimilation cycle. Every mistake is a
+distinct time is one assimilation cycle; observations of a state add a ``coordinate``
+column (where along the state they read it). Every mistake is a
 :class:`~uqscale.errors.StudyError` naming the field (docs/assimilation.md).
 """
 
