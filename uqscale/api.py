@@ -22,6 +22,7 @@ import numpy as np
 import xarray as xr
 
 from uqscale.analysis.run_all import analyze_all
+from uqscale.assimilation.state import checked_study
 from uqscale.design import blocks_of, build_design, design_columns
 from uqscale.errors import RunInterruptedError, StoppedEarlyError, StudyError, UqscaleError
 from uqscale.execute.cluster import describe, open_client
@@ -242,7 +243,8 @@ def run(
             )
         directory = fresh_directory(directory)
     given_text = given_text or study_to_yaml(study)
-    check_models(study)  # a missing program, model or argument fails before any file
+    # h20c (issue 20.1): a carried state's step is checked through its forecast study.
+    check_models(checked_study(study))  # a missing program, model or argument fails first
     with timer.stage("design"):
         # h20a (issue 20.2): an assimilation study's cycles are runs of their own.
         design = (
@@ -410,7 +412,7 @@ def _complete(
         started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         where, warned = None, Counter[str]()
         if todo.any():
-            check_models(study)
+            check_models(checked_study(study))
             store.update_provenance(
                 {"running": {"session": session, "started": started, "samples": int(todo.sum())}},
                 remove=("stopped",),

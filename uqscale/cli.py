@@ -302,7 +302,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from uqscale.models.signatures import check_models
 
     study = _load(args.study, args.overrides)
-    ran = check_models(study, try_medians=args.try_medians)
+    from uqscale.assimilation.state import checked_study
+
+    ran = check_models(checked_study(study), try_medians=args.try_medians)  # h20c (20.1)
     tried = f" ({ran} vectorised steps ran on medians)" if args.try_medians else ""
     print(
         f"{args.study}: study '{study.name}' is valid: {len(study.inputs)} inputs, "

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from uqscale.assimilation import filters
+from uqscale.assimilation import filters, state
 from uqscale.assimilation.ensemble import (
     cycle_rng,
     from_filter_space,
@@ -92,7 +92,7 @@ def run_cycles(store: RunStore, study: Study, client: Any, options: Any) -> None
 
     observations = check_assimilate(study)
     assert study.assimilate is not None, "check_assimilate refuses a study without one"
-    members = prior_members(study, study.assimilate.members)
+    members = first_members(study)
     analysed = []
     with ExitStack() as cluster:
         for cycle, time in enumerate(observations.times):
@@ -119,9 +119,30 @@ def run_cycles(store: RunStore, study: Study, client: Any, options: Any) -> None
                     float(analysis["rmse"]),
                     float(analysis["spread"]),
                 )
-            members = analysis["parameters_analysis"].values
+            members = next_members(study, analysis)
             analysed.append(analysis)
     write_assimilation(store.directory, study, observations, analysed)
+
+
+def first_members(study: Study) -> np.ndarray:
+    """The members of the first forecast: the prior inputs (and, with a carried
+    state, the initial states after them), ``(N, d [+ n])``."""
+    block = study.assimilate
+    assert block is not None, "only an assimilation study has members"
+    inputs = prior_members(study, block.members)
+    if block.state is None:
+        return inputs
+    return np.hstack([inputs, state.initial_states(study, block.members)])
+
+
+def next_members(study: Study, analysis: xr.Dataset) -> np.ndarray:
+    """The members of the next forecast: a cycle's analysis inputs (and states)."""
+    block = study.assimilate
+    assert block is not None, "only an assimilation study has members"
+    inputs = analysis["parameters_analysis"].values
+    if block.state is None:
+        return np.asarray(inputs)
+    return np.hstack([inputs, analysis[f"analysis_{block.state.output}"].values])
 
 
 def _open_client(study: Study, store: RunStore) -> Any:
@@ -144,7 +165,7 @@ def _cycle(
 
     folder = cycle_folder(store.directory, cycle)
     if not RunStore.holds_run(folder):
-        _create_forecast(folder, study, members, cycle)
+        _create_forecast(folder, cycle_study(study, observations, cycle), members, cycle)
     try:
         result = api.resume(
             folder,
@@ -163,25 +184,54 @@ def _cycle(
             f"in {folder}: fix the model and `uqscale resume {store.directory} "
             f"--retry-failed`"
         )
-    analysis = analyse_cycle(study, observations, cycle, members, result.results)
+    assert study.assimilate is not None, "only an assimilation study has cycles"
+    analyse = analyse_cycle if study.assimilate.state is None else analyse_state_cycle
+    analysis = analyse(study, observations, cycle, members, result.results)
     return analysis.assign(forecast_fields(study, result.results))
 
 
-def _create_forecast(folder: Path, study: Study, members: np.ndarray, cycle: int) -> None:
-    """Make the run folder of a cycle's forecast: its design is ``members``."""
+def cycle_study(study: Study, observations: Observations, cycle: int) -> Study:
+    """The study of cycle ``cycle``'s forecast: the model graph alone, or, with a
+    carried state, the step from the previous cycle's time (or the state's start) to
+    this one's (:func:`uqscale.assimilation.state.forecast_study`).
+
+    Parameters
+    ----------
+    study
+        The assimilation study.
+    observations
+        Its observations (their times are the cycles').
+    cycle
+        The cycle's index.
+
+    Returns
+    -------
+    Study
+    """
+    block = study.assimilate
+    assert block is not None, "only an assimilation study has cycles"
+    if block.state is None:
+        return forecast_study(study)
+    times = observations.times
+    start = block.state.start if cycle == 0 else float(times[cycle - 1])
+    return state.forecast_study(study, start, float(times[cycle]))
+
+
+def _create_forecast(folder: Path, forecast: Study, members: np.ndarray, cycle: int) -> None:
+    """Make the run folder of a cycle's forecast ``forecast``: its design is ``members``
+    (a column per input of ``forecast``)."""
     from uqscale.models.codehash import code_hashes
     from uqscale.provenance import provenance
     from uqscale.study.files import study_to_yaml
 
-    forecast = forecast_study(study)
     text = study_to_yaml(forecast)
     design = xr.Dataset(
-        {name: ("sample", members[:, j]) for j, name in enumerate(study.input_names)},
+        {name: ("sample", members[:, j]) for j, name in enumerate(forecast.input_names)},
         coords={"sample": np.arange(len(members))},
         attrs={"blocks": json.dumps({})},
     )
-    record = provenance(text, study.seed) | {
-        "study_dir": str(study.base_dir) if study.base_dir else None,
+    record = provenance(text, forecast.seed) | {
+        "study_dir": str(forecast.base_dir) if forecast.base_dir else None,
         "code": code_hashes(forecast),
         "assimilation_cycle": cycle,
     }
@@ -259,6 +309,88 @@ def analyse_cycle(
             "spread": ((), spread),
         },
         coords={parameter: list(study.input_names)},
+        attrs={"cycle": cycle},
+    )
+
+
+def analyse_state_cycle(
+    study: Study,
+    observations: Observations,
+    cycle: int,
+    members: np.ndarray,
+    results: xr.Dataset,
+) -> xr.Dataset:
+    """The analysis of one cycle of a carried state from its forecast.
+
+    The filter updates the forecast states (``update: state``), or the inputs (in the
+    space of :func:`~uqscale.assimilation.ensemble.to_filter_space`) and the states
+    together (``both``); the observations read the state at their coordinates, a
+    linear operator, so the analysis predictions are the analysis states read there.
+
+    Parameters
+    ----------
+    study
+        The study (its ``assimilate`` block, with a state).
+    observations
+        Every observation; the cycle uses the rows at its time.
+    cycle
+        The cycle's index.
+    members
+        The forecast's inputs and initial states ``(N, d + n)``.
+    results
+        The forecast's results (one sample per member).
+
+    Returns
+    -------
+    xarray.Dataset
+        As :func:`analyse_cycle`'s, with ``analysis_OUT`` (member, ``OUT_DIM``): the
+        analysis states (the state output ``OUT``); ``rmse`` and ``spread`` are of the
+        states, against the true state when declared, else the observations.
+    """
+    block = study.assimilate
+    assert block is not None and block.state is not None, "a state study"
+    time = observations.times[cycle]
+    rows = observations.at(time)
+    width = len(study.input_names)
+    inputs = members[:, :width]
+    forecast = np.asarray(results[block.state.output].values, dtype=float)
+    predicted = state.predicted_state(study, forecast, observations, rows)
+    logged = log_updated(study)
+    both = block.update == "both"
+    updated = np.hstack([to_filter_space(inputs, logged), forecast]) if both else forecast
+    update = state.localised_filter(study, observations, rows, width if both else 0)
+    analysis = update(
+        updated,
+        predicted,
+        observations.value[rows],
+        observations.error_sd[rows],
+        cycle_rng(study.seed, cycle),
+        block.inflation,
+    )
+    states = analysis[:, width:] if both else analysis
+    inputs_analysis = from_filter_space(analysis[:, :width], logged) if both else inputs
+    predicted_analysis = state.predicted_state(study, states, observations, rows)
+    truth = state.read_truth(study, observations)
+    if truth is None:
+        rmse, spread = _rmse_spread(predicted_analysis, observations.value[rows])
+    else:
+        rmse, spread = _rmse_spread(states, truth[float(time)])
+    spec = state.state_spec(study)
+    dim = f"{spec.name}_{spec.dims[0]}"
+    member, parameter, obs = ("member", "parameter", "obs")
+    return xr.Dataset(
+        {
+            "time": ((), time),
+            "parameters_forecast": ((member, parameter), inputs),
+            "parameters_analysis": ((member, parameter), inputs_analysis),
+            f"analysis_{spec.name}": ((member, dim), states),
+            "rows": ((obs,), rows),
+            "predicted": ((member, obs), predicted),
+            "predicted_analysis": ((member, obs), predicted_analysis),
+            "rmse": ((), rmse),
+            "spread": ((), spread),
+        },
+        coords={parameter: list(study.input_names), dim: list(state.state_coords(study))},
         attrs={"cycle": cycle},
     )
 

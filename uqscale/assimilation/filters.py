@@ -45,6 +45,8 @@ def inflate(members: np.ndarray, inflation: float) -> np.ndarray:
     >>> inflate(np.array([[0.0], [2.0]]), 1.5).ravel().tolist()
     [-0.5, 2.5]
     """
+    if inflation == 1.0:  # bit for bit: a variable no observation reaches keeps its value
+        return members
     mean = members.mean(axis=0)
     return cast("np.ndarray", mean + inflation * (members - mean))
 
@@ -212,9 +214,11 @@ def letkf(
     states, predicted = inflate(states, inflation), inflate(predicted, inflation)
     mean, predicted_mean = states.mean(axis=0), predicted.mean(axis=0)
     anomalies, predicted_anomalies = states - mean, predicted - predicted_mean
-    analysis = np.empty_like(states)
+    analysis = states.copy()  # a variable without a near observation keeps its forecast
     for i in range(states.shape[1]):
         near = taper[i] > 0
+        if not near.any():
+            continue
         weights = _transform(
             predicted_anomalies[:, near],
             (y - predicted_mean)[near],

@@ -94,7 +94,9 @@ def write_assimilation(
         "inflation": block.inflation,
         "spinup": block.spinup,
         "update": block.update,
-        "against": "truth" if block.truth else "observations",
+        "against": "truth"
+        if block.truth or (block.state and block.state.truth)
+        else "observations",
         "rmse_mean": float(data["rmse"][after].mean()),
         "spread_mean": float(data["spread"][after].mean()),
         "log_parameters": json.dumps(

@@ -13,10 +13,17 @@ File form::
       members: 40
       spinup: 2                          # cycles left out of rmse_mean, spread_mean
       truth: {clearance: 5.0, ...}       # optional: the true inputs (synthetic twins)
+      state:                             # update: state or both: a carried state
+        output: x                        # the step's field output that is the state
+        start: 0.0
+        initial: {mean: 0.0, sd: 1.0}    # mean: a number or one per state variable
+        periodic: true                   # a ring (distances and interpolation wrap)
+        truth: data/truth.csv            # optional: time, coordinate, value
 
 The observations file is CSV (a header row) or netCDF (variables along one
 dimension), with the columns ``time``, ``quantity``, ``value`` and ``error_sd``; each
-distinct time is one assimilation cycle. Every mistake is a
+distinct time is one assimilation cycle; observations of a state add a ``coordinate``
+column (where along the state they read it). Every mistake is a
 :class:`~uqscale.errors.StudyError` naming the field (docs/assimilation.md).
 """
 
@@ -38,8 +45,12 @@ if TYPE_CHECKING:
 
 BLOCK = "assimilate"
 METHODS = ("enkf", "etkf", "letkf")
-UPDATES = ("inputs",)
-"""What the filter updates: ``inputs`` estimates the uncertain inputs (parameters)."""
+UPDATES = ("inputs", "state", "both")
+"""What the filter updates: ``inputs`` estimates the uncertain inputs (parameters);
+``state`` the model state carried between cycles (``assimilate.state``); ``both``
+the two together."""
+CARRIED = ("state", "both")
+"""The updates that carry a state between cycles."""
 KEYS = (
     "observations",
     "observe",
@@ -50,8 +61,12 @@ KEYS = (
     "members",
     "spinup",
     "truth",
+    "state",
 )
+STATE_KEYS = ("output", "start", "initial", "truth", "periodic")
 COLUMNS = ("time", "quantity", "value", "error_sd")
+COORDINATE = "coordinate"
+"""Optional column: where along a state output the observation is (else its time)."""
 SUFFIXES_NETCDF = (".nc", ".nc4", ".netcdf")
 
 
@@ -66,6 +81,40 @@ class Observed:
     def to_dict(self) -> dict[str, Any]:
         """Return the file form (one entry of ``observe``)."""
         return {"output": self.output} | ({"dim": self.dim} if self.dim else {})
+
+
+@dataclass(frozen=True)
+class State:
+    """A model state carried between cycles (``update: state``).
+
+    ``output`` is a field output of the study's only step, whose function follows the
+    step contract ``step(state, start, until, **parameters) -> state``
+    (docs/assimilation.md); the members start at ``start`` from
+    ``initial_mean + initial_sd * N(0, 1)``. ``truth`` is a CSV file (``time``,
+    ``coordinate``, ``value``) of the true state at the cycles' times; ``periodic``:
+    distances along the state wrap around (a ring, as Lorenz-96).
+    """
+
+    output: str
+    initial_mean: float | tuple[float, ...]
+    """One mean for every state variable, or one each (a background state)."""
+    initial_sd: float
+    start: float = 0.0
+    truth: str | None = None
+    periodic: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the file form (the ``state`` mapping)."""
+        entry: dict[str, Any] = {
+            "output": self.output,
+            "start": self.start,
+            "initial": {"mean": _plain(self.initial_mean), "sd": self.initial_sd},
+        }
+        if self.truth is not None:
+            entry["truth"] = self.truth
+        if self.periodic:
+            entry["periodic"] = True
+        return entry
 
 
 @dataclass(frozen=True)
@@ -86,6 +135,7 @@ class Assimilate:
     members: int = 40
     spinup: int = 0
     truth: Mapping[str, float] = field(default_factory=dict)
+    state: State | None = None
 
     def __post_init__(self) -> None:
         observe = {
@@ -115,6 +165,8 @@ class Assimilate:
             entry["localisation"] = self.localisation
         if self.truth:
             entry["truth"] = dict(self.truth)
+        if self.state is not None:
+            entry["state"] = self.state.to_dict()
         return entry
 
 
@@ -127,6 +179,13 @@ class Observations:
     quantity: np.ndarray
     value: np.ndarray
     error_sd: np.ndarray
+    coordinate: np.ndarray | None = None
+    """Where along its output each observation is (None: at its time)."""
+
+    def position(self, row: int) -> float:
+        """Where row ``row`` reads its output: its coordinate, else its time."""
+        where = self.time if self.coordinate is None else self.coordinate
+        return float(where[row])
 
     @property
     def times(self) -> np.ndarray:
@@ -160,20 +219,61 @@ def parse_assimilate(value: Any) -> Assimilate:
         )
     if not observe:
         raise StudyError(f"{BLOCK}.observe", "must map at least one observed quantity")
+    update = fields.choice(entry.get("update", "inputs"), f"{BLOCK}.update", UPDATES)
+    state = _state(entry.get("state"), update)
     return Assimilate(
         observations=fields.string(entry["observations"], f"{BLOCK}.observations"),
         observe=observe,
-        update=fields.choice(entry.get("update", "inputs"), f"{BLOCK}.update", UPDATES),
+        update=update,
         method=fields.choice(entry.get("method", "etkf"), f"{BLOCK}.method", METHODS),
         inflation=_at_least(entry, "inflation", 1.0),
-        localisation=_localisation(entry.get("localisation")),
+        localisation=_localisation(entry.get("localisation"), update),
         members=fields.integer(entry.get("members", 40), f"{BLOCK}.members", 3),
         spinup=fields.integer(entry.get("spinup", 0), f"{BLOCK}.spinup", 0),
         truth={
             str(k): fields.number(v, f"{BLOCK}.truth.{k}")
             for k, v in fields.mapping(entry.get("truth") or {}, f"{BLOCK}.truth").items()
         },
+        state=state,
     )
+
+
+def _state(value: Any, update: str) -> State | None:
+    where = f"{BLOCK}.state"
+    if update not in CARRIED:
+        if value is not None:
+            raise StudyError(where, f"is only read with update: state or both (got {update})")
+        return None
+    if value is None:
+        raise StudyError(where, f"update: {update} needs it (output, start, initial)")
+    entry = fields.mapping(value, where)
+    fields.check_keys(entry, where, STATE_KEYS, required=("output", "initial"))
+    initial = fields.mapping(entry["initial"], f"{where}.initial")
+    fields.check_keys(initial, f"{where}.initial", ("mean", "sd"), required=("mean", "sd"))
+    sd = fields.number(initial["sd"], f"{where}.initial.sd")
+    if sd <= 0:
+        raise StudyError(f"{where}.initial.sd", f"must be positive (got {sd:g})")
+    truth = entry.get("truth")
+    return State(
+        output=fields.identifier(entry["output"], f"{where}.output"),
+        initial_mean=_initial_mean(initial["mean"], f"{where}.initial.mean"),
+        initial_sd=sd,
+        start=fields.number(entry.get("start", 0.0), f"{where}.start"),
+        truth=None if truth is None else fields.string(truth, f"{where}.truth"),
+        periodic=fields.boolean(entry.get("periodic", False), f"{where}.periodic"),
+    )
+
+
+def _plain(mean: float | tuple[float, ...]) -> float | list[float]:
+    """The file form of an initial mean (a list for one mean per variable)."""
+    return list(mean) if isinstance(mean, tuple) else mean
+
+
+def _initial_mean(value: Any, where: str) -> float | tuple[float, ...]:
+    """A number, or a list of numbers (one per state variable)."""
+    if isinstance(value, (list, tuple)):
+        return tuple(fields.number(v, f"{where}[{i}]") for i, v in enumerate(value))
+    return fields.number(value, where)
 
 
 def _at_least(entry: Mapping[str, Any], key: str, minimum: float) -> float:
@@ -183,15 +283,17 @@ def _at_least(entry: Mapping[str, Any], key: str, minimum: float) -> float:
     return value
 
 
-def _localisation(value: Any) -> float | None:
+def _localisation(value: Any, update: str) -> float | None:
     if value is None:
         return None
     radius = fields.number(value, f"{BLOCK}.localisation")
     if radius <= 0:
         raise StudyError(f"{BLOCK}.localisation", f"must be positive (got {radius:g})")
     # Localisation tapers by the distance between state variables and observations:
-    # uncertain inputs have no position, so only a spatial state could use it.
-    raise StudyError(f"{BLOCK}.localisation", "needs a spatial state; update: inputs has none")
+    # uncertain inputs have no position, so only a spatial state can use it.
+    if update not in CARRIED:
+        raise StudyError(f"{BLOCK}.localisation", "needs a spatial state; update: inputs has none")
+    return radius
 
 
 def read_observations(path: Path) -> Observations:
@@ -221,13 +323,15 @@ def read_observations(path: Path) -> Observations:
             import xarray as xr
 
             with xr.open_dataset(path) as data:
-                table = {c: data[c].values for c in COLUMNS if c in data}
+                table = {c: data[c].values for c in (*COLUMNS, COORDINATE) if c in data}
         else:
             with path.open(newline="", encoding="utf-8") as handle:
                 reader = csv.DictReader(handle, skipinitialspace=True)
                 records = list(reader)
             header = reader.fieldnames or ()
-            table = {c: np.array([r[c] for r in records]) for c in COLUMNS if c in header}
+            table = {
+                c: np.array([r[c] for r in records]) for c in (*COLUMNS, COORDINATE) if c in header
+            }
     except (OSError, ValueError, UnicodeDecodeError, csv.Error) as error:
         raise StudyError(where, f"cannot read {path}: {error}") from None
     missing = [c for c in COLUMNS if c not in table]
@@ -236,7 +340,8 @@ def read_observations(path: Path) -> Observations:
     if not len(table["time"]):
         raise StudyError(where, f"{path.name} holds no observation")
     try:
-        numbers = {c: np.asarray(table[c], dtype=float) for c in ("time", "value", "error_sd")}
+        numeric = ("time", "value", "error_sd", COORDINATE)
+        numbers = {c: np.asarray(table[c], dtype=float) for c in numeric if c in table}
     except ValueError as error:
         raise StudyError(where, f"{path.name}: {error}") from None
     for column, values in numbers.items():
@@ -248,11 +353,13 @@ def read_observations(path: Path) -> Observations:
         raise StudyError(where, f"{path.name} row {row + 1}: error_sd must be positive")
     quantity = np.asarray([str(q) for q in table["quantity"]])
     order = np.argsort(numbers["time"], kind="stable")
+    coordinate = numbers.get(COORDINATE)
     return Observations(
         numbers["time"][order],
         quantity[order],
         numbers["value"][order],
         numbers["error_sd"][order],
+        None if coordinate is None else coordinate[order],
     )
 
 
@@ -295,7 +402,8 @@ def check_assimilate(study: Study) -> Observations:
             raise StudyError(f"{path}.output", f"{observed.output} declares no coordinates")
     _check_inputs(study, block)
     observations = read_observations(Path(study.base_dir or ".") / block.observations)
-    for time, quantity in zip(observations.time, observations.quantity, strict=True):
+    rows = zip(observations.time, observations.quantity, strict=True)
+    for row, (time, quantity) in enumerate(rows):
         if quantity not in block.observe:
             raise StudyError(
                 f"{BLOCK}.observations",
@@ -303,18 +411,104 @@ def check_assimilate(study: Study) -> Observations:
             )
         spec = outputs[block.observed(quantity).output]
         coords = np.asarray(spec.coords[spec.dims[0]], dtype=float)
-        if not coords.min() <= time <= coords.max():
+        where = time if observations.coordinate is None else observations.coordinate[row]
+        if not coords.min() <= where <= coords.max():
+            what = "time" if observations.coordinate is None else "coordinate"
             raise StudyError(
                 f"{BLOCK}.observations",
-                f"time {time:g} is outside the model's range "
+                f"{what} {where:g} is outside the model's range "
                 f"[{coords.min():g}, {coords.max():g}] of {spec.name}",
             )
+    if block.state is not None:
+        _check_state(study, block.state, observations)
     cycles = len(observations.times)
     if block.spinup >= cycles:
         raise StudyError(
             f"{BLOCK}.spinup", f"must be less than the {cycles} cycles (got {block.spinup})"
         )
     return observations
+
+
+def _check_state(study: Study, state: State, observations: Observations) -> None:
+    """A carried state is a field output of the study's only step, observed at
+    coordinates along it, after its start."""
+    where = f"{BLOCK}.state"
+    if len(study.models) != 1:
+        raise StudyError(f"{where}.output", "a carried state needs a study of one step")
+    spec = {o.name: o for o in study.outputs}.get(state.output)
+    if spec is None:
+        raise StudyError(f"{where}.output", f"unknown output {state.output!r}")
+    if len(spec.dims) != 1 or spec.dims[0] not in spec.coords:
+        raise StudyError(f"{where}.output", f"{state.output} must be a field with coordinates")
+    size = len(spec.coords[spec.dims[0]])
+    if isinstance(state.initial_mean, tuple) and len(state.initial_mean) != size:
+        raise StudyError(
+            f"{where}.initial.mean",
+            f"gives {len(state.initial_mean)} means for the {size} variables of {spec.name}",
+        )
+    block = study.assimilate
+    assert block is not None, "a state is part of an assimilate block"
+    for name in block.observe:
+        if block.observed(name).output != state.output:
+            raise StudyError(
+                f"{BLOCK}.observe.{name}.output",
+                f"a carried state is observed through itself: must be {state.output}",
+            )
+    if observations.coordinate is None:
+        raise StudyError(f"{BLOCK}.observations", f"a state is observed at a {COORDINATE!r} column")
+    if state.truth is not None:
+        coords = np.asarray(spec.coords[spec.dims[0]], dtype=float)
+        read_state_truth(Path(study.base_dir or ".") / state.truth, coords, observations.times)
+    if observations.time.min() <= state.start:
+        raise StudyError(
+            f"{BLOCK}.observations",
+            f"time {observations.time.min():g} is not after the state's start {state.start:g}",
+        )
+
+
+def read_state_truth(path: Path, coords: np.ndarray, times: np.ndarray) -> dict[float, np.ndarray]:
+    """Read the true state (``assimilate.state.truth``: CSV ``time``, ``coordinate``,
+    ``value``) at each cycle's time.
+
+    Parameters
+    ----------
+    path
+        The CSV file.
+    coords
+        The state variables' coordinates.
+    times
+        The cycles' times: the file gives the whole state at each.
+
+    Returns
+    -------
+    dict
+        The true state ``(n,)`` by time, ordered as ``coords``.
+
+    Raises
+    ------
+    StudyError
+        Naming ``assimilate.state.truth`` when the file is missing or unreadable, or
+        lacks a variable at a cycle's time.
+    """
+    where = f"{BLOCK}.state.truth"
+    if not path.is_file():
+        raise StudyError(where, f"no such file: {path}")
+    position = {float(c): i for i, c in enumerate(coords)}
+    truth: dict[float, np.ndarray] = {}
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle, skipinitialspace=True):
+                state = truth.setdefault(float(row["time"]), np.full(len(coords), np.nan))
+                state[position[float(row["coordinate"])]] = float(row["value"])
+    except KeyError as error:
+        raise StudyError(where, f"{path.name}: no column or coordinate {error}") from None
+    except (OSError, ValueError, UnicodeDecodeError, csv.Error) as error:
+        raise StudyError(where, f"cannot read {path}: {error}") from None
+    for time in times:
+        found = truth.get(float(time))
+        if found is None or not np.all(np.isfinite(found)):
+            raise StudyError(where, f"{path.name} lacks the state at time {time:g}")
+    return truth
 
 
 def _check_inputs(study: Study, block: Assimilate) -> None:
@@ -329,6 +523,8 @@ def _check_inputs(study: Study, block: Assimilate) -> None:
     for name in block.truth:
         if name not in study.input_names:
             raise StudyError(f"{BLOCK}.truth.{name}", "is not an uncertain input")
+    if block.truth and block.state is not None:
+        raise StudyError(f"{BLOCK}.truth", "gives inputs; a state's truth is state.truth")
     missing = [n for n in study.input_names if n not in block.truth]
     if block.truth and missing:
         raise StudyError(f"{BLOCK}.truth", f"lacks the input {missing[0]}")
