@@ -209,8 +209,15 @@ def study_page(path: Path) -> str:
     lines += ["", "## Analyses", ""]
     lines += [
         f"- `{a['method']}`: " + ", ".join(f"{k}={v}" for k, v in a.items() if k != "method")
-        for a in data["analysis"]
+        for a in data.get("analysis", [])
     ]
+    if "assimilate" in data:
+        block = data["assimilate"]
+        lines.append(
+            f"- assimilation: `{block.get('method', 'etkf')}`, update "
+            f"{block.get('update', 'inputs')}, {block.get('members', 40)} members, "
+            f"observations `{block['observations']}` (see the assimilation guide)"
+        )
     cases = data.get("verification") or []
     if cases:
         lines += [
