@@ -136,7 +136,21 @@ def first_members(study: Study) -> np.ndarray:
 
 
 def next_members(study: Study, analysis: xr.Dataset) -> np.ndarray:
-    """The members of the next forecast: a cycle's analysis inputs (and states)."""
+    """The members of the next forecast: a cycle's analysis inputs (and states).
+
+    Parameters
+    ----------
+    study
+        The assimilation study.
+    analysis
+        A cycle's analysis (:func:`analyse_cycle` or :func:`analyse_state_cycle`).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(members, inputs [+ state variables])``, the columns of the next forecast's
+        design.
+    """
     block = study.assimilate
     assert block is not None, "only an assimilation study has members"
     inputs = analysis["parameters_analysis"].values
