@@ -15,12 +15,16 @@ Run ``python studies/data/make_pkpd_twin.py`` (from the repository root) to rewr
 from __future__ import annotations
 
 import csv
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
+
+if __name__ == "__main__":  # run as a script: the repository root holds `studies`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from studies.models.pkpd import cell_signalling
 from studies.models.pkpd_twin import dosing_times, repeated_doses

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from studies.models.pkpd import _rhs
+from .pkpd import _rhs
 
 Array = np.ndarray
 PLASMA, TISSUE, COMPLEX, BIOMARKER, ELIMINATED = 0, 1, 2, 7, 8
