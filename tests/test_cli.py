@@ -62,6 +62,20 @@ def test_a_bad_study_gives_one_line_exit_2_and_writes_nothing(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]
 
 
+def test_a_study_without_analyses_validates_but_runs_nothing_in_one_line(tmp_path):
+    """Valid (its verification cases or a served model need no analysis), but nothing says
+    which samples to run: ``run`` refuses in one line, exit 2, and writes no folder."""
+    text = (STUDIES / "ishigami.yaml").read_text()
+    study = tmp_path / "none.yaml"
+    study.write_text(text[: text.index("\nanalysis:")] + "\n")
+    assert uqscale("validate", study, cwd=tmp_path).returncode == 0
+    done = uqscale("run", study, "--out", tmp_path / "run", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: analysis: study 'ishigami' names no analysis")
+    assert done.stderr.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["none.yaml"]
+
+
 def test_run_end_to_end_writes_the_run_folder(tmp_path):
     study = tmp_path / "small.yaml"
     study.write_text(

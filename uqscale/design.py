@@ -9,6 +9,7 @@ import xarray as xr
 
 from uqscale.analysis.registry import METHODS
 from uqscale.discrete import CATEGORIES
+from uqscale.errors import StudyError
 from uqscale.sampling import block_rng
 from uqscale.space import InputSpace
 from uqscale.study.model import Analysis, Study
@@ -75,7 +76,18 @@ def build_design(study: Study) -> xr.Dataset:
         mapping each analysis label to the ``[start, stop)`` of its rows. A string
         categorical input's variable holds codes, its values in the JSON attribute
         ``categories`` (:mod:`uqscale.discrete`).
+
+    Raises
+    ------
+    StudyError
+        If the study names no analysis: nothing says which samples to run.
     """
+    if not study.analysis:
+        raise StudyError(
+            "analysis",
+            f"study '{study.name}' names no analysis, so nothing says which samples "
+            "to run; add one, e.g. 'analysis: [{method: moments, n: 1000}]'",
+        )
     space = InputSpace.of(study)
     parts, blocks, start = [], {}, 0
     for analysis in study.analysis:

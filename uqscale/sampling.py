@@ -11,7 +11,6 @@ import zlib
 from typing import cast
 
 import numpy as np
-from scipy.stats import qmc
 
 
 def block_rng(seed: int, key: str) -> np.random.Generator:
@@ -48,16 +47,22 @@ def _random(n: int, dimension: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def _sobol(n: int, dimension: int, rng: np.random.Generator) -> np.ndarray:
+    from scipy.stats import qmc  # scipy is imported where a rule draws, not with the module
+
     # A prefix of a 2^m scrambled Sobol' sequence: nested, so designs can grow.
     m = max(int(np.ceil(np.log2(n))), 0)
     return cast("np.ndarray", qmc.Sobol(d=dimension, rng=rng).random_base2(m)[:n])
 
 
 def _lhs(n: int, dimension: int, rng: np.random.Generator) -> np.ndarray:
+    from scipy.stats import qmc
+
     return cast("np.ndarray", qmc.LatinHypercube(d=dimension, rng=rng).random(n))
 
 
 def _halton(n: int, dimension: int, rng: np.random.Generator) -> np.ndarray:
+    from scipy.stats import qmc
+
     return cast("np.ndarray", qmc.Halton(d=dimension, rng=rng).random(n))
 
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from uqscale.assimilation import filters
 from uqscale.models.loading import load_callable
+from uqscale.sampling import block_rng
 from uqscale.study.assimilate import Observations, State, read_state_truth
 from uqscale.study.model import ModelStep, OutputSpec, Study, UncertainInput
 
@@ -60,8 +61,6 @@ def initial_states(study: Study, members: int) -> np.ndarray:
     numpy.ndarray
         ``(N, n)``.
     """
-    from uqscale.sampling import block_rng  # imports scipy: not at uqscale validate
-
     state = _state(study)
     noise = block_rng(study.seed, INITIAL_KEY).standard_normal((members, len(state_coords(study))))
     initial: np.ndarray = np.asarray(state.initial_mean) + state.initial_sd * noise
