@@ -15,8 +15,9 @@ Exact indices: closed forms, or for ``reference`` problems a pick-freeze estimat
 on 2^20 scrambled Sobol' points (:func:`reference`).
 
 Run: ``nice -n 10 python benchmarks/pce_accuracy.py [--seeds 5] [--problems ...]
-[--openturns PYTHON] [--record fits.jsonl]``; ``--summarise fits.jsonl ...`` prints the
-overall line of recorded runs (e.g. of problems run in parallel groups) and stops.
+[--openturns PYTHON] [--fold-standard-errors 2] [--record fits.jsonl]``;
+``--summarise fits.jsonl ...`` prints the overall line of recorded runs (e.g. of
+problems run in parallel groups) and stops.
 """
 
 from __future__ import annotations
@@ -32,12 +33,11 @@ import numpy as np
 import xarray as xr
 from common import ROOT
 
-from uqscale.analysis import pce
-from uqscale.analysis.pce_benchmarks import Benchmark, benchmarks
+from uqscale.analysis import pce, sparse
+from uqscale.analysis.pce_benchmarks import Benchmark, benchmarks, input_space
 from uqscale.analysis.polynomials import sobol_from_coefficients
 from uqscale.sampling import unit_sample
 from uqscale.space import InputSpace
-from uqscale.study import Study
 from uqscale.study.methods import read_options
 
 EXTRA: dict = {}
@@ -46,21 +46,6 @@ FRESH = 20_000
 EXACT = 1e-10
 """Errors below this (relative to the variance) are rounding: the fit is exact."""
 REFERENCE_LOG2 = 20
-
-
-def space_of(problem: Benchmark) -> InputSpace:
-    """The problem's inputs, as uqscale sees them."""
-    study = Study.from_dict(
-        {
-            "study": problem.name,
-            "inputs": problem.inputs,
-            "analysis": [{"method": "moments"}],
-            "models": [
-                {"name": "f", "python": "m:f", "inputs": list(problem.inputs), "outputs": ["y"]}
-            ],
-        }
-    )
-    return InputSpace(study.inputs)
 
 
 def as_matrix(y: np.ndarray) -> np.ndarray:
@@ -204,6 +189,12 @@ def main() -> None:
         default={},
         help="extra study-file options of the uqscale fit, as JSON",
     )
+    parser.add_argument(
+        "--fold-standard-errors",
+        type=float,
+        default=sparse.FOLD_STANDARD_ERRORS,
+        help="sparse.FOLD_STANDARD_ERRORS for this run (to study the constant)",
+    )
     parser.add_argument("--record", type=Path, help="append every fit as a JSON line")
     parser.add_argument(
         "--summarise", type=Path, nargs="+", help="print the overall line of recorded fits"
@@ -214,6 +205,7 @@ def main() -> None:
         print(overall([json.loads(line) for line in lines]))
         return
     EXTRA.update(arguments.options)
+    sparse.FOLD_STANDARD_ERRORS = arguments.fold_standard_errors
     with_ot = Path(arguments.openturns).exists()
     if not with_ot:
         print(f"OpenTURNS interpreter {arguments.openturns} not found: its column is skipped")
@@ -226,7 +218,7 @@ def main() -> None:
     fits: list[dict] = []
     for name in names:
         problem = everything[name]
-        space = space_of(problem)
+        space = input_space(problem)
         exact = reference(problem, space) if problem.reference else (problem.s1, problem.st)
         fresh = space.to_physical(np.random.default_rng(99).random((FRESH, problem.dimension)))
         truth = as_matrix(problem.function(fresh))

@@ -30,9 +30,9 @@ Sources
   Modelling, Wiley, p. 14.
 - A step (discontinuous) function and a field output with closed-form indices per
   point, derived below (``step``, ``field``).
-
-The Oakley and O'Hagan (2004) 15-input function needs its published coefficient
-vectors and matrix, which are not reproduced here, so it is not in the set.
+- Oakley and O'Hagan (2004), J. R. Stat. Soc. B 66:751: 15 standard normal inputs,
+  the published coefficients in ``oakley_ohagan_2004.json``, indices in closed form
+  (:mod:`uqscale.analysis.pce_oakley`).
 """
 
 from __future__ import annotations
@@ -45,6 +45,8 @@ from typing import Any, cast
 
 import numpy as np
 
+from uqscale.analysis.pce_oakley import INPUTS, oakley_ohagan, oakley_ohagan_exact
+from uqscale.space import InputSpace
 from uqscale.testfunctions import gfunction, ishigami
 
 
@@ -80,6 +82,23 @@ class Benchmark:
     def dimension(self) -> int:
         """Number of inputs."""
         return len(self.inputs)
+
+
+def input_space(problem: Benchmark) -> InputSpace:
+    """The problem's inputs, as uqscale sees them (through a study file's ``inputs``)."""
+    from uqscale.study import Study
+
+    study = Study.from_dict(
+        {
+            "study": problem.name,
+            "inputs": problem.inputs,
+            "analysis": [{"method": "moments"}],
+            "models": [
+                {"name": "f", "python": "m:f", "inputs": list(problem.inputs), "outputs": ["y"]}
+            ],
+        }
+    )
+    return InputSpace(study.inputs)
 
 
 def uniform_inputs(bounds: list[tuple[float, float]]) -> dict[str, dict[str, Any]]:
@@ -274,6 +293,15 @@ def benchmarks() -> dict[str, Benchmark]:
             smooth=False,
         ),
         "field": Benchmark("field", uniform_inputs([UNIT] * 3), field, *field_exact()),
+        "oakley-ohagan": Benchmark(
+            "oakley-ohagan",
+            {
+                f"x{i}": {"distribution": "normal", "mean": 0.0, "std": 1.0}
+                for i in range(1, INPUTS + 1)
+            },
+            oakley_ohagan,
+            *oakley_ohagan_exact(),
+        ),
         "borehole": Benchmark(
             "borehole",
             {
