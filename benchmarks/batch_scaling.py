@@ -12,14 +12,26 @@ run takes ``SECONDS``. Reported per worker count:
 
 the launcher's processor time per batch over the same span (every thread of the
 launcher process, the Dask client's included; the analyses after the ensemble are
-not counted), the batches per worker, and the start-up apart: what a cluster pays once
+not counted), the batches per worker, what each batch cost its worker thread beyond
+the model on average (``(workers x span - model seconds) / batches``: storing it,
+waiting for it, idle at the start and end), and the start-up apart: what a cluster pays once
 (the scheduler and the workers import uqscale, the workers open their first part
 file; measured by a warm-up batch before the measured run) and the run's own
 start-up (from calling ``uqscale.run`` to the first submit: the design, the run
 folder). Goal: efficiency >= 0.9 up to 128.
 
-Run: ``python benchmarks/batch_scaling.py [SECONDS] [MS] [POINTS] [PROCESSES]``
-(defaults 4 s, 1 ms, 100 points, 4 processes).
+Why 30 s of model time per worker by default: on 2 cores, a batch costs its worker
+thread a tenth of a second and more beyond the model at 128 workers (building and
+hashing its part, three fsyncs, waiting for a processor, the GIL, the scheduler),
+and the sizing keeps that under 5 % of a batch (:data:`uqscale.execute.runner.
+OVERHEAD_SHARE`): batches of 2 s and more, and several of them per worker, take tens
+of seconds per worker, as a study worth 128 workers has (a 1 ms model at 128 workers
+and 30 s each is 3.8 million samples). With 4 s each (the earlier default) no sizing
+can do both: either a worker gets one or two batches and the run's end leaves most
+of them idle, or the overhead is half of every batch.
+
+Run: ``python benchmarks/batch_scaling.py [SECONDS] [MS] [POINTS] [PROCESSES] [WORKERS]``
+(defaults 30 s, 1 ms, 100 points, 4 processes, workers 8,32,64,128,256).
 """
 
 from __future__ import annotations
@@ -142,10 +154,12 @@ def measure(workers: int, seconds: float, ms: float, points: int, processes: int
         timings = result.timings
         batches = len(RunStore(work / "run").part_files())
         busy = timings["ensemble_busy"]
+        lost = (workers * busy - timings["model"]) / batches
         return (
             f"{workers:4d} workers: efficiency {timings['model'] / (workers * busy):.2f}, "
             f"launcher CPU {1000 * timings['ensemble_launcher_cpu'] / batches:.1f} ms per "
-            f"batch, {batches / workers:.1f} batches per worker, first submit to last "
+            f"batch, {batches / workers:.1f} batches per worker, {lost:.2f} s per batch "
+            f"beyond the model, first submit to last "
             f"receipt {busy:.1f} s; start-up: cluster {cluster_startup:.1f} s (once), run "
             f"{timings['design'] + timings.get('store_create', 0):.1f} s"
         )
@@ -164,4 +178,4 @@ def main(seconds: float, ms: float, points: int, processes: int) -> None:
 
 if __name__ == "__main__":
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the cluster on a timeout
-    main(*positional((4.0, 1.0, 100, 4)))
+    main(*positional((30.0, 1.0, 100, 4)))

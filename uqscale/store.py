@@ -580,6 +580,14 @@ class StoredBatch(BatchResult):
     """The part file's name in ``parts/``."""
     receipt: str = ""
     """``SIZE SHA256`` of the part file, as in its receipt."""
+    began: float = 0.0
+    """The worker's clock (``time.time``) when its task began ..."""
+    ended: float = 0.0
+    """... and when the part was stored: what the batch cost beyond the model's
+    ``seconds`` on the worker (0 and 0: not timed)."""
+    slot: str = ""
+    """The worker thread that ran it (host, process, thread): the wait between two
+    batches of one thread is what scheduling them cost."""
 
     @property
     def size(self) -> int:
@@ -611,20 +619,9 @@ class PartWriter:
     def __call__(self, result: BatchResult) -> StoredBatch:
         if isinstance(result, StoredBatch):
             return result
-        variables = {
-            name: (("sample", *self.output_dims[name]), values)
-            for name, values in result.outputs.items()
-        }
-        part = xr.Dataset(variables, coords={"sample": np.arange(result.start, result.stop)})
-        part.attrs["failures"] = json.dumps([dataclasses.asdict(f) for f in result.failures])
-        part.attrs["seconds"] = result.seconds
-        for array in part.data_vars.values():
-            if array.ndim > 1:  # analyses read a field a few points at a time
-                rows = min(array.shape[0], PART_CHUNK_ROWS)
-                array.encoding["chunksizes"] = (rows, 1, *array.shape[2:])
         # Built in memory (at most a batch, capped in bytes by the runner), so that a
         # full disk is a clean OSError rather than a failure inside the HDF5 library.
-        content = netcdf_bytes(part)
+        content = part_bytes(result, self.output_dims)
         path = _real_folder(self.parts) / f"s{self.session:03d}-{result.start:010d}.nc"
         written = receipt(content)
         # The receipt first: every part written since has one.
@@ -640,6 +637,53 @@ class PartWriter:
             part=path.name,
             receipt=written.strip(),
         )
+
+
+def part_bytes(result: BatchResult, output_dims: Mapping[str, tuple[str, ...]]) -> bytes:
+    """A batch as the bytes of its part file: a netCDF file (what
+    ``xarray.open_dataset`` reads) of its outputs over ``sample``, its failures (JSON)
+    and model seconds as attributes, each field chunked a point of its first dim at a
+    time (analyses read a field a few points at a time).
+
+    Written with h5netcdf directly, not through xarray: less processor time, and no
+    process-wide lock (xarray's writer needs Dask's scheduler switched to
+    synchronous, a global setting), so that the threads of one worker process do not
+    queue behind each other's parts.
+
+    Parameters
+    ----------
+    result
+        What the part holds: outputs, failures, model seconds.
+    output_dims
+        Dims after ``sample`` of each output, as the study declares them.
+
+    Returns
+    -------
+    bytes
+        The file.
+    """
+    import io
+
+    import h5netcdf
+
+    rows = result.stop - result.start
+    buffer = io.BytesIO()
+    with h5netcdf.File(buffer, "w") as part:
+        part.dimensions = {"sample": rows} | {
+            dim: size
+            for name, values in result.outputs.items()
+            for dim, size in zip(output_dims[name], np.shape(values)[1:], strict=True)
+        }
+        part.create_variable("sample", ("sample",), "i8")[:] = np.arange(result.start, result.stop)
+        for name, values in result.outputs.items():
+            array = np.asarray(values)
+            chunks = None
+            if array.ndim > 1 and rows:
+                chunks = (min(rows, PART_CHUNK_ROWS), 1, *array.shape[2:])
+            part.create_variable(name, ("sample", *output_dims[name]), data=array, chunks=chunks)
+        part.attrs["failures"] = json.dumps([dataclasses.asdict(f) for f in result.failures])
+        part.attrs["seconds"] = result.seconds
+    return buffer.getvalue()
 
 
 @dataclasses.dataclass(frozen=True)

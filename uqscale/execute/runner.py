@@ -6,19 +6,41 @@ the same size, which runs while the first one's receipt travels back: never a la
 one sized blind); then each new batch takes a share of the
 samples left, ``remaining / (TASKS_PER_WORKER x slots)``, between a shortest and a
 longest duration: long batches first, short ones at the end, so that workers finish
-together. The longest batch is also capped in bytes (:data:`BATCH_BYTES`, measured
-from the first parts' receipts). Sizes come from the model's time and what a receipt
-costs the launcher only: a worker stores its batch itself (``store``), so that the
-launcher's share does not grow with the batch. Only ``IN_FLIGHT_PER_SLOT`` batches
-per slot are submitted at a time, so that later batches are sized from better
-measurements and for workers that joined meanwhile (batch jobs start one by one), and
-the scheduler never holds the whole run.
+together. Sizes come from the model's time and the receipt cost only, both measured
+from the receipts as the run goes (:mod:`uqscale.execute.batchcost`): what a batch
+costs its worker thread beyond the model (storing its part, waiting to be scheduled,
+the launcher handling receipts), whose part that does not grow with the batch is kept
+under :data:`OVERHEAD_SHARE` (5 %) of every batch's time. So:
+
+- shortest batch: 19 times that cost (at least :data:`MIN_TASK_SECONDS`, and
+  :data:`LAUNCHER_HEADROOM` times the launcher's processor time for one batch of each
+  worker, so that one launcher keeps up with many workers);
+- at the run's end, when less is left than a shortest batch for each worker, an
+  even split of what is left (down to a quarter of the shortest batch,
+  :data:`TAIL_SHRINK`, and :data:`MIN_TASK_SECONDS` at least), so that the workers
+  finish together rather than a few of them on long batches while the others wait;
+- longest batch: twice the shortest (at least :data:`TARGET_TASK_SECONDS`), capped in
+  bytes (:data:`BATCH_BYTES`, 64 MiB of stored outputs, measured from the receipts):
+  the guided share of the samples left, ``1 / (2 x slots)``, then gives each worker
+  several batches, the longest first.
+
+On 2 cores shared by 128 simulated workers a batch costs some 0.1 s beyond its model
+(mostly waiting for a processor), so that batches last 2 to 4 s: a study with half a
+minute of model time per worker gives each worker some ten batches
+(``benchmarks/batch_scaling.py``). Only ``IN_FLIGHT_PER_SLOT`` batches per slot are
+submitted at a time, so that later batches are sized from better measurements and for
+workers that joined meanwhile (batch jobs start one by one), and the scheduler never
+holds the whole run.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
+import os
+import socket
+import threading
 import time
 import warnings
 from collections import Counter, deque
@@ -29,6 +51,7 @@ from typing import Any
 
 import numpy as np
 
+from uqscale.execute.batchcost import BatchCosts
 from uqscale.execute.isolation import isolate, limit_worker_kills
 from uqscale.models.evaluate import Pipeline, evaluate_batch, evaluate_stage
 from uqscale.records import BatchResult
@@ -42,10 +65,25 @@ MEASURED_SECONDS = 5e-4
 """A batch this long times the model well enough (fixed costs of a call are some 10 µs)
 to size the next ones from it; until one has finished, one batch per worker at a time."""
 TARGET_TASK_SECONDS = 0.5
-"""Longest batch: long enough that scheduling (about 2 ms a task) is a small share."""
+"""Longest batch at least: long enough that scheduling (about 2 ms a task) is a small
+share before any receipt cost is measured."""
 MIN_TASK_SECONDS = 0.1
-"""Shortest batch once the model is measured (the last batches of a run): shorter ones
-cost the launcher (some 10 ms a batch to gather and store) more than they save."""
+"""Shortest batch at least, once the model is measured (the last batches of a run)."""
+OVERHEAD_SHARE = 0.05
+"""What a batch costs beyond the model and whatever its size (the receipt cost,
+:class:`~uqscale.execute.batchcost.BatchCosts`) is at most this share of its time:
+batches last at least ``(1 - share) / share`` = 19 times that cost, the shortest ones
+at the run's end included. 5 %: what it takes from the efficiency leaves the goal of 0.9
+room for the run's start (the probes) and end (workers finishing apart)."""
+TAIL_SHRINK = 4
+"""The even split of a run's end goes down to a quarter of the shortest batch (an
+overhead of 20 % for those last batches only), not lower: tiny batches would cost more
+in overhead than the idle time they save."""
+LONGEST_OVER_SHORTEST = 2
+"""The longest batch lasts this many times the shortest (at least
+:data:`TARGET_TASK_SECONDS`): the bulk of a run pays half the overhead share, and
+batches stay short enough that each worker gets several and later ones are sized from
+the latest measurements."""
 TASKS_PER_WORKER = 2
 """A batch takes at most 1 / (TASKS_PER_WORKER x slots) of the samples left."""
 IN_FLIGHT_PER_SLOT = 2
@@ -56,7 +94,9 @@ LAUNCHER_HEADROOM = 4
 """Batches last at least this many times what the launcher spends on one batch per
 worker (its processor time per receipt, submitting the next batch included, never
 storing a batch), so that the launcher is busy a quarter of the time at most and keeps
-up with many workers (each worker has a second batch waiting meanwhile)."""
+up with many workers (each worker has a second batch waiting meanwhile): the
+launcher's share of the receipt cost, which the workers' waits show only once the
+launcher is saturated."""
 BATCH_BYTES = 64 * 2**20
 """Default cap of a batch's stored outputs (64 MiB, as measured from the receipts of
 the first parts): what a worker holds at once, and the size of one part file."""
@@ -69,6 +109,7 @@ def batch_size_for(
     workers: int,
     launcher_seconds: float = 0.0,
     bytes_per_sample: float = 0.0,
+    overhead_seconds: float = 0.0,
 ) -> int:
     """Samples for the next batch, when ``remaining`` samples are not yet submitted
     and ``workers`` single-threaded workers share them.
@@ -87,6 +128,10 @@ def batch_size_for(
     bytes_per_sample
         Stored bytes of one sample's outputs: a batch holds at most
         :data:`BATCH_BYTES` (0: unknown, no cap).
+    overhead_seconds
+        What a batch costs a worker thread beyond the model, whatever its size
+        (:meth:`~uqscale.execute.batchcost.BatchCosts.fixed`): at most
+        :data:`OVERHEAD_SHARE` of every batch's time.
 
     Returns
     -------
@@ -103,17 +148,33 @@ def batch_size_for(
     15
     >>> batch_size_for(0.02, 12, 2)       # ... of 0.1 s at least
     5
-    >>> batch_size_for(0.02, 10**6, 100, launcher_seconds=0.01)   # 100 workers: 4 s
-    200
+    >>> batch_size_for(0.02, 10**6, 100, launcher_seconds=0.01)   # 100 workers: 4 to 8 s
+    400
     >>> batch_size_for(1e-7, 10**7, 2, bytes_per_sample=800)   # 100-point field: 64 MiB
     83886
+    >>> batch_size_for(1e-3, 10**7, 128, overhead_seconds=0.1)  # 0.1 s each: 3.8 s ...
+    3800
+    >>> batch_size_for(1e-3, 3 * 10**5, 128, overhead_seconds=0.1)  # ... down to 1.9 s
+    1900
+    >>> batch_size_for(1e-3, 10**5, 128, overhead_seconds=0.1)  # the end: an even split
+    782
+    >>> batch_size_for(1e-3, 10**4, 128, overhead_seconds=0.1)  # ... of a quarter at least
+    475
     """
     per_second = 1.0 / max(seconds_per_sample, 1e-9)
-    launcher = launcher_seconds * max(1, workers)
-    longest = max(1, int(max(TARGET_TASK_SECONDS, LAUNCHER_HEADROOM * launcher) * per_second))
+    floor = max(
+        MIN_TASK_SECONDS,
+        LAUNCHER_HEADROOM * launcher_seconds * max(1, workers),
+        overhead_seconds * (1 - OVERHEAD_SHARE) / OVERHEAD_SHARE,
+    )
+    longest = max(1, int(max(TARGET_TASK_SECONDS, LONGEST_OVER_SHORTEST * floor) * per_second))
     if bytes_per_sample > 0:
         longest = max(1, min(longest, int(BATCH_BYTES / bytes_per_sample)))
-    shortest = max(1, int(max(MIN_TASK_SECONDS, launcher) * per_second))
+    # Never more than an even split of what is left: at the run's end every worker
+    # gets a last batch, rather than a few of them long ones while the others wait.
+    even = math.ceil(remaining / max(1, workers))
+    last = max(MIN_TASK_SECONDS, floor / TAIL_SHRINK) * per_second
+    shortest = min(longest, max(1, int(last), min(even, int(floor * per_second))))
     share = math.ceil(remaining / (max(1, workers) * TASKS_PER_WORKER))
     return max(1, min(remaining, longest, max(share, shortest)))
 
@@ -184,9 +245,16 @@ def _stored(
     store: Callable[[BatchResult], BatchResult] | None, function: Callable[..., Any], *args: Any
 ) -> Any:
     """``function(*args)``, a finished batch's result passed through ``store`` (on the
-    worker: what comes back is its receipt)."""
+    worker: what comes back is its receipt, timed on the worker's clock)."""
+    began = time.time()
     value = function(*args)
-    return store(value) if store is not None and isinstance(value, BatchResult) else value
+    if store is None or not isinstance(value, BatchResult):
+        return value
+    stored = store(value)
+    if not isinstance(stored, StoredBatch):
+        return stored
+    slot = f"{socket.gethostname()} {os.getpid()} {threading.get_ident()}"
+    return dataclasses.replace(stored, began=began, ended=time.time(), slot=slot)
 
 
 def submit_batch(
@@ -337,6 +405,7 @@ def run_batches(
     measured = {"seconds": 0.0, "samples": 0, "longest": 0.0}
     throughput = Throughput()
     stored = {"bytes": 0, "samples": 0}
+    costs = BatchCosts()
     submit = functools.partial(submit_batch, store=store)
 
     def next_size() -> int:
@@ -350,6 +419,7 @@ def run_batches(
             slots,
             throughput.launcher_per_batch(),
             stored["bytes"] / max(1, stored["samples"]),
+            costs.fixed(),
         )
 
     def submit_more(queue: Any) -> None:
@@ -397,6 +467,8 @@ def run_batches(
                 measured["seconds"] += result.seconds
                 measured["samples"] += b - a
                 measured["longest"] = max(measured["longest"], result.seconds)
+                if isinstance(result, StoredBatch):
+                    costs.add(result)
             now = time.monotonic()
             if now - checked > SLOTS_REFRESH_SECONDS:
                 slots, checked = worker_slots(client), now
