@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -105,10 +105,8 @@ def analyze(
         if moments.count < 2:
             raise AnalysisError(f"moments: output '{out.name}' has fewer than 2 finite samples")
         std = np.sqrt(moments.m2 / (moments.count - 1))
-        if moments.held is not None:
-            q = _held_quantiles(moments.held, quantiles)
-        else:
-            q = _exact_quantiles(blocks, moments, quantiles)
+        # The rows in memory when they fit, else two more reads of them.
+        q = _exact_quantiles(moments.held or blocks, moments, quantiles)
         analyses[out.name] = xr.Dataset(
             {
                 "mean": out.labelled((), moments.mean),
@@ -128,11 +126,11 @@ BIN_LIMIT = 2**16
 from a read of its whole column instead."""
 HELD_BYTES = 2**30
 """The finite rows of an output are kept in memory after the moments pass while they
-take at most this much; the quantiles then come from them (``numpy.quantile`` over
-blocks of points) instead of two more reads. So an analysis holds at most this, plus
-a block of rows and a block of points (two of
-:data:`~uqscale.analysis.common.CHUNK_BYTES`), plus the histogram passes' counts
-(``points x`` :data:`HISTOGRAM_BINS` integers) when the rows do not fit."""
+take at most this much; the two quantile passes then go over them instead of reading
+them again. So an analysis holds at most this, plus one block of rows
+(:data:`~uqscale.analysis.common.CHUNK_BYTES`) and its bins, plus the histogram's
+counts (``points x`` :data:`HISTOGRAM_BINS` integers, three arrays of them), plus the
+values of the located bins (a point mass: one point's column)."""
 
 
 class _RowBlocks:
@@ -162,12 +160,6 @@ class _RowBlocks:
             block = np.asarray(self.array.isel(sample=slice(start, start + self.rows)).values)
             block = block.reshape(block.shape[0], -1)
             yield block[np.isfinite(block).all(axis=1)]
-
-    def column(self, point: int) -> np.ndarray:
-        """The finite rows' values of one point (flattened field index)."""
-        import numpy as np
-
-        return np.concatenate([block[:, point] for block in self])
 
 
 @dataclass
@@ -216,34 +208,17 @@ def _streamed_moments(blocks: _RowBlocks) -> _Moments:
     return _Moments(count, failed, shift + mean, m2, low, high, held)
 
 
-def _held_quantiles(held: list[np.ndarray], quantiles: np.ndarray) -> np.ndarray:
-    """``numpy.quantile(values, quantiles, axis=0)``, ``(len(quantiles), points)``, of
-    the finite rows ``held`` in memory (blocks ``(rows, points)``), a block of points
-    (about :data:`~uqscale.analysis.common.CHUNK_BYTES` of every row) at a time."""
-    import numpy as np
-
-    from uqscale.analysis.common import CHUNK_BYTES
-
-    n, points = sum(len(block) for block in held), held[0].shape[1]
-    step = max(1, CHUNK_BYTES // (held[0].itemsize * n))
-    return np.concatenate(
-        [
-            np.quantile(np.concatenate([b[:, p : p + step] for b in held]), quantiles, axis=0)
-            for p in range(0, points, step)
-        ],
-        axis=-1,
-    )
-
-
-def _exact_quantiles(blocks: _RowBlocks, moments: _Moments, quantiles: np.ndarray) -> np.ndarray:
+def _exact_quantiles(
+    blocks: Iterable[np.ndarray], moments: _Moments, quantiles: np.ndarray
+) -> np.ndarray:
     """``numpy.quantile(values, quantiles, axis=0)`` (linear interpolation) of the
-    finite rows without holding them: a histogram pass finds the bin of each needed
+    finite rows without sorting them: a histogram pass finds the bin of each needed
     order statistic, a second pass keeps the values of those bins only, sorted.
 
     Parameters
     ----------
     blocks
-        The output's rows.
+        The output's finite rows, block by block (read again at each pass, or held).
     moments
         From :func:`_streamed_moments`: the count and each point's range.
     quantiles
@@ -297,7 +272,8 @@ def _exact_quantiles(blocks: _RowBlocks, moments: _Moments, quantiles: np.ndarra
             result[..., p] = moments.low[p]
             continue
         if crowded[p]:  # a point mass: sort the whole column
-            result[..., p] = np.sort(blocks.column(int(p)))[ranks.reshape(2, -1)]
+            column = np.concatenate([block[:, p] for block in blocks])
+            result[..., p] = np.sort(column)[ranks.reshape(2, -1)]
             continue
         # Sorted, the kept values are the wanted bins one after the other.
         values = np.sort(np.concatenate(kept[p]))
