@@ -32,22 +32,17 @@ import textwrap
 from pathlib import Path
 
 from common import ROOT, command_seconds
+from saltelli_vs_handwritten import ISHIGAMI
 
 RUNS = 168
 
-STUDY = """
-study: ishigami_pce_168
-seed: 1
-inputs:
-  x1: {distribution: uniform, low: -3.141592653589793, high: 3.141592653589793}
-  x2: {distribution: uniform, low: -3.141592653589793, high: 3.141592653589793}
-  x3: {distribution: uniform, low: -3.141592653589793, high: 3.141592653589793}
-models:
-  - {name: f, python: "uqscale.testfunctions:ishigami", inputs: [x1, x2, x3],
-     outputs: [y], vectorized: false}
-analysis:
+STUDY = (
+    "study: ishigami_pce_168"
+    + ISHIGAMI % "false"
+    + """analysis:
   - {method: pce, order: 6, design: regression, n: 168}
 """
+)
 
 EASYVVUQ = textwrap.dedent("""
     import math, sys

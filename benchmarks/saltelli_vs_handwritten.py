@@ -25,8 +25,7 @@ from pathlib import Path
 
 from common import ROOT, command_seconds, positional
 
-STUDY = """
-study: ishigami_saltelli
+ISHIGAMI = """
 seed: 1
 inputs:
   x1: {distribution: uniform, low: -3.141592653589793, high: 3.141592653589793}
@@ -34,11 +33,18 @@ inputs:
   x3: {distribution: uniform, low: -3.141592653589793, high: 3.141592653589793}
 models:
   - {name: f, python: "uqscale.testfunctions:ishigami", inputs: [x1, x2, x3],
-     outputs: [y], vectorized: true}
-analysis:
+     outputs: [y], vectorized: %s}
+"""
+"""The Ishigami study's inputs and model (``%s``: whether the model is vectorised)."""
+
+STUDY = (
+    "study: ishigami_saltelli"
+    + ISHIGAMI % "true"
+    + """analysis:
   - {method: sobol, n: 16384}
 execution: {workers: 2}
 """
+)
 
 HANDWRITTEN = textwrap.dedent("""
     import numpy as np
