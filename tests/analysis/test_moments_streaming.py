@@ -34,8 +34,15 @@ def assert_as_direct(analysis: xr.Dataset, values: np.ndarray) -> None:
     np.testing.assert_array_equal(analysis["quantile"].values, expected["quantile"])
 
 
-def test_a_field_output_of_a_run_streams_to_the_direct_results(tmp_path, monkeypatch):
-    monkeypatch.setattr(uqscale.analysis.common, "CHUNK_BYTES", 4096)  # 100-row blocks
+HELD = pytest.mark.parametrize("held", [0, 2**30], ids=["streamed", "held"])
+"""Rows never kept (two more passes for the quantiles) or all kept after the first."""
+
+
+@HELD
+@pytest.mark.parametrize("chunk", [4096, 40_000, 2**26])
+def test_a_field_output_of_a_run_streams_to_the_direct_results(tmp_path, monkeypatch, held, chunk):
+    monkeypatch.setattr(uqscale.analysis.common, "CHUNK_BYTES", chunk)  # a few rows to all
+    monkeypatch.setattr(uqscale.analysis.moments, "HELD_BYTES", held)
     study = field_study(3000)
     result = run(study, tmp_path / "run", report=False)
     options = {"quantiles": QUANTILES}
@@ -46,8 +53,10 @@ def test_a_field_output_of_a_run_streams_to_the_direct_results(tmp_path, monkeyp
         assert analyses[name].attrs == {"n_used": 3000, "n_failed": 0}
 
 
-def test_failed_rows_constant_points_and_point_masses(monkeypatch):
+@HELD
+def test_failed_rows_constant_points_and_point_masses(monkeypatch, held):
     monkeypatch.setattr(uqscale.analysis.common, "CHUNK_BYTES", 2048)
+    monkeypatch.setattr(uqscale.analysis.moments, "HELD_BYTES", held)
     monkeypatch.setattr(uqscale.analysis.moments, "BIN_LIMIT", 40)
     rng = np.random.default_rng(5)
     n = 5000
@@ -70,3 +79,16 @@ def test_fewer_than_two_finite_samples_is_one_clear_error():
     results = xr.Dataset({"y": (("sample",), [1.0, np.nan, np.nan])})
     with pytest.raises(uqscale.analysis.common.AnalysisError, match="fewer than 2"):
         analyze(None, {"quantiles": (0.5,)}, None, results, None)  # type: ignore[arg-type]
+
+
+def test_rows_are_held_only_within_the_budget(monkeypatch):
+    """The first pass keeps the rows while they fit in HELD_BYTES, and only then."""
+    monkeypatch.setattr(uqscale.analysis.common, "CHUNK_BYTES", 2048)  # 64-row blocks of 4
+    rows = xr.DataArray(np.arange(4000.0).reshape(1000, 4), dims=("sample", "k"))
+    monkeypatch.setattr(uqscale.analysis.moments, "HELD_BYTES", rows.nbytes)
+    held = uqscale.analysis.moments._streamed_moments(uqscale.analysis.moments._RowBlocks(rows))
+    assert held.held is not None
+    np.testing.assert_array_equal(np.concatenate(held.held), rows.values)
+    monkeypatch.setattr(uqscale.analysis.moments, "HELD_BYTES", rows.nbytes - 1)
+    blocks = uqscale.analysis.moments._RowBlocks(rows)
+    assert uqscale.analysis.moments._streamed_moments(blocks).held is None

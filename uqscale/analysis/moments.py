@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -105,7 +105,8 @@ def analyze(
         if moments.count < 2:
             raise AnalysisError(f"moments: output '{out.name}' has fewer than 2 finite samples")
         std = np.sqrt(moments.m2 / (moments.count - 1))
-        q = _exact_quantiles(blocks, moments, quantiles)
+        # The rows in memory when they fit, else two more reads of them.
+        q = _exact_quantiles(moments.held or blocks, moments, quantiles)
         analyses[out.name] = xr.Dataset(
             {
                 "mean": out.labelled((), moments.mean),
@@ -123,6 +124,13 @@ HISTOGRAM_BINS = 4096
 BIN_LIMIT = 2**16
 """A located bin holding more samples (a point mass) makes that point's quantiles come
 from a read of its whole column instead."""
+HELD_BYTES = 2**30
+"""The finite rows of an output are kept in memory after the moments pass while they
+take at most this much; the two quantile passes then go over them instead of reading
+them again. So an analysis holds at most this, plus one block of rows
+(:data:`~uqscale.analysis.common.CHUNK_BYTES`) and its bins, plus the histogram's
+counts (``points x`` :data:`HISTOGRAM_BINS` integers, three arrays of them), plus the
+values of the located bins (a point mass: one point's column)."""
 
 
 class _RowBlocks:
@@ -153,12 +161,6 @@ class _RowBlocks:
             block = block.reshape(block.shape[0], -1)
             yield block[np.isfinite(block).all(axis=1)]
 
-    def column(self, point: int) -> np.ndarray:
-        """The finite rows' values of one point (flattened field index)."""
-        import numpy as np
-
-        return np.concatenate([block[:, point] for block in self])
-
 
 @dataclass
 class _Moments:
@@ -170,19 +172,27 @@ class _Moments:
     m2: np.ndarray
     low: np.ndarray
     high: np.ndarray
+    held: list[np.ndarray] | None
+    """The finite rows, block by block, when they fit in :data:`HELD_BYTES`."""
 
 
 def _streamed_moments(blocks: _RowBlocks) -> _Moments:
     """One pass: each block's mean and squared deviations (two-pass within the block),
     merged by the pairwise update of Chan, Golub and LeVeque (1983), all of it about
-    the first row, so that a large mean with a small spread loses no digits."""
+    the first row, so that a large mean with a small spread loses no digits. The
+    blocks are kept while they fit in :data:`HELD_BYTES`."""
     import numpy as np
 
     count, shift, mean, m2 = 0, np.zeros(0), np.zeros(0), np.zeros(0)
     low, high = np.zeros(0), np.zeros(0)
+    held: list[np.ndarray] | None = []
     for block in blocks:
         if not len(block):
             continue
+        if held is not None and (count + len(block)) * block[0].nbytes > HELD_BYTES:
+            held = None  # too large: the quantiles take two more passes
+        if held is not None:
+            held.append(block)
         if not count:
             shift, low, high = block[0], block.min(axis=0), block.max(axis=0)
             mean, m2 = np.zeros_like(shift), np.zeros_like(shift)
@@ -194,18 +204,21 @@ def _streamed_moments(blocks: _RowBlocks) -> _Moments:
         m2 = m2 + block_m2 + delta**2 * (count * size / total)
         low, high = np.minimum(low, block.min(axis=0)), np.maximum(high, block.max(axis=0))
         count = total
-    return _Moments(count, int(blocks.array.shape[0]) - count, shift + mean, m2, low, high)
+    failed = int(blocks.array.shape[0]) - count
+    return _Moments(count, failed, shift + mean, m2, low, high, held)
 
 
-def _exact_quantiles(blocks: _RowBlocks, moments: _Moments, quantiles: np.ndarray) -> np.ndarray:
+def _exact_quantiles(
+    blocks: Iterable[np.ndarray], moments: _Moments, quantiles: np.ndarray
+) -> np.ndarray:
     """``numpy.quantile(values, quantiles, axis=0)`` (linear interpolation) of the
-    finite rows without holding them: a histogram pass finds the bin of each needed
+    finite rows without sorting them: a histogram pass finds the bin of each needed
     order statistic, a second pass keeps the values of those bins only, sorted.
 
     Parameters
     ----------
     blocks
-        The output's rows.
+        The output's finite rows, block by block (read again at each pass, or held).
     moments
         From :func:`_streamed_moments`: the count and each point's range.
     quantiles
@@ -227,8 +240,12 @@ def _exact_quantiles(blocks: _RowBlocks, moments: _Moments, quantiles: np.ndarra
     scale = HISTOGRAM_BINS / width
 
     def bins_of(block: np.ndarray) -> np.ndarray:
-        index: np.ndarray = np.floor((block - moments.low) * scale).astype(np.int64)
-        return index.clip(0, HISTOGRAM_BINS - 1)
+        index = block - moments.low
+        index *= scale
+        np.floor(index, out=index)
+        np.clip(index, 0, HISTOGRAM_BINS - 1, out=index)
+        bins: np.ndarray = index.astype(np.int64)
+        return bins
 
     counts = np.zeros((points, HISTOGRAM_BINS), dtype=np.int64)
     offsets = np.arange(points) * HISTOGRAM_BINS
@@ -238,7 +255,7 @@ def _exact_quantiles(blocks: _RowBlocks, moments: _Moments, quantiles: np.ndarra
     upto = np.cumsum(counts, axis=1)  # samples in this bin and the lower ones
     every = np.arange(points)
     # The bin of each needed order statistic: (2 x quantiles, points).
-    located = np.stack([[np.searchsorted(upto[p], r, side="right") for p in every] for r in ranks])
+    located = np.stack([(upto <= r).sum(axis=1) for r in ranks])
     constant = moments.high == moments.low
     crowded = ~constant & (counts[every, located] > BIN_LIMIT).any(axis=0)
     wanted = np.zeros((points, HISTOGRAM_BINS), dtype=bool)
@@ -255,7 +272,8 @@ def _exact_quantiles(blocks: _RowBlocks, moments: _Moments, quantiles: np.ndarra
             result[..., p] = moments.low[p]
             continue
         if crowded[p]:  # a point mass: sort the whole column
-            result[..., p] = np.sort(blocks.column(int(p)))[ranks.reshape(2, -1)]
+            column = np.concatenate([block[:, p] for block in blocks])
+            result[..., p] = np.sort(column)[ranks.reshape(2, -1)]
             continue
         # Sorted, the kept values are the wanted bins one after the other.
         values = np.sort(np.concatenate(kept[p]))
