@@ -4,6 +4,7 @@ as bars with their confidence intervals, a table, and curves along a field."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -15,27 +16,25 @@ from uqscale.report.data import RunData, field_dims
 from uqscale.report.look import Found, Look, top_note, view
 
 
-def sharing(data: RunData) -> str:
-    """A sentence on how correlated inputs share variance, naming them (if any).
+def sharing(correlated: Sequence[str]) -> str:
+    """A sentence on how the ``correlated`` inputs (a study's ``correlation:`` block;
+    none: independent inputs) share variance in their Shapley effects.
 
     Examples
     --------
-    >>> from types import SimpleNamespace as NS
-    >>> sharing(NS(study=NS(correlation=None)))[:40]
-    'Every input is independent here: an inpu'
+    >>> sharing(["cl", "v"])[:48]
+    'The correlated inputs (cl, v) share the variance'
     """
-    correlation = data.study.correlation
-    if correlation is None:
+    if not correlated:
         return (
             "Every input is independent here: an input's Shapley effect lies between its "
             "first-order and its total Sobol index, interactions split equally between "
             "the inputs they involve."
         )
-    names = ", ".join(correlation.inputs)
     return (
-        f"The correlated inputs ({names}) share the variance their dependence creates: "
-        f"what either of them could explain is split between them, so a correlated "
-        f"input's effect is not what fixing it alone would remove."
+        f"The correlated inputs ({', '.join(correlated)}) share the variance their "
+        f"dependence creates: what either of them could explain is split between them, so "
+        f"a correlated input's effect is not what fixing it alone would remove."
     )
 
 
@@ -68,16 +67,18 @@ def shapley_section(data: RunData, look: Look, found: Found) -> Section | None:
             blocks.append(_field(label, output, ds, dims[0], look))
             continue
         whiskers = (
-            f" Whiskers: {_level(data, label)} confidence intervals" if "Sh_conf" in ds else ""
+            f" Whiskers: {_level(data, label)} confidence intervals (Monte Carlo error of the "
+            f"estimator)."
+            if "Sh_conf" in ds
+            else ""
         )
         blocks.append(
             Figure(
                 partial(plots.index_bars_image, [(label, ds)], look.inputs, plots.SHAPLEY),
                 f"Shapley effects of {output}",
                 f"Shapley effects of {output} ({label}): each input's share of the variance "
-                f"of {output}, the shares summing to 1. {sharing(data)} Inputs are ranked by "
-                f"their effect; colours are scale groups.{whiskers} (Monte Carlo error of the "
-                f"estimator). {note}".rstrip(),
+                f"of {output}, the shares summing to 1. {sharing(_correlated(data))} Inputs "
+                f"are ranked by their effect; colours are scale groups.{whiskers} {note}".rstrip(),
             )
         )
         blocks.append(_table(label, output, ds, look))
@@ -89,6 +90,11 @@ def shapley_section(data: RunData, look: Look, found: Found) -> Section | None:
         "splitting what they explain together.",
         blocks,
     )
+
+
+def _correlated(data: RunData) -> tuple[str, ...]:
+    """The run's correlated inputs (none without a ``correlation:`` block)."""
+    return data.study.correlation.inputs if data.study.correlation is not None else ()
 
 
 def _level(data: RunData, label: str) -> str:
