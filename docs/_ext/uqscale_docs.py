@@ -246,15 +246,15 @@ def indices_figure(path: Path, image: Path) -> str:
     from uqscale.report.figures import group_colours, input_colours
 
     run = json.loads(stored.read_text())
-    data = yaml.safe_load(path.read_text())
-    inputs, correlated = data["inputs"], (data.get("correlation") or {}).get("inputs", [])
+    study = yaml.safe_load(path.read_text())
+    inputs = study["inputs"]
     scale_of = {name: spec.get("scale", "unscaled") for name, spec in inputs.items()}
     colours = input_colours(scale_of, group_colours(list(dict.fromkeys(scale_of.values()))))
     if run.get("kind") == "sweep":
         return sweep_figures(run, image, colours)
     drawers = [
         ("", functools.partial(index_bars_figure, run, kind="sobol")),
-        ("shapley", functools.partial(index_bars_figure, run, kind="shapley", shared=correlated)),
+        ("shapley", functools.partial(index_bars_figure, run, kind="shapley", study=study)),
         ("field", functools.partial(field_figure, run)),
     ]
     text, first = [], True
@@ -271,7 +271,7 @@ def index_bars_figure(
     image: Path,
     colours: dict[str, str],
     kind: str = "sobol",
-    shared: list[str] | None = None,
+    study: dict[str, Any] | None = None,
 ) -> str:
     """Bars per method of a scalar output's stored indices: S1 and ST (``kind``
     ``sobol``) or Shapley effects with their intervals (``shapley``); "" when the run
@@ -287,9 +287,9 @@ def index_bars_figure(
         ``{input: colour}``, the inputs' scale groups'.
     kind
         Which indices: ``sobol`` or ``shapley``.
-    shared
-        The correlated inputs (the study's ``correlation:`` block), named by the
-        Shapley caption.
+    study
+        The study file's contents: the Shapley caption names its correlated inputs
+        and its analysis's confidence level.
 
     Returns
     -------
@@ -321,11 +321,24 @@ def index_bars_figure(
         return ""
     _write_uri(image, index_bars_image(panels, colours, bars))
     if kind == "shapley":
+        from uqscale.analysis.shapley import ShapleyOptions
+
+        study = study or {}
+        correlated = (study.get("correlation") or {}).get("inputs", [])
+        level = next(
+            (
+                a.get("conf_level", ShapleyOptions.conf_level)
+                for a in study.get("analysis", [])
+                if a["method"] == "shapley"
+            ),
+            ShapleyOptions.conf_level,
+        )
         return (
             f"\n## Shapley effects\n\n![Shapley effects of {run['output']}]({image.name})\n\n"
             f"Shapley effects (Sh) of `{run['output']}`: each input's share of its variance, "
-            f"the shares summing to 1. {sharing(shared or [])} From {_made_by(run)} "
-            f"Whiskers: 95 % confidence intervals (Monte Carlo error of the estimator).\n"
+            f"the shares summing to 1. {sharing(correlated)} From {_made_by(run)} "
+            f"Whiskers: {100 * level:g} % confidence intervals (Monte Carlo error of the "
+            f"estimator).\n"
         )
     return (
         f"\n## Indices\n\n![Sobol indices of {run['output']}]({image.name})\n\n"
