@@ -6,9 +6,14 @@ study library, the main output's indices, with how they were produced.
 
 writes ``docs/studies/indices/NAME.json`` for each study (NAME: the study's name) of
 the folders; the docs build draws the figures from it (``docs/_ext/uqscale_docs.py``),
-so the figures are real runs' numbers and say which run made them. Two kinds:
+so the figures are real runs' numbers and say which run made them. Three kinds:
 
-* scalar: the main output's S1 and ST per method (bars), from ``indices.json``;
+* scalar: the main output's S1 and ST per method (bars), and its Shapley effects (Sh,
+  bars with their intervals) where a ``shapley`` analysis gives them, from
+  ``indices.json``;
+* field: a scalar study whose question is about a field output (:data:`FIELD_OUTPUTS`)
+  also keeps that field's S1 and ST along its coordinate (the report's field figure,
+  ``uqscale.report.fieldplots.field_indices``), from ``analyses.nc``;
 * sweep: a main output swept over the grid spacing (a ``greyzone`` analysis): the
   report's grey-zone figure (mean and spread, total indices and resolution sensitivity
   along ``dx``), from the grey-zone dataset in ``analyses.nc``. Several folders of one
@@ -30,7 +35,18 @@ from common import ROOT
 from study_library import main_output
 
 TARGET = ROOT / "docs" / "studies" / "indices"
-KEYS = ("S1", "ST", "S1_conf", "ST_conf")
+KEYS = ("S1", "ST", "S1_conf", "ST_conf", "Sh", "Sh_conf")
+"""What a scalar record keeps of each method: Sobol indices, or Shapley effects."""
+FIELD_OUTPUTS = {
+    "bioreactor": "oxygen",
+    "immune_agent_field": "cytokine_profile",
+    "tumour_nonlocal": "median_depth_t",
+}
+"""The field a study's question is about: the oxygen profile through the construct
+(how far oxygen gets), the cytokine profile around the focus (contained or escalating),
+the drug's penetration depth over time (how far it gets)."""
+FIELD_VARIABLES = ("S1", "ST", "S1_conf", "ST_conf")
+"""What the field figure draws (``uqscale.report.fieldplots.field_indices``)."""
 SWEEP_VARIABLES = ("mean", "std", "S1", "ST", "sensitivity")
 """What the grey-zone figure draws (``uqscale.report.fieldplots.greyzone_curves``)."""
 SWEEP_ATTRS = ("threshold", "grey_zone", "process_scale", "parameter")
@@ -38,8 +54,8 @@ SWEEP_ATTRS = ("threshold", "grey_zone", "process_scale", "parameter")
 
 def figure_data(folder: Path) -> dict:
     """What a study page shows of the run in ``folder``: its main output's indices (the
-    scalar kind) or its grey-zone sweep (the sweep kind), with the run's size and the
-    command that reproduces it."""
+    scalar kind; the field kind adds the indices along its field), or its grey-zone
+    sweep (the sweep kind), with the run's size and the command that reproduces it."""
     from uqscale.study import load_study
 
     study = load_study(folder / "study.yaml")
@@ -56,9 +72,60 @@ def figure_data(folder: Path) -> dict:
     methods = {
         method: {k: entry[k] for k in KEYS if k in entry}
         for method, entry in indices["outputs"][output].items()
-        if isinstance(entry, dict) and _scalar(entry.get("ST"))
+        if isinstance(entry, dict) and (_scalar(entry.get("ST")) or _scalar(entry.get("Sh")))
     }
-    return {"study": study.name, "output": output, **run_facts(folder), "methods": methods}
+    record = {"study": study.name, "output": output, **run_facts(folder), "methods": methods}
+    field = field_dataset(folder, FIELD_OUTPUTS.get(study.name))
+    return record | {"kind": "field", "field": field} if field else record
+
+
+def field_dataset(folder: Path, output: str | None) -> dict | None:
+    """The Sobol indices of field ``output`` along its coordinate (what the field
+    figure draws): ``{"output", "dim", "method", "dataset"}`` with the dataset as
+    :meth:`xarray.Dataset.to_dict`; None without such an analysis.
+
+    Parameters
+    ----------
+    folder
+        A finished run folder.
+    output
+        The field output (None: the study has none to show).
+
+    Returns
+    -------
+    dict or None
+        The field's indices and where they come from.
+    """
+    from uqscale.report.data import field_dims, read_analyses
+
+    if output is None:
+        return None
+    tree = read_analyses(folder / "analyses.nc")
+    for method, node in tree.children.items():
+        if output in node.children and "ST" in node[output].dataset:
+            ds = node[output].to_dataset()
+            ds = ds[[v for v in FIELD_VARIABLES if v in ds]]
+            ds.attrs = {}
+            dim = field_dims(ds)[0]
+            return {"output": output, "dim": dim, "method": method, "dataset": _listed(ds)}
+    return None
+
+
+def _listed(ds: Any) -> dict:
+    """``ds`` as :meth:`xarray.Dataset.to_dict` with plain lists, NaN (an index where
+    the field does not vary) as None."""
+    return _finite(ds.to_dict(data="list"))
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every non-finite float, however deeply nested, as None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return value
 
 
 def run_facts(folder: Path) -> dict[str, Any]:
@@ -164,7 +231,7 @@ def main(argv: list[str]) -> None:
     studies: dict[str, list[dict]] = {}
     for folder in args.folders:
         data = figure_data(folder)
-        if data.get("kind") != "sweep" and not data["methods"]:
+        if data.get("kind") is None and not data["methods"]:
             print(f"{folder.name}: no scalar indices or sweep of {data['output']}; skipped")
             continue
         studies.setdefault(data["study"], []).append(data)

@@ -35,6 +35,7 @@ from common import ROOT
 MAIN_OUTPUTS = {
     "codon_cascade": "log_loss_time",
     "pkpd": "biomarker_peak",
+    "pkpd_correlated": "biomarker_peak",
     "bioreactor": "hypoxic_fraction",
     "immune_agent_field": "inflamed_area",
     "cardiac_fibrosis": "vulnerable_window",

@@ -236,31 +236,78 @@ def study_page(path: Path) -> str:
 
 def indices_figure(path: Path, image: Path) -> str:
     """Draw the stored indices of a real run of the study ``path`` (if any) into
-    ``image`` with the report's own figures (a sweep's further runs beside it, as
-    ``IMAGE-2.svg`` ...); return the page's Markdown for them."""
+    ``image`` with the report's own figures (further figures beside it, as
+    ``IMAGE-2.svg`` ... for a sweep's further runs, ``IMAGE-shapley.svg`` and
+    ``IMAGE-field.svg`` for a scalar run's Shapley effects and field); return the
+    page's Markdown for them."""
     stored = STUDY_INDICES / f"{path.stem}.json"
     if not stored.exists():
         return ""
     from uqscale.report.figures import group_colours, input_colours
 
     run = json.loads(stored.read_text())
-    inputs = yaml.safe_load(path.read_text())["inputs"]
+    study = yaml.safe_load(path.read_text())
+    inputs = study["inputs"]
     scale_of = {name: spec.get("scale", "unscaled") for name, spec in inputs.items()}
     colours = input_colours(scale_of, group_colours(list(dict.fromkeys(scale_of.values()))))
     if run.get("kind") == "sweep":
         return sweep_figures(run, image, colours)
-    return index_bars_figure(run, image, colours)
+    drawers = [
+        ("", functools.partial(index_bars_figure, run, kind="sobol")),
+        ("shapley", functools.partial(index_bars_figure, run, kind="shapley", study=study)),
+        ("field", functools.partial(field_figure, run)),
+    ]
+    text, first = [], True
+    for suffix, draw in drawers:
+        target = image if first else image.with_name(f"{image.stem}-{suffix}.svg")
+        found = draw(target, colours)
+        first = first and not found
+        text.append(found)
+    return "".join(text)
 
 
-def index_bars_figure(run: dict[str, Any], image: Path, colours: dict[str, str]) -> str:
-    """S1 and ST bars per method of a scalar output's stored indices."""
+def index_bars_figure(
+    run: dict[str, Any],
+    image: Path,
+    colours: dict[str, str],
+    kind: str = "sobol",
+    study: dict[str, Any] | None = None,
+) -> str:
+    """Bars per method of a scalar output's stored indices: S1 and ST (``kind``
+    ``sobol``) or Shapley effects with their intervals (``shapley``); "" when the run
+    has none of that kind.
+
+    Parameters
+    ----------
+    run
+        The stored record (``docs/studies/indices/NAME.json``).
+    image
+        Where the figure is written.
+    colours
+        ``{input: colour}``, the inputs' scale groups'.
+    kind
+        Which indices: ``sobol`` or ``shapley``.
+    study
+        The study file's contents: the Shapley caption names its correlated inputs
+        and its analysis's confidence level.
+
+    Returns
+    -------
+    str
+        The page's Markdown for the figure.
+    """
     import xarray as xr
 
-    from uqscale.report.plots import index_bars_image
+    from uqscale.report.plots import SHAPLEY, SOBOL, index_bars_image
+    from uqscale.report.shapleys import sharing
 
+    bars = SHAPLEY if kind == "shapley" else SOBOL
+    ranking = bars.keys[-1][0]
     panels = []
     for method, values in run["methods"].items():
-        names = list(values["ST"])
+        if ranking not in values:
+            continue
+        names = list(values[ranking])
         panels.append(
             (
                 method,
@@ -270,11 +317,82 @@ def index_bars_figure(run: dict[str, Any], image: Path, colours: dict[str, str])
                 ),
             )
         )
-    _write_uri(image, index_bars_image(panels, colours))
+    if not panels:
+        return ""
+    _write_uri(image, index_bars_image(panels, colours, bars))
+    if kind == "shapley":
+        from uqscale.analysis.shapley import ShapleyOptions
+
+        study = study or {}
+        correlated = (study.get("correlation") or {}).get("inputs", [])
+        level = next(
+            (
+                a.get("conf_level", ShapleyOptions.conf_level)
+                for a in study.get("analysis", [])
+                if a["method"] == "shapley"
+            ),
+            ShapleyOptions.conf_level,
+        )
+        return (
+            f"\n## Shapley effects\n\n![Shapley effects of {run['output']}]({image.name})\n\n"
+            f"Shapley effects (Sh) of `{run['output']}`: each input's share of its variance, "
+            f"the shares summing to 1. {sharing(correlated)} From {_made_by(run)} "
+            f"Whiskers: {100 * level:g} % confidence intervals (Monte Carlo error of the "
+            f"estimator).\n"
+        )
     return (
         f"\n## Indices\n\n![Sobol indices of {run['output']}]({image.name})\n\n"
         f"First-order (S1, light) and total (ST) indices of `{run['output']}` from "
         f"{_made_by(run)} Whiskers: confidence intervals.\n"
+    )
+
+
+def field_figure(run: dict[str, Any], image: Path, colours: dict[str, str]) -> str:
+    """The report's field figure of a stored run's field: ST (solid, band: confidence
+    interval) and S1 (dashed) of each leading input along the field's coordinate; ""
+    when the run keeps no field.
+
+    Parameters
+    ----------
+    run
+        The stored record, its field under ``field``.
+    image
+        Where the figure is written.
+    colours
+        ``{input: colour}``.
+
+    Returns
+    -------
+    str
+        The page's Markdown for the figure.
+    """
+    import xarray as xr
+
+    from uqscale.report.fieldplots import field_indices
+
+    field = run.get("field")
+    if not field:
+        return ""
+    output, dim = field["output"], field["dim"]
+    dataset = xr.Dataset.from_dict(field["dataset"]).astype(float)  # None (no variance): NaN
+    _write_uri(image, field_indices([(field["method"], dataset)], dim, colours))
+    fixed = [
+        f"{x:g}"
+        for x, st in zip(dataset[dim].values, dataset["ST"].T.values, strict=True)
+        if not (abs(st) > 0).any()
+    ]
+    still = (
+        f" Where `{output}` does not vary (`{dim}` = {', '.join(fixed)}: a value held "
+        f"fixed) every index is 0."
+        if fixed
+        else ""
+    )
+    return (
+        f"\n## Indices along {dim}\n\n![Sobol indices of {output} along {dim}]({image.name})"
+        f"\n\nTotal (ST, solid; shaded: confidence interval) and first-order (S1, dashed) "
+        f"indices of the field `{output}` at each of its {dataset.sizes[dim]} points along "
+        f"`{dim}`, for the inputs with the largest ST anywhere: read it vertically, at each "
+        f"`{dim}` which inputs drive `{output}` there.{still} From the same run.\n"
     )
 
 

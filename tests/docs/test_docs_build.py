@@ -82,3 +82,57 @@ def test_a_sweep_page_shows_each_run_of_the_sweep_with_its_own_numbers(tmp_path)
     assert sweep["ST"].dims == ("resolution", "input")
     assert bool((sweep["resolution"].diff("resolution") > 0).all())
     assert bool(((sweep["ST"] >= -0.05) & (sweep["ST"] <= 1.05)).all())
+
+
+def _records(test) -> list[tuple[Path, dict]]:
+    """The stored study records (path, contents) that pass ``test``."""
+    found = [
+        (p, json.loads(p.read_text())) for p in sorted(uqscale_docs.STUDY_INDICES.glob("*.json"))
+    ]
+    return [(p, r) for p, r in found if test(r)]
+
+
+def test_a_field_page_draws_the_stored_indices_along_its_field(tmp_path):
+    import xarray as xr
+
+    fields = _records(lambda r: r.get("kind") == "field")
+    assert fields, "the studies asking about a field keep its indices"
+    for path, record in fields:
+        field = record["field"]
+        study = yaml.safe_load((DOCS.parent / "studies" / f"{path.stem}.yaml").read_text())
+        declared = [o for step in study["models"] for o in step["outputs"] if isinstance(o, dict)]
+        assert {"name": field["output"], "dims": [field["dim"]]}.items() <= next(
+            o for o in declared if o["name"] == field["output"]
+        ).items()
+        image = tmp_path / f"{path.stem}-indices.svg"
+        text = uqscale_docs.indices_figure(DOCS.parent / "studies" / f"{path.stem}.yaml", image)
+        assert f"## Indices along {field['dim']}" in text
+        assert f"]({path.stem}-indices-field.svg)" in text and "## Indices\n" in text
+        assert image.with_name(f"{path.stem}-indices-field.svg").read_text().startswith("<?xml")
+        ds = xr.Dataset.from_dict(field["dataset"]).astype(float)
+        assert ds["ST"].dims == ("input", field["dim"]) and ds.sizes["input"] == len(
+            study["inputs"]
+        )
+        assert f"at each of its {ds.sizes[field['dim']]} points" in text
+        assert bool((ds[field["dim"]].diff(field["dim"]) > 0).all())
+        assert bool(((ds["ST"] >= -0.05) & (ds["ST"] <= 1.05)).all())
+
+
+def test_a_shapley_page_draws_effects_that_share_out_the_whole_variance(tmp_path):
+    shared = _records(lambda r: any("Sh" in m for m in r.get("methods", {}).values()))
+    assert shared, "a study with dependent inputs keeps its Shapley effects"
+    for path, record in shared:
+        image = tmp_path / f"{path.stem}-indices.svg"
+        text = uqscale_docs.indices_figure(DOCS.parent / "studies" / f"{path.stem}.yaml", image)
+        sobol = any("ST" in m for m in record["methods"].values())
+        drawn = image.with_name(f"{path.stem}-indices-shapley.svg") if sobol else image
+        assert "## Shapley effects" in text and f"]({drawn.name})" in text
+        study = yaml.safe_load((DOCS.parent / "studies" / f"{path.stem}.yaml").read_text())
+        correlated = (study.get("correlation") or {}).get("inputs")
+        said = f"correlated inputs ({', '.join(correlated)}) share" if correlated else "independent"
+        assert said in text
+        assert drawn.read_text().startswith("<?xml")
+        for values in record["methods"].values():
+            if "Sh" in values:
+                assert sum(values["Sh"].values()) == pytest.approx(1.0, abs=0.05)
+                assert set(values["Sh_conf"]) == set(values["Sh"])

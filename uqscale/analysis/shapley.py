@@ -12,7 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from uqscale.analysis.method import Lazy, Method, Options, integer, option, probability
+from uqscale.analysis.method import (
+    Lazy,
+    Method,
+    Options,
+    SectionSpec,
+    integer,
+    option,
+    probability,
+)
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -73,5 +81,10 @@ METHOD = Method(
     entry=entry,
     dependent_inputs=True,
     footprint=_footprint,
+    sections=(
+        SectionSpec(
+            25, "shapley", "Shapley effects", Lazy("uqscale.report.shapleys:shapley_section")
+        ),
+    ),
 )
 """Only its first ``n_var`` rows are draws of the joint distribution: none are lent."""

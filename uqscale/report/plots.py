@@ -50,24 +50,51 @@ def _optional(data: xr.Dataset, name: str) -> np.ndarray | None:
     return _values(data, name) if name in data else None
 
 
-def index_bars(
-    panels: Sequence[tuple[str, xr.Dataset]], colours: Mapping[str, str], top: int = TOP
-) -> Bars:
-    """First-order and total indices side by side, one panel per method.
+@dataclass(frozen=True)
+class BarKind:
+    """What an index bar chart draws: its bars per input, ``(variable, light)`` (light:
+    the paler tint of the input's colour), ranked by the last (drawn darkest), and the
+    legend's entry for each."""
 
-    Inputs are ranked by the first panel's ``ST``; beyond ``top`` they are pooled
-    in one grey bar holding the sums of their indices. Bars of an input take its
-    scale group's colour: ``S1`` light, ``ST`` full; whiskers are ``*_conf``.
+    keys: tuple[tuple[str, bool], ...]
+    legend: tuple[str, ...]
+
+
+SOBOL = BarKind(
+    (("S1", True), ("ST", False)),
+    ("S1  first order (alone)", "ST  total (with interactions)"),
+)
+SHAPLEY = BarKind(
+    (("Sh", False),),
+    ("Sh  Shapley effect (correlated inputs share their common variance)",),
+)
+"""Shapley effects: one bar per input, the effects summing to the output's variance."""
+
+
+def index_bars(
+    panels: Sequence[tuple[str, xr.Dataset]],
+    colours: Mapping[str, str],
+    top: int = TOP,
+    kind: BarKind = SOBOL,
+) -> Bars:
+    """Indices per input as bars, one panel per method: first-order and total indices
+    side by side (:data:`SOBOL`), or Shapley effects (:data:`SHAPLEY`).
+
+    Inputs are ranked by the first panel's ``ST`` (``Sh``); beyond ``top`` they are
+    pooled in one grey bar holding the sums of their indices. Bars of an input take its
+    scale group's colour: ``S1`` light, ``ST`` and ``Sh`` full; whiskers are ``*_conf``.
 
     Parameters
     ----------
     panels
-        ``(title, indices)`` per method: datasets over ``input`` holding ``S1`` and
-        ``ST`` (and their ``*_conf`` when estimated).
+        ``(title, indices)`` per method: datasets over ``input`` holding the kind's
+        variables (``S1`` and ``ST``, or ``Sh``) and their ``*_conf`` when estimated.
     colours
         ``{input: colour}`` (its scale group's).
     top
         The most inputs given a bar of their own.
+    kind
+        Which indices the bars are.
 
     Returns
     -------
@@ -75,7 +102,7 @@ def index_bars(
         The figure's ``data:`` URI and how many inputs its last bar pools.
     """
     names = [str(n) for n in panels[0][1]["input"].values]
-    shown, rest = top_inputs(_values(panels[0][1], "ST"), names, top)
+    shown, rest = top_inputs(_values(panels[0][1], kind.keys[-1][0]), names, top)
     labels = [short(names[k]) for k in shown] + ([f"{len(rest)} others (sum)"] if rest else [])
     margins = Margins(left=label_inches(labels), bottom=0.78, between=0.12)
     with figure(
@@ -85,7 +112,7 @@ def index_bars(
 
         reach = []
         for ax, (title, data) in zip(axes[0], panels, strict=True):
-            reach.append(_index_panel(ax, data, names, shown, rest, colours))
+            reach.append(_index_panel(ax, data, (names, shown, rest), colours, kind))
             ax.set_title(title)
             ax.xaxis.set_major_locator(MaxNLocator(6 if len(panels) < 3 else 3))
         for ax in axes[0]:  # one scale for every method, so that bars compare across panels
@@ -93,11 +120,13 @@ def index_bars(
         axes[0][0].set_yticks(range(len(labels)), labels)
         axes[0][0].invert_yaxis()
         used = {colours.get(names[k], INK) for k in shown}
-        legend_below(fig, _s1_st_legend(used.pop() if len(used) == 1 else MUTED))
+        legend_below(fig, _legend(kind, used.pop() if len(used) == 1 else MUTED))
         return Bars(to_uri(fig), len(rest))
 
 
-def index_bars_image(panels: Sequence[tuple[str, xr.Dataset]], colours: Mapping[str, str]) -> str:
+def index_bars_image(
+    panels: Sequence[tuple[str, xr.Dataset]], colours: Mapping[str, str], kind: BarKind = SOBOL
+) -> str:
     """:func:`index_bars` drawn, as its ``data:`` URI only.
 
     Parameters
@@ -106,26 +135,31 @@ def index_bars_image(panels: Sequence[tuple[str, xr.Dataset]], colours: Mapping[
         ``(title, indices)`` per method, as :func:`index_bars` takes them.
     colours
         The inputs' colours, by name.
+    kind
+        Which indices the bars are (:data:`SOBOL` or :data:`SHAPLEY`).
 
     Returns
     -------
     str
         The bars' ``data:`` URI.
     """
-    return index_bars(panels, colours).uri
+    return index_bars(panels, colours, kind=kind).uri
 
 
 def _index_panel(
     ax: Any,
     data: xr.Dataset,
-    names: list[str],
-    shown: list[int],
-    rest: list[int],
+    order: tuple[list[str], list[int], list[int]],
     colours: Mapping[str, str],
+    kind: BarKind,
 ) -> tuple[float, float]:
-    """Draw one method's bars on ``ax``; return the x range they need."""
+    """Draw one method's bars on ``ax`` (``order``: the inputs' names, the positions
+    shown and those pooled); return the x range they need."""
+    names, shown, rest = order
     right = 1.0
-    for offset, key, light in ((-0.19, "S1", True), (0.19, "ST", False)):
+    height = 0.72 / len(kind.keys)
+    for place, (key, light) in enumerate(kind.keys):
+        offset = (place - (len(kind.keys) - 1) / 2) * height * 1.05
         values, conf = _values(data, key), _optional(data, f"{key}_conf")
         colour = [colours.get(names[k], INK) for k in shown]
         heights = list(values[shown])
@@ -139,7 +173,7 @@ def _index_panel(
         ax.barh(
             np.arange(len(heights)) + offset,
             heights,
-            height=0.36,
+            height=height,
             color=face,
             xerr=errors,
             error_kw={"ecolor": INK, "elinewidth": 0.8, "capsize": 1.8},
@@ -154,24 +188,24 @@ def _index_panel(
     ax.grid(axis="y", visible=False)
     ax.tick_params(axis="y", length=0)
     ax.set_xlabel("share of output variance")
-    return min(0.0, _lowest(data)) - 0.02, right
+    return min(0.0, _lowest(data, [key for key, _ in kind.keys])) - 0.02, right
 
 
-def _lowest(data: xr.Dataset) -> float:
+def _lowest(data: xr.Dataset, keys: Sequence[str]) -> float:
     low = [
         float(np.nanmin(data[k].values - data.get(f"{k}_conf", 0 * data[k]).values))
-        for k in ("S1", "ST")
+        for k in keys
         if k in data
     ]
     return min([0.0, *low])
 
 
-def _s1_st_legend(colour: str = MUTED) -> list[Any]:
+def _legend(kind: BarKind, colour: str = MUTED) -> list[Any]:
     from matplotlib.patches import Patch
 
     return [
-        Patch(facecolor=tint(colour), label="S1  first order (alone)"),
-        Patch(facecolor=colour, label="ST  total (with interactions)"),
+        Patch(facecolor=tint(colour) if light else colour, label=label)
+        for (_, light), label in zip(kind.keys, kind.legend, strict=True)
     ]
 
 
@@ -228,7 +262,7 @@ def group_bars(panels: Sequence[tuple[str, xr.Dataset]], colours: Mapping[str, s
             ax.set_xlabel("share of output variance")
         axes[0][0].set_yticks(range(len(groups)), groups)
         axes[0][0].invert_yaxis()
-        legend_below(fig, _s1_st_legend())
+        legend_below(fig, _legend(SOBOL))
         return to_uri(fig)
 
 
