@@ -18,7 +18,10 @@ so the figures are real runs' numbers and say which run made them. Three kinds:
   report's grey-zone figure (mean and spread, total indices and resolution sensitivity
   along ``dx``), from the grey-zone dataset in ``analyses.nc``. Several folders of one
   study (the same sweep with another ``--set``) give one figure each, labelled by their
-  ``--set`` options.
+  ``--set`` options;
+* assimilation: a twin (an ``assimilate:`` block): the report's figures of
+  ``assimilation.nc``, the updated inputs per cycle (their prior, analysis band and
+  truth) and the analysis RMSE and spread per cycle.
 """
 
 from __future__ import annotations
@@ -50,14 +53,33 @@ FIELD_VARIABLES = ("S1", "ST", "S1_conf", "ST_conf")
 SWEEP_VARIABLES = ("mean", "std", "S1", "ST", "sensitivity")
 """What the grey-zone figure draws (``uqscale.report.fieldplots.greyzone_curves``)."""
 SWEEP_ATTRS = ("threshold", "grey_zone", "process_scale", "parameter")
+TWIN_VARIABLES = (
+    "time",
+    "parameters_forecast",
+    "parameters_analysis",
+    "truth_parameters",
+    "rmse",
+    "spread",
+)
+"""What the assimilation figures draw (``uqscale.report.assimilation.parameter_figure``
+and ``error_figure``; the inputs only where they are updated, not for a state twin);
+the observations' and states' ensembles are left out."""
+TWIN_ATTRS = ("method", "members", "inflation", "spinup", "against", "rmse_mean", "spread_mean")
 
 
 def figure_data(folder: Path) -> dict:
     """What a study page shows of the run in ``folder``: its main output's indices (the
-    scalar kind; the field kind adds the indices along its field), or its grey-zone
-    sweep (the sweep kind), with the run's size and the command that reproduces it."""
+    scalar kind; the field kind adds the indices along its field), its grey-zone sweep
+    (the sweep kind) or a twin's cycles (the assimilation kind), with the run's size and
+    the command that reproduces it."""
+    import yaml
+
     from uqscale.study import load_study
 
+    twin = twin_dataset(folder)
+    if twin is not None:  # its observation files are the study folder's, not the run's
+        name = yaml.safe_load((folder / "study.yaml").read_text())["study"]
+        return {"study": name, "kind": "assimilation", **run_facts(folder), "dataset": twin}
     study = load_study(folder / "study.yaml")
     output = main_output(study)
     sweep = sweep_dataset(folder, output)
@@ -77,6 +99,26 @@ def figure_data(folder: Path) -> dict:
     record = {"study": study.name, "output": output, **run_facts(folder), "methods": methods}
     field = field_dataset(folder, FIELD_OUTPUTS.get(study.name))
     return record | {"kind": "field", "field": field} if field else record
+
+
+def twin_dataset(folder: Path) -> dict | None:
+    """What the assimilation figures draw of a twin's ``assimilation.nc``, with the
+    normalised innovations' variance (``innovation_variance``, 1 for a consistent
+    filter) as :meth:`xarray.Dataset.to_dict`; None for a run that did not assimilate.
+    """
+    import numpy as np
+
+    from uqscale.report.assimilation import read_assimilation
+
+    ds = read_assimilation(folder)
+    if ds is None:
+        return None
+    variance = float(np.nanvar(ds["normalised_innovation"].values))
+    state = ds.attrs.get("update") == "state"  # its inputs are carried, not updated
+    kept = ds[[v for v in TWIN_VARIABLES if v in ds and not (state and "parameter" in ds[v].dims)]]
+    kept.attrs = {k: _plain(ds.attrs[k]) for k in TWIN_ATTRS if k in ds.attrs}
+    kept.attrs["innovation_variance"] = variance
+    return _listed(kept)
 
 
 def field_dataset(folder: Path, output: str | None) -> dict | None:
@@ -238,7 +280,7 @@ def main(argv: list[str]) -> None:
     for name, records in studies.items():
         path = write(records)
         kind = records[0].get("kind", "scalar")
-        print(f"{name}: {records[0]['output']} ({kind}, {len(records)} run(s)) -> {path}")
+        print(f"{name}: {records[0].get('output', '-')} ({kind}, {len(records)} run(s)) -> {path}")
 
 
 if __name__ == "__main__":

@@ -238,8 +238,8 @@ def indices_figure(path: Path, image: Path) -> str:
     """Draw the stored indices of a real run of the study ``path`` (if any) into
     ``image`` with the report's own figures (further figures beside it, as
     ``IMAGE-2.svg`` ... for a sweep's further runs, ``IMAGE-shapley.svg`` and
-    ``IMAGE-field.svg`` for a scalar run's Shapley effects and field); return the
-    page's Markdown for them."""
+    ``IMAGE-field.svg`` for a scalar run's Shapley effects and field,
+    ``IMAGE-error.svg`` for a twin's errors); return the page's Markdown for them."""
     stored = STUDY_INDICES / f"{path.stem}.json"
     if not stored.exists():
         return ""
@@ -252,6 +252,8 @@ def indices_figure(path: Path, image: Path) -> str:
     colours = input_colours(scale_of, group_colours(list(dict.fromkeys(scale_of.values()))))
     if run.get("kind") == "sweep":
         return sweep_figures(run, image, colours)
+    if run.get("kind") == "assimilation":
+        return twin_figures(run, image, colours)
     drawers = [
         ("", functools.partial(index_bars_figure, run, kind="sobol")),
         ("shapley", functools.partial(index_bars_figure, run, kind="shapley", study=study)),
@@ -421,14 +423,67 @@ def sweep_figures(record: dict[str, Any], image: Path, colours: dict[str, str]) 
     return "".join(text)
 
 
-def _made_by(run: dict[str, Any]) -> str:
-    """``command``: N samples (F failed) in T s, run on DATE (2 cores)."""
+def twin_figures(record: dict[str, Any], image: Path, colours: dict[str, str]) -> str:
+    """The report's assimilation figures of a stored twin run: the updated inputs per
+    cycle (when it updates inputs) and the analysis RMSE and spread per cycle.
+
+    Parameters
+    ----------
+    record
+        The stored record, the figures' data under ``dataset``.
+    image
+        Where the first figure is written (the errors beside it, ``IMAGE-error.svg``,
+        when the inputs are drawn).
+    colours
+        Each updated input's colour, its scale group's.
+
+    Returns
+    -------
+    str
+        Markdown: a heading, the filter's settings, each figure and its caption.
+    """
+    import xarray as xr
+
+    from uqscale.report.assimilation import error_figure, parameter_figure
+    from uqscale.report.blocks import number
+
+    ds = xr.Dataset.from_dict(record["dataset"])
+    a = ds.attrs
+    cycles = f"{ds.sizes['cycle']} cycles"
+    text = [
+        f"\n## Data assimilation\n\nFrom {_made_by(record, cycles)} "
+        f"{a.get('method', '?')} with {a.get('members', '?')} members (inflation "
+        f"{number(a.get('inflation', 1.0))}); the normalised innovations have variance "
+        f"{number(a.get('innovation_variance'))} (1 when the filter's spread is honest).\n"
+    ]
+    errors = image
+    if "parameters_analysis" in ds:
+        _write_uri(image, parameter_figure(ds, colours))
+        truth = ", the truth dashed" if "truth_parameters" in ds else ""
+        text.append(
+            f"\n![updated inputs per cycle]({image.name})\n\nEach updated input after every "
+            f"cycle: the analysis mean (line) inside its central 90 % (band), the prior's "
+            f"central 90 % in grey{truth}.\n"
+        )
+        errors = image.with_name(f"{image.stem}-error.svg")
+    _write_uri(errors, error_figure(ds))
+    text.append(
+        f"\n![RMSE and spread per cycle]({errors.name})\n\nRoot-mean-square error of the "
+        f"analysis mean against the {a.get('against', 'truth')} and the analysis ensemble's "
+        f"spread, per cycle; after the spin-up ({a.get('spinup', 0)} cycles, shaded) they "
+        f"average {number(a.get('rmse_mean'))} and {number(a.get('spread_mean'))}. A spread "
+        f"well below the RMSE says the ensemble is overconfident.\n"
+    )
+    return "".join(text)
+
+
+def _made_by(run: dict[str, Any], size: str | None = None) -> str:
+    """``command``: N samples (F failed) in T s, run on DATE (2 cores); ``size`` says
+    instead how large the run was (a twin's cycles)."""
     when = (run.get("finished") or "")[:10]
     took = f" in {run['wall_seconds']:.0f} s" if run.get("wall_seconds") else ""
-    return (
-        f"`{run['command']}`: {run['samples']:,} samples ({run['failed']} failed){took}, "
-        f"run on {when} (2 cores)."
-    )
+    size = size or f"{run['samples']:,} samples ({run['failed']} failed)"
+    return f"`{run['command']}`: {size}{took}, run on {when} (2 cores)."
 
 
 def _write_uri(image: Path, uri: str) -> None:

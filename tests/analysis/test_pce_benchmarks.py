@@ -47,7 +47,7 @@ def test_exact_indices_agree_with_monte_carlo(name):
 def test_oakley_ohagan_data_has_the_published_shape_and_values():
     a1, a2, a3, m = coefficients()
     assert a1.shape == a2.shape == a3.shape == (15,) and m.shape == (15, 15)
-    # First and last entries of each as printed by Oakley and O'Hagan (2004).
+    # First and last entries of each, as otbenchmark and pyapprox carry the published data.
     assert (a1[0], a1[-1], a2[0], a2[-1], a3[0], a3[-1]) == (
         0.0118,
         1.1982,

@@ -55,7 +55,8 @@ def test_study_pages_draw_the_stored_indices_of_a_real_run(tmp_path):
         runs = stored_run.get("runs", [stored_run])  # a sweep: one figure per run
         images = [image] + [image.with_name(f"{image.stem}-{k}.svg") for k in range(2, 9)]
         for run, drawn in zip(runs, images, strict=False):
-            assert f"]({drawn.name})" in text and f"{run['samples']:,} samples" in text
+            size = f"{run['samples']:,} samples" if run.get("kind") != "assimilation" else "cycles"
+            assert f"]({drawn.name})" in text and size in text
             assert f"`{run['command']}`" in text
             svg = drawn.read_text()
             assert svg.startswith("<?xml") and "<svg" in svg
@@ -136,3 +137,24 @@ def test_a_shapley_page_draws_effects_that_share_out_the_whole_variance(tmp_path
             if "Sh" in values:
                 assert sum(values["Sh"].values()) == pytest.approx(1.0, abs=0.05)
                 assert set(values["Sh_conf"]) == set(values["Sh"])
+
+
+def test_a_twin_page_draws_its_stored_assimilation(tmp_path):
+    import xarray as xr
+
+    from uqscale.report.blocks import number
+
+    twins = _records(lambda r: r.get("kind") == "assimilation")
+    assert twins, "the assimilation twins keep their cycles"
+    for path, record in twins:
+        ds = xr.Dataset.from_dict(record["dataset"])
+        image = tmp_path / f"{path.stem}-indices.svg"
+        text = uqscale_docs.indices_figure(DOCS.parent / "studies" / f"{path.stem}.yaml", image)
+        errors = image.with_name(f"{path.stem}-indices-error.svg")
+        drawn = [image, errors] if "parameters_analysis" in ds else [image]
+        assert "## Data assimilation" in text and f"`{record['command']}`" in text
+        assert all(f"]({d.name})" in text and d.read_text().startswith("<?xml") for d in drawn)
+        after = ds["rmse"].values[int(ds.attrs["spinup"]) :]
+        assert ds.attrs["rmse_mean"] == pytest.approx(after.mean())  # the caption's average
+        assert f"average {number(ds.attrs['rmse_mean'])}" in text
+        assert ds.sizes["cycle"] == len(ds["time"]) and bool((ds["spread"] >= 0).all())

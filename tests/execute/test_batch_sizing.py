@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import heapq
 import time
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,6 +21,7 @@ from uqscale.execute.runner import (
     OVERHEAD_SHARE,
     PROBE_SIZE_VECTORIZED,
     TAIL_SHRINK,
+    Throughput,
     batch_size_for,
     run_batches,
     worker_slots,
@@ -28,14 +31,14 @@ from uqscale.records import BatchResult
 from uqscale.store import RunStore, StoredBatch
 
 
-def test_probes_are_all_of_probe_size_and_the_launcher_is_timed(client, tmp_path):
-    n = 20_000
+def run_field_study(client: Any, n: int, folder: Path) -> tuple[Throughput, list[BatchResult]]:
+    """Run ``n`` samples of the field study on ``client``, each batch stored in a run
+    folder at ``folder`` by its worker: the throughput and the receipts."""
     study = field_study(n)
     design = build_design(study)
-    store = RunStore.create(tmp_path / "run", study, "", design, {})
+    store = RunStore.create(folder, study, "", design, {})
     names = design_columns(study)
     arrived: list[BatchResult] = []
-    began = time.perf_counter()
     throughput = run_batches(
         client,
         Pipeline.from_study(study),
@@ -45,6 +48,13 @@ def test_probes_are_all_of_probe_size_and_the_launcher_is_timed(client, tmp_path
         lambda result, _: arrived.append(result),
         store=store.part_writer({o.name: o.dims for o in study.outputs}, 1),
     )
+    return throughput, arrived
+
+
+def test_probes_are_all_of_probe_size_and_the_launcher_is_timed(client, tmp_path):
+    n = 20_000
+    began = time.perf_counter()
+    throughput, arrived = run_field_study(client, n, tmp_path / "run")
     wall = time.perf_counter() - began
     sizes = [r.stop - r.start for r in sorted(arrived, key=lambda r: r.start)]
     assert sum(sizes) == n
@@ -60,24 +70,12 @@ def test_probes_are_all_of_probe_size_and_the_launcher_is_timed(client, tmp_path
 
 
 def test_receipts_are_timed_on_the_worker_that_stored_them(client, tmp_path):
-    n = 4_000
-    study = field_study(n)
-    design = build_design(study)
-    store = RunStore.create(tmp_path / "run", study, "", design, {})
-    names = design_columns(study)
-    arrived: list[StoredBatch] = []
-    run_batches(
-        client,
-        Pipeline.from_study(study),
-        names,
-        np.column_stack([design[name].values for name in names]),
-        [(0, n)],
-        lambda result, _: arrived.append(result),
-        store=store.part_writer({o.name: o.dims for o in study.outputs}, 1),
-    )
+    _, arrived = run_field_study(client, 4_000, tmp_path / "run")
+    assert all(isinstance(r, StoredBatch) for r in arrived)
     workers = {info["id"] for info in client.scheduler_info()["workers"].values()}
     assert len({r.slot for r in arrived}) == len(workers) == 2  # one thread each
     for r in arrived:
+        assert isinstance(r, StoredBatch)
         assert r.began > 0 and r.ended - r.began >= r.seconds  # storing takes time too
 
 
