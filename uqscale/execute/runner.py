@@ -24,13 +24,14 @@ under :data:`OVERHEAD_SHARE` (5 %) of every batch's time. So:
   the guided share of the samples left, ``1 / (2 x slots)``, then gives each worker
   several batches, the longest first.
 
-On 2 cores shared by 128 simulated workers a batch costs some 0.1 s beyond its model
-(mostly waiting for a processor), so that batches last 2 to 4 s: a study with half a
-minute of model time per worker gives each worker some ten batches
-(``benchmarks/batch_scaling.py``). Only ``IN_FLIGHT_PER_SLOT`` batches per slot are
-submitted at a time, so that later batches are sized from better measurements and for
-workers that joined meanwhile (batch jobs start one by one), and the scheduler never
-holds the whole run.
+On 2 cores shared by 128 simulated workers a batch costs a tenth of a second to
+seconds beyond its model (mostly waiting for a processor, as the machine's load goes),
+so that batches last seconds: a study needs half a minute of model time per worker and
+more to give each worker several (``benchmarks/batch_scaling.py``).
+
+Only ``IN_FLIGHT_PER_SLOT`` batches per slot are submitted at a time, so that later
+batches are sized from better measurements and for workers that joined meanwhile
+(batch jobs start one by one), and the scheduler never holds the whole run.
 """
 
 from __future__ import annotations
