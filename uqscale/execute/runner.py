@@ -470,14 +470,15 @@ def run_batches(
                 measured["longest"] = max(measured["longest"], result.seconds)
                 if isinstance(result, StoredBatch):
                     costs.add(result)
+            if isinstance(result, StoredBatch):  # before the next batch is sized: the
+                stored["bytes"] += result.size  # first one after the probes is capped
+                stored["samples"] += b - a  # in bytes too
             now = time.monotonic()
             if now - checked > SLOTS_REFRESH_SECONDS:
                 slots, checked = worker_slots(client), now
             submit_more(queue)  # before storing: workers never wait for the disk
-            if isinstance(result, StoredBatch):
-                stored["bytes"] += result.size
-                stored["samples"] += b - a
-            elif store is not None:  # every worker it ran on was lost: a failures-only part
+            if not isinstance(result, StoredBatch) and store is not None:
+                # every worker it ran on was lost: a failures-only part
                 with throughput.not_counted():  # sizing counts receipts only
                     result = store(result)
             on_result(result, warned.warnings)
