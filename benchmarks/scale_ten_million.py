@@ -37,7 +37,8 @@ def main(samples: int) -> None:
     data = samples * POINTS * 8
     print(
         f"{samples} samples x {POINTS}-point field: wall {wall:.1f} s, peak RSS "
-        f"(launcher + workers) {memory.peak / 2**30:.2f} GB (goal < 3 GB)"
+        f"(launcher + workers) {memory.peak / 2**30:.2f} GB (goal < 3 GB), reached "
+        f"{memory.peak_at:.0f} s in (launcher {memory.peak_launcher / 2**30:.2f} GB)"
     )
     print(
         f"  run folder {folder / 2**30:.2f} GB for {data / 2**30:.2f} GB of outputs "

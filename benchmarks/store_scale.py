@@ -34,21 +34,28 @@ def field(x1, x2, points={POINTS}):
 
 
 class PeakMemory(threading.Thread):
-    """The largest total resident memory of this process and its children."""
+    """The largest total resident memory of this process and its children, when it
+    was reached (seconds from the start) and this process's share of it."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.peak = 0
+        self.peak_at = 0.0
+        self.peak_launcher = 0
         self.running = True
 
     def run(self) -> None:
         me = psutil.Process()
+        began = time.perf_counter()
         while self.running:
             try:
-                total = sum(p.memory_info().rss for p in [me, *me.children(recursive=True)])
+                launcher = me.memory_info().rss
+                total = launcher + sum(p.memory_info().rss for p in me.children(recursive=True))
             except psutil.Error:
                 continue
-            self.peak = max(self.peak, total)
+            if total > self.peak:
+                self.peak, self.peak_launcher = total, launcher
+                self.peak_at = time.perf_counter() - began
             time.sleep(0.1)
 
 

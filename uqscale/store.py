@@ -447,12 +447,7 @@ class RunStore:
         shapes: dict[str, dict[str, int]] = {}
         stored: list[StoredPart] = []
         for path in self.part_files():
-            with xr.open_dataset(path, engine=ENGINE) as part:
-                samples = part["sample"].values
-                recorded = [Failure(**f) for f in json.loads(part.attrs["failures"])]
-                for name, array in part.data_vars.items():
-                    shapes.setdefault(str(name), {str(d): array.sizes[d] for d in array.dims[1:]})
-                names = tuple(str(name) for name in part.data_vars)
+            samples, recorded, names = _part_index(path, shapes)
             if len(samples):
                 stored.append(StoredPart(path, int(samples[0]), int(samples[-1]) + 1, names))
             done[samples] = True
@@ -698,6 +693,47 @@ class StoredPart:
     names: tuple[str, ...]
 
 
+def _part_index(
+    path: Path, shapes: dict[str, dict[str, int]]
+) -> tuple[np.ndarray, list[Failure], tuple[str, ...]]:
+    """What :meth:`RunStore._scan` needs of one part file, read with h5py: its samples,
+    its failures and its outputs' names; the field dims and sizes of an output not yet in
+    ``shapes`` are added to it.
+
+    Opening a part with xarray decodes every variable's metadata (some 70 ms a part; a
+    run of 750 parts spent close to a minute in its scan); this reads only what the index
+    needs (a few ms), from the netCDF-4 layout h5netcdf writes: outputs are the datasets
+    that are not dimension scales, their dims the scales their ``DIMENSION_LIST`` names.
+
+    Parameters
+    ----------
+    path
+        A part file written by :class:`PartWriter` (or :meth:`RunStore.write_batch`).
+    shapes
+        Field dims and sizes by output, filled in place.
+
+    Returns
+    -------
+    tuple
+        The part's sample numbers, its recorded failures and its outputs' names.
+    """
+    import h5py
+
+    with h5py.File(path, "r") as part:
+        samples = np.asarray(part["sample"][()])
+        recorded = [Failure(**f) for f in json.loads(part.attrs["failures"])]
+        outputs = [
+            (name, dataset)
+            for name, dataset in part.items()
+            if dataset.attrs.get("CLASS") != b"DIMENSION_SCALE"
+        ]
+        for name, dataset in outputs:
+            if name not in shapes:
+                dims = [part[ref].name.lstrip("/") for (ref,) in dataset.attrs["DIMENSION_LIST"]]
+                shapes[name] = dict(zip(dims[1:], dataset.shape[1:], strict=True))
+    return samples, recorded, tuple(name for name, _ in outputs)
+
+
 def write_virtual_results(
     path: Path,
     size: int,
@@ -723,7 +759,7 @@ def write_virtual_results(
         The stored parts, oldest first.
     """
     import h5netcdf
-    import h5py  # type: ignore[import-untyped]
+    import h5py
 
     with h5netcdf.File(path, "w") as out:
         out.dimensions = {"sample": size} | {

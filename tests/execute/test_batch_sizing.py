@@ -15,6 +15,7 @@ import pytest
 
 from tests.test_store_virtual import field_study
 from uqscale.design import build_design, design_columns
+from uqscale.execute import runner
 from uqscale.execute.batchcost import BatchCosts
 from uqscale.execute.runner import (
     BATCH_BYTES,
@@ -77,6 +78,16 @@ def test_receipts_are_timed_on_the_worker_that_stored_them(client, tmp_path):
     for r in arrived:
         assert isinstance(r, StoredBatch)
         assert r.began > 0 and r.ended - r.began >= r.seconds  # storing takes time too
+
+
+def test_every_batch_after_the_probes_is_capped_in_bytes(client, tmp_path, monkeypatch):
+    # A 32 kB cap (a probe is 24 kB), which a few hundred samples of the field study
+    # reach: the first batch sized after the probes already knows a sample's bytes.
+    monkeypatch.setattr(runner, "BATCH_BYTES", 32 * 2**10)
+    _, arrived = run_field_study(client, 20_000, tmp_path / "run")
+    stored = [r for r in arrived if isinstance(r, StoredBatch)]
+    per_sample = min(r.size / (r.stop - r.start) for r in stored)
+    assert max(r.stop - r.start for r in stored) <= 32 * 2**10 / per_sample
 
 
 def simulate(

@@ -24,13 +24,14 @@ under :data:`OVERHEAD_SHARE` (5 %) of every batch's time. So:
   the guided share of the samples left, ``1 / (2 x slots)``, then gives each worker
   several batches, the longest first.
 
-On 2 cores shared by 128 simulated workers a batch costs some 0.1 s beyond its model
-(mostly waiting for a processor), so that batches last 2 to 4 s: a study with half a
-minute of model time per worker gives each worker some ten batches
-(``benchmarks/batch_scaling.py``). Only ``IN_FLIGHT_PER_SLOT`` batches per slot are
-submitted at a time, so that later batches are sized from better measurements and for
-workers that joined meanwhile (batch jobs start one by one), and the scheduler never
-holds the whole run.
+On 2 cores shared by 128 simulated workers a batch costs a tenth of a second to
+seconds beyond its model (mostly waiting for a processor, as the machine's load goes),
+so that batches last seconds: a study needs half a minute of model time per worker and
+more to give each worker several (``benchmarks/batch_scaling.py``).
+
+Only ``IN_FLIGHT_PER_SLOT`` batches per slot are submitted at a time, so that later
+batches are sized from better measurements and for workers that joined meanwhile
+(batch jobs start one by one), and the scheduler never holds the whole run.
 """
 
 from __future__ import annotations
@@ -469,14 +470,15 @@ def run_batches(
                 measured["longest"] = max(measured["longest"], result.seconds)
                 if isinstance(result, StoredBatch):
                     costs.add(result)
+            if isinstance(result, StoredBatch):  # before the next batch is sized: the
+                stored["bytes"] += result.size  # first one after the probes is capped
+                stored["samples"] += b - a  # in bytes too
             now = time.monotonic()
             if now - checked > SLOTS_REFRESH_SECONDS:
                 slots, checked = worker_slots(client), now
             submit_more(queue)  # before storing: workers never wait for the disk
-            if isinstance(result, StoredBatch):
-                stored["bytes"] += result.size
-                stored["samples"] += b - a
-            elif store is not None:  # every worker it ran on was lost: a failures-only part
+            if not isinstance(result, StoredBatch) and store is not None:
+                # every worker it ran on was lost: a failures-only part
                 with throughput.not_counted():  # sizing counts receipts only
                     result = store(result)
             on_result(result, warned.warnings)
