@@ -32,6 +32,30 @@ def index_sets(data: RunData) -> dict[str, list[tuple[str, xr.Dataset]]]:
     return found
 
 
+def conf_level(data: RunData, labels: list[str]) -> str:
+    """The confidence level of the analyses ``labels`` for a caption: ``95 %``, or
+    ``the analyses'`` when they differ.
+
+    Parameters
+    ----------
+    data
+        The run.
+    labels
+        The analyses shown.
+
+    Returns
+    -------
+    str
+        The level.
+    """
+    levels = {
+        float(a.options["conf_level"])
+        for a in data.study.analysis
+        if a.label in labels and a.options.get("conf_level") is not None
+    }
+    return f"{100 * levels.pop():g} %" if len(levels) == 1 else "the analyses'"
+
+
 def conf_text(data: RunData, labels: list[str]) -> str:
     """How the whiskers are computed, for the analyses that have them.
 
@@ -47,13 +71,7 @@ def conf_text(data: RunData, labels: list[str]) -> str:
     str
         A sentence for a caption.
     """
-    levels = {
-        float(a.options["conf_level"])
-        for a in data.study.analysis
-        if a.label in labels and a.options.get("conf_level") is not None
-    }
-    level = f"{100 * levels.pop():g} %" if len(levels) == 1 else "the analyses'"
-    return f" Whiskers: {level} bootstrap confidence intervals."
+    return f" Whiskers: {conf_level(data, labels)} bootstrap confidence intervals."
 
 
 def _scalar_firsts(data: RunData, key: str) -> dict[str, tuple[str, xr.Dataset]]:

@@ -14,6 +14,7 @@ from uqscale.report import fieldplots, plots
 from uqscale.report.blocks import Figure, Heading, Section, Table, number
 from uqscale.report.data import RunData, field_dims
 from uqscale.report.look import Found, Look, top_note, view
+from uqscale.report.results import conf_level
 
 
 def sharing(correlated: Sequence[str]) -> str:
@@ -67,8 +68,8 @@ def shapley_section(data: RunData, look: Look, found: Found) -> Section | None:
             blocks.append(_field(label, output, ds, dims[0], look))
             continue
         whiskers = (
-            f" Whiskers: {_level(data, label)} confidence intervals (Monte Carlo error of the "
-            f"estimator)."
+            f" Whiskers: {conf_level(data, [label])} confidence intervals (Monte Carlo error "
+            f"of the estimator)."
             if "Sh_conf" in ds
             else ""
         )
@@ -95,16 +96,6 @@ def shapley_section(data: RunData, look: Look, found: Found) -> Section | None:
 def _correlated(data: RunData) -> tuple[str, ...]:
     """The run's correlated inputs (none without a ``correlation:`` block)."""
     return data.study.correlation.inputs if data.study.correlation is not None else ()
-
-
-def _level(data: RunData, label: str) -> str:
-    """The confidence level of analysis ``label``'s intervals, as ``95 %``."""
-    from uqscale.analysis.shapley import ShapleyOptions
-
-    level = next(
-        (a.options.get("conf_level") for a in data.study.analysis if a.label == label), None
-    )
-    return f"{100 * float(level or ShapleyOptions.conf_level):g} %"
 
 
 def _field(label: str, output: str, ds: Any, dim: str, look: Look) -> Figure:
