@@ -2,10 +2,10 @@
 (cross-validated) error.
 
 Every target gets the candidate of :mod:`uqscale.analysis.procedure` with the smallest
-honest error. A field output is fitted through its principal components (Blatman and
-Sudret 2013): at most ``n`` targets however many points the field has, and every
-point's expansion is the same linear combination of the components' expansions, so
-its indices and errors follow exactly.
+honest error, or the stack of candidates when that is honestly better. A field output is
+fitted through its principal components (Blatman and Sudret 2013): at most ``n`` targets
+however many points the field has, and every point's expansion is the same linear
+combination of the components' expansions, so its indices and errors follow exactly.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import cast
 import numpy as np
 
 from uqscale.analysis.polynomials import Basis
-from uqscale.analysis.procedure import Candidate, Choice, Validation, choose
+from uqscale.analysis.procedure import Candidate, Choice, Member, Validation, choose
 from uqscale.analysis.sparse import Selection, kfold_split, select
 
 RANK_TOLERANCE = 1e-10
@@ -108,7 +108,8 @@ class Expansion:
     orders
         The degree chosen for each target, ``(K,)``.
     chosen
-        The candidate and its basis of every piece.
+        The members of every piece (candidates, their bases, fits and weights),
+        heaviest first.
     """
 
     basis: Basis
@@ -117,7 +118,7 @@ class Expansion:
     cv_residuals: np.ndarray
     loo_residuals: np.ndarray
     orders: np.ndarray
-    chosen: tuple[tuple[Candidate, Basis], ...]
+    chosen: tuple[tuple[Member, ...], ...]
 
     @property
     def order(self) -> int:
@@ -171,7 +172,7 @@ def fit(
             raise TooFewSamplesError(f"{len(x)} samples for {len(basis)} terms")
         folds = kfold_split(len(x), settings.folds, rng) if settings.cv == "kfold" else None
         found = select(basis.matrix(x), values, "ols", folds)
-        choice = Choice(Candidate("ols", order, settings.q_norm), basis, found)
+        choice = Choice.single(Candidate("ols", order, settings.q_norm), basis, found)
         return _assemble([(choice, np.arange(values.shape[1]))], values.shape)
     validation = Validation(kfold_split(len(x), settings.folds, rng))
     chosen = []
@@ -205,7 +206,7 @@ def _assemble(chosen: list[tuple[Choice, np.ndarray]], shape: tuple[int, int]) -
         found: Selection = choice.selection
         coefficients[np.ix_(rows, columns)] = found.coefficients
         cv[:, columns], loo[:, columns] = found.cv_residuals, found.loo_residuals
-        orders[columns] = choice.candidate.order
+        orders[columns] = max(member.candidate.order for member in choice.members)
         pieces.append((rows, columns))
     return Expansion(
         basis,
@@ -214,5 +215,5 @@ def _assemble(chosen: list[tuple[Choice, np.ndarray]], shape: tuple[int, int]) -
         cv,
         loo,
         orders,
-        tuple((choice.candidate, choice.basis) for choice, _ in chosen),
+        tuple(choice.members for choice, _ in chosen),
     )

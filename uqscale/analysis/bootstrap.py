@@ -9,6 +9,8 @@ The choice of terms is thus inside the bootstrap, as in the bootstrap PCE of Mar
 and Sudret (2018, Struct. Saf. 75:67) with the sparse regression repeated per
 resample; the degree, truncation and number of terms of the chosen candidate are
 kept (choosing them again would multiply the cost by the folds and candidates). A
+stack of candidates (:func:`uqscale.analysis.procedure.stack`) refits every member
+so on each resample and adds them with the weights fitted on all rows, kept fixed. A
 drawn row carries its multiplicity as a weight (the row scaled by the square root of
 its count), the same least squares as repeating the row.
 
@@ -117,10 +119,11 @@ def reselect(
 
 @dataclass(frozen=True)
 class Piece:
-    """What one piece of the expansion refits on every resample: its candidate
-    ``solver``, the ``rows`` of its candidate terms in the union of all pieces' terms,
-    the candidate basis at the samples ``matrix`` ``(n, T)``, the targets ``columns``
-    and their ``values`` ``(n, k)``, and ``length`` (terms kept on all rows)."""
+    """What one member of a piece of the expansion refits on every resample: its
+    candidate ``solver``, the ``rows`` of its candidate terms in the union of all
+    members' terms, the candidate basis at the samples ``matrix`` ``(n, T)``, the
+    targets ``columns`` and their ``values`` ``(n, k)``, ``length`` (terms kept on all
+    rows) and its ``weight`` in the piece's stack (1 for a single candidate)."""
 
     solver: str
     rows: np.ndarray
@@ -128,11 +131,12 @@ class Piece:
     columns: np.ndarray
     values: np.ndarray
     length: int
+    weight: float = 1.0
 
 
 def pieces(x: np.ndarray, targets: Targets, expansion: Expansion) -> tuple[np.ndarray, list[Piece]]:
-    """Every candidate term, and every piece of the expansion with its candidate basis
-    evaluated once for all resamples.
+    """Every candidate term, and every member of every piece of the expansion with its
+    candidate basis evaluated once for all resamples.
 
     Parameters
     ----------
@@ -148,35 +152,35 @@ def pieces(x: np.ndarray, targets: Targets, expansion: Expansion) -> tuple[np.nd
     union
         Multi-indices ``(T, d)`` holding every candidate term.
     parts
-        One :class:`Piece` per piece of ``expansion``.
+        One :class:`Piece` per member of every piece of ``expansion``.
     """
-    bases = [basis for _, basis in expansion.chosen]
-    union = np.unique(np.concatenate([b.indices for b in bases]), axis=0)
+    members = [member for piece in expansion.chosen for member in piece]
+    union = np.unique(np.concatenate([m.basis.indices for m in members]), axis=0)
     where = {tuple(row): i for i, row in enumerate(union.tolist())}
-    tables = bases[0].tables(x)
+    tables = members[0].basis.tables(x)
     found = []
-    for (candidate, basis), (support, columns) in zip(
-        expansion.chosen, expansion.pieces, strict=True
-    ):
-        rows = np.array([where[tuple(row)] for row in basis.indices.tolist()])
-        found.append(
-            Piece(
-                candidate.solver,
-                rows,
-                basis.matrix(x, tables),
-                columns,
-                targets.values[:, columns],
-                len(support),
+    for stacked, (_, columns) in zip(expansion.chosen, expansion.pieces, strict=True):
+        for member in stacked:
+            found.append(
+                Piece(
+                    member.candidate.solver,
+                    np.array([where[tuple(row)] for row in member.basis.indices.tolist()]),
+                    member.basis.matrix(x, tables),
+                    columns,
+                    targets.values[:, columns],
+                    len(member.selection.support),
+                    member.weight,
+                )
             )
-        )
     return union, found
 
 
 def resampled_coefficients(
     terms: int, targets: int, parts: Sequence[Piece], weights: np.ndarray
 ) -> np.ndarray:
-    """The coefficients of every piece of ``parts``, refitted for each weighting, on
-    the union of the pieces' candidate terms.
+    """The coefficients of every piece of ``parts``, refitted for each weighting and
+    added with the piece's weight (a stack's members refitted each on its own, their
+    weights those fitted on all rows), on the union of the pieces' candidate terms.
 
     Parameters
     ----------
@@ -197,7 +201,7 @@ def resampled_coefficients(
     result = np.zeros((len(weights), terms, targets))
     for piece in parts:
         if piece.solver == "ols":
-            result[:, piece.rows[:, None], piece.columns[None, :]] = refit(
+            result[:, piece.rows[:, None], piece.columns[None, :]] += piece.weight * refit(
                 piece.matrix, piece.values, weights
             )
             continue
@@ -206,7 +210,7 @@ def resampled_coefficients(
                 kept, coefficients = reselect(
                     piece.matrix, piece.values[:, k], piece.solver, weighting, piece.length
                 )
-                result[b, piece.rows[kept], column] = coefficients
+                result[b, piece.rows[kept], column] += piece.weight * coefficients
     return result
 
 
@@ -245,7 +249,7 @@ def confidence(
         ``{key}_conf`` for every key of :data:`KEYS`, shaped as the indices.
     """
     points = len(targets.offset) if targets.offset is not None else targets.values.shape[1]
-    terms = sum(len(basis) for _, basis in expansion.chosen)
+    terms = sum(len(member.basis) for piece in expansion.chosen for member in piece)
     widest = max(points, targets.values.shape[1], len(x))
     step = max(1, CHUNK_ELEMENTS // (terms * widest))
     union, parts = pieces(x, targets, expansion)

@@ -252,8 +252,9 @@ def analyze(
     on growing prefixes of the design, ``*_by_runs`` over dim ``runs`` (number of runs
     in the prefix). Attributes ``order`` (degree chosen), ``terms`` (terms kept),
     ``candidates`` (terms of the chosen candidate basis), ``solver`` and ``q_norm`` (of
-    the chosen candidate), ``reliability`` (empty, or why the indices are not to be
-    trusted) and ``max_error`` (the threshold).
+    the chosen candidate; for a stack of candidates, its heaviest member's),
+    ``reliability`` (empty, or why the indices are not to be trusted) and
+    ``max_error`` (the threshold).
 
     Parameters
     ----------
@@ -379,10 +380,10 @@ def _regression_dataset(
         "n_failed": int((~ok).sum()),
         "order": found.pop("order"),
         "terms": found.pop("terms"),
-        "candidates": len(expansion.chosen[0][1]),
-        "solver": expansion.chosen[0][0].solver,
+        "candidates": len(expansion.chosen[0][0].basis),
+        "solver": expansion.chosen[0][0].candidate.solver,
         "cv": regression.settings.cv,
-        "q_norm": expansion.chosen[0][0].q_norm,
+        "q_norm": expansion.chosen[0][0].candidate.q_norm,
         "reliability": reason,
         "max_error": MAX_ERROR,
     }
