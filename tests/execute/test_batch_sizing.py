@@ -21,9 +21,11 @@ from uqscale.execute.runner import (
     BATCH_BYTES,
     OVERHEAD_SHARE,
     PROBE_SIZE_VECTORIZED,
+    PROBE_SPREAD,
     TAIL_SHRINK,
     Throughput,
     batch_size_for,
+    probe_size,
     run_batches,
     worker_slots,
 )
@@ -52,17 +54,20 @@ def run_field_study(client: Any, n: int, folder: Path) -> tuple[Throughput, list
     return throughput, arrived
 
 
-def test_probes_are_all_of_probe_size_and_the_launcher_is_timed(client, tmp_path):
+def test_probes_are_staggered_around_probe_size_and_the_launcher_is_timed(client, tmp_path):
     n = 20_000
     began = time.perf_counter()
     throughput, arrived = run_field_study(client, n, tmp_path / "run")
     wall = time.perf_counter() - began
     sizes = [r.stop - r.start for r in sorted(arrived, key=lambda r: r.start)]
     assert sum(sizes) == n
-    # Before anything is measured, each slot gets two probes of the same size
-    # (the second one runs while the first one's receipt travels back).
+    # Before anything is measured, each slot gets two probes (the second one runs
+    # while the first one's receipt travels back), of sizes spread around the probe
+    # size so that they do not all finish at once.
     probes = 2 * worker_slots(client)
-    assert sizes[:probes] == [PROBE_SIZE_VECTORIZED] * probes
+    assert sizes[:probes] == [probe_size(True, k, probes) for k in range(probes)]
+    assert len(set(sizes[:probes])) == probes
+    assert abs(np.mean(sizes[:probes]) / PROBE_SIZE_VECTORIZED - 1) <= PROBE_SPREAD / probes
     assert max(sizes[probes:]) > PROBE_SIZE_VECTORIZED  # then sized from measurements
     assert throughput.batches == len(arrived)
     assert 0 < throughput.busy_seconds <= wall

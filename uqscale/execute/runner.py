@@ -61,7 +61,16 @@ from uqscale.store import StoredBatch
 PROBE_SIZE = 1
 """Samples of each worker's first batch, before anything is measured ..."""
 PROBE_SIZE_VECTORIZED = 256
-"""... and when every step is vectorised (a call's fixed cost spread over many samples)."""
+"""... and when every step is vectorised (a call's fixed cost spread over many samples),
+on average: see :data:`PROBE_SPREAD`."""
+PROBE_SPREAD = 0.5
+"""Vectorised probes range from ``1 - PROBE_SPREAD`` to ``1 + PROBE_SPREAD`` times
+:data:`PROBE_SIZE_VECTORIZED`, in the order they are submitted, so that they do not all
+finish at once: a herd of parts stored at the same moment makes every one of them wait
+for the processor (on 2 cores shared by 128 simulated workers, seconds for a part that
+costs 20 ms alone), which the receipts would report as each batch's fixed cost and size
+every later batch far too long. Their spread in bytes also separates the fixed cost
+from the part that grows with the batch (:mod:`uqscale.execute.batchcost`)."""
 MEASURED_SECONDS = 5e-4
 """A batch this long times the model well enough (fixed costs of a call are some 10 µs)
 to size the next ones from it; until one has finished, one batch per worker at a time."""
@@ -93,9 +102,10 @@ one waiting on the worker (Dask sends a one-thread worker two tasks), so that no
 worker waits for the launcher. More would only be sized from older measurements."""
 LAUNCHER_HEADROOM = 4
 """Batches last at least this many times what the launcher spends on one batch per
-worker (its processor time per receipt, submitting the next batch included, never
-storing a batch), so that the launcher is busy a quarter of the time at most and keeps
-up with many workers (each worker has a second batch waiting meanwhile): the
+worker (its processor time per batch, submitting it and handling its receipt, never
+storing a batch: :meth:`Throughput.launcher_per_batch`), so that the launcher is busy
+a quarter of the time at most and keeps up with many workers (each worker has a
+second batch waiting meanwhile): the
 launcher's share of the receipt cost, which the workers' waits show only once the
 launcher is saturated."""
 BATCH_BYTES = 64 * 2**20
@@ -178,6 +188,24 @@ def batch_size_for(
     shortest = min(longest, max(1, int(last), min(even, int(floor * per_second))))
     share = math.ceil(remaining / (max(1, workers) * TASKS_PER_WORKER))
     return max(1, min(remaining, longest, max(share, shortest)))
+
+
+def probe_size(vectorized: bool, order: int, probes: int) -> int:
+    """Samples of the ``order``-th of ``probes`` first batches (see
+    :data:`PROBE_SPREAD`): one sample, or for a vectorised model sizes spread evenly
+    around :data:`PROBE_SIZE_VECTORIZED`.
+
+    Examples
+    --------
+    >>> [probe_size(True, k, 4) for k in range(4)]
+    [128, 192, 256, 320]
+    >>> probe_size(False, 3, 4)
+    1
+    """
+    if not vectorized:
+        return PROBE_SIZE
+    share = 1 - PROBE_SPREAD + 2 * PROBE_SPREAD * order / max(1, probes)
+    return max(1, round(PROBE_SIZE_VECTORIZED * share))
 
 
 def merged(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -317,6 +345,7 @@ class Throughput:
     both ends (``time.perf_counter``)."""
 
     batches: int = 0
+    submitted_batches: int = 0
     launcher_seconds: float = 0.0
     first_submit: float | None = None
     last_receipt: float | None = None
@@ -326,6 +355,7 @@ class Throughput:
         """A batch was submitted (the first one starts the clocks)."""
         if self.first_submit is None:
             self.first_submit, self._cpu = time.perf_counter(), time.process_time()
+        self.submitted_batches += 1
 
     def received(self) -> None:
         """A batch's receipt was handled."""
@@ -345,8 +375,22 @@ class Throughput:
             self._cpu += time.process_time() - began
 
     def launcher_per_batch(self) -> float:
-        """Launcher processor seconds per batch so far (0 before the first receipt)."""
-        return self.launcher_seconds / self.batches if self.batches else 0.0
+        """Launcher processor seconds per batch so far (0 before the first receipt):
+        a batch costs the launcher its submission and its receipt, so the time is
+        shared by half of each. Per receipt only, the submission of every batch in
+        flight would be charged to the first few receipts: at 128 workers the first
+        receipt came out at 223 ms instead of some 5, which set a floor of minutes
+        (:data:`LAUNCHER_HEADROOM`) and gave each worker a single batch.
+
+        Examples
+        --------
+        >>> throughput = Throughput(batches=1, submitted_batches=255, launcher_seconds=0.64)
+        >>> throughput.launcher_per_batch()   # not 0.64
+        0.005
+        """
+        if not self.batches:
+            return 0.0
+        return self.launcher_seconds / ((self.batches + self.submitted_batches) / 2)
 
     @property
     def busy_seconds(self) -> float:
@@ -398,9 +442,9 @@ def run_batches(
     # of the (n, d) design is strided, which makes every submit copy it).
     columns = {name: np.ascontiguousarray(design[:, j]) for j, name in enumerate(names)}
     vectorized = all(step.vectorized for _, step in pipeline.steps)
-    probe = PROBE_SIZE_VECTORIZED if vectorized else PROBE_SIZE
     pending = _Pending(todo)
     slots = worker_slots(client)
+    probes = slots * (2 if vectorized else 1)
     checked = time.monotonic()
     ranges_of: dict[str, tuple[int, int]] = {}
     measured = {"seconds": 0.0, "samples": 0, "longest": 0.0}
@@ -413,7 +457,7 @@ def run_batches(
         if batch_size is not None:
             return batch_size
         if not measured["samples"]:
-            return probe
+            return probe_size(vectorized, throughput.submitted_batches, probes)
         return batch_size_for(
             max(measured["seconds"], 1e-9) / measured["samples"],
             pending.remaining,
@@ -427,7 +471,7 @@ def run_batches(
         # Until a batch long enough to time the model has finished, one batch per
         # slot (two for a vectorised model); then IN_FLIGHT_PER_SLOT per slot.
         confident = batch_size is not None or measured["longest"] >= MEASURED_SECONDS
-        limit = slots * (IN_FLIGHT_PER_SLOT if confident else 2 if vectorized else 1)
+        limit = slots * IN_FLIGHT_PER_SLOT if confident else probes
         while pending.remaining and len(ranges_of) < limit:
             a, b = pending.take(next_size())
             inputs = {name: column[a:b] for name, column in columns.items()}
