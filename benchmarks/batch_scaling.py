@@ -20,6 +20,16 @@ file; measured by a warm-up batch before the measured run) and the run's own
 start-up (from calling ``uqscale.run`` to the first submit: the design, the run
 folder). Goal: efficiency >= 0.9 up to 128.
 
+Also printed: where the worker threads' time went, from the receipts' timings on the
+workers (:class:`~uqscale.store.StoredBatch` ``began``/``ended``/``slot``, read as the
+launcher hands them to :class:`~uqscale.execute.batchcost.BatchCosts`), as shares of
+every thread's time from the first batch's start to the last part stored: the model,
+idle before its first batch, in its tasks beyond the model (building and storing parts,
+waiting for a processor or the GIL), between its batches (the scheduler and the
+launcher), idle after its last batch; and the processor time of the whole process tree
+(launcher, scheduler, workers; the warm-up included) over its wall time, in cores: near
+the machine's cores, the simulator measures the machine.
+
 Why 30 s of model time per worker by default: on 2 cores, a batch costs its worker
 thread a tenth of a second and more beyond the model at 128 workers (building and
 hashing its part, three fsyncs, waiting for a processor, the GIL, the scheduler),
@@ -36,7 +46,11 @@ Run: ``python benchmarks/batch_scaling.py [SECONDS] [MS] [POINTS] [PROCESSES] [W
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import importlib
+import itertools
+import os
 import shutil
 import signal
 import subprocess
@@ -48,7 +62,8 @@ from pathlib import Path
 from common import positional
 
 import uqscale
-from uqscale.store import RunStore
+from uqscale.execute import batchcost
+from uqscale.store import RunStore, StoredBatch
 
 WORKERS = (8, 32, 64, 128, 256)
 MODEL = """
@@ -133,6 +148,44 @@ def warm(client, work: Path, ms: float, points: int, processes: int) -> None:
     uqscale.run(target, work / "warm", client=client, report=False, batch_size=1)
 
 
+@contextlib.contextmanager
+def receipts_seen():
+    """The receipts the launcher hands to :meth:`BatchCosts.add` inside the block."""
+    seen: list[StoredBatch] = []
+    add = batchcost.BatchCosts.add
+
+    def counted(self, receipt: StoredBatch) -> None:
+        seen.append(receipt)
+        add(self, receipt)
+
+    batchcost.BatchCosts.add = counted  # type: ignore[method-assign]
+    try:
+        yield seen
+    finally:
+        batchcost.BatchCosts.add = add  # type: ignore[method-assign]
+
+
+def where_time_went(receipts: list[StoredBatch]) -> str:
+    """Shares of the worker threads' time (see the module's notes)."""
+    by_slot = collections.defaultdict(list)
+    for receipt in receipts:
+        by_slot[receipt.slot].append(receipt)
+    first = min(r.began for r in receipts)
+    last = max(r.ended for r in receipts)
+    shares = dict.fromkeys(("model", "before", "in task", "between", "after"), 0.0)
+    for batches in by_slot.values():
+        batches.sort(key=lambda r: r.began)
+        shares["before"] += batches[0].began - first
+        shares["after"] += last - batches[-1].ended
+        for receipt in batches:
+            shares["model"] += receipt.seconds
+            shares["in task"] += receipt.ended - receipt.began - receipt.seconds
+        for previous, receipt in itertools.pairwise(batches):
+            shares["between"] += receipt.began - previous.ended
+    total = len(by_slot) * (last - first)
+    return ", ".join(f"{name} {value / total:.2f}" for name, value in shares.items())
+
+
 def measure(workers: int, seconds: float, ms: float, points: int, processes: int) -> str:
     from distributed import Client
 
@@ -149,8 +202,8 @@ def measure(workers: int, seconds: float, ms: float, points: int, processes: int
             cluster_startup = time.perf_counter() - began
             samples = int(workers * seconds * 1000 / ms)
             target = study(work, samples, ms, points, client.scheduler.address)
-            began = time.perf_counter()
-            result = uqscale.run(target, work / "run", client=client, report=False)
+            with receipts_seen() as receipts:
+                result = uqscale.run(target, work / "run", client=client, report=False)
         timings = result.timings
         batches = len(RunStore(work / "run").part_files())
         busy = timings["ensemble_busy"]
@@ -161,7 +214,8 @@ def measure(workers: int, seconds: float, ms: float, points: int, processes: int
             f"batch, {batches / workers:.1f} batches per worker, {lost:.2f} s per batch "
             f"beyond the model, first submit to last "
             f"receipt {busy:.1f} s; start-up: cluster {cluster_startup:.1f} s (once), run "
-            f"{timings['design'] + timings.get('store_create', 0):.1f} s"
+            f"{timings['design'] + timings.get('store_create', 0):.1f} s\n"
+            f"      threads' time: {where_time_went(receipts)}"
         )
     finally:
         for process in started:
@@ -173,7 +227,11 @@ def measure(workers: int, seconds: float, ms: float, points: int, processes: int
 def main(seconds: float, ms: float, points: int, processes: int) -> None:
     print(f"{seconds:g} s of {ms:g} ms samples per worker, {points}-point field")
     for workers in WORKERS if len(sys.argv) < 6 else [int(w) for w in sys.argv[5].split(",")]:
-        print(measure(workers, seconds, ms, points, processes), flush=True)
+        before, began = os.times(), time.perf_counter()
+        line = measure(workers, seconds, ms, points, processes)
+        after, wall = os.times(), time.perf_counter() - began
+        cpu = sum(after[:4]) - sum(before[:4])  # this process and its ended children
+        print(f"{line}; process tree {cpu / wall:.2f} cores of {os.cpu_count()}", flush=True)
 
 
 if __name__ == "__main__":

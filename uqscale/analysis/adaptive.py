@@ -127,9 +127,12 @@ class Expansion:
 
     @property
     def terms(self) -> int:
-        """Number of terms with a nonzero coefficient for some target, the constant
-        (which carries the mean) included."""
-        return 1 + int((self.coefficients[1:] != 0).any(axis=1).sum())
+        """Number of terms the fit kept (the union of its pieces' supports), the
+        constant (which carries the mean) included. Counted from the supports, not
+        from the nonzero coefficients: least squares on every term can give a term
+        a coefficient of exactly zero (a linear model fitted at degree 3 did, with
+        numpy 2.4's LAPACK), which is still a term of the fit."""
+        return len(self.basis)
 
 
 class TooFewSamplesError(ValueError):
