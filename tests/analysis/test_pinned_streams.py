@@ -4,7 +4,8 @@ Every design is a function of the study's seed and of the block's sampling optio
 (:func:`uqscale.design.block_key`): a change of library, of stream keying or of a
 design rule changes these rows. Such a change must be deliberate: update
 ``pinned_streams.json`` (``python tests/analysis/test_pinned_streams.py``) and say so
-in CHANGELOG.md, since it changes every stored run's samples.
+in CHANGELOG.md, since it changes every stored run's samples. Values may move by
+:data:`RTOL` (relative) with the numerical libraries (numpy, scipy), no more.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from uqscale.design import build_design
 from uqscale.study import Study
 
 PINNED = Path(__file__).with_name("pinned_streams.json")
+RTOL = 1e-12
+"""How far a pinned value may move with the numerical libraries (numpy, scipy), relative
+to it: a changed stream or rule moves every value by far more."""
 KINDS = {
     "moments-random": {"method": "moments", "n": 8, "rule": "random"},
     "moments-lhs": {"method": "moments", "n": 8, "rule": "lhs"},
@@ -89,7 +93,10 @@ def test_first_rows_of_every_design_kind_are_pinned(kind):
     pinned = json.loads(PINNED.read_text())[kind]
     found = first_rows(kind)
     assert found["size"] == pinned["size"]
-    np.testing.assert_array_equal(found["first"], pinned["first"])  # bit for bit
+    # The stream is uqscale's; the last digits of a value are the numerical libraries':
+    # with numpy 2.4 and scipy 1.17 a lognormal value moved by one unit in the last
+    # place, and the Leja nodes (found by scipy's optimiser) by 5e-14.
+    np.testing.assert_allclose(found["first"], pinned["first"], rtol=RTOL, atol=0)
 
 
 def test_the_pins_cover_every_rule_of_every_method():

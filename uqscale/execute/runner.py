@@ -195,6 +195,20 @@ def probe_size(vectorized: bool, order: int, probes: int) -> int:
     :data:`PROBE_SPREAD`): one sample, or for a vectorised model sizes spread evenly
     around :data:`PROBE_SIZE_VECTORIZED`.
 
+    Parameters
+    ----------
+    vectorized
+        Whether every step of the model is vectorised.
+    order
+        How many batches were submitted before this one.
+    probes
+        Batches submitted before anything is measured (one or two per slot).
+
+    Returns
+    -------
+    int
+        At least 1.
+
     Examples
     --------
     >>> [probe_size(True, k, 4) for k in range(4)]
