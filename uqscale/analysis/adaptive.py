@@ -16,7 +16,14 @@ from typing import cast
 import numpy as np
 
 from uqscale.analysis.polynomials import Basis
-from uqscale.analysis.procedure import Candidate, Choice, Member, Validation, choose
+from uqscale.analysis.procedure import (
+    Candidate,
+    Choice,
+    Member,
+    Validation,
+    choose,
+    union_of_supports,
+)
 from uqscale.analysis.sparse import Selection, kfold_split, select
 
 RANK_TOLERANCE = 1e-10
@@ -195,12 +202,7 @@ def fit(
 def _assemble(chosen: list[tuple[Choice, np.ndarray]], shape: tuple[int, int]) -> Expansion:
     """One expansion on the union of the chosen supports."""
     n, targets = shape
-    supports = [choice.basis.indices[choice.selection.support] for choice, _ in chosen]
-    first = chosen[0][0].basis
-    basis = Basis(np.unique(np.concatenate(supports), axis=0), first.univariate)
-    rows_of = np.split(
-        basis.rows(np.concatenate(supports)), np.cumsum([len(s) for s in supports])[:-1]
-    )
+    basis, rows_of = union_of_supports([(choice.basis, choice.selection) for choice, _ in chosen])
     coefficients = np.zeros((len(basis), targets))
     cv, loo = np.zeros((n, targets)), np.zeros((n, targets))
     orders = np.zeros(targets, dtype=int)

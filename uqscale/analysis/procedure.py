@@ -228,31 +228,51 @@ def stack(fitted: Sequence[Member], best: Member, y: np.ndarray, folds: list[np.
         for w, m in sorted(zip(weights, usable, strict=True), key=lambda pair: -pair[0])
         if w > 0
     )
-    terms, combined = _combined(members, y, outer)
+    union, combined = _combined(members, y, outer)
     gain = best.selection.cv_residuals[:, 0] ** 2 - combined.cv_residuals[:, 0] ** 2
     if not gain.mean() > STACK_STANDARD_ERRORS * gain.std(ddof=1) / np.sqrt(len(gain)):
         return alone
-    return Choice(Basis(terms, best.basis.univariate), combined, members)
+    return Choice(union, combined, members)
+
+
+def union_of_supports(
+    fits: Sequence[tuple[Basis, Selection]],
+) -> tuple[Basis, list[np.ndarray]]:
+    """The basis of the union of the ``fits``' supports (each a basis and its fit) and,
+    for each fit, the rows of its support in that basis.
+
+    Parameters
+    ----------
+    fits
+        Bases and the fits on them, of one set of univariate polynomials.
+
+    Returns
+    -------
+    tuple
+        The union's basis, and each fit's rows in it.
+    """
+    supports = [basis.indices[selection.support] for basis, selection in fits]
+    union = Basis(np.unique(np.concatenate(supports), axis=0), fits[0][0].univariate)
+    rows = union.rows(np.concatenate(supports))
+    return union, np.split(rows, np.cumsum([len(support) for support in supports])[:-1])
 
 
 def _combined(
     members: Sequence[Member], y: np.ndarray, outer: np.ndarray
-) -> tuple[np.ndarray, Selection]:
-    """The union of the weighted ``members``' supports (multi-indices) and their fit on
+) -> tuple[Basis, Selection]:
+    """The union of the weighted ``members``' supports (its basis) and their fit on
     it: the weighted coefficients, the leave-one-out residuals weighted alike, and the
     held-out residuals ``outer`` ``(n,)`` raised to the combination's moment gap."""
-    supports = [m.basis.indices[m.selection.support] for m in members]
-    terms = np.unique(np.concatenate(supports), axis=0)
-    rows_of = Basis(terms, members[0].basis.univariate).rows
-    coefficients = np.zeros((len(terms), 1))
+    union, rows_of = union_of_supports([(m.basis, m.selection) for m in members])
+    coefficients = np.zeros((len(union), 1))
     loo = np.zeros_like(y, dtype=float)
-    for member, support in zip(members, supports, strict=True):
-        coefficients[rows_of(support)] += member.weight * member.selection.coefficients
+    for member, rows in zip(members, rows_of, strict=True):
+        coefficients[rows] += member.weight * member.selection.coefficients
         loo += member.weight * member.selection.loo_residuals
     found = float(relative_error(outer[:, None], y)[0])
     error = max(found, float(moment_gap(coefficients, y)[0]))
     scaled = outer[:, None] * (np.sqrt(error / found) if found > 0 else 1.0)
-    return terms, Selection(np.arange(len(terms)), coefficients, np.array([error]), scaled, loo)
+    return union, Selection(np.arange(len(union)), coefficients, np.array([error]), scaled, loo)
 
 
 def consistent(member: Member, best: Member, y: np.ndarray) -> bool:
@@ -276,11 +296,10 @@ def consistent(member: Member, best: Member, y: np.ndarray) -> bool:
         False if the member's honest error is below that bound.
     """
     variance = float(y.var())
-    supports = [fit.basis.indices[fit.selection.support] for fit in (member, best)]
-    union = Basis(np.unique(np.concatenate(supports), axis=0), best.basis.univariate)
+    union, rows_of = union_of_supports([(fit.basis, fit.selection) for fit in (member, best)])
     difference = np.zeros(len(union))
-    for fit, support, sign in zip((member, best), supports, (1.0, -1.0), strict=True):
-        difference[union.rows(support)] += sign * fit.selection.coefficients[:, 0]
+    for fit, rows, sign in zip((member, best), rows_of, (1.0, -1.0), strict=True):
+        difference[rows] += sign * fit.selection.coefficients[:, 0]
     distance = float(np.sqrt(difference @ difference / variance)) if variance > 0 else 0.0
     bound = max(distance - float(np.sqrt(best.selection.error[0])), 0.0) ** 2
     return bound <= float(member.selection.error[0])
