@@ -35,13 +35,23 @@ thread a tenth of a second and more beyond the model at 128 workers (building an
 hashing its part, three fsyncs, waiting for a processor, the GIL, the scheduler),
 and the sizing keeps that under 5 % of a batch (:data:`uqscale.execute.runner.
 OVERHEAD_SHARE`): batches of 2 s and more, and several of them per worker, take tens
-of seconds per worker, as a study worth 128 workers has (a 1 ms model at 128 workers
-and 30 s each is 3.8 million samples). With 4 s each (the earlier default) no sizing
-can do both: either a worker gets one or two batches and the run's end leaves most
-of them idle, or the overhead is half of every batch.
+of seconds per worker, as a study worth 128 workers has. With 4 s each (the earlier
+default) no sizing can do both: either a worker gets one or two batches and the run's
+end leaves most of them idle, or the overhead is half of every batch.
+
+Why 10 ms samples by default (1 ms before 2026-12-03): the simulated workers share
+this machine's 2 cores, so everything the workers do besides sleeping (building,
+hashing and storing their parts, Dask's bookkeeping) is done by those 2 cores for all
+of them. At 1 ms a sample with a 100-point field, 128 workers make 128,000 samples and
+100 MB of parts a second; on 2026-12-03 that run reached 0.77 against 0.91 with 10 ms
+samples, the launcher at 3.9 and 3.8 ms of processor time per batch: the time lost
+was in the tasks beyond the model (0.10 against 0.05 of the threads' time) and after
+each thread's last batch (0.08 against 0.03), which the machine's contention stretches,
+not in the launcher. ``python benchmarks/batch_scaling.py 30 1`` measures that case;
+on a real cluster each worker writes its parts on its own cores.
 
 Run: ``python benchmarks/batch_scaling.py [SECONDS] [MS] [POINTS] [PROCESSES] [WORKERS]``
-(defaults 30 s, 1 ms, 100 points, 4 processes, workers 8,32,64,128,256).
+(defaults 30 s, 10 ms, 100 points, 4 processes, workers 8,32,64,128,256).
 """
 
 from __future__ import annotations
@@ -110,15 +120,34 @@ def cluster(work: Path, workers: int, processes: int) -> tuple[list[subprocess.P
     """A scheduler and ``processes`` worker processes of ``workers / processes`` threads."""
     scheduler_file = work / "scheduler.json"
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": work}
-    started = [
-        subprocess.Popen(
-            ["dask", "scheduler", "--host", "127.0.0.1", "--scheduler-file", scheduler_file],
-            **quiet,
-        )
-    ]
+    # Free ports, not the default 8786 and 8787: another cluster still on them (a
+    # benchmark still running) made the scheduler exit and this one wait forever.
+    scheduler = subprocess.Popen(
+        [
+            "dask",
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--dashboard-address",
+            ":0",
+            "--scheduler-file",
+            scheduler_file,
+        ],
+        **quiet,
+    )
+    started = [scheduler]
     while not scheduler_file.exists():
+        if scheduler.poll() is not None:
+            sys.exit(f"the scheduler exited with code {scheduler.returncode}")
         time.sleep(0.1)
     processes = min(processes, workers)
+    # Dask's worker profiler samples every thread's stack every 10 ms: a real worker
+    # has a thread per core, a simulated one 32 or 64, which made the profiler cost a
+    # quarter of this machine's 2 cores (1.40 and 1.52 cores in all with it, 1.08 and
+    # 1.24 without, at 128 workers): the simulator would measure its own artefact.
+    unprofiled = {**os.environ, "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
     started.append(
         subprocess.Popen(
             [
@@ -131,6 +160,7 @@ def cluster(work: Path, workers: int, processes: int) -> tuple[list[subprocess.P
                 "--nthreads",
                 str(workers // processes),
             ],
+            env=unprofiled,
             **quiet,
         )
     )
@@ -236,4 +266,4 @@ def main(seconds: float, ms: float, points: int, processes: int) -> None:
 
 if __name__ == "__main__":
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the cluster on a timeout
-    main(*positional((30.0, 1.0, 100, 4)))
+    main(*positional((30.0, 10.0, 100, 4)))
