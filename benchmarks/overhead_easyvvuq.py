@@ -17,7 +17,10 @@ whole command in ms per run, the same less the bare interpreter's start (``pytho
 pass`` of that interpreter, measured in the same rounds), and the ratios to EasyVVUQ.
 
 Run: ``python benchmarks/overhead_easyvvuq.py [ROUNDS] [--easyvvuq-python PATH]``
-(default 5 rounds), at normal priority.
+(default 5 rounds), at normal priority. EasyVVUQ's venv: ``python3.11 -m venv
+/work/venvs/h17b-evvuq && /work/venvs/h17b-evvuq/bin/pip install easyvvuq==1.3 six``
+(six: the numpoly 1.1.3 that EasyVVUQ's chaospy 4.3.2 takes imports it without
+declaring it).
 """
 
 from __future__ import annotations
