@@ -32,7 +32,7 @@ the machine's cores, the simulator measures the machine.
 
 Why 30 s of model time per worker by default: on 2 cores, a batch costs its worker
 thread a tenth of a second and more beyond the model at 128 workers (building and
-hashing its part, three fsyncs, waiting for a processor, the GIL, the scheduler),
+hashing its part, four fsyncs, waiting for a processor, the GIL, the scheduler),
 and the sizing keeps that under 5 % of a batch (:data:`uqscale.execute.runner.
 OVERHEAD_SHARE`): batches of 2 s and more, and several of them per worker, take tens
 of seconds per worker, as a study worth 128 workers has. With 4 s each (the earlier
