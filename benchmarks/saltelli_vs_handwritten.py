@@ -81,9 +81,9 @@ def main(rounds: int) -> None:
     for i in range(rounds):  # interleaved: A, B, C, A, B, C, ...
         hand = [sys.executable, str(work / "hand.py"), str(work / "hand.npz")]
         seconds["hand"].append(command_seconds(hand, cwd=work))
-        ours = [uqscale, "run", str(work / "study.yaml"), "--quiet", "--out"]
-        seconds["uqscale"].append(command_seconds([*ours, str(work / f"r{i}")], cwd=ROOT))
-        unreported = [*ours, str(work / f"n{i}"), "--no-report"]
+        run_into = [uqscale, "run", str(work / "study.yaml"), "--quiet", "--out"]
+        seconds["uqscale"].append(command_seconds([*run_into, str(work / f"r{i}")], cwd=ROOT))
+        unreported = [*run_into, str(work / f"n{i}"), "--no-report"]
         seconds["no report"].append(command_seconds(unreported, cwd=ROOT))
     shutil.rmtree(work)
     hand = statistics.median(seconds["hand"])
