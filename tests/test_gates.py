@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import importlib.util
 import inspect
 import itertools
 from pathlib import Path
@@ -123,22 +122,12 @@ def scaled(x: float, factor: float) -> float:
     assert problems(private_or_single) == []
 
 
-def docs_extension():
-    """The docs' study-file reference extension (what reads the field docstrings)."""
-    path = PACKAGE.parent / "docs" / "_ext" / "uqscale_docs.py"
-    spec = importlib.util.spec_from_file_location("uqscale_docs", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def undocumented_options() -> dict[str, list[str]]:
     """``{file: [field, ...]}`` of every registered method's options fields that have no
     meaning written under them."""
+    from uqscale.analysis.fielddocs import field_docs
     from uqscale.analysis.registry import METHODS
 
-    field_docs = docs_extension().field_docs
     found: dict[str, list[str]] = {}
     for method in METHODS.values():
         written = field_docs(method.options)

@@ -4,18 +4,14 @@ examples run at build time (a failing example fails the build)."""
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import functools
-import inspect
-import itertools
 import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -60,35 +56,12 @@ def _default(value: Any) -> str:
     return "depends on the study" if value is None else repr(value)
 
 
-def field_docs(options: type) -> dict[str, str]:
-    """The docstrings written under the fields of an options dataclass (and its
-    bases), by field name: read from the source, as Sphinx's autodoc does."""
-    found: dict[str, str] = {}
-    for cls in reversed(options.__mro__):
-        if cls is object:
-            continue
-        try:
-            tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
-        except (OSError, TypeError):
-            continue
-        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
-        for field, following in itertools.pairwise(body):
-            if (
-                isinstance(field, ast.AnnAssign)
-                and isinstance(field.target, ast.Name)
-                and isinstance(following, ast.Expr)
-                and isinstance(following.value, ast.Constant)
-                and isinstance(following.value.value, str)
-            ):
-                found[field.target.id] = " ".join(following.value.value.split())
-    return found
-
-
 class MethodOptions(SphinxDirective):
     """A table per analysis method: every option, its default and what it does, from
     the options dataclass the study loader validates against."""
 
     def run(self) -> list[nodes.Node]:
+        from uqscale.analysis.fielddocs import field_docs
         from uqscale.analysis.registry import METHODS
 
         found: list[nodes.Node] = []
